@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(PY) -m tsheads.demo $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m ruff check tsheads tests datasets
+	$(PY) -m ruff check tsheads tests datasets evaluation
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 clean:

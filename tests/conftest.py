@@ -32,3 +32,20 @@ def data_dir() -> Path:
     if SHARED_DATA is None:
         pytest.skip("public datasets not found: set TSHEADS_DATA or place ../shared/datasets")
     return SHARED_DATA
+
+
+@pytest.fixture
+def tiny_model():
+    """Factory for a small randomly initialised DualSpaceModel (context 64, patch 8, horizon 12)."""
+    import torch
+
+    from tsheads.nn.config import EncoderConfig
+    from tsheads.nn.model import DualSpaceModel
+
+    def make(seed: int = 0, **overrides):
+        base = dict(context_length=64, patch_length=8, d_model=16, n_layers=2, n_registers=2, horizon=12,
+                    head_hidden=32, head_token_dim=4)
+        torch.manual_seed(seed)
+        return DualSpaceModel(EncoderConfig(**{**base, **overrides})).eval()
+
+    return make

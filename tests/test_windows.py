@@ -30,7 +30,7 @@ def test_panel_layout(panel):
 
 def test_tail_left_pads_and_masks(panel):
     x, observed = panel.tail(4)
-    assert x.shape == observed.shape == (2, 1, 4) and x.dtype == np.float32
+    assert x.shape == observed.shape == (2, 1, 4) and x.dtype == np.float64  # full precision until inference
     np.testing.assert_array_equal(x[0, 0], [2, 3, 4, 5])
     np.testing.assert_array_equal(x[1, 0], [0, 10, 11, 12])
     np.testing.assert_array_equal(observed[1, 0], [False, True, True, True])

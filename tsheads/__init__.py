@@ -4,6 +4,8 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
 
 - data: :func:`validate`, :func:`fill_gaps`, :class:`Columns`, :func:`load_dataset`
 - baselines: :class:`Naive`, :class:`SeasonalNaive`, :class:`Naive2`
+- pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings; imported on
+  first use so ``import tsheads`` stays free of torch)
 - evaluation: :func:`evaluate`, :func:`cross_validation`, and the pure metrics in :mod:`tsheads.metrics`
 - errors: :class:`TsheadsError` (a ``ValueError``) and its subclasses in :mod:`tsheads.errors`
 """
@@ -17,12 +19,23 @@ from .metrics.evaluate import evaluate
 
 __version__ = "0.1.0.dev0"
 
+_LAZY = {"ZeroShotForecaster": "tsheads.estimators.zero_shot"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tsheads' has no attribute {name!r}")
+
 __all__ = [
     "Columns",
     "Naive",
     "Naive2",
     "SeasonalNaive",
     "TsheadsError",
+    "ZeroShotForecaster",
     "cross_validation",
     "evaluate",
     "fill_gaps",

@@ -16,6 +16,7 @@ from .backtest import cross_validation
 from .datasets import list_datasets, load_dataset
 from .errors import TsheadsError
 from .estimators.baselines import Naive, Naive2, SeasonalNaive
+from .estimators.zero_shot import ZeroShotForecaster
 from .metrics.evaluate import evaluate
 from .metrics.point import owa
 
@@ -33,7 +34,7 @@ def holdout(ds, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def run(dataset: str = "sample", data_dir=None, horizon: int | None = None, n_windows: int = 3) -> dict:
-    """Forecast ``dataset`` with the baselines; return the holdout and backtest metric tables."""
+    """Forecast ``dataset`` zero-shot and with the baselines; return the holdout and backtest metric tables."""
     ds = load_dataset(dataset, data_dir=data_dir)
     h = horizon or ds.horizon
     if not h:
@@ -43,7 +44,7 @@ def run(dataset: str = "sample", data_dir=None, horizon: int | None = None, n_wi
     m = ds.seasonality or 1
     train, test = holdout(ds, h)
     train = train[["unique_id", "ds", "y"]]
-    models = [Naive(), SeasonalNaive(season_length=m), Naive2(season_length=m)]
+    models = [ZeroShotForecaster(), Naive(), SeasonalNaive(season_length=m), Naive2(season_length=m)]
     started = time.perf_counter()
     forecasts = test[["unique_id", "ds", "y"]].reset_index(drop=True)
     for model in models:
@@ -53,7 +54,7 @@ def run(dataset: str = "sample", data_dir=None, horizon: int | None = None, n_wi
     point = evaluate(forecasts, POINT_METRICS, train_df=train, seasonality=m, aggregate=True).set_index("metric")
     point.loc["owa"] = [owa(point.at["smape", c], point.at["mase", c], point.at["smape", "Naive2"],
                             point.at["mase", "Naive2"]) for c in point.columns]
-    coverage = evaluate(forecasts, ["coverage"], models=["Naive", "SeasonalNaive"], level=LEVELS,
+    coverage = evaluate(forecasts, ["coverage"], models=["TSHeads", "Naive", "SeasonalNaive"], level=LEVELS,
                         aggregate=True).set_index("metric")
     holdout_table = pd.concat([point, coverage]).reset_index()
     # as many backtest windows (up to n_windows) as the shortest training series can hold

@@ -1,8 +1,9 @@
 """Validated long frames <-> flat per-series arrays <-> fixed-size (batch, channels, time) windows.
 
 :class:`Panel` stores all series back to back (``values[indptr[i]:indptr[i+1]]`` is series ``i``) so a
-million short series cost one array, not a million frames. Windows are float32 numpy arrays with a
-boolean observed-mask; torch code wraps them with ``torch.from_numpy`` without copying.
+million short series cost one array, not a million frames. Training windows are float32 numpy arrays
+with a boolean observed-mask; :meth:`Panel.tail` keeps float64 so inference can standardise tiny or huge
+series before anything is cast to float32 (:func:`tsheads.inference.standardise`).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Panel:
         padding and on NaN values (NaN is replaced by 0 in ``x``).
         """
         n, c = self.n_series, self.n_channels
-        x = np.zeros((n, c, context), dtype=np.float32)
+        x = np.zeros((n, c, context), dtype=np.float64)
         observed = np.zeros((n, c, context), dtype=bool)
         take = np.minimum(self.lengths, context)
         # flat index of each kept point and its column in the window

@@ -1,0 +1,17 @@
+"""Benchmark suites for the zero-shot pretrained model (issue 3).
+
+Each suite runs tsheads and its peers on the same data in one process and writes
+``evaluation/results/<suite>.md`` and ``<suite>.json`` (table, exact command, date, machine, wall times,
+parameters), so every number in the README can be traced to a file and re-made with one command::
+
+    python -m evaluation.etth1_zero_shot [--data-dir DIR] [--quick]
+    python -m evaluation.mcomp_zero_shot
+    python -m evaluation.etth1_imputation
+    python -m evaluation.zero_shot_speed
+    python -m evaluation zero_shot          # all of the above (same as python -m evaluation.run_all)
+
+Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next to the repository.
+"""
+
+#: the issue-3 suites, in the order ``run_all`` runs them
+ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed")

@@ -1,0 +1,185 @@
+"""The benchmark suites in ``evaluation/``: each runs end to end in quick mode and writes a complete report.
+
+A randomly initialised model stands in for the pretrained one (the numbers are meaningless; the harness is
+what is tested). ETTh1 suites read a synthetic ``ETTh1.csv`` built in ``tmp_path`` so they run without the
+shared data; only the M4-hourly check needs it. Outputs go to ``tmp_path``, never to ``evaluation/results``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # `evaluation` is a top-level package of the repository, not installed
+    sys.path.insert(0, str(REPO_ROOT))
+
+from evaluation import etth1_imputation, etth1_zero_shot, mcomp_zero_shot, run_all, zero_shot_speed  # noqa: E402
+from evaluation.__main__ import main as evaluation_main  # noqa: E402
+from evaluation.report import markdown_table  # noqa: E402
+
+RANDOM = ["--model", "random", "--jobs", "1"]
+
+
+@pytest.fixture(scope="module")
+def fake_etth1(tmp_path_factory) -> Path:
+    """A data dir with a synthetic ETTh1.csv of the real shape (14,400 hourly rows, 7 channels)."""
+    root = tmp_path_factory.mktemp("data")
+    (root / "ett").mkdir()
+    rows = 14_400
+    rng = np.random.default_rng(0)
+    t = np.arange(rows)
+    values = {c: 5 + np.sin(2 * np.pi * t / 24 + k) + 0.3 * rng.standard_normal(rows).cumsum() / 30
+              for k, c in enumerate(["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"])}
+    frame = pd.DataFrame({"date": pd.date_range("2016-07-01", periods=rows, freq="h").astype(str), **values})
+    frame.to_csv(root / "ett" / "ETTh1.csv", index=False)
+    return root
+
+
+def read_report(out: Path, suite: str) -> dict:
+    md, js = out / f"{suite}.md", out / f"{suite}.json"
+    assert md.is_file() and js.is_file()
+    payload = json.loads(js.read_text())
+    for key in ("command", "date", "machine", "parameters", "wall_times_s", "tables", "model"):
+        assert payload[key], key
+    assert payload["command"].startswith(f"python -m evaluation.{suite} ")
+    assert payload["machine"]["cpu_count"] >= 1 and payload["machine"]["torch"] == torch.__version__
+    assert payload["command"] in md.read_text()
+    return payload
+
+
+def test_markdown_table_formats_numbers_and_markers():
+    df = pd.DataFrame({"MSE": [0.12345, np.nan], "note": ["a|b", "c"]}, index=pd.Index(["x", "y"], name="m"))
+    df = df.astype(object)
+    df.loc["ref"] = ["n/q", "d"]
+    lines = markdown_table(df).splitlines()
+    assert lines[0].split("|")[1].strip() == "m"
+    assert lines[1] == "|:----|------:|:-----|"
+    assert "0.123" in lines[2] and "a\\|b" in lines[2]
+    assert "—" in lines[3] and "n/q" in lines[4]
+
+
+def test_etth1_zero_shot_quick(fake_etth1, tmp_path):
+    argv = ["--data-dir", str(fake_etth1), "--out-dir", str(tmp_path), "--quick", *RANDOM,
+            "--horizons", "96", "192", "--max-windows", "3", "--ets-max-windows", "1"]
+    etth1_zero_shot.main(argv)
+    payload = read_report(tmp_path, "etth1_zero_shot")
+    rows = {r["method (all windows)"]: r for r in payload["tables"]["All test windows (stride 1)"]}
+    ttm = rows["TTM-r2 (published, zero-shot, context 512)"]
+    assert ttm["MSE h=96"] == 0.363 and ttm["MAE h=96"] == "n/q" and ttm["MSE h=192"] == "n/q"
+    assert all(np.isfinite(rows["seasonal naive (m=24)"][k]) for k in ("MSE h=96", "MAE h=192"))
+    windows = {r["h"]: r for r in payload["tables"]["Windows per horizon"]}
+    assert windows[96]["windows in protocol"] == 2785 and windows[192]["windows scored (all)"] == 3
+    sub = payload["tables"]["ETS subsample (every 96th window)"]
+    assert any(r["method (every 96th window)"].startswith("ETS") for r in sub)
+
+
+def test_etth1_windows_and_seasonal_naive_match_the_library():
+    from tsheads import SeasonalNaive
+
+    starts = etth1_zero_shot.window_starts(96)
+    assert (starts[0], starts[-1], len(starts)) == (11520, 14400 - 96, 2785)
+    values = np.random.default_rng(1).standard_normal((14_400, 2))
+    x, y = etth1_zero_shot.make_windows(values, starts[:2], 512, 96)
+    assert np.array_equal(x[1, 0], values[11521 - 512:11521, 0]) and np.array_equal(y[1, 1], values[11521:11617, 1])
+    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(512), "y": x[0, 0]})
+    ref = SeasonalNaive(season_length=24).forecast(df, h=96)["SeasonalNaive"].to_numpy()
+    assert np.allclose(etth1_zero_shot.seasonal_naive(x, 96)[0, 0], ref)
+
+
+@pytest.mark.parametrize("kind", ["hybrid", "block"])
+def test_imputation_masks_hit_the_ratio_exactly(kind):
+    for ratio in etth1_imputation.RATIOS:
+        gen = torch.Generator().manual_seed(0)
+        mask = etth1_imputation.exact_mask(20, 512, ratio, kind, 16, gen)
+        assert (mask.sum(dim=1) == round(ratio * 512)).all()
+        patches = mask.view(20, 32, 16)
+        whole = patches.all(dim=2).sum(dim=1)
+        expected = round(ratio * 32) if kind == "block" else int(ratio / 2 * 32)
+        assert (whole >= expected).all()
+        if kind == "block":
+            assert (patches.all(dim=2) == patches.any(dim=2)).all()  # only whole patches
+        again = etth1_imputation.exact_mask(20, 512, ratio, kind, 16, torch.Generator().manual_seed(0))
+        assert torch.equal(mask, again)
+
+
+def test_linear_interpolation_fills_lines_and_holds_edges():
+    x = np.arange(10, dtype=float)[None, None, :] * 2.0
+    observed = np.zeros_like(x, dtype=bool)
+    observed[..., [2, 5, 7]] = True
+    filled = etth1_imputation.linear_interpolation(np.where(observed, x, np.nan), observed)
+    assert np.allclose(filled[0, 0, 2:8], x[0, 0, 2:8])
+    assert np.all(filled[0, 0, :2] == 4.0) and np.all(filled[0, 0, 8:] == 14.0)
+
+
+def test_etth1_imputation_quick(fake_etth1, tmp_path):
+    etth1_imputation.main(["--data-dir", str(fake_etth1), "--out-dir", str(tmp_path), "--quick", *RANDOM,
+                           "--max-windows", "1"])
+    payload = read_report(tmp_path, "etth1_imputation")
+    rows = {r["method (MSE on hidden points)"]: r for r in payload["tables"]["MSE on hidden points (normalised)"]}
+    assert rows["TSPulse (published, zero-shot)"]["hybrid mean"] == 0.163
+    assert rows["TSPulse (published, zero-shot)"]["block 50.0%"] == "n/q"
+    lin = rows["linear interpolation"]
+    assert all(np.isfinite(lin[f"{k} {r:.1%}"]) for k in ("hybrid", "block") for r in etth1_imputation.RATIOS)
+    assert any(name.startswith("tsheads") and np.isfinite(r["block mean"]) for name, r in rows.items())
+    assert payload["hidden_points"]["hybrid 25.0%"] == 7 * 128
+
+
+def test_mcomp_zero_shot_quick(tmp_path):
+    mcomp_zero_shot.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly", "m1_quarterly",
+                          "--max-series", "3"])
+    payload = read_report(tmp_path, "mcomp_zero_shot")
+    rel = {r["group"]: r for r in payload["tables"]["Relative MASE (vs seasonal naive, geometric mean)"]}
+    assert set(rel) == {"m3_yearly", "m1_quarterly", "all"} and rel["all"]["series"] == 6
+    assert rel["all"]["seasonal naive"] == pytest.approx(1.0)
+    for method in ("tsheads (mean)", "Naive2", "ETS (AICc)", "Theta"):
+        assert np.isfinite(rel["all"][method]) and rel["all"][method] > 0
+    smape = {r["group"]: r for r in payload["tables"]["sMAPE (mean, %)"]}
+    assert 0 <= smape["m3_yearly"]["ETS (AICc)"] <= 200
+
+
+def test_mcomp_scores_on_a_known_case():
+    group = mcomp_zero_shot.Group("g", ["a", "b"], [np.array([1.0, 2, 3, 4]), np.array([5.0, 5, 5, 5])],
+                                  np.array([[5.0, 6], [5, 5]]), pd.DataFrame(), 1)
+    scores = mcomp_zero_shot.series_scores(group, {"snaive": np.array([[4.0, 4], [5, 5]]),
+                                                   "x": np.array([[5.0, 5], [6, 6]])})
+    assert np.allclose(scores["snaive"]["mase"], [1.5, np.nan], equal_nan=True)  # constant history: no scale
+    agg = mcomp_zero_shot.aggregate(scores)
+    assert agg["x"]["rel_mase"] == pytest.approx(0.5 / 1.5)  # series b skipped: seasonal naive is exact
+    assert agg["x"]["rel_skipped"] == 1 and agg["x"]["mase_undefined"] == 1
+
+
+@pytest.mark.shared_data
+def test_mcomp_m4_hourly_quick(data_dir, tmp_path):
+    mcomp_zero_shot.main(["--data-dir", str(data_dir), "--out-dir", str(tmp_path), *RANDOM,
+                          "--groups", "m4_hourly", "--max-series", "2", "--methods", "tsheads", "naive2", "theta"])
+    payload = read_report(tmp_path, "mcomp_zero_shot")
+    groups = payload["tables"]["Groups"]
+    assert groups == [{"group": "m4_hourly", "series": 2, "h": 48, "m": 24}]
+
+
+def test_zero_shot_speed_quick(tmp_path):
+    zero_shot_speed.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--n-series", "24", "--length", "128",
+                          "--batch-size", "16"])
+    payload = read_report(tmp_path, "zero_shot_speed")
+    table = {r["path"]: r for r in payload["tables"]["Throughput"]}
+    assert table["forecast_arrays (numpy)"]["series"] == 24
+    assert table["forecast_arrays (numpy)"]["series/s (median)"] > 0
+    pandas_path = "ZeroShotForecaster.forecast (pandas)"
+    assert pandas_path in table or any("pandas path not measured" in n for n in payload["notes"])
+    if pandas_path in table:  # both paths run the same network on the same series
+        assert any("max |difference| 0.00e+00" in n for n in payload["notes"])
+
+
+def test_entry_points_dispatch(tmp_path, capsys):
+    assert evaluation_main([]) == 2 and "zero_shot" in capsys.readouterr().out
+    reports = run_all.main(["--out-dir", str(tmp_path), "--quick", *RANDOM], suites=("zero_shot_speed",))
+    assert set(reports) == {"zero_shot_speed"} and (tmp_path / "zero_shot_speed.json").is_file()
+    with pytest.raises(SystemExit):
+        run_all.main(["--horizons", "96"])  # suite-specific flags belong to the suite's own module

@@ -1,0 +1,75 @@
+"""The array-level inference helpers the estimators and benchmarks share."""
+
+import numpy as np
+import pytest
+
+from tsheads.errors import TsheadsError
+from tsheads.inference import (
+    destandardise,
+    fit_context,
+    forecast_arrays,
+    impute_arrays,
+    interpolate_quantiles,
+    standardise,
+    window_starts,
+)
+
+
+def test_fit_context_pads_and_truncates():
+    x = np.arange(10.0)[None, None]
+    obs = np.ones_like(x, dtype=bool)
+    short, short_obs = fit_context(x, obs, 16)
+    assert short.shape == (1, 1, 16) and short_obs[..., :6].sum() == 0 and short[0, 0, -1] == 9
+    long, long_obs = fit_context(x, obs, 4)
+    assert np.array_equal(long[0, 0], [6, 7, 8, 9]) and long_obs.all()
+
+
+def test_standardise_round_trip_and_constant_rows():
+    rng = np.random.default_rng(0)
+    x = rng.normal(5, 3, (4, 2, 30))
+    x[0, 0] = 2.5  # constant
+    obs = rng.random(x.shape) > 0.2
+    z, loc, scale = standardise(x, obs)
+    assert z.dtype == np.float32 and not z[~obs].any()
+    back = destandardise(z.astype(np.float64), loc, scale)
+    assert np.allclose(back[obs], x[obs], atol=1e-5 * np.abs(x).max())
+    assert scale[0, 0, 0] == 0 and np.all(back[0, 0] == 2.5)
+
+
+def test_quantile_interpolation_matches_numpy():
+    levels = (0.1, 0.5, 0.9)
+    values = np.array([[[0.0, 1.0], [1.0, 2.0], [3.0, 6.0]]])  # (1, Q, h)
+    got = interpolate_quantiles(levels, values, [0.1, 0.3, 0.7, 0.9])
+    for k in range(2):
+        assert np.allclose(got[0, :, k], np.interp([0.1, 0.3, 0.7, 0.9], levels, values[0, :, k]))
+    with pytest.raises(TsheadsError, match="trained range"):
+        interpolate_quantiles(levels, values, [0.05])
+
+
+@pytest.mark.parametrize("length", [1, 63, 64, 65, 128, 129, 200])
+def test_window_starts_cover_every_point(length):
+    starts = window_starts(length, 64)
+    covered = np.zeros(length, dtype=int)
+    for s in starts:
+        covered[max(s, 0):s + 64] += 1
+    assert covered.min() >= 1
+    assert starts[-1] + 64 == length  # the last window is end-aligned
+
+
+def test_impute_keeps_observed_points_and_fills_the_rest(tiny_model):
+    model = tiny_model()
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 1, 150))
+    obs = rng.random(x.shape) > 0.3
+    filled = impute_arrays(model, np.where(obs, x, np.nan), obs)
+    assert np.array_equal(filled[obs], x[obs]) and np.isfinite(filled).all()
+
+
+def test_forecast_arrays_batches_count_sequences(tiny_model):
+    model = tiny_model()
+    x = np.random.default_rng(2).normal(size=(5, 3, 40))
+    obs = np.ones_like(x, dtype=bool)
+    a = forecast_arrays(model, x, obs, 20, batch_size=1)
+    b = forecast_arrays(model, x, obs, 20, batch_size=1000)
+    assert a[0].shape == (5, 3, 20) and a[1].shape[:3] == (5, 3, 15)
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-5, atol=1e-5)

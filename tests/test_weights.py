@@ -1,0 +1,112 @@
+"""Model files: round trip, and a clear WeightsError for every kind of broken or foreign file."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from tsheads.errors import WeightsError
+from tsheads.nn.weights import load_model, read_config, save_model
+from tsheads.pretrained import available, load_pretrained, pretrained_path
+
+
+@pytest.fixture
+def saved(tmp_path, tiny_model):
+    model = tiny_model()
+    save_model(model, tmp_path / "m", meta={"note": "test"})
+    return model, tmp_path / "m"
+
+
+def test_round_trip_gives_identical_outputs(saved):
+    model, stem = saved
+    loaded = load_model(stem)
+    x = torch.randn(3, 1, 64)
+    obs = torch.ones_like(x, dtype=torch.bool)
+    with torch.no_grad():
+        assert torch.equal(model.forecast(x, obs, 12)[0], loaded.forecast(x, obs, 12)[0])
+    assert read_config(stem)[1] == {"note": "test"}
+    assert load_model(str(stem) + ".safetensors").config == model.config  # either file name works
+
+
+def test_missing_files(tmp_path, saved):
+    _, stem = saved
+    with pytest.raises(WeightsError, match="not found"):
+        load_model(tmp_path / "nothing")
+    stem.with_suffix(".safetensors").unlink()
+    with pytest.raises(WeightsError, match="not found"):
+        load_model(stem)
+
+
+@pytest.mark.parametrize("cut", [0, 10, 200])
+def test_truncated_or_garbage_tensor_file(saved, cut):
+    _, stem = saved
+    path = stem.with_suffix(".safetensors")
+    data = path.read_bytes()
+    path.write_bytes(data[:cut] if cut else b"\x80\x04 not a safetensors file")
+    with pytest.raises(WeightsError, match="corrupt"):
+        load_model(stem)
+
+
+def test_pickle_file_is_refused_without_being_executed(saved, tmp_path):
+    _, stem = saved
+    marker = tmp_path / "executed"
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    stem.with_suffix(".safetensors").write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(WeightsError):
+        load_model(stem)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(format="something-else"), "not a tsheads model"),
+    (lambda d: d.update(format_version=99), "format version"),
+    (lambda d: d.update(architecture="Other"), "not a DualSpaceModel"),
+    (lambda d: d["config"].update(d_model=32), "shape"),
+    (lambda d: d["config"].update(n_layers=3), "does not match"),
+    (lambda d: d["config"].update(surprise=1), "unknown encoder config"),
+    (lambda d: d["config"].update(patch_length=0), "positive integer"),
+    (lambda d: d["config"].update(n_layers=1.5), "positive integer"),
+    (lambda d: d["config"].update(dropout=2.0), "dropout"),
+    (lambda d: d["config"].update(quantiles="0.5"), "quantiles"),
+    (lambda d: d.update(config=[1, 2]), "JSON object"),
+    (lambda d: d.update(meta="x"), "meta"),
+])
+def test_config_that_does_not_match_the_tensors(saved, edit, message):
+    _, stem = saved
+    path = stem.with_suffix(".json")
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(WeightsError, match=message):
+        load_model(stem)
+
+
+def test_config_that_is_not_json(saved):
+    _, stem = saved
+    stem.with_suffix(".json").write_bytes(b"\xff\xfe{{")
+    with pytest.raises(WeightsError, match="not valid JSON"):
+        load_model(stem)
+
+
+def test_non_finite_weights(saved):
+    model, stem = saved
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    state["encoder.time_embed.weight"][0, 0] = float("nan")
+    save_file(state, str(stem.with_suffix(".safetensors")))
+    with pytest.raises(WeightsError, match="NaN"):
+        load_model(stem)
+
+
+def test_bundled_model_loads_offline():
+    assert "tsheads-encoder-v1" in available()
+    model = load_pretrained()
+    assert not model.training
+    assert 0.8e6 < model.n_parameters() < 1.2e6
+    with pytest.raises(WeightsError, match="no bundled model"):
+        pretrained_path("nope")

@@ -1,0 +1,207 @@
+"""ZeroShotForecaster with the bundled weights: forecasts, fine-tuning, persistence, imputation, embeddings."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from tsheads import ZeroShotForecaster
+from tsheads.errors import NonFiniteError, SeriesTooShortError, TsheadsError
+
+
+def seasonal_frame(n_series=3, length=400, period=24, seed=0, noise=0.1):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_series):
+        t = np.arange(length)
+        y = 10 + 3 * np.sin(2 * np.pi * t / period + i) + 0.01 * t + noise * rng.normal(size=length)
+        rows.append(pd.DataFrame({"unique_id": f"s{i}", "ds": pd.date_range("2024-01-01", periods=length, freq="h"),
+                                  "y": y}))
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ZeroShotForecaster()
+
+
+def test_zero_shot_predict_needs_no_fit(model):
+    df = seasonal_frame()
+    fc = model.predict(h=24, df=df, level=[80, 95], quantiles=[0.1, 0.5, 0.9])
+    assert list(fc.columns[:3]) == ["unique_id", "ds", "TSHeads"]
+    assert {"TSHeads-lo-80", "TSHeads-hi-95", "TSHeads-q-0.1"} <= set(fc.columns)
+    assert len(fc) == 3 * 24 and set(fc.unique_id) == {"s0", "s1", "s2"}
+    assert fc.ds.iloc[0] == df.ds.max() + pd.Timedelta(hours=1)
+    assert np.isfinite(fc.iloc[:, 2:].to_numpy()).all()
+    ordered = fc[["TSHeads-lo-95", "TSHeads-lo-80", "TSHeads-q-0.5", "TSHeads-hi-80", "TSHeads-hi-95"]].to_numpy()
+    assert (np.diff(ordered, axis=1) >= -1e-9).all()
+    assert fc["TSHeads-q-0.1"].equals(fc["TSHeads-lo-80"])
+
+
+def test_all_spellings_agree(model):
+    df = seasonal_frame()
+    a = model.predict(h=12, df=df)
+    b = model.predict(df, 12)
+    c = ZeroShotForecaster().fit(df).predict(12)
+    d = ZeroShotForecaster().forecast(df, h=12)
+    for other in (b, c, d):
+        pd.testing.assert_frame_equal(a, other)
+
+
+def test_zero_shot_beats_naive_on_a_clean_seasonal_series(model):
+    df = seasonal_frame(n_series=4, length=424, noise=0.2)
+    train = df.groupby("unique_id").head(400)
+    test = df.groupby("unique_id").tail(24)
+    fc = model.predict(h=24, df=train)
+    mae = np.abs(fc.TSHeads.to_numpy() - test.y.to_numpy()).mean()
+    naive = np.abs(np.repeat(train.groupby("unique_id").y.last().to_numpy(), 24) - test.y.to_numpy()).mean()
+    assert mae < 0.5 * naive
+
+
+def test_long_horizon_and_short_series(model):
+    df = seasonal_frame(n_series=1, length=100)
+    assert len(model.predict(h=200, df=df)) == 200
+    short = pd.DataFrame({"unique_id": ["a", "a", "b", "b", "b", "b", "b"],
+                          "ds": [1, 2, 1, 2, 3, 4, 5], "y": [1.0, 2.0, 5, 5, 6, 5, 5]})
+    fc = model.predict(h=3, df=short)
+    assert len(fc) == 6 and np.isfinite(fc.TSHeads).all()
+    with pytest.raises(SeriesTooShortError):
+        model.predict(h=3, df=short.iloc[[0, 2, 3]])
+
+
+def test_bad_input_gets_project_errors(model):
+    df = seasonal_frame(n_series=1, length=50)
+    df.loc[5, "y"] = np.nan
+    with pytest.raises(NonFiniteError):
+        model.predict(h=3, df=df)
+    good = seasonal_frame(n_series=1, length=50)
+    with pytest.raises(TsheadsError, match="trained"):
+        model.predict(h=3, df=good, quantiles=[0.001])
+    with pytest.raises(TsheadsError, match="98"):
+        model.predict(h=3, df=good, level=[99])
+    with pytest.raises(TsheadsError, match="context_length"):
+        ZeroShotForecaster(context_length=1000).predict(h=3, df=good)
+    with pytest.raises(TsheadsError, match="point"):
+        ZeroShotForecaster(point="mode").predict(h=3, df=good)
+    with pytest.raises(NotFittedError):
+        ZeroShotForecaster().predict(3)
+
+
+def test_shorter_context_and_median_point(model):
+    df = seasonal_frame(n_series=2)
+    short = ZeroShotForecaster(context_length=64).predict(h=5, df=df)
+    assert not np.allclose(short.TSHeads, model.predict(h=5, df=df).TSHeads)
+    med = ZeroShotForecaster(point="median").predict(h=5, df=df, quantiles=[0.5])
+    assert np.allclose(med.TSHeads, med["TSHeads-q-0.5"])
+
+
+def test_sklearn_contract():
+    est = ZeroShotForecaster(fine_tune="head", random_state=1, alias="zs")
+    params = est.get_params()
+    assert params["fine_tune"] == "head" and params["alias"] == "zs"
+    twin = clone(est)
+    assert twin.get_params() == params and not hasattr(twin, "model_")
+    assert est.set_params(batch_size=8).batch_size == 8
+
+
+def test_fine_tuning_is_repeatable_and_changes_the_right_weights():
+    df = seasonal_frame(n_series=2, length=300)
+    base = ZeroShotForecaster().fit(df)
+    kw = dict(fine_tune_steps=5, fine_tune_batch_size=16, learning_rate=1e-3)
+    a = ZeroShotForecaster(fine_tune="head", random_state=0, **kw).fit(df)
+    b = ZeroShotForecaster(fine_tune="head", random_state=0, **kw).fit(df)
+    pd.testing.assert_frame_equal(a.predict(24), b.predict(24))
+    assert len(a.fit_history_) == 5 and np.isfinite(a.fit_history_).all()
+    enc = dict(base.model_.encoder.named_parameters())
+    for name, p in a.model_.encoder.named_parameters():
+        assert p.equal(enc[name])  # head mode leaves the encoder alone
+    assert not a.predict(24).TSHeads.equals(base.predict(24).TSHeads)
+    c = ZeroShotForecaster(fine_tune="all", random_state=0, **kw).fit(df)
+    assert any(not p.equal(enc[n]) for n, p in c.model_.encoder.named_parameters())
+
+
+def test_save_load_round_trip_gives_identical_forecasts(tmp_path):
+    df = seasonal_frame(n_series=2, length=300)
+    est = ZeroShotForecaster(fine_tune="head", fine_tune_steps=3, random_state=0, alias="mine").fit(df)
+    est.save(tmp_path / "mine")
+    loaded = ZeroShotForecaster.load(tmp_path / "mine")
+    assert loaded.alias == "mine" and loaded.fine_tune == "head"
+    pd.testing.assert_frame_equal(est.predict(30, level=[90]), loaded.predict(30, level=[90], df=df))
+
+
+def test_impute_fills_nan_and_missing_rows(model):
+    df = seasonal_frame(n_series=2, length=600, noise=0.05)
+    df["extra"] = 1
+    truth = df.copy()
+    holes = np.r_[100:112, 300:301, 450:470]
+    df.loc[holes, "y"] = np.nan
+    df = df.drop(index=np.arange(900, 910))  # missing time stamps in the second series
+    out = model.impute(df)
+    assert len(out) == len(truth) and not out.y.isna().any()
+    assert out.is_imputed.sum() == len(holes) + 10
+    kept = ~out.is_imputed.to_numpy()
+    assert np.array_equal(out.y.to_numpy()[kept], truth.y.to_numpy()[kept])
+    assert out.extra.isna().sum() == 10  # other columns carried, NaN only on inserted rows
+    err = (out.y - truth.y)[out.is_imputed].pow(2).mean()
+    assert err < 0.1 * truth.y.var()
+
+
+def test_transform_embeddings(model):
+    df = seasonal_frame(n_series=3)
+    sem = model.transform(df)
+    assert sem.shape == (3, 256) and list(sem.index) == ["s0", "s1", "s2"]
+    det = model.transform(df, kind="detailed")
+    assert det.shape == (3 * 32, 64)
+    pd.testing.assert_frame_equal(sem, model.transform(df))
+    with pytest.raises(TsheadsError):
+        model.transform(df, kind="other")
+
+
+@pytest.mark.parametrize("scale", [1e-9, 1e-4, 1e6, 1e20])
+def test_forecasts_follow_any_magnitude(model, scale):
+    """Standardisation in float64 before the network: tiny and huge series forecast like unit ones."""
+    df = seasonal_frame(n_series=2, length=200)
+    base = model.predict(h=12, df=df, level=[80])
+    scaled = df.assign(y=df.y * scale)
+    fc = model.predict(h=12, df=scaled, level=[80])
+    for col in ("TSHeads", "TSHeads-lo-80", "TSHeads-hi-80"):
+        np.testing.assert_allclose(fc[col] / scale, base[col], rtol=1e-4)
+
+
+def test_constant_series_is_forecast_as_that_constant(model):
+    df = pd.DataFrame({"unique_id": "c", "ds": np.arange(50), "y": 7.25})
+    fc = model.predict(h=5, df=df, level=[90])
+    assert np.allclose(fc.iloc[:, 2:].to_numpy(), 7.25)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(fine_tune="some"), "fine_tune"), (dict(batch_size=0), "batch_size"),
+    (dict(fine_tune_steps=-1), "fine_tune_steps"), (dict(learning_rate="a"), "learning_rate"),
+    (dict(random_state="x"), "random_state"), (dict(device="bogus"), "device"),
+    (dict(fine_tune_horizon=0), "fine_tune_horizon"),
+])
+def test_bad_settings_raise_project_errors(params, message):
+    df = seasonal_frame(n_series=1, length=120)
+    with pytest.raises(TsheadsError, match=message):
+        ZeroShotForecaster(**{"fine_tune": "head", "fine_tune_steps": 1, **params}).fit(df)
+
+
+def test_fine_tuning_with_a_short_context_and_dotted_paths(tmp_path):
+    df = seasonal_frame(n_series=1, length=200)
+    est = ZeroShotForecaster(context_length=64, fine_tune="head", fine_tune_steps=2, random_state=0).fit(df)
+    est.save(tmp_path / "enc-1.5")
+    assert (tmp_path / "enc-1.5.safetensors").exists() and (tmp_path / "enc-1.5.json").exists()
+    again = ZeroShotForecaster.load(tmp_path / "enc-1.5.safetensors")
+    pd.testing.assert_frame_equal(est.predict(10), again.predict(10, df=df))
+
+
+def test_impute_refuses_unanchored_gaps_and_clashing_flag(model):
+    df = seasonal_frame(n_series=1, length=1600)
+    df.loc[500:1100, "y"] = np.nan
+    with pytest.raises(TsheadsError, match="s0.*all missing"):
+        model.impute(df)
+    with pytest.raises(TsheadsError, match="overwrite"):
+        model.impute(seasonal_frame(n_series=1), indicator="y")
+    with pytest.raises(TsheadsError, match="head"):
+        model.impute(seasonal_frame(n_series=1), head="foo")

@@ -1,0 +1,292 @@
+"""Zero-shot forecasting, imputation and embeddings from the pretrained dual-space encoder.
+
+``ZeroShotForecaster`` needs no training: ``predict(h, df=df)`` forecasts any long frame with the
+bundled weights. ``fit(df)`` keeps the frame for ``predict(h)`` and, with ``fine_tune="head"`` or
+``"all"``, adapts the model to it first. Point forecasts are the mean head (trained with MSE);
+quantiles and intervals come from the quantile head (levels 0.01 ... 0.99, interpolated in between).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+
+from ..errors import TsheadsError, WeightsError
+from ..forecast_columns import check_levels, check_quantiles, interval_column, quantile_column
+from ..frames import Columns, fill_gaps, to_long
+from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
+from ..windows import Panel, forecast_frame, sliding_windows
+from .base import BaseForecaster, check_positive_int
+
+
+class ZeroShotForecaster(BaseForecaster):
+    """Pretrained forecaster; also imputes gaps (:meth:`impute`) and embeds series (:meth:`transform`).
+
+    Parameters
+    ----------
+    weights : path stem of a model file (``<stem>.safetensors`` + ``<stem>.json``); None = bundled model.
+    context_length : how many recent points the model sees (at most the model's 512; None = all 512).
+    point : ``"mean"`` (mean head, best for MSE) or ``"median"`` (0.5 quantile, best for MAE).
+    batch_size : series per forward pass at inference.
+    fine_tune : None (zero-shot), ``"head"`` (forecast head only) or ``"all"``.
+    fine_tune_steps, fine_tune_batch_size, learning_rate : fine-tuning budget (AdamW minibatches).
+    fine_tune_horizon : future length of the training windows (default: the model's 96, or less for
+        short series).
+    random_state : seed for fine-tuning (the zero-shot path is deterministic anyway).
+    device : torch device, e.g. ``"cpu"`` or ``"cuda"``.
+    alias : name of the forecast column (default ``"TSHeads"``).
+    verbose : progress bars.
+    """
+
+    def __init__(self, weights=None, context_length: Optional[int] = None, point: str = "mean",
+                 batch_size: int = 512, fine_tune: Optional[str] = None, fine_tune_steps: int = 200,
+                 fine_tune_batch_size: int = 64, learning_rate: float = 1e-4,
+                 fine_tune_horizon: Optional[int] = None, random_state: Optional[int] = None,
+                 device: str = "cpu", alias: Optional[str] = None, verbose: bool = False):
+        self.weights = weights
+        self.context_length = context_length
+        self.point = point
+        self.batch_size = batch_size
+        self.fine_tune = fine_tune
+        self.fine_tune_steps = fine_tune_steps
+        self.fine_tune_batch_size = fine_tune_batch_size
+        self.learning_rate = learning_rate
+        self.fine_tune_horizon = fine_tune_horizon
+        self.random_state = random_state
+        self.device = device
+        self.alias = alias
+        self.verbose = verbose
+
+    @property
+    def model_name(self) -> str:
+        return self.alias or "TSHeads"
+
+    def _min_length(self) -> int:
+        self._check_params()
+        return 2
+
+    def _check_params(self) -> None:
+        """Refuse bad settings with a TsheadsError before any work (``__init__`` only stores them)."""
+        if self.point not in ("mean", "median"):
+            raise TsheadsError(f"point must be 'mean' or 'median', got {self.point!r}")
+        if self.fine_tune not in (None, "head", "all"):
+            raise TsheadsError(f"fine_tune must be None, 'head' or 'all', got {self.fine_tune!r}")
+        for name in ("batch_size", "fine_tune_steps", "fine_tune_batch_size"):
+            check_positive_int(getattr(self, name), name)
+        if self.fine_tune_horizon is not None:
+            check_positive_int(self.fine_tune_horizon, "fine_tune_horizon")
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not 0 < lr < np.inf:
+            raise TsheadsError(f"learning_rate must be a positive number, got {lr!r}")
+        rs = self.random_state
+        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or rs < 0):
+            raise TsheadsError(f"random_state must be None or a non-negative integer, got {rs!r}")
+        import torch
+
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise TsheadsError(f"device {self.device!r} is not a torch device ({exc})") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise TsheadsError(f"device {self.device!r} asked for, but this torch has no usable CUDA GPU")
+
+    # model -----------------------------------------------------------------------------------------
+    def _load(self):
+        from ..nn.weights import load_model
+        from ..pretrained import load_pretrained
+
+        if self.weights is None:
+            return load_pretrained(device=self.device)
+        return load_model(self.weights, device=self.device)
+
+    def _model(self):
+        """The fitted model, else the (cached) pretrained one: zero-shot use needs no ``fit``."""
+        if hasattr(self, "model_"):
+            return self.model_
+        cache = self.__dict__.get("_pretrained_cache")
+        if cache is None or cache[0] != (self.weights, self.device):
+            cache = ((self.weights, self.device), self._load())
+            self.__dict__["_pretrained_cache"] = cache
+        return cache[1]
+
+    def _context(self, model) -> int:
+        full = model.config.context_length
+        if self.context_length is None:
+            return full
+        c = check_positive_int(self.context_length, "context_length")
+        if c > full:
+            raise TsheadsError(f"context_length {c} exceeds the model's context of {full}")
+        return c
+
+    # fit / predict ---------------------------------------------------------------------------------
+    def _fit_panel(self, panel: Panel) -> None:
+        model = self._load()
+        self.fit_history_ = []
+        if self.fine_tune is not None:
+            from ..training import fine_tune
+
+            horizon = self.fine_tune_horizon or model.config.horizon
+            horizon = check_positive_int(horizon, "fine_tune_horizon")
+            longest = int(panel.lengths.max())
+            horizon = min(horizon, model.config.horizon, max(1, longest // 2))
+            windows = sliding_windows(panel, self._context(model), horizon,
+                                      stride=_stride(panel, horizon), min_context=min(horizon, 8))
+            seed = 0 if self.random_state is None else int(self.random_state)
+            self.fit_history_ = fine_tune(model, windows, self.fine_tune, self.fine_tune_steps,
+                                          self.fine_tune_batch_size, self.learning_rate, seed, self.verbose)
+        self.model_ = model
+
+    def predict(self, h=None, level: Optional[Sequence[float]] = None, quantiles: Optional[Sequence[float]] = None,
+                df=None, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None):
+        """Forecast ``h`` steps after each series of ``df`` (zero-shot), or of the fitted frame.
+
+        ``predict(h=48, df=df)`` and ``predict(df, 48)`` both work without ``fit``.
+        """
+        if isinstance(h, (pd.DataFrame, pd.Series)):  # predict(df, h) spelling
+            if df is not None or (level is not None and not isinstance(level, (int, np.integer))):
+                raise TsheadsError("call predict(df, h) or predict(h, level, quantiles, df=df)")
+            df, h, level = h, level, None
+        if df is None:
+            if not hasattr(self, "panel_"):
+                raise NotFittedError("call fit(df) first, or pass the history: predict(h, df=df)")
+            panel = self.panel_
+        else:
+            columns = Columns(id_col, time_col, target_col)
+            self._check_univariate(columns)
+            panel = Panel.from_data(df, columns, freq=freq, min_length=self._min_length())
+        h = check_positive_int(h)
+        level, quantiles = check_levels(level), check_quantiles(quantiles)
+        point, extra = self._forecast(panel, h, level, quantiles)
+        return forecast_frame(panel, point, self.model_name, extra)
+
+    def _check_univariate(self, columns: Columns) -> None:
+        if len(columns.targets) > 1:
+            raise TsheadsError(f"{type(self).__name__} forecasts one target column; got {list(columns.targets)}")
+
+    def _forecast(self, panel: Panel, h: int, level: list, quantiles: list):
+        self._check_params()
+        model = self._model()
+        x, observed = panel.tail(self._context(model))
+        mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, self.verbose)
+        levels = model.config.quantiles
+        mean, quants = mean[:, 0], quants[:, 0]  # (n, h), (n, Q, h)
+        point = mean if self.point == "mean" else quants[:, levels.index(0.5)]
+        name = self.model_name
+        wanted = [q for lv in level for q in (0.5 - lv / 200, 0.5 + lv / 200)] + list(quantiles)
+        if any(lv > 98 for lv in level):
+            raise TsheadsError(f"levels above 98 need quantiles beyond the trained 0.01/0.99; got {level}")
+        values = interpolate_quantiles(levels, quants, wanted) if wanted else None
+        extra, k = {}, 0
+        for lv in level:
+            extra[interval_column(name, "lo", lv)] = values[:, k]
+            extra[interval_column(name, "hi", lv)] = values[:, k + 1]
+            k += 2
+        for q in quantiles:
+            extra[quantile_column(name, q)] = values[:, k]
+            k += 1
+        return point, extra
+
+    def _predict_panel(self, h, level, quantiles):
+        return self._forecast(self.panel_, h, level, quantiles)
+
+    # imputation and embeddings ---------------------------------------------------------------------
+    def impute(self, df, *, head: str = "mean", id_col: str = "unique_id", time_col: str = "ds", target_col="y",
+               freq=None, indicator: str = "is_imputed") -> pd.DataFrame:
+        """Fill NaN values and missing time stamps of every series by masked reconstruction.
+
+        Returns the frame on each series' regular grid (inserted rows included) with the targets filled,
+        other columns carried over (NaN on inserted rows) and a boolean ``indicator`` column marking
+        imputed rows. ``head``: ``"mean"`` of both reconstructions (the default: lowest error on ETTh1's
+        validation block for hybrid and block masks), ``"time"`` or ``"fft"``. A series
+        with a whole context window (512 points) missing raises: nothing inside it anchors the fill.
+        """
+        self._check_params()
+        columns = Columns(id_col, time_col, target_col)
+        if indicator in (columns.id, columns.time, *columns.targets):
+            raise TsheadsError(f"indicator column {indicator!r} would overwrite a data column; choose another name")
+        long = to_long(df, columns)
+        full = fill_gaps(long, freq, method="nan", columns=columns, indicator=None)
+        panel = Panel.from_data(full, columns, freq=freq, allow_nan=True, min_length=1)
+        model = self._model()
+        values = panel.values.copy()
+        lengths = panel.lengths
+        for length in np.unique(lengths):
+            which = np.flatnonzero(lengths == length)
+            rows = panel.indptr[:-1][which][:, None] + np.arange(length)[None, :]  # (k, length)
+            block = values[rows].transpose(0, 2, 1)  # (k, C, length)
+            observed = np.isfinite(block)
+            if not observed.any(-1).all():
+                raise TsheadsError("a series has a target column with no finite value; nothing to impute from")
+            filled = impute_arrays(model, np.where(observed, block, 0.0), observed, head,
+                                   self.batch_size, self.verbose, names=panel.ids[which])
+            values[rows] = filled.transpose(0, 2, 1)
+        out = pd.DataFrame({columns.id: np.repeat(panel.ids, lengths), columns.time: panel.times})
+        for j, target in enumerate(columns.targets):
+            out[target] = values[:, j]
+        out[indicator] = ~np.isfinite(panel.values).all(axis=1)
+        others = [c for c in long.columns if c not in (columns.id, columns.time, *columns.targets, indicator)]
+        if others:  # carry the user's other columns; rows inserted for gaps get NaN there
+            out = out.merge(long[[columns.id, columns.time, *others]], on=[columns.id, columns.time], how="left")
+        return out
+
+    def transform(self, df, kind: str = "semantic", *, id_col: str = "unique_id", time_col: str = "ds",
+                  target_col: str = "y", freq=None) -> pd.DataFrame:
+        """Embeddings of each series' last ``context_length`` points.
+
+        ``kind="semantic"``: one row per series, the register tokens (``n_registers * d_model`` columns,
+        ``emb_0`` ...), a compact summary for clustering, retrieval or classification.
+        ``kind="detailed"``: one row per (series, patch), the patch tokens (``d_model`` columns), which
+        keep where in the window things happen.
+        """
+        if kind not in ("semantic", "detailed"):
+            raise TsheadsError(f"kind must be 'semantic' or 'detailed', got {kind!r}")
+        columns = Columns(id_col, time_col, target_col)
+        self._check_univariate(columns)
+        panel = Panel.from_data(df, columns, freq=freq, min_length=self._min_length())
+        model = self._model()
+        x, observed = panel.tail(self._context(model))
+        semantic, detailed = embed_arrays(model, x, observed, self.batch_size, self.verbose)
+        ids = pd.Index(panel.ids, name=columns.id)
+        if kind == "semantic":
+            emb = semantic[:, 0]
+            return pd.DataFrame(emb, index=ids, columns=[f"emb_{i}" for i in range(emb.shape[1])])
+        emb = detailed[:, 0]  # (n, P, d)
+        index = pd.MultiIndex.from_product([ids, np.arange(emb.shape[1])], names=[columns.id, "patch"])
+        return pd.DataFrame(emb.reshape(-1, emb.shape[2]), index=index,
+                            columns=[f"emb_{i}" for i in range(emb.shape[2])])
+
+    # persistence -----------------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the (fine-tuned) model as ``<path>.safetensors`` + ``<path>.json`` with these params."""
+        from ..nn.weights import save_model
+
+        params = {k: v for k, v in self.get_params().items() if k != "weights"}
+        return save_model(self._model(), path, meta={"estimator": type(self).__name__, "params": params})
+
+    @classmethod
+    def load(cls, path, device: str = "cpu") -> "ZeroShotForecaster":
+        """Rebuild a saved forecaster; ``predict(h, df=df)`` then reproduces the saved model's forecasts."""
+        from ..nn.weights import load_model, model_stem, read_config
+
+        _, meta = read_config(path)
+        params = meta.get("params", {})
+        if not isinstance(params, dict):
+            raise WeightsError(f"{path}: saved estimator parameters must be a JSON object")
+        params = {**params, "device": device}
+        try:
+            est = cls(weights=str(model_stem(path)), **params)
+        except TypeError as exc:
+            raise WeightsError(f"{path}: saved parameters do not fit {cls.__name__} ({exc})") from None
+        est.model_ = load_model(path, device=device)
+        est.fit_history_ = []
+        return est
+
+
+def _stride(panel: Panel, horizon: int, max_windows: int = 20000) -> int:
+    """A window stride that keeps the number of fine-tuning windows near ``max_windows``."""
+    total = int(np.maximum(panel.lengths - horizon, 0).sum())
+    return max(1, total // max_windows)

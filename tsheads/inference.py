@@ -1,0 +1,207 @@
+"""Batched, gradient-free use of a :class:`~tsheads.nn.model.DualSpaceModel` on numpy arrays.
+
+The estimators turn frames into ``(n, channels, time)`` arrays plus an observed mask and call these
+functions; benchmarks call them directly. Inputs of any length are fitted to the model's context:
+longer ones keep their last ``context_length`` points, shorter ones are left-padded and masked.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from .errors import TsheadsError
+from .nn.model import DualSpaceModel
+
+#: reconstruction heads usable for imputation: time, FFT, or the mean of both
+HEADS = ("time", "fft", "mean")
+
+
+def fit_context(x: np.ndarray, observed: np.ndarray, context: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the last ``context`` points, or left-pad with unobserved zeros up to ``context``."""
+    t = x.shape[-1]
+    if t >= context:
+        return x[..., t - context:], observed[..., t - context:]
+    pad = [(0, 0)] * (x.ndim - 1) + [(context - t, 0)]
+    return np.pad(x, pad), np.pad(observed, pad)
+
+
+def standardise(x: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-sequence z-scores over observed points, computed in float64, as float32 for the network.
+
+    The network scales its input itself, but in float32 and with a fixed floor on the scale, so series
+    with a spread below about 1e-3 or values beyond about 1e18 would lose precision or overflow. The model
+    is affine-equivariant, so standardising here first and undoing it afterwards (:func:`destandardise`)
+    changes nothing else. A constant history gets ``scale`` 0 and is forecast as that constant.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = observed.astype(np.float64)
+    count = np.maximum(w.sum(-1, keepdims=True), 1.0)
+    xz = np.where(observed, x, 0.0)
+    loc = xz.sum(-1, keepdims=True) / count
+    scale = np.sqrt((((xz - loc) * w) ** 2).sum(-1, keepdims=True) / count)
+    spread = np.where(scale > 0, scale, 1.0)
+    z = np.where(observed, (xz - loc) / spread, 0.0)
+    return z.astype(np.float32), loc, scale
+
+
+def destandardise(z: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Back to data units; ``loc``/``scale`` are ``(..., 1)`` and broadcast over trailing axes of ``z``."""
+    extra = z.ndim - loc.ndim
+    loc, scale = loc.reshape(loc.shape + (1,) * extra), scale.reshape(scale.shape + (1,) * extra)
+    return np.where(scale > 0, z * np.where(scale > 0, scale, 1.0) + loc, loc)
+
+
+def _batches(n: int, batch_size: int, verbose: bool, desc: str) -> Iterator[slice]:
+    from tqdm.auto import tqdm
+
+    starts = range(0, n, batch_size)
+    for s in tqdm(starts, desc=desc, disable=not verbose or len(starts) < 2, leave=False):
+        yield slice(s, min(s + batch_size, n))
+
+
+def _tensors(model, x, observed, sl):
+    device = next(model.parameters()).device
+    xb = torch.as_tensor(np.ascontiguousarray(x[sl], dtype=np.float32), device=device)
+    ob = torch.as_tensor(np.ascontiguousarray(observed[sl], dtype=bool), device=device)
+    return torch.where(ob, xb, torch.zeros_like(xb)), ob
+
+
+def _split_channels(model, x, observed):
+    """Channel-independent models see each channel as its own series, so batches count sequences."""
+    if model.config.channel_mixing:
+        return x, observed
+    n, c, t = x.shape
+    return x.reshape(n * c, 1, t), observed.reshape(n * c, 1, t)
+
+
+def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
+                    verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``(n, C, h)`` and quantiles ``(n, C, Q, h)`` (levels: ``model.config.quantiles``) as float64.
+
+    ``batch_size`` counts sequences (series x channels) per forward pass.
+    """
+    x, observed = fit_context(x, observed, model.config.context_length)
+    n, c, _ = x.shape
+    x, observed = _split_channels(model, x, observed)
+    x, loc, scale = standardise(x, observed)
+    rows, per_row = x.shape[:2]
+    mean = np.empty((rows, per_row, h))
+    quants = np.empty((rows, per_row, len(model.config.quantiles), h))
+    model.eval()
+    with torch.inference_mode():
+        for sl in _batches(rows, max(1, batch_size // per_row), verbose, "forecast"):
+            m, q = model.forecast(*_tensors(model, x, observed, sl), h)
+            mean[sl], quants[sl] = m.cpu().numpy(), q.cpu().numpy()
+    mean = destandardise(mean, loc, scale)
+    quants = destandardise(quants, loc[..., None], scale[..., None])
+    return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
+
+
+def _reconstruct(model, x, observed, head: str) -> torch.Tensor:
+    time_recon, fft_recon = model.reconstruct(x, observed)
+    if head == "time":
+        return time_recon
+    if head == "fft":
+        return fft_recon
+    return 0.5 * (time_recon + fft_recon)
+
+
+def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
+                       batch_size: int = 512, verbose: bool = False) -> np.ndarray:
+    """The chosen head's reconstruction of windows of exactly ``context_length`` points, in data units."""
+    if head not in HEADS:
+        raise TsheadsError(f"head must be one of {HEADS}, got {head!r}")
+    z, loc, scale = standardise(x, observed)
+    out = np.empty(x.shape)
+    model.eval()
+    with torch.inference_mode():
+        for sl in _batches(len(x), batch_size, verbose, "reconstruct"):
+            out[sl] = _reconstruct(model, *_tensors(model, z, observed, sl), head).cpu().numpy()
+    return destandardise(out, loc, scale)
+
+
+def window_starts(length: int, context: int) -> np.ndarray:
+    """Starts of non-overlapping windows covering ``range(length)``; the last one is end-aligned."""
+    if length <= context:
+        return np.array([length - context])
+    starts = np.arange(0, length - context + 1, context)
+    if starts[-1] + context < length:
+        starts = np.append(starts, length - context)
+    return starts
+
+
+def impute_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
+                  batch_size: int = 512, verbose: bool = False, names=None) -> np.ndarray:
+    """``x`` with unobserved points replaced by the model's reconstruction; any length ``T``.
+
+    Long inputs are cut into context-long windows (the last one end-aligned), short ones left-padded,
+    so every point is filled from a window that contains it. ``names`` (one per row) label errors.
+    """
+    n, c, t = x.shape
+    context = model.config.context_length
+    starts = window_starts(t, context)
+    pos = starts[:, None] + np.arange(context)[None, :]  # (W, context), negative = padding
+    valid = pos >= 0
+    xs = np.where(valid, x[:, :, np.clip(pos, 0, None)], 0.0)          # (n, c, W, context)
+    os_ = np.where(valid, observed[:, :, np.clip(pos, 0, None)], False)
+    empty = ~os_.any(-1)  # (n, c, W): a window with nothing observed has nothing to reconstruct from
+    if empty.any():
+        i, j, w = np.argwhere(empty)[0]
+        name = names[i] if names is not None else i
+        raise TsheadsError(
+            f"series {name!r}, channel {j}: points {max(starts[w], 0)}..{starts[w] + context - 1} are all missing; "
+            f"imputation needs observed points in every {context}-point window (a gap this long is better "
+            "forecast from the history before it)")
+    flat = reconstruct_arrays(model, _to_windows(xs),
+                              _to_windows(os_), head, batch_size, verbose)
+    recon = flat.reshape(n, len(starts), c, context).transpose(0, 2, 1, 3)  # (n, c, W, context)
+    filled = np.array(x, dtype=np.float64)
+    for w, start in enumerate(starts):  # later windows overwrite the overlap of an end-aligned last one
+        keep = valid[w]
+        filled[:, :, pos[w][keep]] = np.where(observed[:, :, pos[w][keep]], x[:, :, pos[w][keep]],
+                                              recon[:, :, w][:, :, keep])
+    return filled
+
+
+def _to_windows(a: np.ndarray) -> np.ndarray:
+    """(n, c, W, context) -> (n * W, c, context)."""
+    n, c, w, t = a.shape
+    return a.transpose(0, 2, 1, 3).reshape(n * w, c, t)
+
+
+def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
+                 verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Semantic ``(n, C, R * d)`` (registers) and detailed ``(n, C, P, d)`` (patch tokens) embeddings."""
+    x, observed = fit_context(x, observed, model.config.context_length)
+    x = standardise(x, observed)[0]
+    cfg = model.config
+    n, c, _ = x.shape
+    semantic = np.empty((n, c, cfg.n_registers * cfg.d_model), dtype=np.float32)
+    detailed = np.empty((n, c, cfg.n_patches, cfg.d_model), dtype=np.float32)
+    model.eval()
+    with torch.inference_mode():
+        for sl in _batches(n, batch_size, verbose, "embed"):
+            s, d = model.embed(*_tensors(model, x, observed, sl))
+            semantic[sl], detailed[sl] = s.cpu().numpy(), d.cpu().numpy()
+    return semantic, detailed
+
+
+def interpolate_quantiles(levels, values: np.ndarray, wanted) -> np.ndarray:
+    """Quantiles at ``wanted`` levels by linear interpolation between the model's ``levels``.
+
+    ``values`` is ``(..., Q, h)``; returns ``(..., len(wanted), h)``. Levels outside the trained range
+    raise, because extrapolating a tail the model never learned would be a guess.
+    """
+    levels = np.asarray(levels, dtype=float)
+    wanted = np.asarray(wanted, dtype=float)
+    if wanted.size and (wanted.min() < levels[0] - 1e-12 or wanted.max() > levels[-1] + 1e-12):
+        raise TsheadsError(f"quantile levels must lie in [{levels[0]}, {levels[-1]}] (the trained range); "
+                           f"got {sorted(set(wanted.tolist()))}")
+    idx = np.clip(np.searchsorted(levels, wanted, side="right") - 1, 0, len(levels) - 2)
+    lo, hi = levels[idx], levels[idx + 1]
+    w = ((wanted - lo) / (hi - lo)).reshape(-1, 1)
+    vlo, vhi = np.take(values, idx, axis=-2), np.take(values, idx + 1, axis=-2)
+    return vlo + (vhi - vlo) * w

