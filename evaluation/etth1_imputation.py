@@ -1,6 +1,6 @@
 """ETTh1 zero-shot imputation under the TSPulse protocol: hide 12.5-50 % of each window, score the fill.
 
-Windows of 512 rows tile the test block [11520, 14400) with stride 512 (non-overlapping), z-scored with
+Windows of 512 rows start at every row of the test block [11520, 14400) (``--stride``, default 1), z-scored with
 train-row statistics. Each (window, channel) row gets a mask of *exactly* the target ratio: ``block`` hides
 whole 16-point patches (on the patch grid, as ``tsheads.nn.masking.block_mask``), ``hybrid`` hides half the
 ratio as patches and half as single points (the pretraining hybrid's half-and-half form). Masks come from a
@@ -145,7 +145,8 @@ def build_parser():
     p = base_parser(__doc__.splitlines()[0])
     p.add_argument("--ratios", type=float, nargs="+", default=list(RATIOS))
     p.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
-    p.add_argument("--stride", type=int, default=512, help="rows between window starts (default 512: no overlap)")
+    p.add_argument("--stride", type=int, default=1,
+                   help="rows between window starts (default 1: every test window, as TimesNet's imputation protocol)")
     p.add_argument("--max-windows", type=int, default=None, help="first N windows (default: all; 2 with --quick)")
     return p
 

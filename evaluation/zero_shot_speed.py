@@ -72,9 +72,18 @@ def run(args) -> Report:
     warm = min(n, args.batch_size)  # both paths get one untimed full batch first
     forecast_arrays(model, x[:warm], observed[:warm], args.h, batch_size=args.batch_size)
     with timings.time("forecast_arrays"):
-        secs, rss, (mean, _) = timed(lambda: forecast_arrays(model, x, observed, args.h, batch_size=args.batch_size),
-                                     repeats)
+        secs, rss, (mean, quants) = timed(
+            lambda: forecast_arrays(model, x, observed, args.h, batch_size=args.batch_size), repeats)
     rows["forecast_arrays (numpy)"] = (secs, rss)
+    forecast_arrays(model, x[:warm], observed[:warm], args.h, batch_size=args.batch_size, precision="bfloat16")
+    with timings.time("forecast_arrays bfloat16"):
+        secs, rss, (mean_bf16, _) = timed(lambda: forecast_arrays(model, x, observed, args.h,
+                                                                  batch_size=args.batch_size, precision="bfloat16"),
+                                          repeats)
+    rows["forecast_arrays, precision='bfloat16' (numpy)"] = (secs, rss)
+    diff = np.abs(mean_bf16 - mean)[:, 0] / y.std(axis=1, keepdims=True)  # in units of each input's std
+    notes.append(f"bfloat16 vs float32 mean forecasts, in units of each input series' standard deviation: "
+                 f"mean |difference| {diff.mean():.4f}, max {diff.max():.4f}.")
 
     with timings.time("build long frame (not in the rate)"):
         df = long_frame(y)
@@ -94,8 +103,10 @@ def run(args) -> Report:
                 secs, rss, fc = timed(lambda: est.forecast(df, h=args.h), repeats)
         rows["ZeroShotForecaster.forecast (pandas)"] = (secs, rss)
         point = fc[est.model_name].to_numpy().reshape(n, args.h)
-        diff = float(np.max(np.abs(point - mean[:, 0])))
-        notes.append(f"ZeroShotForecaster's point forecast vs forecast_arrays' mean: max |difference| {diff:.2e}.")
+        same = mean[:, 0] if est.point == "mean" else quants[:, 0, list(model.config.quantiles).index(0.5)]
+        diff = float(np.max(np.abs(point - same)))
+        notes.append(f"ZeroShotForecaster's point forecast ({est.point}) vs forecast_arrays' {est.point}: "
+                     f"max |difference| {diff:.2e}.")
     except ImportError as err:
         notes.append(f"pandas path not measured: {err}")
 

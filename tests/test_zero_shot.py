@@ -88,12 +88,14 @@ def test_bad_input_gets_project_errors(model):
         ZeroShotForecaster().predict(3)
 
 
-def test_shorter_context_and_median_point(model):
+def test_shorter_context_and_point_choice(model):
     df = seasonal_frame(n_series=2)
     short = ZeroShotForecaster(context_length=64).predict(h=5, df=df)
     assert not np.allclose(short.TSHeads, model.predict(h=5, df=df).TSHeads)
-    med = ZeroShotForecaster(point="median").predict(h=5, df=df, quantiles=[0.5])
-    assert np.allclose(med.TSHeads, med["TSHeads-q-0.5"])
+    med = model.predict(h=5, df=df, quantiles=[0.5])
+    assert np.allclose(med.TSHeads, med["TSHeads-q-0.5"])  # the default point is the median
+    mean = ZeroShotForecaster(point="mean").predict(h=5, df=df)
+    assert not np.allclose(mean.TSHeads, med.TSHeads) and np.isfinite(mean.TSHeads).all()
 
 
 def test_sklearn_contract():
@@ -205,3 +207,13 @@ def test_impute_refuses_unanchored_gaps_and_clashing_flag(model):
         model.impute(seasonal_frame(n_series=1), indicator="y")
     with pytest.raises(TsheadsError, match="head"):
         model.impute(seasonal_frame(n_series=1), head="foo")
+
+
+def test_bfloat16_inference_is_close_to_float32(model):
+    df = seasonal_frame(n_series=2)
+    fast = ZeroShotForecaster(precision="bfloat16").predict(h=24, df=df, level=[80])
+    exact = model.predict(h=24, df=df, level=[80])
+    spread = exact.TSHeads.std()
+    assert np.abs(fast.TSHeads - exact.TSHeads).max() < 0.05 * spread
+    with pytest.raises(TsheadsError, match="precision"):
+        ZeroShotForecaster(precision="fp8").predict(h=3, df=df)

@@ -17,6 +17,16 @@ from .nn.model import DualSpaceModel
 
 #: reconstruction heads usable for imputation: time, FFT, or the mean of both
 HEADS = ("time", "fft", "mean")
+#: arithmetic of the forward pass; bfloat16 is 2-3x faster on CPUs with AVX512-BF16/AMX, outputs move ~0.3 %
+PRECISIONS = ("float32", "bfloat16")
+
+
+def _precision(model, precision: str):
+    """Context for the forward pass: plain float32, or bfloat16 autocast (FFTs and outputs stay float32)."""
+    if precision not in PRECISIONS:
+        raise TsheadsError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    device = next(model.parameters()).device.type
+    return torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=precision == "bfloat16")
 
 
 def fit_context(x: np.ndarray, observed: np.ndarray, context: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,10 +88,10 @@ def _split_channels(model, x, observed):
 
 
 def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
-                    verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(n, C, h)`` and quantiles ``(n, C, Q, h)`` (levels: ``model.config.quantiles``) as float64.
 
-    ``batch_size`` counts sequences (series x channels) per forward pass.
+    ``batch_size`` counts sequences (series x channels) per forward pass; ``precision`` see PRECISIONS.
     """
     x, observed = fit_context(x, observed, model.config.context_length)
     n, c, _ = x.shape
@@ -91,10 +101,10 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     mean = np.empty((rows, per_row, h))
     quants = np.empty((rows, per_row, len(model.config.quantiles), h))
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(rows, max(1, batch_size // per_row), verbose, "forecast"):
             m, q = model.forecast(*_tensors(model, x, observed, sl), h)
-            mean[sl], quants[sl] = m.cpu().numpy(), q.cpu().numpy()
+            mean[sl], quants[sl] = m.float().cpu().numpy(), q.float().cpu().numpy()
     mean = destandardise(mean, loc, scale)
     quants = destandardise(quants, loc[..., None], scale[..., None])
     return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
@@ -110,16 +120,16 @@ def _reconstruct(model, x, observed, head: str) -> torch.Tensor:
 
 
 def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
-                       batch_size: int = 512, verbose: bool = False) -> np.ndarray:
+                       batch_size: int = 512, verbose: bool = False, precision: str = "float32") -> np.ndarray:
     """The chosen head's reconstruction of windows of exactly ``context_length`` points, in data units."""
     if head not in HEADS:
         raise TsheadsError(f"head must be one of {HEADS}, got {head!r}")
     z, loc, scale = standardise(x, observed)
     out = np.empty(x.shape)
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(len(x), batch_size, verbose, "reconstruct"):
-            out[sl] = _reconstruct(model, *_tensors(model, z, observed, sl), head).cpu().numpy()
+            out[sl] = _reconstruct(model, *_tensors(model, z, observed, sl), head).float().cpu().numpy()
     return destandardise(out, loc, scale)
 
 
@@ -134,7 +144,7 @@ def window_starts(length: int, context: int) -> np.ndarray:
 
 
 def impute_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
-                  batch_size: int = 512, verbose: bool = False, names=None) -> np.ndarray:
+                  batch_size: int = 512, verbose: bool = False, names=None, precision: str = "float32") -> np.ndarray:
     """``x`` with unobserved points replaced by the model's reconstruction; any length ``T``.
 
     Long inputs are cut into context-long windows (the last one end-aligned), short ones left-padded,
@@ -155,8 +165,7 @@ def impute_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, he
             f"series {name!r}, channel {j}: points {max(starts[w], 0)}..{starts[w] + context - 1} are all missing; "
             f"imputation needs observed points in every {context}-point window (a gap this long is better "
             "forecast from the history before it)")
-    flat = reconstruct_arrays(model, _to_windows(xs),
-                              _to_windows(os_), head, batch_size, verbose)
+    flat = reconstruct_arrays(model, _to_windows(xs), _to_windows(os_), head, batch_size, verbose, precision)
     recon = flat.reshape(n, len(starts), c, context).transpose(0, 2, 1, 3)  # (n, c, W, context)
     filled = np.array(x, dtype=np.float64)
     for w, start in enumerate(starts):  # later windows overwrite the overlap of an end-aligned last one
@@ -173,7 +182,7 @@ def _to_windows(a: np.ndarray) -> np.ndarray:
 
 
 def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
-                 verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                 verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
     """Semantic ``(n, C, R * d)`` (registers) and detailed ``(n, C, P, d)`` (patch tokens) embeddings."""
     x, observed = fit_context(x, observed, model.config.context_length)
     x = standardise(x, observed)[0]
@@ -182,10 +191,10 @@ def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, bat
     semantic = np.empty((n, c, cfg.n_registers * cfg.d_model), dtype=np.float32)
     detailed = np.empty((n, c, cfg.n_patches, cfg.d_model), dtype=np.float32)
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(n, batch_size, verbose, "embed"):
             s, d = model.embed(*_tensors(model, x, observed, sl))
-            semantic[sl], detailed[sl] = s.cpu().numpy(), d.cpu().numpy()
+            semantic[sl], detailed[sl] = s.float().cpu().numpy(), d.float().cpu().numpy()
     return semantic, detailed
 
 

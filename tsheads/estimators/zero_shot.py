@@ -2,8 +2,9 @@
 
 ``ZeroShotForecaster`` needs no training: ``predict(h, df=df)`` forecasts any long frame with the
 bundled weights. ``fit(df)`` keeps the frame for ``predict(h)`` and, with ``fine_tune="head"`` or
-``"all"``, adapts the model to it first. Point forecasts are the mean head (trained with MSE);
-quantiles and intervals come from the quantile head (levels 0.01 ... 0.99, interpolated in between).
+``"all"``, adapts the model to it first. Point forecasts are the median of the quantile head by default
+(``point="mean"`` uses the MSE-trained mean head); quantiles and intervals come from the quantile head
+(levels 0.01 ... 0.99, interpolated in between).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sklearn.exceptions import NotFittedError
 from ..errors import TsheadsError, WeightsError
 from ..forecast_columns import check_levels, check_quantiles, interval_column, quantile_column
 from ..frames import Columns, fill_gaps, to_long
-from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
+from ..inference import PRECISIONS, embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
 from ..windows import Panel, forecast_frame, sliding_windows
 from .base import BaseForecaster, check_positive_int
 
@@ -30,7 +31,8 @@ class ZeroShotForecaster(BaseForecaster):
     ----------
     weights : path stem of a model file (``<stem>.safetensors`` + ``<stem>.json``); None = bundled model.
     context_length : how many recent points the model sees (at most the model's 512; None = all 512).
-    point : ``"mean"`` (mean head, best for MSE) or ``"median"`` (0.5 quantile, best for MAE).
+    point : ``"median"`` (0.5 quantile; the default, as it scored better than the mean head on held-out
+        data: ETTh1's validation block and the last horizon of M1/M3 training parts) or ``"mean"``.
     batch_size : series per forward pass at inference.
     fine_tune : None (zero-shot), ``"head"`` (forecast head only) or ``"all"``.
     fine_tune_steps, fine_tune_batch_size, learning_rate : fine-tuning budget (AdamW minibatches).
@@ -38,15 +40,18 @@ class ZeroShotForecaster(BaseForecaster):
         short series).
     random_state : seed for fine-tuning (the zero-shot path is deterministic anyway).
     device : torch device, e.g. ``"cpu"`` or ``"cuda"``.
+    precision : ``"float32"`` (default) or ``"bfloat16"``: autocast inference, about 2.5x faster on CPUs
+        with bf16 instructions (forecasts move by about 0.3 %); fine-tuning always runs in float32.
     alias : name of the forecast column (default ``"TSHeads"``).
     verbose : progress bars.
     """
 
-    def __init__(self, weights=None, context_length: Optional[int] = None, point: str = "mean",
+    def __init__(self, weights=None, context_length: Optional[int] = None, point: str = "median",
                  batch_size: int = 512, fine_tune: Optional[str] = None, fine_tune_steps: int = 200,
                  fine_tune_batch_size: int = 64, learning_rate: float = 1e-4,
                  fine_tune_horizon: Optional[int] = None, random_state: Optional[int] = None,
-                 device: str = "cpu", alias: Optional[str] = None, verbose: bool = False):
+                 device: str = "cpu", precision: str = "float32", alias: Optional[str] = None,
+                 verbose: bool = False):
         self.weights = weights
         self.context_length = context_length
         self.point = point
@@ -58,6 +63,7 @@ class ZeroShotForecaster(BaseForecaster):
         self.fine_tune_horizon = fine_tune_horizon
         self.random_state = random_state
         self.device = device
+        self.precision = precision
         self.alias = alias
         self.verbose = verbose
 
@@ -82,6 +88,8 @@ class ZeroShotForecaster(BaseForecaster):
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not 0 < lr < np.inf:
             raise TsheadsError(f"learning_rate must be a positive number, got {lr!r}")
+        if self.precision not in PRECISIONS:
+            raise TsheadsError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         rs = self.random_state
         if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or rs < 0):
             raise TsheadsError(f"random_state must be None or a non-negative integer, got {rs!r}")
@@ -171,7 +179,7 @@ class ZeroShotForecaster(BaseForecaster):
         self._check_params()
         model = self._model()
         x, observed = panel.tail(self._context(model))
-        mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, self.verbose)
+        mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, self.verbose, self.precision)
         levels = model.config.quantiles
         mean, quants = mean[:, 0], quants[:, 0]  # (n, h), (n, Q, h)
         point = mean if self.point == "mean" else quants[:, levels.index(0.5)]
@@ -222,7 +230,7 @@ class ZeroShotForecaster(BaseForecaster):
             if not observed.any(-1).all():
                 raise TsheadsError("a series has a target column with no finite value; nothing to impute from")
             filled = impute_arrays(model, np.where(observed, block, 0.0), observed, head,
-                                   self.batch_size, self.verbose, names=panel.ids[which])
+                                   self.batch_size, self.verbose, names=panel.ids[which], precision=self.precision)
             values[rows] = filled.transpose(0, 2, 1)
         out = pd.DataFrame({columns.id: np.repeat(panel.ids, lengths), columns.time: panel.times})
         for j, target in enumerate(columns.targets):
@@ -249,7 +257,7 @@ class ZeroShotForecaster(BaseForecaster):
         panel = Panel.from_data(df, columns, freq=freq, min_length=self._min_length())
         model = self._model()
         x, observed = panel.tail(self._context(model))
-        semantic, detailed = embed_arrays(model, x, observed, self.batch_size, self.verbose)
+        semantic, detailed = embed_arrays(model, x, observed, self.batch_size, self.verbose, self.precision)
         ids = pd.Index(panel.ids, name=columns.id)
         if kind == "semantic":
             emb = semantic[:, 0]
