@@ -62,6 +62,8 @@ def test_loop_resumes_to_exactly_the_uninterrupted_run(tmp_path):
     assert json.loads((tmp_path / "resumed" / "checkpoint.json").read_text())["step"] == 2
     assert not (tmp_path / "resumed" / "final.safetensors").exists()
     pretrain(tmp_path / "resumed", TINY, cfg, [], verbose=False)
+    with pytest.raises(ValueError, match="other settings"):
+        pretrain(tmp_path / "resumed", TINY, TrainConfig(**{**cfg.__dict__, "batch_size": 4}), [], verbose=False)
     a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "resumed")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -112,7 +112,14 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
 
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps({"model": model_config.to_dict(), "train": train.__dict__}, indent=1))
+    config = {"model": model_config.to_dict(), "train": dict(train.__dict__)}
+    resuming = (run / "checkpoint.json").exists()
+    if resuming and (run / "config.json").exists():
+        before = json.loads((run / "config.json").read_text())
+        if before != json.loads(json.dumps(config)):
+            raise ValueError(f"{run} holds a checkpoint made with other settings ({run / 'config.json'}); "
+                             "resume with the same settings or use a new run folder")
+    (run / "config.json").write_text(json.dumps(config, indent=1))
     torch.manual_seed(train.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = DualSpaceModel(model_config).to(device)
@@ -120,7 +127,7 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
     sampler = CorpusSampler(model_config.context_length, model_config.horizon, real, train.real_fraction,
                             seed=train.seed)
     gen = torch.Generator().manual_seed(train.seed)
-    step = _load_checkpoint(run, model, opt, sampler, gen) if (run / "checkpoint.json").exists() else 0
+    step = _load_checkpoint(run, model, opt, sampler, gen) if resuming else 0
     quantiles = torch.tensor(model_config.quantiles, device=device)
     started = time.time()
     log = open(run / "log.jsonl", "a")
