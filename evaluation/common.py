@@ -43,6 +43,18 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def suite_main(build_parser, run, argv: list[str] | None = None):
+    """A suite's command line: parse, run, write ``<suite>.{md,json}``, print the table; returns the Report."""
+    from .report import write_report
+
+    args = parse_args(build_parser(), argv)
+    report = run(args)
+    md, js = write_report(report, args.out_dir)
+    print(md.read_text())
+    print(f"wrote {md} and {js}")
+    return report
+
+
 def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None):
     """Parse ``argv`` (default ``sys.argv[1:]``); keep it for the report and resolve the data directory."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -21,8 +21,8 @@ from tsheads.datasets import ETTH1_SPLITS
 from tsheads.inference import impute_arrays
 from tsheads.metrics import mse
 
-from .common import base_parser, etth1_normalised, model_from_args, model_info, parameters, parse_args
-from .report import Report, Timings, suite_command, write_report
+from .common import base_parser, etth1_normalised, model_from_args, model_info, parameters, suite_main
+from .report import Report, Timings, suite_command
 
 SUITE = "etth1_imputation"
 RATIOS = (0.125, 0.25, 0.375, 0.5)
@@ -152,12 +152,7 @@ def build_parser():
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parse_args(build_parser(), argv)
-    report = run(args)
-    md, js = write_report(report, args.out_dir)
-    print(md.read_text())
-    print(f"wrote {md} and {js}")
-    return report
+    return suite_main(build_parser, run, argv)
 
 
 if __name__ == "__main__":

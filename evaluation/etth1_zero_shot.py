@@ -28,9 +28,9 @@ from .common import (
     model_info,
     n_jobs,
     parameters,
-    parse_args,
+    suite_main,
 )
-from .report import Report, Timings, suite_command, write_report
+from .report import Report, Timings, suite_command
 
 SUITE = "etth1_zero_shot"
 HORIZONS = (96, 192, 336, 720)
@@ -274,12 +274,7 @@ def build_parser():
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parse_args(build_parser(), argv)
-    report = run(args)
-    md, js = write_report(report, args.out_dir)
-    print(md.read_text())
-    print(f"wrote {md} and {js}")
-    return report
+    return suite_main(build_parser, run, argv)
 
 
 if __name__ == "__main__":

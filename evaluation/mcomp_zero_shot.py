@@ -22,8 +22,8 @@ from tsheads.errors import TsheadsError
 from tsheads.inference import forecast_arrays
 from tsheads.metrics import seasonal_scale, smape
 
-from .common import base_parser, model_from_args, model_info, n_jobs, parameters, parse_args
-from .report import Report, Timings, suite_command, write_report
+from .common import base_parser, model_from_args, model_info, n_jobs, parameters, suite_main
+from .report import Report, Timings, suite_command
 
 SUITE = "mcomp_zero_shot"
 GROUPS = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m1_monthly", "m1_quarterly", "m1_yearly",
@@ -286,12 +286,7 @@ def build_parser():
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parse_args(build_parser(), argv)
-    report = run(args)
-    md, js = write_report(report, args.out_dir)
-    print(md.read_text())
-    print(f"wrote {md} and {js}")
-    return report
+    return suite_main(build_parser, run, argv)
 
 
 if __name__ == "__main__":

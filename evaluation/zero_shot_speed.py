@@ -23,8 +23,8 @@ import torch
 
 from tsheads.inference import forecast_arrays
 
-from .common import base_parser, model_from_args, model_info, parameters, parse_args
-from .report import Report, Timings, suite_command, write_report
+from .common import base_parser, model_from_args, model_info, parameters, suite_main
+from .report import Report, Timings, suite_command
 
 SUITE = "zero_shot_speed"
 
@@ -143,12 +143,7 @@ def build_parser():
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parse_args(build_parser(), argv)
-    report = run(args)
-    md, js = write_report(report, args.out_dir)
-    print(md.read_text())
-    print(f"wrote {md} and {js}")
-    return report
+    return suite_main(build_parser, run, argv)
 
 
 if __name__ == "__main__":
