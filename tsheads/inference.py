@@ -168,10 +168,9 @@ def impute_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, he
     flat = reconstruct_arrays(model, _to_windows(xs), _to_windows(os_), head, batch_size, verbose, precision)
     recon = flat.reshape(n, len(starts), c, context).transpose(0, 2, 1, 3)  # (n, c, W, context)
     filled = np.array(x, dtype=np.float64)
-    for w, start in enumerate(starts):  # later windows overwrite the overlap of an end-aligned last one
-        keep = valid[w]
-        filled[:, :, pos[w][keep]] = np.where(observed[:, :, pos[w][keep]], x[:, :, pos[w][keep]],
-                                              recon[:, :, w][:, :, keep])
+    for w in range(len(starts)):  # later windows overwrite the overlap of an end-aligned last one
+        cols = pos[w][valid[w]]
+        filled[:, :, cols] = np.where(observed[:, :, cols], x[:, :, cols], recon[:, :, w][:, :, valid[w]])
     return filled
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .inference import fit_context, standardise
-from .nn.losses import masked_mse, pinball
+from .nn.losses import forecast_losses
 from .nn.model import DualSpaceModel
 from .nn.scaling import normalise
 from .windows import Windows
@@ -28,13 +28,10 @@ def trainable_parameters(model: DualSpaceModel, mode: str) -> list:
 
 def forecast_loss(model: DualSpaceModel, past, past_obs, future, future_obs) -> torch.Tensor:
     out = model(past, past_obs)
-    scale = out.encoded.scale
-    horizon = min(future.shape[-1], model.config.horizon)
-    fz = normalise(future[..., :horizon], scale, future_obs[..., :horizon]).clamp(-30, 30)
-    fobs = future_obs[..., :horizon]
+    fz = normalise(future, out.encoded.scale, future_obs).clamp(-30, 30)
     q = torch.tensor(model.config.quantiles, dtype=fz.dtype, device=fz.device)
-    mean, quantiles = out.forecast[:, :, 0, :horizon], out.forecast[:, :, 1:, :horizon]
-    return masked_mse(mean, fz, fobs) + pinball(quantiles, fz, q, fobs)
+    mse, quantile_loss = forecast_losses(out.forecast, fz, future_obs, q)
+    return mse + quantile_loss
 
 
 def fine_tune(model: DualSpaceModel, windows: Windows, mode: str = "head", steps: int = 200, batch_size: int = 64,

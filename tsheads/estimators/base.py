@@ -39,16 +39,19 @@ class BaseForecaster(BaseEstimator):
     def fit(self, df, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
             freq=None):
         """Validate ``df`` (long frame, wide frame or Series) and fit on every series; returns self."""
-        columns = Columns(id_col, time_col, target_col)
+        panel = self._panel(df, Columns(id_col, time_col, target_col), freq)
+        self._fit_panel(panel)
+        self.panel_ = panel
+        return self
+
+    def _panel(self, df, columns: Columns, freq=None) -> Panel:
+        """``df`` validated into a Panel this model can use (one target unless ``multivariate``)."""
         if len(columns.targets) > 1 and not self.multivariate:
             raise TsheadsError(
                 f"{type(self).__name__} forecasts one target column; got {list(columns.targets)}. "
                 "Fit one model per target (or use a multivariate model)."
             )
-        panel = Panel.from_data(df, columns, freq=freq, min_length=self._min_length())
-        self._fit_panel(panel)
-        self.panel_ = panel
-        return self
+        return Panel.from_data(df, columns, freq=freq, min_length=self._min_length())
 
     def predict(self, h: int, level: Optional[Sequence[float]] = None,
                 quantiles: Optional[Sequence[float]] = None) -> pd.DataFrame:

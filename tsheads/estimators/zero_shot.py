@@ -161,19 +161,12 @@ class ZeroShotForecaster(BaseForecaster):
         if df is None:
             if not hasattr(self, "panel_"):
                 raise NotFittedError("call fit(df) first, or pass the history: predict(h, df=df)")
-            panel = self.panel_
-        else:
-            columns = Columns(id_col, time_col, target_col)
-            self._check_univariate(columns)
-            panel = Panel.from_data(df, columns, freq=freq, min_length=self._min_length())
+            return super().predict(h, level, quantiles)
+        panel = self._panel(df, Columns(id_col, time_col, target_col), freq)
         h = check_positive_int(h)
         level, quantiles = check_levels(level), check_quantiles(quantiles)
         point, extra = self._forecast(panel, h, level, quantiles)
         return forecast_frame(panel, point, self.model_name, extra)
-
-    def _check_univariate(self, columns: Columns) -> None:
-        if len(columns.targets) > 1:
-            raise TsheadsError(f"{type(self).__name__} forecasts one target column; got {list(columns.targets)}")
 
     def _forecast(self, panel: Panel, h: int, level: list, quantiles: list):
         self._check_params()
@@ -253,8 +246,7 @@ class ZeroShotForecaster(BaseForecaster):
         if kind not in ("semantic", "detailed"):
             raise TsheadsError(f"kind must be 'semantic' or 'detailed', got {kind!r}")
         columns = Columns(id_col, time_col, target_col)
-        self._check_univariate(columns)
-        panel = Panel.from_data(df, columns, freq=freq, min_length=self._min_length())
+        panel = self._panel(df, columns, freq)
         model = self._model()
         x, observed = panel.tail(self._context(model))
         semantic, detailed = embed_arrays(model, x, observed, self.batch_size, self.verbose, self.precision)

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import torch
 
+from .encoder import spectrum
 from .model import Output
 
 
@@ -22,6 +23,17 @@ def pinball(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor, w
     loss = torch.maximum(q * diff, (q - 1) * diff)
     w = where.unsqueeze(2).to(pred.dtype)
     return (loss * w).sum() / (w.sum() * len(quantiles)).clamp_min(1.0)
+
+
+def forecast_losses(forecast: torch.Tensor, future_z: torch.Tensor, future_observed: torch.Tensor,
+                    quantiles: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """MSE of the mean path and quantile loss of the forecast head ``(B, C, 1 + Q, H)`` on a scaled future.
+
+    Only the steps both the head and the future cover are scored, so shorter futures are fine.
+    """
+    horizon = min(forecast.shape[-1], future_z.shape[-1])
+    f, fz, fobs = forecast[..., :horizon], future_z[..., :horizon], future_observed[..., :horizon]
+    return masked_mse(f[:, :, 0], fz, fobs), pinball(f[:, :, 1:], fz, quantiles, fobs)
 
 
 class LossParts(NamedTuple):
@@ -43,12 +55,8 @@ def pretraining_loss(out: Output, target_z: torch.Tensor, recon_where: torch.Ten
     jumps relative to their context do not dominate a batch.
     """
     target_z, future_z = target_z.clamp(-clip, clip), future_z.clamp(-clip, clip)
-    horizon = out.forecast.shape[-1]
-    future_z, future_observed = future_z[..., :horizon], future_observed[..., :horizon]
-    f_mse = masked_mse(out.forecast[:, :, 0], future_z, future_observed)
-    f_pin = pinball(out.forecast[:, :, 1:], future_z, quantiles, future_observed)
+    f_mse, f_pin = forecast_losses(out.forecast, future_z, future_observed, quantiles)
     t_rec = masked_mse(out.time_recon, target_z, recon_where)
-    from .encoder import spectrum  # local import keeps the dependency one-way and visible
     true_spec = spectrum(target_z)
     has_mask = recon_where.any(-1, keepdim=True).expand_as(true_spec)
     s_rec = masked_mse(out.fft_spec, true_spec, has_mask) + masked_mse(out.fft_recon, target_z, recon_where)
