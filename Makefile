@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tsheads-installed
 TORCH_VERSION ?= 2.13.0
+AEON_VERSION ?= 1.6.0
 # extra pip arguments for torch, e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 # on a machine whose package index would otherwise serve the CUDA build
 TORCH_PIP_ARGS ?=
@@ -15,6 +16,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS)
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# KDD-TSAD 135 ships in aeon's data folder; only the data is read, so none of aeon's dependencies
+	$(PY) -m pip install --quiet --no-deps aeon==$(AEON_VERSION)
 	touch $(STAMP)
 
 install: $(STAMP)

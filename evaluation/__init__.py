@@ -1,4 +1,4 @@
-"""Benchmark suites for the zero-shot pretrained model (issue 3).
+"""Benchmark suites: the zero-shot pretrained model (issue 3) and anomaly detection (issue 4).
 
 Each suite runs tsheads and its peers on the same data in one process and writes
 ``evaluation/results/<suite>.md`` and ``<suite>.json`` (table, exact command, date, machine, wall times,
@@ -9,9 +9,14 @@ parameters), so every number in the README can be traced to a file and re-made w
     python -m evaluation.etth1_imputation
     python -m evaluation.zero_shot_speed
     python -m evaluation zero_shot          # all of the above (same as python -m evaluation.run_all)
+    python -m evaluation.anomaly_detection  # NAB + KDD-TSAD 135, tsheads vs classical detectors
+    python -m evaluation.anomaly_settings_choice   # how the detector's defaults were chosen (dev data)
+    python -m evaluation anomaly            # both anomaly suites
 
 Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next to the repository.
 """
 
 #: the issue-3 suites, in the order ``run_all`` runs them
 ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed")
+#: the issue-4 suites
+ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection")

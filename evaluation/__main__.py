@@ -1,21 +1,22 @@
-"""``python -m evaluation zero_shot [ARGS]`` runs the issue-3 suites; ``python -m evaluation SUITE [ARGS]`` one."""
+"""``python -m evaluation zero_shot|anomaly [ARGS]`` runs a collection; ``python -m evaluation SUITE [ARGS]`` one."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-from . import ZERO_SHOT_SUITES
+from . import ANOMALY_SUITES, ZERO_SHOT_SUITES
 from .run_all import main as run_all
 
-COLLECTIONS = {"zero_shot": ZERO_SHOT_SUITES}
+COLLECTIONS = {"zero_shot": ZERO_SHOT_SUITES, "anomaly": ANOMALY_SUITES}
+SUITES = (*ZERO_SHOT_SUITES, *ANOMALY_SUITES)
 
 
 def main(argv: list[str] | None = None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in (*COLLECTIONS, *ZERO_SHOT_SUITES):
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in (*COLLECTIONS, *SUITES):
         print(__doc__)
-        print(f"collections: {', '.join(COLLECTIONS)}; suites: {', '.join(ZERO_SHOT_SUITES)}")
+        print(f"collections: {', '.join(COLLECTIONS)}; suites: {', '.join(SUITES)}")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     name, rest = argv[0], argv[1:]
     if name in COLLECTIONS:

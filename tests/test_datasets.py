@@ -369,3 +369,23 @@ def test_mcomp_values_and_errors():
         load_m1(group="other")
     with pytest.raises(TsheadsError, match="unknown M3 group"):
         load_m3(group="weekly")
+
+
+def test_kdd_tsad_135_from_aeon_data_folder(tmp_path):
+    from tsheads.datasets.aeon_tsad import aeon_data_folder
+
+    if aeon_data_folder() is None:
+        pytest.skip("aeon's data folder is not installed (pip install aeon --no-deps)")
+    ds = load_dataset("kdd_tsad", data_dir=tmp_path)  # an empty data dir falls back to aeon's folder
+    assert ds.name == "kdd_tsad_135" and len(ds.df) == 7501 and ds.splits["train_length"] == 1200
+    assert ds.df["is_anomaly"].sum() == 12 and ds.df["is_anomaly"][:1200].sum() == 0
+    assert ds.df["y"].notna().all() and ds.df["ds"].is_monotonic_increasing
+    assert "kdd_tsad_135" in list_datasets()
+
+
+def test_kdd_tsad_135_missing_names_the_sources(tmp_path, monkeypatch):
+    import tsheads.datasets.aeon_tsad as aeon_tsad
+
+    monkeypatch.setattr(aeon_tsad, "aeon_data_folder", lambda: None)
+    with pytest.raises(DatasetNotFoundError, match="aeon --no-deps"):
+        aeon_tsad.load_kdd_tsad_135(tmp_path)

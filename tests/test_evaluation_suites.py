@@ -20,7 +20,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # `evaluation` is a top-level package of the repository, not installed
     sys.path.insert(0, str(REPO_ROOT))
 
-from evaluation import etth1_imputation, etth1_zero_shot, mcomp_zero_shot, run_all, zero_shot_speed  # noqa: E402
+from evaluation import (  # noqa: E402
+    anomaly_detection,
+    anomaly_settings_choice,
+    etth1_imputation,
+    etth1_zero_shot,
+    mcomp_zero_shot,
+    run_all,
+    zero_shot_speed,
+)
 from evaluation.__main__ import main as evaluation_main  # noqa: E402
 from evaluation.report import markdown_table  # noqa: E402
 
@@ -183,3 +191,25 @@ def test_entry_points_dispatch(tmp_path, capsys):
     assert set(reports) == {"zero_shot_speed"} and (tmp_path / "zero_shot_speed.json").is_file()
     with pytest.raises(SystemExit):
         run_all.main(["--horizons", "96"])  # suite-specific flags belong to the suite's own module
+
+
+def test_anomaly_detection_quick(data_dir, tmp_path):
+    anomaly_detection.main(["--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--quick", *RANDOM,
+                            "--max-series", "1", "--fine-tune-steps", "2"])
+    payload = read_report(tmp_path, "anomaly_detection")
+    main = {r["detector"]: r for r in payload["tables"]["NAB: mean over series"]}
+    for det in (anomaly_detection.AUTO, anomaly_detection.TUNED, *anomaly_detection.HEAD_ROWS,
+                *anomaly_detection.PEERS):
+        assert 0 <= main[det]["VUS-PR"] <= 1, det
+    assert payload["parameters"]["n_nab_series"] == 1 and len(payload["nab_per_series"]) == len(main)
+    speed = payload["tables"]["Speed: score a 100,000-point series, all heads"]
+    assert all(r["points/s"] > 0 for r in speed)
+
+
+def test_injected_anomalies_are_labelled_where_they_are():
+    rng = np.random.default_rng(0)
+    x = np.sin(np.arange(3000) / 5.0)
+    y, labels, kinds = anomaly_settings_choice.inject(x, rng, n=3, start=450)
+    assert len(kinds) == 3 and labels[:450].sum() == 0
+    changed = np.flatnonzero(y != x)
+    assert labels[changed].all() and changed.min() >= 450

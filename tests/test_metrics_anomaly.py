@@ -264,3 +264,16 @@ def test_bad_parameters():
         range_f1(LAB, SC, alpha=1.5)
     with pytest.raises(DataTypeError, match="anomaly_metrics needs real-valued scores"):
         anomaly_metrics(LAB, SC > 0.5)
+
+
+def test_vus_with_anomalies_touching_both_ends_of_the_series():
+    """Regression: an anomaly ending on the last point leaves no buffer after it (empty bincount)."""
+    from tsheads.metrics.anomaly import vus_pr, vus_roc
+
+    labels = np.zeros(300, dtype=int)
+    labels[-20:] = 1
+    scores = np.linspace(0, 1, 300)
+    assert 0 < vus_pr(labels, scores) <= 1 and 0 < vus_roc(labels, scores) <= 1
+    both = labels.copy()
+    both[:10] = 1
+    assert np.isfinite(vus_pr(both, scores, sliding_window=50))

@@ -4,8 +4,11 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
 
 - data: :func:`validate`, :func:`fill_gaps`, :class:`Columns`, :func:`load_dataset`
 - baselines: :class:`Naive`, :class:`SeasonalNaive`, :class:`Naive2`
-- pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings; imported on
-  first use so ``import tsheads`` stays free of torch)
+- pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings) and
+  :class:`TriangulationDetector` / :func:`detect` (anomaly scores from three heads); imported on first use so
+  ``import tsheads`` stays free of torch
+- classical anomaly detectors: :class:`SubPCADetector`, :class:`WindowIForestDetector`,
+  :class:`MatrixProfileDetector`, :class:`STLResidualDetector`
 - evaluation: :func:`evaluate`, :func:`cross_validation`, and the pure metrics in :mod:`tsheads.metrics`
 - errors: :class:`TsheadsError` (a ``ValueError``) and its subclasses in :mod:`tsheads.errors`
 """
@@ -13,13 +16,20 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
 from .backtest import cross_validation
 from .datasets import load_dataset
 from .errors import TsheadsError
+from .estimators.anomaly_baselines import (
+    MatrixProfileDetector,
+    STLResidualDetector,
+    SubPCADetector,
+    WindowIForestDetector,
+)
 from .estimators.baselines import Naive, Naive2, SeasonalNaive
 from .frames import Columns, fill_gaps, validate
 from .metrics.evaluate import evaluate
 
 __version__ = "0.1.0.dev0"
 
-_LAZY = {"ZeroShotForecaster": "tsheads.estimators.zero_shot"}
+_LAZY = {"ZeroShotForecaster": "tsheads.estimators.zero_shot", "TriangulationDetector": "tsheads.estimators.anomaly",
+         "detect": "tsheads.estimators.anomaly"}
 
 
 def __getattr__(name):
@@ -31,12 +41,18 @@ def __getattr__(name):
 
 __all__ = [
     "Columns",
+    "MatrixProfileDetector",
+    "STLResidualDetector",
+    "SubPCADetector",
+    "TriangulationDetector",
+    "WindowIForestDetector",
     "Naive",
     "Naive2",
     "SeasonalNaive",
     "TsheadsError",
     "ZeroShotForecaster",
     "cross_validation",
+    "detect",
     "evaluate",
     "fill_gaps",
     "load_dataset",

@@ -110,13 +110,17 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
 
 
-def _reconstruct(model, x, observed, head: str) -> torch.Tensor:
-    time_recon, fft_recon = model.reconstruct(x, observed)
-    if head == "time":
-        return time_recon
-    if head == "fft":
-        return fft_recon
-    return 0.5 * (time_recon + fft_recon)
+def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
+                     verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """Time-head and FFT-head reconstructions (one forward pass) of ``context_length`` windows, in data units."""
+    z, loc, scale = standardise(x, observed)
+    time_out, fft_out = np.empty(x.shape), np.empty(x.shape)
+    model.eval()
+    with torch.inference_mode(), _precision(model, precision):
+        for sl in _batches(len(x), batch_size, verbose, "reconstruct"):
+            t, f = model.reconstruct(*_tensors(model, z, observed, sl))
+            time_out[sl], fft_out[sl] = t.float().cpu().numpy(), f.float().cpu().numpy()
+    return destandardise(time_out, loc, scale), destandardise(fft_out, loc, scale)
 
 
 def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
@@ -124,20 +128,22 @@ def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarra
     """The chosen head's reconstruction of windows of exactly ``context_length`` points, in data units."""
     if head not in HEADS:
         raise TsheadsError(f"head must be one of {HEADS}, got {head!r}")
-    z, loc, scale = standardise(x, observed)
-    out = np.empty(x.shape)
-    model.eval()
-    with torch.inference_mode(), _precision(model, precision):
-        for sl in _batches(len(x), batch_size, verbose, "reconstruct"):
-            out[sl] = _reconstruct(model, *_tensors(model, z, observed, sl), head).float().cpu().numpy()
-    return destandardise(out, loc, scale)
+    time_recon, fft_recon = reconstruct_pair(model, x, observed, batch_size, verbose, precision)
+    if head == "time":
+        return time_recon
+    if head == "fft":
+        return fft_recon
+    return 0.5 * (time_recon + fft_recon)
 
 
-def window_starts(length: int, context: int) -> np.ndarray:
-    """Starts of non-overlapping windows covering ``range(length)``; the last one is end-aligned."""
+def window_starts(length: int, context: int, stride: int | None = None) -> np.ndarray:
+    """Starts of windows every ``stride`` points (default ``context``: non-overlapping) covering
+    ``range(length)``; the last one is end-aligned, and a series shorter than ``context`` gets one window
+    with a negative start (left padding)."""
+    stride = context if stride is None else stride
     if length <= context:
         return np.array([length - context])
-    starts = np.arange(0, length - context + 1, context)
+    starts = np.arange(0, length - context + 1, stride)
     if starts[-1] + context < length:
         starts = np.append(starts, length - context)
     return starts

@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 
 from ..errors import TsheadsError
+from .aeon_tsad import load_kdd_tsad_135
 from .base import DATA_ENV, DEFAULT_DATA_DIR, Dataset, get_data_dir
 from .ett import ETTH1_SPLITS, etth1_split_bounds, load_etth1
 from .exchange_rate import load_exchange_rate
@@ -34,6 +35,7 @@ __all__ = [
     "Dataset",
     "etth1_split_bounds",
     "get_data_dir",
+    "load_kdd_tsad_135",
     "list_datasets",
     "load_dataset",
     "load_etth1",
@@ -53,6 +55,7 @@ _LOADERS: dict[str, Callable[..., Dataset]] = {
     "m1": load_m1,
     "m3": load_m3,
     "sample": load_sample,
+    "kdd_tsad_135": load_kdd_tsad_135,
 }
 _ALIASES = {
     "ett": "etth1",
@@ -60,6 +63,7 @@ _ALIASES = {
     "exchange_rate_nips": "exchange_rate",
     "exchange": "exchange_rate",
     "m4hourly": "m4_hourly",
+    "kdd_tsad": "kdd_tsad_135",
 }
 
 
@@ -76,7 +80,8 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, **kwargs)
 
     Names (case-insensitive, ``-`` or ``_``): ``nab``, ``etth1``, ``exchange_rate``
     (alias ``exchange_rate_nips``), ``m4_hourly``, ``m1``, ``m3`` (``group=`` keyword, or names such as
-    ``m3_monthly``), ``sample``. Common keywords: ``download=True`` (fetch missing files),
+    ``m3_monthly``), ``sample``, ``kdd_tsad_135`` (from aeon's data folder). Common keywords:
+    ``download=True`` (fetch missing files),
     ``base_url=`` (a mirror), ``categories=`` (NAB).
     """
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")

@@ -19,12 +19,13 @@ from sklearn.exceptions import NotFittedError
 from ..errors import TsheadsError, WeightsError
 from ..forecast_columns import check_levels, check_quantiles, interval_column, quantile_column
 from ..frames import Columns, fill_gaps, to_long
-from ..inference import PRECISIONS, embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
+from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
 from ..windows import Panel, forecast_frame, sliding_windows
 from .base import BaseForecaster, check_positive_int
+from .pretrained import PretrainedModelMixin
 
 
-class ZeroShotForecaster(BaseForecaster):
+class ZeroShotForecaster(PretrainedModelMixin, BaseForecaster):
     """Pretrained forecaster; also imputes gaps (:meth:`impute`) and embeds series (:meth:`transform`).
 
     Parameters
@@ -81,54 +82,9 @@ class ZeroShotForecaster(BaseForecaster):
             raise TsheadsError(f"point must be 'mean' or 'median', got {self.point!r}")
         if self.fine_tune not in (None, "head", "all"):
             raise TsheadsError(f"fine_tune must be None, 'head' or 'all', got {self.fine_tune!r}")
-        for name in ("batch_size", "fine_tune_steps", "fine_tune_batch_size"):
-            check_positive_int(getattr(self, name), name)
         if self.fine_tune_horizon is not None:
             check_positive_int(self.fine_tune_horizon, "fine_tune_horizon")
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not 0 < lr < np.inf:
-            raise TsheadsError(f"learning_rate must be a positive number, got {lr!r}")
-        if self.precision not in PRECISIONS:
-            raise TsheadsError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        rs = self.random_state
-        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or rs < 0):
-            raise TsheadsError(f"random_state must be None or a non-negative integer, got {rs!r}")
-        import torch
-
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as exc:
-            raise TsheadsError(f"device {self.device!r} is not a torch device ({exc})") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise TsheadsError(f"device {self.device!r} asked for, but this torch has no usable CUDA GPU")
-
-    # model -----------------------------------------------------------------------------------------
-    def _load(self):
-        from ..nn.weights import load_model
-        from ..pretrained import load_pretrained
-
-        if self.weights is None:
-            return load_pretrained(device=self.device)
-        return load_model(self.weights, device=self.device)
-
-    def _model(self):
-        """The fitted model, else the (cached) pretrained one: zero-shot use needs no ``fit``."""
-        if hasattr(self, "model_"):
-            return self.model_
-        cache = self.__dict__.get("_pretrained_cache")
-        if cache is None or cache[0] != (self.weights, self.device):
-            cache = ((self.weights, self.device), self._load())
-            self.__dict__["_pretrained_cache"] = cache
-        return cache[1]
-
-    def _context(self, model) -> int:
-        full = model.config.context_length
-        if self.context_length is None:
-            return full
-        c = check_positive_int(self.context_length, "context_length")
-        if c > full:
-            raise TsheadsError(f"context_length {c} exceeds the model's context of {full}")
-        return c
+        self._check_model_params()
 
     # fit / predict ---------------------------------------------------------------------------------
     def _fit_panel(self, panel: Panel) -> None:
@@ -143,9 +99,8 @@ class ZeroShotForecaster(BaseForecaster):
             horizon = min(horizon, model.config.horizon, max(1, longest // 2))
             windows = sliding_windows(panel, self._context(model), horizon,
                                       stride=_stride(panel, horizon), min_context=min(horizon, 8))
-            seed = 0 if self.random_state is None else int(self.random_state)
             self.fit_history_ = fine_tune(model, windows, self.fine_tune, self.fine_tune_steps,
-                                          self.fine_tune_batch_size, self.learning_rate, seed, self.verbose)
+                                          self.fine_tune_batch_size, self.learning_rate, self._seed, self.verbose)
         self.model_ = model
 
     def predict(self, h=None, level: Optional[Sequence[float]] = None, quantiles: Optional[Sequence[float]] = None,

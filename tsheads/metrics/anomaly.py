@@ -269,7 +269,9 @@ def _vus(labels: np.ndarray, scores: np.ndarray, sliding_window: int, n_threshol
             wts = np.tile(weight, starts.size)
             ok_a = after < n
             ok_b = before >= 0
-            soft = np.bincount(col[after[ok_a]], weights=wts[ok_a], minlength=support.size)
+            # astype: bincount of an empty selection is int64 even with float weights (an anomaly that
+            # touches either end of the series has no buffer on that side)
+            soft = np.bincount(col[after[ok_a]], weights=wts[ok_a], minlength=support.size).astype(np.float64)
             soft += np.bincount(col[before[ok_b]], weights=wts[ok_b], minlength=support.size)
             np.minimum(soft, 1.0, out=soft)
         else:

@@ -8,6 +8,7 @@ import torch
 
 from .encoder import spectrum
 from .model import Output
+from .scaling import normalise
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
@@ -63,3 +64,14 @@ def pretraining_loss(out: Output, target_z: torch.Tensor, recon_where: torch.Ten
     w = weights
     total = w[0] * f_mse + w[1] * f_pin + w[2] * t_rec + w[3] * s_rec
     return LossParts(total, f_mse, f_pin, t_rec, s_rec)
+
+
+def masked_objective(out: Output, x: torch.Tensor, observed: torch.Tensor, hidden: torch.Tensor,
+                     future: torch.Tensor, future_observed: torch.Tensor, quantiles: torch.Tensor) -> LossParts:
+    """:func:`pretraining_loss` of a forward pass on ``x`` with ``hidden`` points masked, from raw windows.
+
+    Targets are scaled with the statistics the model computed from the visible points, as at inference.
+    """
+    scale = out.encoded.scale
+    target_z, future_z = normalise(x, scale, observed), normalise(future, scale, future_observed)
+    return pretraining_loss(out, target_z, hidden, future_z, future_observed, quantiles)

@@ -16,10 +16,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..nn.config import EncoderConfig
-from ..nn.losses import LossParts, pretraining_loss
+from ..nn.losses import LossParts, masked_objective
 from ..nn.masking import hybrid_mask
 from ..nn.model import DualSpaceModel
-from ..nn.scaling import normalise
 from ..nn.weights import save_model
 from .corpus import CorpusSampler
 
@@ -95,10 +94,7 @@ def batch_losses(model, b, gen: torch.Generator, train: TrainConfig, quantiles: 
     future, fobs = torch.from_numpy(b.future).to(device), torch.from_numpy(b.future_observed).to(device)
     with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=train.bf16):
         out = model(x, visible)
-    scale = out.encoded.scale
-    target_z = normalise(x, scale, obs)
-    future_z = normalise(future, scale, fobs)
-    return pretraining_loss(_float(out), target_z, hidden, future_z, fobs, quantiles)
+    return masked_objective(_float(out), x, obs, hidden, future, fobs, quantiles)
 
 
 def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: list, minutes: float = None,

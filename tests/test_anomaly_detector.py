@@ -1,0 +1,198 @@
+"""TriangulationDetector: the pyod contract, bad input, multivariate data, determinism, and that every head
+finds the classic anomaly kinds (spike, level shift, frequency change) on the pretrained model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from tsheads.errors import NonFiniteError, SeriesTooShortError, TsheadsError, WeightsError
+from tsheads.estimators.anomaly import TriangulationDetector
+
+RNG = np.random.default_rng(0)
+T = 2400
+FIT = 800
+
+
+def seasonal(n=T, period=48, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return np.sin(2 * np.pi * t / period) + 0.5 * np.sin(2 * np.pi * t / 12) + noise * rng.standard_normal(n)
+
+
+def with_anomaly(kind: str):
+    """A seasonal series with one anomaly after the fit part; returns (x, labels)."""
+    x = seasonal()
+    lab = np.zeros(T, dtype=int)
+    if kind == "spike":
+        x[1500] += 4.0
+        lab[1495:1506] = 1
+    elif kind == "level_shift":  # scored at its onset: the new level then becomes the context
+        x[1500:] += 2.0
+        lab[1500:1540] = 1
+    elif kind == "frequency_change":
+        t = np.arange(1500, 1700)
+        x[1500:1700] = np.sin(2 * np.pi * t / 9) + 0.1 * RNG.standard_normal(200)
+        lab[1500:1700] = 1
+    return x, lab
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    x, _ = with_anomaly("spike")
+    return TriangulationDetector(contamination=0.05).fit(x[:FIT]), x
+
+
+def test_pyod_contract(fitted):
+    det, x = fitted
+    assert det.decision_scores_.shape == (FIT,) and np.isfinite(det.decision_scores_).all()
+    assert set(np.unique(det.labels_)) <= {0, 1}
+    assert det.labels_.mean() == pytest.approx(0.05, abs=0.01)  # contamination sets the threshold
+    assert det.threshold_ == pytest.approx(np.quantile(det.decision_scores_, 0.95))
+    scores = det.decision_function(x)
+    assert scores.shape == (T,) and np.isfinite(scores).all()
+    np.testing.assert_array_equal(det.predict(x), (scores > det.threshold_).astype(int))
+    np.testing.assert_array_equal(det.fit_predict(x[:FIT]), det.labels_)
+
+
+def test_sklearn_contract_and_unfitted_use():
+    det = TriangulationDetector(smoothing=4, heads=("time", "forecast"))
+    assert det.get_params()["smoothing"] == 4
+    twin = clone(det).set_params(smoothing=2)
+    assert twin.smoothing == 2 and det.smoothing == 4
+    with pytest.raises(NotFittedError):
+        det.decision_function(seasonal(200))
+
+
+@pytest.mark.parametrize("kind", ["spike", "level_shift", "frequency_change"])
+def test_every_head_ranks_injected_anomalies_above_normal_points(kind):
+    x, lab = with_anomaly(kind)
+    det = TriangulationDetector(combine="mean").fit(x[:FIT])
+    heads = det.score_heads(x)
+    normal = (lab == 0) & (np.arange(T) >= FIT)
+    normal[1400:1800] = False  # the neighbourhood, where scores may rise for context reasons
+    for head in ("time", "fft", "forecast", "embedding"):
+        s = heads[head].to_numpy()
+        assert s[lab == 1].max() > np.quantile(s[normal], 0.99), (kind, head)
+    combined = det.decision_function(x)
+    assert combined[lab == 1].max() > combined[normal].max(), kind
+
+
+def test_constant_and_very_short_series():
+    flat = np.full(300, 7.0)
+    det = TriangulationDetector().fit(flat)
+    assert np.isfinite(det.decision_function(flat)).all()
+    assert det.predict(flat).sum() == 0
+    short = np.array([1.0, 2.0, 1.5, 2.5, 1.0])
+    s = TriangulationDetector().fit(short).decision_function(short)
+    assert s.shape == (5,) and np.isfinite(s).all()
+    with pytest.raises(SeriesTooShortError):
+        TriangulationDetector().fit([1.0])
+
+
+def test_nan_is_scored_around_and_never_leaks():
+    x = seasonal(1200)
+    x[500:520] = np.nan
+    det = TriangulationDetector().fit(x[:400])
+    s = det.decision_function(x)
+    assert np.isfinite(s).all()
+    with pytest.raises(NonFiniteError, match="infinite"):
+        det.decision_function(np.r_[x[:100], np.inf])
+    with pytest.raises(NonFiniteError, match="no finite value"):
+        det.decision_function(np.full(100, np.nan))
+
+
+def test_bad_input_and_settings_get_project_errors(fitted):
+    det, x = fitted
+    with pytest.raises(TsheadsError, match="channel"):
+        det.decision_function(np.c_[x, x])
+    with pytest.raises(TsheadsError, match="empty"):
+        det.decision_function(np.array([]))
+    with pytest.raises(TsheadsError, match="numeric"):
+        det.decision_function(pd.DataFrame({"a": ["x", "y", "z"]}))
+    for params, message in [({"heads": ("time", "nope")}, "heads"), ({"combine": "median"}, "combine"),
+                            ({"window": 1024}, "window"), ({"contamination": 0.7}, "contamination"),
+                            ({"mask": "random"}, "mask"), ({"fine_tune": "yes"}, "fine_tune"),
+                            ({"heads": ("time",), "combine": "fft"}, "combine")]:
+        with pytest.raises(TsheadsError, match=message):
+            TriangulationDetector(**params).fit(x[:FIT])
+
+
+def test_multivariate_scores_point_at_the_anomalous_channel():
+    x = np.stack([seasonal(seed=1), seasonal(period=24, seed=2), seasonal(period=36, seed=3)], axis=1)
+    x[1500:1520, 1] += 3.0
+    det = TriangulationDetector().fit(x[:FIT])
+    per_channel = det.channel_scores(x)
+    assert per_channel.shape == (T, 3)
+    assert per_channel[1500:1520].max(0).argmax() == 1
+    s = det.decision_function(x)
+    assert s.shape == (T,) and s[1500:1520].max() > np.quantile(s[FIT:1400], 0.99)
+    frame = pd.DataFrame(x, columns=["a", "b", "c"])
+    np.testing.assert_allclose(det.decision_function(frame), s)
+
+
+def test_scores_are_deterministic_and_fine_tuning_repeatable():
+    x, _ = with_anomaly("spike")
+    a = TriangulationDetector().fit(x[:FIT]).decision_function(x)
+    b = TriangulationDetector().fit(x[:FIT]).decision_function(x)
+    np.testing.assert_array_equal(a, b)
+    tuned = [TriangulationDetector(fine_tune=True, fine_tune_steps=3, random_state=1).fit(x[:FIT]) for _ in range(2)]
+    np.testing.assert_array_equal(tuned[0].decision_function(x), tuned[1].decision_function(x))
+    assert len(tuned[0].fit_history_) == 3 and not np.array_equal(tuned[0].decision_function(x), a)
+
+
+def test_supervised_combination_picks_from_labels():
+    x, lab = with_anomaly("spike")
+    det = TriangulationDetector(combine="supervised").fit(x, lab)
+    assert det.combine_ in ("time", "fft", "forecast", "embedding", "auto", "agreement", "max", "mean")
+    assert det.supervised_quality_[det.combine_] == max(det.supervised_quality_.values())
+    with pytest.raises(TsheadsError, match="labels"):
+        TriangulationDetector(combine="supervised").fit(x)
+
+
+def test_detect_on_a_long_frame_keeps_every_row():
+    x1, _ = with_anomaly("spike")
+    x2 = seasonal(600, seed=5)
+    df = pd.DataFrame({"unique_id": ["b"] * 600 + ["a"] * T,
+                       "ds": np.r_[pd.date_range("2024-01-01", periods=600, freq="h"),
+                                   pd.date_range("2024-01-01", periods=T, freq="5min")],
+                       "y": np.r_[x2, x1], "note": "kept"})
+    out = TriangulationDetector().detect(df, fit_fraction=0.3)
+    assert len(out) == len(df) and set(out["unique_id"]) == {"a", "b"}
+    for col in ("score_time", "score_fft", "score_forecast", "score_embedding", "anomaly_score", "is_anomaly", "note"):
+        assert col in out.columns
+    assert out["anomaly_score"].notna().all() and set(out["is_anomaly"].unique()) <= {0, 1}
+    a = out[out["unique_id"] == "a"]
+    assert a["anomaly_score"].to_numpy()[1495:1506].max() > a["anomaly_score"].to_numpy()[FIT:1400].max()
+    with pytest.raises(TsheadsError, match="fit_fraction"):
+        TriangulationDetector().detect(df, fit_fraction=1.5)
+    with pytest.raises(TsheadsError, match="overwrite"):
+        TriangulationDetector().detect(df.assign(is_anomaly=0))
+    renamed = TriangulationDetector(heads="time").detect(df.assign(is_anomaly=0), flag_col="flag")
+    assert {"is_anomaly", "flag", "score_time"} <= set(renamed.columns)
+
+
+def test_save_load_scores_identically(tmp_path, fitted):
+    det, x = fitted
+    det.save(tmp_path / "det")
+    back = TriangulationDetector.load(tmp_path / "det")
+    np.testing.assert_array_equal(back.decision_function(x), det.decision_function(x))
+    assert back.threshold_ == det.threshold_ and back.get_params()["contamination"] == 0.05
+    np.testing.assert_array_equal(back.embedding_bank_, det.embedding_bank_)
+    (tmp_path / "det.bank.safetensors").write_bytes(b"\x80\x04pickle")
+    with pytest.raises(WeightsError, match="bank"):
+        TriangulationDetector.load(tmp_path / "det")
+    (tmp_path / "det.json").write_text('{"format": "tsheads-model"}')
+    with pytest.raises(WeightsError):
+        TriangulationDetector.load(tmp_path / "det")
+
+
+def test_agreement_rule_weighs_the_heads(fitted):
+    _, x = fitted
+    det = TriangulationDetector(combine="agreement", heads=("time", "fft", "forecast")).fit(x[:FIT])
+    whole = det.decision_function(x)
+    assert sum(det.head_weights_.values()) == pytest.approx(1.0)
+    assert np.isfinite(whole).all() and whole.shape == (T,)

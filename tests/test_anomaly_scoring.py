@@ -1,0 +1,142 @@
+"""The array pieces behind the detectors (masks, smoothing, calibration, head weights, windows) and the
+classical baseline detectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tsheads.errors import NonFiniteError
+from tsheads.estimators.anomaly_baselines import (
+    MatrixProfileDetector,
+    STLResidualDetector,
+    SubPCADetector,
+    WindowIForestDetector,
+)
+from tsheads.scoring.combine import (
+    Calibration,
+    agreement_weights,
+    combine,
+    fill_undefined,
+    moving_average,
+    rank_mean,
+)
+from tsheads.scoring.heads import nearest_distances, patch_masks, window_starts, windows_to_points
+from tsheads.scoring.windows import dominant_period, spread_to_points, subsequences
+
+
+@pytest.mark.parametrize("layout", ["spread", "block"])
+def test_patch_masks_hide_every_point_exactly_once(layout):
+    m = patch_masks(512, 16, 4, layout)
+    assert m.shape == (4, 512)
+    np.testing.assert_array_equal(m.sum(0), 1)
+    assert (m.sum(1) == 128).all()
+    runs = np.flatnonzero(np.diff(m[0].astype(int)) != 0)
+    assert len(runs) == (1 if layout == "block" else 15)  # block: one contiguous run from the start
+
+
+def test_window_starts_cover_the_series():
+    for length, window, stride in [(1000, 512, 256), (512, 512, 256), (300, 512, 256), (2049, 512, 100)]:
+        s = window_starts(length, window, stride)
+        covered = np.zeros(length, bool)
+        for a in s:
+            covered[max(a, 0):a + window] = True
+        assert covered.all() and s[-1] + window == length
+
+
+def test_moving_average_ignores_nan_and_keeps_length():
+    s = np.array([1.0, np.nan, 3.0, 5.0, np.nan, np.nan, np.nan, 2.0])
+    out = moving_average(s, 3)
+    assert out.shape == s.shape
+    assert out[1] == pytest.approx(2.0) and np.isnan(out[5])
+    np.testing.assert_array_equal(moving_average(s, 1)[[0, 2]], [1.0, 3.0])
+    filled = fill_undefined(out[None])[0]
+    assert np.isfinite(filled).all()
+
+
+def test_calibration_maps_median_to_zero_and_tail_to_one():
+    s = np.random.default_rng(0).exponential(size=(2, 5000))
+    cal = Calibration.fit(s)
+    z = cal(s)
+    np.testing.assert_allclose(np.median(z, axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(np.quantile(z, 0.99, axis=1), 1, atol=1e-9)
+    flat = Calibration.fit(np.zeros((1, 100)))
+    assert np.isfinite(flat(np.ones((1, 3)))).all()
+
+
+def test_agreement_weights_favour_heads_that_agree():
+    rng = np.random.default_rng(0)
+    signal = np.zeros(1000)
+    signal[400:420] = 5
+    agreeing = [signal + 0.3 * rng.standard_normal(1000) for _ in range(2)]
+    noise = rng.standard_normal(1000)
+    w = agreement_weights(np.stack([*agreeing, noise]))
+    assert w.sum() == pytest.approx(1) and w[2] < w[0] and w[2] < w[1]
+    np.testing.assert_allclose(agreement_weights(np.ones((1, 5))), [1.0])
+    stacked = np.stack([signal, noise])
+    np.testing.assert_allclose(combine(stacked, "weighted", [1, 0]), signal)
+    np.testing.assert_allclose(combine(stacked, "max"), np.maximum(signal, noise))
+
+
+def test_rank_mean_lets_no_head_dominate():
+    calm = np.array([[0.0, 1, 2, 3], [0.0, 1, 2, 3]])
+    loud = np.array([[0.0, 1, 2, 3], [0.0, 100, 2, 1]])  # one head screams at step 1
+    np.testing.assert_allclose(rank_mean(calm), [0, 1 / 3, 2 / 3, 1])
+    r = rank_mean(loud)
+    assert r.argmax() in (1, 2) and 0 <= r.min() and r.max() <= 1
+    np.testing.assert_allclose(combine(loud, "rank"), r)
+
+
+def test_embedding_distances_and_window_spreading():
+    rng = np.random.default_rng(0)
+    bank = rng.standard_normal((5, 1, 8))
+    bank /= np.linalg.norm(bank, axis=-1, keepdims=True)
+    d = nearest_distances(bank, bank)
+    np.testing.assert_allclose(d, 0, atol=1e-6)  # every entry finds itself
+    starts = np.arange(5) * 4
+    apart = nearest_distances(bank, bank, overlap=(starts, starts, 8))  # neighbours within 8 steps ignored
+    assert (apart > 0.1).all()
+    pts = windows_to_points(np.array([-2, 3]), np.array([[1.0], [3.0]]), 8, 4)
+    np.testing.assert_allclose(pts[0], [1, 1, np.nan, 3, 3, 3, 3, np.nan])
+
+
+def test_window_helpers():
+    x = np.arange(10.0)[None]
+    sub = subsequences(x, 4)
+    assert sub.shape == (7, 4) and (sub[2] == [2, 3, 4, 5]).all()
+    points = spread_to_points(np.array([0.0, 0, 6, 0, 0, 0, 0]), 10, 4)
+    assert points.shape == (10,) and points[2:6].min() > 0 and points[0] == 0 and points[9] == 0
+    t = np.arange(2000)
+    assert dominant_period(np.sin(2 * np.pi * t / 48)) == 48
+    assert dominant_period(np.random.default_rng(0).standard_normal(2000)) is None
+
+
+def spiky_series():
+    rng = np.random.default_rng(1)
+    t = np.arange(3000)
+    x = np.sin(2 * np.pi * t / 50) + 0.1 * rng.standard_normal(3000)
+    x[2000:2010] += 3.0
+    return x
+
+
+@pytest.mark.parametrize("make", [SubPCADetector, lambda: WindowIForestDetector(random_state=0),
+                                  MatrixProfileDetector, STLResidualDetector])
+def test_baselines_find_a_burst_and_follow_the_contract(make):
+    x = spiky_series()
+    det = make().fit(x[:1000])
+    s = det.decision_function(x)
+    assert s.shape == x.shape and np.isfinite(s).all()
+    assert s[2000:2010].max() > np.quantile(s[1000:1900], 0.99)
+    assert set(np.unique(det.predict(x))) <= {0, 1}
+    with pytest.raises(NonFiniteError, match="NaN"):
+        det.decision_function(np.r_[x[:500], np.nan])
+
+
+def test_baselines_on_constant_and_aperiodic_series():
+    flat = np.full(400, 3.0)
+    for det in (SubPCADetector(), MatrixProfileDetector(window=16), STLResidualDetector()):
+        assert np.isfinite(det.fit(flat).decision_function(flat)).all()
+    walk = np.random.default_rng(0).standard_normal(600).cumsum()
+    stl = STLResidualDetector().fit(walk)
+    assert stl.period_ is None and np.isfinite(stl.decision_function(walk)).all()
+    assert WindowIForestDetector(random_state=0).fit(walk).window_ == 32

@@ -1,0 +1,334 @@
+"""Anomaly detection that triangulates the heads of the pretrained dual-space model.
+
+Independent opinions about each time step: can the time head rebuild it when it is hidden, can the FFT
+head, did the forecast head expect it, and does its shape (the encoder's embedding of the subsequence)
+resemble anything in the fit data? Each head's deviations are smoothed and calibrated on the fit data
+(:mod:`tsheads.scoring.combine`), then combined. ``combine="auto"`` needs no labels: every head ranks the
+scored series and the ranks are averaged (:func:`~tsheads.scoring.combine.rank_mean`), the rule that won on
+the dev data of ``evaluation.anomaly_settings_choice``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from ..errors import TsheadsError, WeightsError
+from ..scoring.combine import Calibration, agreement_weights, combine, fill_undefined, moving_average
+from ..scoring.heads import EMBED_STRIDE, EMBED_WIDTH, MAX_BANK, SCORE_HEADS, head_deviations, subsequence_embeddings
+from .base import check_positive_int
+from .detector_base import BaseDetector
+from .pretrained import PretrainedModelMixin
+
+COMBINE_RULES = ("auto", "agreement", "max", "mean", "supervised")
+MASK_LAYOUTS = ("spread", "block")
+ERRORS = ("squared", "absolute")
+#: what ``combine="supervised"`` chooses among (each head alone plus these rules)
+SUPERVISED_CANDIDATES = ("auto", "agreement", "max", "mean")
+
+
+class TriangulationDetector(PretrainedModelMixin, BaseDetector):
+    """Zero-shot (or fine-tuned) anomaly detector from the time, FFT and forecast heads (pyod-style API).
+
+    Parameters
+    ----------
+    heads : heads to use, any of ``("time", "fft", "forecast", "embedding")`` (see :mod:`tsheads.scoring.heads`).
+    combine : how head scores become one score, per channel:
+
+        - ``"auto"`` (no labels): the mean over heads of each head's rank of every time step within the
+          scored input. Scores are therefore relative to the series being scored (as a matrix-profile
+          self-join is): score a whole series at once, not slice by slice; ``predict`` then flags about a
+          ``contamination`` share of it. For absolute, pointwise thresholds (streaming) use a rule below.
+        - ``"agreement"``: calibrated scores weighted by how much each head agrees with the others on the fit
+          data (:func:`~tsheads.scoring.combine.agreement_weights`); pointwise, so slices score like the whole.
+        - ``"max"`` / ``"mean"`` of the calibrated scores (pointwise), or one head's name.
+        - ``"supervised"``: ``fit(X, y)`` picks the head or rule with the best AUC-PR on labels ``y`` of the
+          fit data (TSPulse's per-dataset choice).
+    window : points of context each score sees (at most the model's 512; shorter windows are left-padded).
+    stride : step between reconstruction windows (default ``window // 2``; smaller = more overlap, slower).
+    horizon : the forecast head predicts this many steps from each origin (origins every ``horizon`` points),
+        so a point is compared with a forecast made 1 to ``horizon`` steps before it.
+    smoothing : width of the centred moving average over each head's deviations (1 = none). The defaults of
+        ``smoothing``, ``mask``, ``error`` and ``combine`` were chosen on injected anomalies in non-test data
+        (``python -m evaluation.anomaly_settings_choice``).
+    mask : how the reconstruction heads hide points: ``"spread"`` (every 4th patch, so each hidden patch has
+        visible neighbours: local shape) or ``"block"`` (a contiguous quarter of the window, rebuilt from the
+        rest: longer patterns such as a missing cycle).
+    error : ``"squared"`` or ``"absolute"`` deviations (squared lets a single large deviation stand out).
+    contamination : expected share of anomalies; ``threshold_`` is the ``1 - contamination`` quantile of
+        the fit data's scores (pyod's convention).
+    fine_tune : adapt every weight to the fit data with the pretraining objective (masked reconstruction
+        in both spaces plus the forecast) before scoring.
+    fine_tune_steps, fine_tune_batch_size, learning_rate : fine-tuning budget (AdamW minibatches).
+    weights : path stem of a model file; None = the bundled pretrained model.
+    batch_size : windows per forward pass.
+    random_state : seed for fine-tuning (zero-shot scoring is deterministic).
+    device, precision : torch device; ``"float32"`` or ``"bfloat16"`` (about 2x faster on CPU).
+    verbose : progress bar while fine-tuning.
+
+    Missing values (NaN) are allowed: they are never model inputs, and the points themselves are scored
+    only through their smoothed neighbours (a gap is not an anomaly by itself).
+    """
+
+    allow_nan = True
+
+    def __init__(self, heads=SCORE_HEADS, combine: str = "auto", window: int = 512, stride: Optional[int] = None,
+                 horizon: int = 16, smoothing: int = 64, mask: str = "spread", error: str = "squared",
+                 contamination: float = 0.1, fine_tune: bool = False,
+                 fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
+                 weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
+                 precision: str = "float32", verbose: bool = False):
+        self.heads = heads
+        self.combine = combine
+        self.window = window
+        self.stride = stride
+        self.horizon = horizon
+        self.smoothing = smoothing
+        self.mask = mask
+        self.error = error
+        self.contamination = contamination
+        self.fine_tune = fine_tune
+        self.fine_tune_steps = fine_tune_steps
+        self.fine_tune_batch_size = fine_tune_batch_size
+        self.learning_rate = learning_rate
+        self.weights = weights
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.precision = precision
+        self.verbose = verbose
+
+    context_length = None  # the pretrained-model mixin's notion; ``window`` plays that role here
+
+    # checks ----------------------------------------------------------------------------------------
+    def _heads(self) -> tuple:
+        heads = (self.heads,) if isinstance(self.heads, str) else tuple(self.heads)
+        if not heads or any(h not in SCORE_HEADS for h in heads) or len(set(heads)) != len(heads):
+            raise TsheadsError(f"heads must be distinct names from {SCORE_HEADS}, got {self.heads!r}")
+        return heads
+
+    def _min_length(self) -> int:
+        heads = self._heads()
+        if self.combine not in COMBINE_RULES and self.combine not in heads:
+            raise TsheadsError(f"combine must be one of {COMBINE_RULES} or a head in {heads}, got {self.combine!r}")
+        check_positive_int(self.window, "window")
+        if not 16 <= self.window <= 512:
+            raise TsheadsError(f"window must be between 16 and the model's 512 points, got {self.window}")
+        if self.stride is not None:
+            check_positive_int(self.stride, "stride")
+        check_positive_int(self.horizon, "horizon")
+        if self.horizon > 96:
+            raise TsheadsError(f"horizon must be at most the forecast head's 96 steps, got {self.horizon}")
+        check_positive_int(self.smoothing, "smoothing")
+        if self.mask not in MASK_LAYOUTS:
+            raise TsheadsError(f"mask must be one of {MASK_LAYOUTS}, got {self.mask!r}")
+        if self.error not in ERRORS:
+            raise TsheadsError(f"error must be one of {ERRORS}, got {self.error!r}")
+        if not isinstance(self.fine_tune, (bool, np.bool_)):
+            raise TsheadsError(f"fine_tune must be True or False, got {self.fine_tune!r}")
+        self._check_model_params()
+        return 2
+
+    # fitting ---------------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Calibrate each head on ``X`` (normal data); ``y`` (0/1 per step) only for ``combine="supervised"``."""
+        self._fit_labels = y
+        try:
+            return super().fit(X)
+        finally:
+            del self._fit_labels
+
+    def _fit_series(self, x: np.ndarray, observed: np.ndarray) -> dict:
+        self.__dict__.pop("model_", None)  # a refit starts from the pretrained (or given) weights again
+        model = self._load() if self.fine_tune else self._model()
+        self.fit_history_ = self._tune(model, x, observed) if self.fine_tune else []
+        self.model_ = model
+        heads = self._heads()
+        self.embedding_bank_ = None
+        if "embedding" in heads:
+            _, emb = subsequence_embeddings(model, x, observed, EMBED_WIDTH, EMBED_STRIDE, self.batch_size,
+                                            self.precision)
+            keep = np.unique(np.linspace(0, len(emb) - 1, min(len(emb), MAX_BANK)).astype(int))
+            self.embedding_bank_ = emb[keep].astype(np.float32)
+        smoothed = self._smoothed_deviations(x, observed, fit_data=True)
+        self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
+        calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
+        summary = np.stack([calibrated[h].max(0) for h in heads])  # (H, T): channel-max per head
+        self.head_weights_ = dict(zip(heads, agreement_weights(summary).tolist()))
+        self.combine_ = self._resolve_rule(calibrated, heads)
+        return self._assemble(calibrated)
+
+    def _tune(self, model, x, observed) -> list:
+        from ..training import fine_tune
+        from ..windows import Windows
+
+        t = x.shape[1]
+        future_len = max(1, min(model.config.horizon, t // 2))
+        ends = np.arange(min(8, t - future_len), t - future_len + 1, max(1, (t - future_len) // 2000))
+        past_pos = ends[:, None] + np.arange(-self.window, 0)[None, :]
+        fut_pos = ends[:, None] + np.arange(future_len)[None, :]
+
+        def take(pos):
+            inside = pos >= 0
+            safe = np.clip(pos, 0, t - 1)
+            return (np.where(inside[:, None], x[:, safe].transpose(1, 0, 2), 0.0).astype(np.float32),
+                    inside[:, None] & observed[:, safe].transpose(1, 0, 2))
+
+        past, past_obs = take(past_pos)
+        future, future_obs = take(fut_pos)
+        windows = Windows(past, past_obs, future, future_obs, np.zeros(len(ends), dtype=np.int64))
+        return fine_tune(model, windows, "all", self.fine_tune_steps, self.fine_tune_batch_size, self.learning_rate,
+                         self._seed, self.verbose, objective="masked")
+
+    def _resolve_rule(self, calibrated: dict, heads: tuple) -> str:
+        if self.combine != "supervised":
+            return self.combine
+        y = self._fit_labels
+        if y is None:
+            raise TsheadsError("combine='supervised' needs labels: fit(X, y) with y = 0/1 per time step of X")
+        y = np.asarray(y)
+        if y.shape != (calibrated[heads[0]].shape[1],) or not np.isin(y, (0, 1)).all():
+            raise TsheadsError(f"y must hold one 0/1 label per time step of X ({calibrated[heads[0]].shape[1]}), "
+                               f"got shape {y.shape}")
+        if y.min() == y.max():
+            raise TsheadsError("combine='supervised' needs both normal and anomalous steps in y")
+        from ..metrics.anomaly import auc_pr
+
+        candidates = list(heads) + list(SUPERVISED_CANDIDATES)
+        quality = {rule: auc_pr(y, self._assemble(calibrated, rule)["score"].max(0)) for rule in candidates}
+        self.supervised_quality_ = quality
+        return max(candidates, key=lambda r: quality[r])
+
+    # scoring ---------------------------------------------------------------------------------------
+    def _smoothed_deviations(self, x, observed, fit_data: bool = False) -> dict:
+        raw = head_deviations(self._model(), x, observed, self._heads(), window=self.window,
+                              stride=self.stride or max(1, self.window // 2), horizon=self.horizon,
+                              layout=self.mask, bank=None if fit_data else self.embedding_bank_,
+                              batch_size=self.batch_size, precision=self.precision)
+        power = 2 if self.error == "squared" else 1
+        return {h: fill_undefined(moving_average(v ** power, self.smoothing)) for h, v in raw.items()}
+
+    def _assemble(self, calibrated: dict, rule: Optional[str] = None) -> dict:
+        """Per-channel combined score plus one channel-max column per head."""
+        rule = rule or self.combine_
+        heads = list(calibrated)
+        stacked = np.stack([calibrated[h] for h in heads])  # (H, C, T)
+        if rule in heads:
+            score = stacked[heads.index(rule)]
+        elif rule == "auto":
+            score = combine(stacked, "rank")
+        elif rule == "agreement":
+            score = combine(stacked, "weighted", [self.head_weights_[h] for h in heads])
+        else:
+            score = combine(stacked, rule)
+        return {"score": score, **{f"score_{h}": calibrated[h].max(0) for h in heads}}
+
+    def _channel_scores(self, x, observed) -> dict:
+        smoothed = self._smoothed_deviations(x, observed)
+        return self._assemble({h: self.head_calibration_[h](smoothed[h]) for h in self._heads()})
+
+    def _extra_columns(self) -> list:
+        return [f"score_{h}" for h in self._heads()]
+
+    def _series_copy(self):
+        """Copies share the loaded pretrained weights (read-only unless fine-tuning, which loads its own)."""
+        from sklearn.base import clone
+
+        est = clone(self)
+        if not self.fine_tune:
+            self._model()
+            est.__dict__["_pretrained_cache"] = self.__dict__.get("_pretrained_cache")
+        return est
+
+    def score_heads(self, X) -> pd.DataFrame:
+        """Calibrated score of each head (channel-max), one column per head, one row per time step."""
+        extras = self._score(X)["extras"]
+        index = X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
+        return pd.DataFrame({h: extras[f"score_{h}"] for h in self._heads()}, index=index)
+
+    # persistence -----------------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write the model (``<path>.safetensors``) and the fitted calibration and params (``<path>.json``)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from ..nn.weights import save_model
+
+        check_is_fitted(self, "threshold_")
+        params = {k: v for k, v in self.get_params().items() if k != "weights"}
+        params["heads"] = list(self._heads())
+        state = {
+            "n_channels": self.n_channels_, "threshold": self.threshold_, "combine": self.combine_,
+            "head_weights": self.head_weights_,
+            "head_calibration": {h: [c.loc.ravel().tolist(), c.scale.ravel().tolist()]
+                                 for h, c in self.head_calibration_.items()},
+            "channel_calibration": [self.channel_calibration_.loc.ravel().tolist(),
+                                    self.channel_calibration_.scale.ravel().tolist()],
+        }
+        meta = {"estimator": type(self).__name__, "params": params, "state": state}
+        out = save_model(self.model_, path, meta=meta)
+        if self.embedding_bank_ is not None:
+            from safetensors.numpy import save_file
+
+            save_file({"embedding_bank": np.ascontiguousarray(self.embedding_bank_)}, str(_bank_path(path)))
+        return out
+
+    @classmethod
+    def load(cls, path, device: str = "cpu") -> "TriangulationDetector":
+        """Rebuild a saved detector; it scores exactly as the saved one did."""
+        from ..nn.weights import load_model, model_stem, read_config
+
+        _, meta = read_config(path)
+        try:
+            params, state = dict(meta["params"]), meta["state"]
+            est = cls(weights=str(model_stem(path)), **{**params, "heads": tuple(params["heads"]), "device": device})
+
+            def cal(pair):
+                return Calibration(np.asarray(pair[0], float)[:, None], np.asarray(pair[1], float)[:, None])
+
+            est.n_channels_ = int(state["n_channels"])
+            est.threshold_ = float(state["threshold"])
+            est.combine_ = str(state["combine"])
+            est.head_weights_ = {str(k): float(v) for k, v in state["head_weights"].items()}
+            est.head_calibration_ = {h: cal(p) for h, p in state["head_calibration"].items()}
+            est.channel_calibration_ = cal(state["channel_calibration"])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise WeightsError(f"{path}: not a saved {cls.__name__} ({type(exc).__name__}: {exc})") from None
+        est.model_ = load_model(path, device=device)
+        est.fit_history_ = []
+        est.embedding_bank_ = _load_bank(path) if "embedding" in est._heads() else None
+        return est
+
+
+def _bank_path(path) -> Path:
+    from ..nn.weights import model_stem
+
+    stem = model_stem(path)
+    return stem.with_name(stem.name + ".bank.safetensors")
+
+
+def _load_bank(path) -> np.ndarray:
+    """The embedding head's normal bank saved next to the model; never unpickles."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    file = _bank_path(path)
+    if not file.is_file():
+        raise WeightsError(f"{file} not found: a detector with the embedding head saves its fit-data bank there")
+    try:
+        bank = load_file(str(file))["embedding_bank"]
+    except (SafetensorError, KeyError, OSError, ValueError) as exc:
+        raise WeightsError(f"{file} is not a valid embedding bank ({exc})") from None
+    if bank.ndim != 3 or not np.isfinite(bank).all():
+        raise WeightsError(f"{file}: the embedding bank must be a finite (entries, channels, dim) array")
+    return bank
+
+
+def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id", time_col: str = "ds",
+           target_col="y", score_col: str = "anomaly_score", flag_col: str = "is_anomaly", **params) -> pd.DataFrame:
+    """``TriangulationDetector(**params).detect(df, ...)``: anomaly scores and flags for every series of a
+    long frame, zero-shot (see :meth:`BaseDetector.detect <tsheads.estimators.detector_base.BaseDetector.detect>`)."""
+    return TriangulationDetector(**params).detect(df, fit_fraction=fit_fraction, id_col=id_col, time_col=time_col,
+                                                  target_col=target_col, score_col=score_col, flag_col=flag_col)

@@ -1,0 +1,183 @@
+"""The anomaly-detector contract every tsheads detector follows: pyod's API over one series, pandas around it.
+
+``fit(X)`` learns what normal looks like from an unlabelled stretch of one series (1-D, ``(T, C)`` array,
+Series or wide DataFrame); ``decision_function(X)`` gives one score per time step (higher = more
+anomalous); ``predict(X)`` flags scores above ``threshold_``, the ``1 - contamination`` quantile of the fit
+data's own scores, as in pyod. ``detect(df)`` does the same for every series of a long frame.
+
+Channels: a subclass scores each channel (``_channel_scores``); each channel is calibrated on the fit data
+(:class:`~tsheads.scoring.combine.Calibration`) and the per-step score is the largest calibrated channel
+score, so an anomaly in any channel counts and channels of different scales are comparable.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import DataTypeError, EmptyDataError, NonFiniteError, SeriesTooShortError, TsheadsError
+from ..frames import Columns, validate
+from ..scoring.combine import Calibration
+
+
+class BaseDetector(BaseEstimator):
+    """Shared ``fit``/``decision_function``/``predict``/``detect``; see module docstring.
+
+    Subclasses set ``contamination`` in ``__init__`` and implement ``_fit_series`` and ``_channel_scores``.
+    """
+
+    #: whether NaN in the input is scored around (masked) rather than refused
+    allow_nan = False
+
+    # subclasses ------------------------------------------------------------------------------------
+    def _min_length(self) -> int:
+        """Fewest points a series needs (also where subclasses check their params)."""
+        return 2
+
+    def _fit_series(self, x: np.ndarray, observed: np.ndarray) -> Optional[dict]:
+        """Learn from fit data ``(C, T)``; may return its :meth:`_channel_scores` output to save a pass."""
+        raise NotImplementedError
+
+    def _channel_scores(self, x: np.ndarray, observed: np.ndarray) -> dict:
+        """``{"score": (C, T), **extras}``: raw per-channel scores plus named ``(T,)`` columns for ``detect``."""
+        raise NotImplementedError
+
+    def _series_copy(self):
+        """A fresh, unfitted copy for one series of ``detect`` (subclasses may share read-only state)."""
+        return clone(self)
+
+    def _extra_columns(self) -> list:
+        """Names of the extra columns ``detect`` adds (beyond the score and the flag)."""
+        return []
+
+    # pyod API --------------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Learn normal behaviour from ``X`` (unlabelled; ``y`` is ignored, as in pyod); returns self."""
+        self._check_contamination()
+        x, observed = self._as_array(X)
+        self.n_channels_ = x.shape[0]
+        scores = self._fit_series(x, observed) or self._channel_scores(x, observed)
+        self.channel_calibration_ = Calibration.fit(scores["score"])
+        self.decision_scores_ = self._combine_channels(scores["score"])
+        self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination))
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score of every time step of ``X``, shape ``(T,)``; higher = more anomalous."""
+        return self._score(X)["decision"]
+
+    def predict(self, X) -> np.ndarray:
+        """0/1 per time step: 1 where the score exceeds ``threshold_``."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        return self.fit(X).labels_
+
+    def channel_scores(self, X) -> np.ndarray:
+        """Calibrated score of each channel, ``(T, C)`` (0 = typical of the fit data, 1 = its top 1 %)."""
+        return self._score(X)["channels"].T
+
+    # pandas API ------------------------------------------------------------------------------------
+    def detect(self, df, *, id_col: str = "unique_id", time_col: str = "ds", target_col="y",
+               fit_fraction: Optional[float] = None, score_col: str = "anomaly_score",
+               flag_col: str = "is_anomaly") -> pd.DataFrame:
+        """Score every series of a long frame; returns it sorted, with score columns and a 0/1 flag.
+
+        Each series gets its own copy of this detector, fitted on its first ``fit_fraction`` of rows
+        (``None``: the whole series, i.e. unsupervised scoring of each series against itself). Rows are
+        scored in time order; regular spacing is not required, duplicated timestamps are refused. Other
+        columns are carried through. Subclasses add columns (e.g. one per head).
+        """
+        columns = Columns(id_col, time_col, target_col)
+        if fit_fraction is not None and not (isinstance(fit_fraction, (float, int)) and 0 < fit_fraction <= 1):
+            raise TsheadsError(f"fit_fraction must be in (0, 1], got {fit_fraction!r}")
+        frame, _ = validate(df, columns, require_freq=False, allow_nan=self.allow_nan,
+                            min_length=self._min_length())
+        clash = [c for c in (*self._extra_columns(), score_col, flag_col) if c in frame.columns]
+        if clash:
+            raise TsheadsError(f"output column(s) {clash} would overwrite columns of df (labels?); rename them "
+                               "or pass score_col=/flag_col=")
+        ids = frame[columns.id].to_numpy()
+        bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+        values = frame[list(columns.targets)].to_numpy(dtype=np.float64)
+        parts: dict[str, list] = {}
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            series = values[a:b]
+            n_fit = len(series) if fit_fraction is None else max(self._min_length(), int(round(fit_fraction * (b - a))))
+            est = self._series_copy().fit(series[:n_fit])
+            out = est._score(series)
+            cols = {**out["extras"], score_col: out["decision"],
+                    flag_col: (out["decision"] > est.threshold_).astype(np.int64)}
+            for k, v in cols.items():
+                parts.setdefault(k, []).append(v)
+        for k, v in parts.items():
+            frame[k] = np.concatenate(v)
+        return frame
+
+    # internals -------------------------------------------------------------------------------------
+    def _score(self, X) -> dict:
+        check_is_fitted(self, "threshold_")
+        x, observed = self._as_array(X)
+        if x.shape[0] != self.n_channels_:
+            raise TsheadsError(f"X has {x.shape[0]} channel(s); this detector was fitted on {self.n_channels_}")
+        scores = self._channel_scores(x, observed)
+        channels = self.channel_calibration_(scores["score"])
+        extras = {k: v for k, v in scores.items() if k != "score"}
+        return {"decision": channels.max(0), "channels": channels, "extras": extras}
+
+    def _combine_channels(self, raw: np.ndarray) -> np.ndarray:
+        return self.channel_calibration_(raw).max(0)
+
+    def _check_contamination(self) -> None:
+        c = self.contamination
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.floating)) or not 0 < c <= 0.5:
+            raise TsheadsError(f"contamination must be in (0, 0.5], got {c!r}")
+
+    def _as_array(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` as ``(C, T)`` float64 values and an observed mask, with the input checks."""
+        x, observed = as_channels(X, allow_nan=self.allow_nan)
+        need = self._min_length()
+        if x.shape[1] < need:
+            raise SeriesTooShortError(f"{type(self).__name__} needs at least {need} time steps, got {x.shape[1]}")
+        return x, observed
+
+
+def as_channels(X, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One series as ``(channels, time)``: 1-D array/Series, ``(T, C)`` array or a wide DataFrame."""
+    if isinstance(X, pd.DataFrame):
+        types = pd.api.types
+        bad = [c for c in X.columns if not types.is_numeric_dtype(X[c]) or types.is_bool_dtype(X[c])]
+        if bad:
+            raise DataTypeError(f"columns {bad} are not numeric; pass one column per channel "
+                                "(for a long frame with ids and timestamps use detect(df))")
+        arr = X.to_numpy(dtype=np.float64)
+    else:
+        if isinstance(X, pd.Series) and not pd.api.types.is_numeric_dtype(X):
+            raise DataTypeError(f"series dtype {X.dtype} is not numeric")
+        try:
+            arr = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataTypeError(f"X must be numeric ({exc})") from None
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise DataTypeError(f"X must be 1-D (time) or 2-D (time, channels); got shape {arr.shape}")
+    if arr.size == 0:
+        raise EmptyDataError(f"X is empty (shape {arr.shape})")
+    if np.isinf(arr).any():
+        raise NonFiniteError(f"X holds {int(np.isinf(arr).sum())} infinite value(s)")
+    observed = np.isfinite(arr)
+    if not observed.all():
+        if not allow_nan:
+            raise NonFiniteError(f"X holds {int((~observed).sum())} NaN value(s); fill them first "
+                                 "(tsheads.fill_gaps / ZeroShotForecaster.impute) or use TriangulationDetector, "
+                                 "which scores around missing points")
+        empty = np.flatnonzero(~observed.any(0))
+        if len(empty):
+            raise NonFiniteError(f"channel {int(empty[0])} of X has no finite value")
+    return np.where(observed, arr, 0.0).T.copy(), observed.T.copy()

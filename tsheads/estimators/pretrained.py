@@ -1,0 +1,71 @@
+"""What every estimator built on the pretrained :class:`~tsheads.nn.model.DualSpaceModel` shares.
+
+Loading (bundled weights or a saved file, cached for zero-shot use), the context length, and the checks of
+the settings they have in common (batch size, fine-tuning budget, learning rate, precision, seed, device),
+so a forecaster and a detector refuse the same bad value with the same message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import TsheadsError
+from ..inference import PRECISIONS
+from .base import check_positive_int
+
+
+class PretrainedModelMixin:
+    """Mixed into estimators with ``weights``, ``device``, ``precision``, ``random_state`` and fine-tuning params."""
+
+    def _check_model_params(self) -> None:
+        """Refuse bad shared settings with a TsheadsError before any work (``__init__`` only stores them)."""
+        for name in ("batch_size", "fine_tune_steps", "fine_tune_batch_size"):
+            check_positive_int(getattr(self, name), name)
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not 0 < lr < np.inf:
+            raise TsheadsError(f"learning_rate must be a positive number, got {lr!r}")
+        if self.precision not in PRECISIONS:
+            raise TsheadsError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        rs = self.random_state
+        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or rs < 0):
+            raise TsheadsError(f"random_state must be None or a non-negative integer, got {rs!r}")
+        import torch
+
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise TsheadsError(f"device {self.device!r} is not a torch device ({exc})") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise TsheadsError(f"device {self.device!r} asked for, but this torch has no usable CUDA GPU")
+
+    @property
+    def _seed(self) -> int:
+        return 0 if self.random_state is None else int(self.random_state)
+
+    def _load(self):
+        """A fresh copy of the model (fine-tuning changes it in place, so never the cached one)."""
+        from ..nn.weights import load_model
+        from ..pretrained import load_pretrained
+
+        if self.weights is None:
+            return load_pretrained(device=self.device)
+        return load_model(self.weights, device=self.device)
+
+    def _model(self):
+        """The fitted model, else the (cached) pretrained one: zero-shot use needs no ``fit``."""
+        if hasattr(self, "model_"):
+            return self.model_
+        cache = self.__dict__.get("_pretrained_cache")
+        if cache is None or cache[0] != (self.weights, self.device):
+            cache = ((self.weights, self.device), self._load())
+            self.__dict__["_pretrained_cache"] = cache
+        return cache[1]
+
+    def _context(self, model) -> int:
+        full = model.config.context_length
+        if self.context_length is None:
+            return full
+        c = check_positive_int(self.context_length, "context_length")
+        if c > full:
+            raise TsheadsError(f"context_length {c} exceeds the model's context of {full}")
+        return c

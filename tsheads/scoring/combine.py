@@ -1,0 +1,113 @@
+"""From raw per-head deviations to one anomaly score: smoothing, calibration on normal data, combination.
+
+Pure numpy. Heads speak different units (a reconstruction error, a forecast error), so each head is
+first calibrated on the fit data: ``(s - median) / (q99 - median)`` makes 0 "typical" and 1 "as large as
+the top 1 % of the fit data" for every head. Calibrated heads can then be compared, averaged or maxed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: the fit-data quantile that maps to a calibrated score of 1
+TAIL_QUANTILE = 0.99
+
+
+def moving_average(s: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average over the last axis that ignores NaN; all-NaN neighbourhoods stay NaN."""
+    if width <= 1:
+        return np.array(s, dtype=np.float64)
+    s = np.asarray(s, dtype=np.float64)
+    finite = np.isfinite(s)
+    pad = [(0, 0)] * (s.ndim - 1) + [(1, 0)]
+    csum = np.cumsum(np.pad(np.where(finite, s, 0.0), pad), axis=-1)
+    ccnt = np.cumsum(np.pad(finite.astype(np.float64), pad), axis=-1)
+    t = s.shape[-1]
+    lo = np.clip(np.arange(t) - width // 2, 0, t)
+    hi = np.clip(np.arange(t) - width // 2 + width, 0, t)
+    total = np.take(csum, hi, axis=-1) - np.take(csum, lo, axis=-1)
+    count = np.take(ccnt, hi, axis=-1) - np.take(ccnt, lo, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def fill_undefined(s: np.ndarray) -> np.ndarray:
+    """NaN (points no head could score, e.g. the first few of a forecast) -> the row's median, else 0."""
+    s = np.array(s, dtype=np.float64)
+    for row in s.reshape(-1, s.shape[-1]):
+        bad = ~np.isfinite(row)
+        if bad.any():
+            row[bad] = np.median(row[~bad]) if (~bad).any() else 0.0
+    return s
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per-row (head or channel) location and tail scale fitted on normal data; see module docstring."""
+
+    loc: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, s: np.ndarray) -> "Calibration":
+        """Fit on ``(rows, T)`` scores. A row with no spread (a constant fit series) gets a tiny scale."""
+        s = np.asarray(s, dtype=np.float64)
+        loc = np.median(s, axis=-1, keepdims=True)
+        tail = np.quantile(s, TAIL_QUANTILE, axis=-1, keepdims=True) - loc
+        mad = np.mean(np.abs(s - loc), axis=-1, keepdims=True)
+        floor = 1e-9 * np.maximum(np.abs(loc), 1.0)
+        scale = np.where(tail > floor, tail, np.maximum(mad, floor))
+        return cls(loc, scale)
+
+    def __call__(self, s: np.ndarray) -> np.ndarray:
+        return (np.asarray(s, dtype=np.float64) - self.loc) / self.scale
+
+
+def agreement_weights(scores: np.ndarray) -> np.ndarray:
+    """Weights ``(H,)`` of ``H`` calibrated head scores ``(H, T)`` by how well each agrees with the others.
+
+    A head's weight is its mean Spearman correlation with the other heads, floored at 0: a head that only
+    one-off fires where nobody else sees anything (noise) is down-weighted, heads that point at the same
+    regions share the vote. All-disagreeing (or fewer than two) heads fall back to equal weights.
+    """
+    from scipy.stats import rankdata
+
+    h = len(scores)
+    if h < 2:
+        return np.ones(h)
+    ranks = rankdata(scores, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(ranks)
+    corr = np.nan_to_num(corr, nan=0.0)
+    mean_other = (corr.sum(1) - np.diag(corr)) / (h - 1)
+    w = np.clip(mean_other, 0.0, None)
+    return w / w.sum() if w.sum() > 0 else np.full(h, 1.0 / h)
+
+
+def rank_mean(scores: np.ndarray) -> np.ndarray:
+    """Mean over heads (axis 0) of each head's rank along time (last axis), scaled to [0, 1].
+
+    Each head votes with the ordering it gives the scored series, so no head's scale (or a heavy tail in
+    one of them) can drown the others: a stretch that several heads rank high beats one that a single head
+    scores extremely. Ties share their mean rank.
+    """
+    from scipy.stats import rankdata
+
+    t = scores.shape[-1]
+    return (rankdata(scores, axis=-1) - 1).mean(0) / max(t - 1, 1)
+
+
+def combine(scores: np.ndarray, method: str, weights=None) -> np.ndarray:
+    """Combine calibrated head scores ``(H, ...)`` over heads: ``"max"``, ``"mean"``, ``"rank"``
+    (:func:`rank_mean`) or ``"weighted"`` (by ``weights``)."""
+    if method == "rank":
+        return rank_mean(scores)
+    if method == "max":
+        return scores.max(0)
+    if method == "mean":
+        return scores.mean(0)
+    if method == "weighted":
+        return np.tensordot(np.asarray(weights, dtype=np.float64), scores, axes=1)
+    raise ValueError(f"unknown combination {method!r}")
