@@ -196,3 +196,80 @@ def test_agreement_rule_weighs_the_heads(fitted):
     whole = det.decision_function(x)
     assert sum(det.head_weights_.values()) == pytest.approx(1.0)
     assert np.isfinite(whole).all() and whole.shape == (T,)
+
+
+def test_scoring_the_fit_data_matches_fit_and_keeps_the_embedding_head_alive():
+    x, _ = with_anomaly("spike")
+    det = TriangulationDetector().fit(x)
+    np.testing.assert_allclose(det.decision_function(x), det.decision_scores_)
+    emb = det.score_heads(x)["embedding"].to_numpy()
+    assert emb.std() > 0 and emb[1495:1506].max() > np.quantile(emb[:1400], 0.99)
+    np.testing.assert_array_equal(det.fit_predict(x), det.predict(x))
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e-200])
+def test_extreme_magnitudes_rank_like_unit_ones(scale):
+    x, lab = with_anomaly("spike")
+    unit = TriangulationDetector(combine="max").fit(x[:FIT]).decision_function(x)
+    big = TriangulationDetector(combine="max").fit(scale * x[:FIT]).decision_function(scale * x)
+    assert np.isfinite(big).all()
+    np.testing.assert_allclose(big, unit, rtol=1e-6, atol=1e-6)
+    spiky = x.copy()
+    spiky[1500] = 1e160
+    det = TriangulationDetector(combine="max").fit(x[:FIT])
+    s = det.decision_function(spiky)
+    assert np.isfinite(s).all() and s[1500] == s.max() and det.predict(spiky)[1500] == 1
+    assert np.median(s[:1000]) < det.threshold_  # far from the spike, scores stay ordinary
+
+
+@pytest.mark.parametrize("bad", [np.array(["1", "2", "3"] * 40), np.arange(120) % 2 == 0,
+                                 pd.Series(np.arange(120) % 2 == 0), pd.date_range("2020", periods=120).values,
+                                 np.arange(120) + 1j, np.array([1, None, 3] * 40, dtype=object)])
+def test_non_numeric_input_is_refused(bad):
+    with pytest.raises(TsheadsError, match="dtype"):
+        TriangulationDetector().fit(bad)
+
+
+def test_shape_columns_refits_and_saved_state_are_checked(tmp_path):
+    x, lab = with_anomaly("spike")
+    with pytest.raises(TsheadsError, match="more channels than time steps"):
+        TriangulationDetector().fit(np.ones((3, 500)))
+    frame = pd.DataFrame({"a": x, "b": seasonal(seed=9)})
+    det = TriangulationDetector(heads=("time",), combine="time").fit(frame[:FIT])
+    with pytest.raises(TsheadsError, match="columns"):
+        det.decision_function(frame[["b", "a"]])
+    with pytest.raises(TsheadsError, match="stride"):
+        TriangulationDetector(window=64, stride=100).fit(x)
+    sup = TriangulationDetector(combine="supervised")
+    assert sup.fit_predict(x, lab).shape == (T,)  # y reaches fit
+    with pytest.raises(TsheadsError):
+        sup.fit(x, np.zeros(T, dtype=int))  # a failed refit leaves it unfitted, not half-fitted
+    with pytest.raises(NotFittedError):
+        sup.decision_function(x)
+    det.save(tmp_path / "d")
+    doc = (tmp_path / "d.json").read_text()
+    (tmp_path / "d.json").write_text(doc.replace('"combine": "time"', '"combine": "bogus"'))
+    with pytest.raises(WeightsError):
+        TriangulationDetector.load(tmp_path / "d")
+
+
+def test_detect_refuses_ambiguous_columns_and_supervised_rule():
+    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(300), "y": seasonal(300)})
+    for kwargs, message in [({"score_col": "f", "flag_col": "f"}, "distinct"),
+                            ({"score_col": "score_time"}, "distinct"),
+                            ({"target_col": "unique_id"}, "distinct")]:
+        with pytest.raises(TsheadsError, match=message):
+            TriangulationDetector().detect(df, **kwargs)
+    with pytest.raises(TsheadsError, match="supervised"):
+        TriangulationDetector(combine="supervised").detect(df)
+    with pytest.raises(TsheadsError, match="heads"):
+        TriangulationDetector(heads={"time", "fft"}).fit(seasonal(300))
+
+
+def test_top_level_detect_is_the_detector_on_a_frame():
+    import tsheads
+
+    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(600), "y": seasonal(600)})
+    out = tsheads.detect(df, heads=("time",), combine="time", flag_col="flag")
+    same = TriangulationDetector(heads=("time",), combine="time").detect(df, flag_col="flag")
+    pd.testing.assert_frame_equal(out, same)

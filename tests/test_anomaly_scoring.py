@@ -140,3 +140,26 @@ def test_baselines_on_constant_and_aperiodic_series():
     stl = STLResidualDetector().fit(walk)
     assert stl.period_ is None and np.isfinite(stl.decision_function(walk)).all()
     assert WindowIForestDetector(random_state=0).fit(walk).window_ == 32
+
+
+@pytest.mark.parametrize("make, message", [(lambda: SubPCADetector(n_components=0), "n_components"),
+                                           (lambda: SubPCADetector(n_components=True), "n_components"),
+                                           (lambda: WindowIForestDetector(n_estimators=0), "n_estimators"),
+                                           (lambda: WindowIForestDetector(random_state=-1), "random_state"),
+                                           (lambda: MatrixProfileDetector(window=2), "window"),
+                                           (lambda: STLResidualDetector(period=1), "period")])
+def test_baseline_settings_are_checked(make, message):
+    from tsheads.errors import TsheadsError
+
+    with pytest.raises(TsheadsError, match=message):
+        make().fit(spiky_series()[:500])
+
+
+def test_baselines_survive_extreme_magnitudes():
+    x = spiky_series()
+    for make in (SubPCADetector, lambda: WindowIForestDetector(random_state=0), STLResidualDetector):
+        unit = make().fit(x[:1000]).decision_function(x)
+        for scale in (1e155, 1e-200):
+            s = make().fit(scale * x[:1000]).decision_function(scale * x)
+            assert np.isfinite(s).all()
+            np.testing.assert_allclose(s, unit, rtol=1e-6, atol=1e-9)

@@ -389,3 +389,13 @@ def test_kdd_tsad_135_missing_names_the_sources(tmp_path, monkeypatch):
     monkeypatch.setattr(aeon_tsad, "aeon_data_folder", lambda: None)
     with pytest.raises(DatasetNotFoundError, match="aeon --no-deps"):
         aeon_tsad.load_kdd_tsad_135(tmp_path)
+
+
+def test_kdd_tsad_135_corrupt_local_files_raise_project_errors(tmp_path):
+    folder = tmp_path / "aeon" / "KDD-TSAD_135"
+    folder.mkdir(parents=True)
+    stem = "135_UCR_Anomaly_InternalBleeding16"
+    (folder / f"{stem}_TRAIN.csv").write_text("timestamp,value,is_anomaly\n0,1.0,0\n")
+    (folder / f"{stem}_TEST.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(TsheadsError, match="timestamp,value,is_anomaly"):
+        load_dataset("kdd_tsad_135", data_dir=tmp_path)

@@ -50,11 +50,14 @@ def standardise(x: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.nda
     w = observed.astype(np.float64)
     count = np.maximum(w.sum(-1, keepdims=True), 1.0)
     xz = np.where(observed, x, 0.0)
-    loc = xz.sum(-1, keepdims=True) / count
-    scale = np.sqrt((((xz - loc) * w) ** 2).sum(-1, keepdims=True) / count)
-    spread = np.where(scale > 0, scale, 1.0)
-    z = np.where(observed, (xz - loc) / spread, 0.0)
-    return z.astype(np.float32), loc, scale
+    # moments of x / peak, so squares of values near 1e200 (or 1e-200) neither overflow nor underflow
+    peak = np.abs(xz).max(-1, keepdims=True)
+    peak = np.where(peak > 0, peak, 1.0)
+    xs = xz / peak
+    loc_s = xs.sum(-1, keepdims=True) / count
+    scale_s = np.sqrt((((xs - loc_s) * w) ** 2).sum(-1, keepdims=True) / count)
+    z = np.where(observed, (xs - loc_s) / np.where(scale_s > 0, scale_s, 1.0), 0.0)
+    return z.astype(np.float32), loc_s * peak, scale_s * peak
 
 
 def destandardise(z: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DatasetNotFoundError
+from ..errors import DatasetNotFoundError, TsheadsError
 from .base import Dataset, ensure_files, get_data_dir
 
 __all__ = ["AEON_DATA_URL", "load_kdd_tsad_135"]
@@ -56,6 +56,20 @@ def _files(folder: str, names: list[str], data_dir, download: bool, base_url: st
     return {n: found[f"aeon/{folder}/{n}"] for n in names}
 
 
+def _read(path: Path) -> pd.DataFrame:
+    """One of the archive's CSV files, checked: ``timestamp,value,is_anomaly`` with finite values."""
+    try:
+        frame = pd.read_csv(path)
+        ok = list(frame.columns) == ["timestamp", "value", "is_anomaly"] and len(frame) > 0
+        ok = ok and np.isfinite(frame["value"].to_numpy(dtype=np.float64)).all()
+        ok = ok and frame["is_anomaly"].isin([0, 1]).all()
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise TsheadsError(f"{path} cannot be read as a KDD-TSAD file ({exc})") from None
+    if not ok:
+        raise TsheadsError(f"{path}: expected columns timestamp,value,is_anomaly with finite values and 0/1 labels")
+    return frame
+
+
 def load_kdd_tsad_135(data_dir: str | os.PathLike | None = None, *, download: bool = False,
                       base_url: str | None = None) -> Dataset:
     """UCR/KDD-TSAD series 135: ``df`` (``unique_id``, integer ``ds``, ``y``, ``is_anomaly``), whole series.
@@ -65,8 +79,7 @@ def load_kdd_tsad_135(data_dir: str | os.PathLike | None = None, *, download: bo
     """
     names = [f"{KDD_STEM}_TRAIN.csv", f"{KDD_STEM}_TEST.csv"]
     paths = _files(KDD_FOLDER, names, data_dir, download, base_url)
-    train = pd.read_csv(paths[names[0]])
-    test = pd.read_csv(paths[names[1]])
+    train, test = (_read(paths[n]) for n in names)
     df = pd.DataFrame({"unique_id": KDD_STEM, "ds": test["timestamp"].to_numpy(dtype=np.int64),
                        "y": test["value"].to_numpy(dtype=np.float64),
                        "is_anomaly": test["is_anomaly"].to_numpy(dtype=np.int64)})

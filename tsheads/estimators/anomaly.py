@@ -105,7 +105,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
-        heads = (self.heads,) if isinstance(self.heads, str) else tuple(self.heads)
+        if isinstance(self.heads, str):
+            heads = (self.heads,)
+        elif isinstance(self.heads, (list, tuple)):
+            heads = tuple(self.heads)
+        else:  # sets have no order, and the column order of score_heads must not depend on hashing
+            raise TsheadsError(f"heads must be a head name or a list/tuple of names from {SCORE_HEADS}, "
+                               f"got {self.heads!r}")
         if not heads or any(h not in SCORE_HEADS for h in heads) or len(set(heads)) != len(heads):
             raise TsheadsError(f"heads must be distinct names from {SCORE_HEADS}, got {self.heads!r}")
         return heads
@@ -119,6 +125,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise TsheadsError(f"window must be between 16 and the model's 512 points, got {self.window}")
         if self.stride is not None:
             check_positive_int(self.stride, "stride")
+            if self.stride > self.window:
+                raise TsheadsError(f"stride ({self.stride}) must not exceed window ({self.window}): "
+                                   "points between windows would go unscored")
         check_positive_int(self.horizon, "horizon")
         if self.horizon > 96:
             raise TsheadsError(f"horizon must be at most the forecast head's 96 steps, got {self.horizon}")
@@ -147,12 +156,14 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.fit_history_ = self._tune(model, x, observed) if self.fine_tune else []
         self.model_ = model
         heads = self._heads()
-        self.embedding_bank_ = None
+        self.embedding_bank_ = self.embedding_bank_starts_ = None
+        self.fit_length_, self.fit_digest_ = x.shape[1], _digest(x, observed)
         if "embedding" in heads:
-            _, emb = subsequence_embeddings(model, x, observed, EMBED_WIDTH, EMBED_STRIDE, self.batch_size,
-                                            self.precision)
+            starts, emb = subsequence_embeddings(model, x, observed, EMBED_WIDTH, EMBED_STRIDE, self.batch_size,
+                                                 self.precision)
             keep = np.unique(np.linspace(0, len(emb) - 1, min(len(emb), MAX_BANK)).astype(int))
             self.embedding_bank_ = emb[keep].astype(np.float32)
+            self.embedding_bank_starts_ = starts[keep]
         smoothed = self._smoothed_deviations(x, observed, fit_data=True)
         self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
@@ -204,12 +215,18 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     # scoring ---------------------------------------------------------------------------------------
     def _smoothed_deviations(self, x, observed, fit_data: bool = False) -> dict:
+        starts_fit = (not fit_data and self.embedding_bank_ is not None and x.shape[1] >= self.fit_length_
+                      and _digest(x[:, :self.fit_length_], observed[:, :self.fit_length_]) == self.fit_digest_)
         raw = head_deviations(self._model(), x, observed, self._heads(), window=self.window,
                               stride=self.stride or max(1, self.window // 2), horizon=self.horizon,
                               layout=self.mask, bank=None if fit_data else self.embedding_bank_,
+                              bank_starts=self.embedding_bank_starts_ if starts_fit else None,
                               batch_size=self.batch_size, precision=self.precision)
         power = 2 if self.error == "squared" else 1
-        return {h: fill_undefined(moving_average(v ** power, self.smoothing)) for h, v in raw.items()}
+        # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
+        # squares of absurd outliers finite
+        return {h: fill_undefined(moving_average(np.minimum(v, 1e100) ** power, self.smoothing))
+                for h, v in raw.items()}
 
     def _assemble(self, calibrated: dict, rule: Optional[str] = None) -> dict:
         """Per-channel combined score plus one channel-max column per head."""
@@ -232,6 +249,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _extra_columns(self) -> list:
         return [f"score_{h}" for h in self._heads()]
+
+    def _check_detect(self) -> None:
+        if self.combine == "supervised":
+            raise TsheadsError("detect fits each series without labels, so combine='supervised' cannot choose; "
+                               "fit(X, y) on labelled data and use the chosen rule (combine_) instead")
 
     def _series_copy(self):
         """Copies share the loaded pretrained weights (read-only unless fine-tuning, which loads its own)."""
@@ -261,7 +283,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         params["heads"] = list(self._heads())
         state = {
             "n_channels": self.n_channels_, "threshold": self.threshold_, "combine": self.combine_,
-            "head_weights": self.head_weights_,
+            "head_weights": self.head_weights_, "input_scale": self.input_scale_.ravel().tolist(),
+            "feature_names": self.feature_names_in_, "fit_length": self.fit_length_, "fit_digest": self.fit_digest_,
             "head_calibration": {h: [c.loc.ravel().tolist(), c.scale.ravel().tolist()]
                                  for h, c in self.head_calibration_.items()},
             "channel_calibration": [self.channel_calibration_.loc.ravel().tolist(),
@@ -272,34 +295,70 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self.embedding_bank_ is not None:
             from safetensors.numpy import save_file
 
-            save_file({"embedding_bank": np.ascontiguousarray(self.embedding_bank_)}, str(_bank_path(path)))
+            save_file({"embedding_bank": np.ascontiguousarray(self.embedding_bank_),
+                       "starts": np.ascontiguousarray(self.embedding_bank_starts_, dtype=np.int64)},
+                      str(_bank_path(path)))
         return out
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "TriangulationDetector":
-        """Rebuild a saved detector; it scores exactly as the saved one did."""
+        """Rebuild a saved detector; it scores exactly as the saved one did. Every inconsistency in the
+        files raises :class:`~tsheads.errors.WeightsError`; nothing is unpickled."""
         from ..nn.weights import load_model, model_stem, read_config
 
         _, meta = read_config(path)
         try:
+            if meta.get("estimator") != cls.__name__:
+                raise ValueError(f"it holds a {meta.get('estimator')!r}")
             params, state = dict(meta["params"]), meta["state"]
             est = cls(weights=str(model_stem(path)), **{**params, "heads": tuple(params["heads"]), "device": device})
-
-            def cal(pair):
-                return Calibration(np.asarray(pair[0], float)[:, None], np.asarray(pair[1], float)[:, None])
-
-            est.n_channels_ = int(state["n_channels"])
-            est.threshold_ = float(state["threshold"])
-            est.combine_ = str(state["combine"])
+            est._min_length()  # every parameter valid (and the device usable)
+            heads = est._heads()
+            c = int(state["n_channels"])
+            est.n_channels_, est.threshold_, est.combine_ = c, float(state["threshold"]), str(state["combine"])
             est.head_weights_ = {str(k): float(v) for k, v in state["head_weights"].items()}
-            est.head_calibration_ = {h: cal(p) for h, p in state["head_calibration"].items()}
-            est.channel_calibration_ = cal(state["channel_calibration"])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise WeightsError(f"{path}: not a saved {cls.__name__} ({type(exc).__name__}: {exc})") from None
+            est.input_scale_ = _column(state["input_scale"], c, positive=True)
+            names = state["feature_names"]
+            est.feature_names_in_ = None if names is None else [str(n) for n in names]
+            est.fit_length_, est.fit_digest_ = int(state["fit_length"]), str(state["fit_digest"])
+            if set(state["head_calibration"]) != set(heads) or set(est.head_weights_) != set(heads):
+                raise ValueError(f"calibrations for {sorted(state['head_calibration'])}, heads {list(heads)}")
+            est.head_calibration_ = {h: _calibration(state["head_calibration"][h], c) for h in heads}
+            est.channel_calibration_ = _calibration(state["channel_calibration"], c)
+            if not np.isfinite(est.threshold_) or c < 1 or est.combine_ not in (*COMBINE_RULES, *heads) \
+                    or est.combine_ == "supervised":
+                raise ValueError("threshold, channel count or combination rule out of range")
+        except TsheadsError as exc:
+            raise WeightsError(f"{path}: saved parameters are invalid ({exc})") from None
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise WeightsError(f"{path}: not a valid saved {cls.__name__} ({type(exc).__name__}: {exc})") from None
         est.model_ = load_model(path, device=device)
         est.fit_history_ = []
-        est.embedding_bank_ = _load_bank(path) if "embedding" in est._heads() else None
+        est.embedding_bank_ = est.embedding_bank_starts_ = None
+        if "embedding" in heads:
+            est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c)
         return est
+
+
+def _column(values, n: int, positive: bool = False) -> np.ndarray:
+    """A saved per-channel vector as ``(n, 1)``, finite (and > 0 if ``positive``), else ValueError."""
+    a = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    if a.shape != (n, 1) or not np.isfinite(a).all() or (positive and (a <= 0).any()):
+        raise ValueError(f"expected {n} finite{' positive' if positive else ''} value(s), got {values!r}")
+    return a
+
+
+def _calibration(pair, n: int) -> Calibration:
+    return Calibration(_column(pair[0], n), _column(pair[1], n, positive=True))
+
+
+def _digest(x: np.ndarray, observed: np.ndarray) -> str:
+    """Fingerprint of (scaled) fit data, to recognise a scored series that begins with it."""
+    import hashlib
+
+    h = hashlib.sha256(np.ascontiguousarray(np.where(observed, x, 0.0)).tobytes())
+    h.update(np.ascontiguousarray(observed).tobytes())
+    return h.hexdigest()
 
 
 def _bank_path(path) -> Path:
@@ -309,8 +368,8 @@ def _bank_path(path) -> Path:
     return stem.with_name(stem.name + ".bank.safetensors")
 
 
-def _load_bank(path) -> np.ndarray:
-    """The embedding head's normal bank saved next to the model; never unpickles."""
+def _load_bank(path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The embedding head's normal bank and its starts, saved next to the model; never unpickles."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -318,12 +377,14 @@ def _load_bank(path) -> np.ndarray:
     if not file.is_file():
         raise WeightsError(f"{file} not found: a detector with the embedding head saves its fit-data bank there")
     try:
-        bank = load_file(str(file))["embedding_bank"]
+        tensors = load_file(str(file))
+        bank, starts = tensors["embedding_bank"], tensors["starts"]
     except (SafetensorError, KeyError, OSError, ValueError) as exc:
         raise WeightsError(f"{file} is not a valid embedding bank ({exc})") from None
-    if bank.ndim != 3 or not np.isfinite(bank).all():
-        raise WeightsError(f"{file}: the embedding bank must be a finite (entries, channels, dim) array")
-    return bank
+    if bank.ndim != 3 or bank.shape[1] != n_channels or not np.isfinite(bank).all() or starts.shape != bank.shape[:1]:
+        raise WeightsError(f"{file}: the embedding bank must be a finite (entries, {n_channels}, dim) array "
+                           "with one start per entry")
+    return bank, starts.astype(np.int64)
 
 
 def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id", time_col: str = "ds",

@@ -29,10 +29,19 @@ class _WindowDetector(BaseDetector):
 
     default_window = 32
 
+    #: shortest window the method can use
+    min_window = 2
+
     def _min_length(self) -> int:
         if self.window is not None:
             check_positive_int(self.window, "window")
+            if self.window < self.min_window:
+                raise TsheadsError(f"window must be at least {self.min_window}, got {self.window}")
+        self._check_params()
         return 2 * (self.window or 4)
+
+    def _check_params(self) -> None:
+        """Subclasses check their own settings here (``__init__`` only stores them)."""
 
     def _learn_window(self, x: np.ndarray) -> None:
         if self.window is not None:
@@ -40,7 +49,7 @@ class _WindowDetector(BaseDetector):
         else:
             periods = [p for p in (dominant_period(ch) for ch in x) if p]
             width = int(np.clip(max(periods) if periods else self.default_window, 4, 256))
-        self.window_ = int(min(width, max(2, x.shape[1] // 2)))
+        self.window_ = int(min(width, max(self.min_window, x.shape[1] // 2)))
         self.loc_ = x.mean(1, keepdims=True)
         spread = x.std(1, keepdims=True)
         self.scale_ = np.where(spread > 0, spread, 1.0)
@@ -65,6 +74,13 @@ class SubPCADetector(_WindowDetector):
         self.window = window
         self.n_components = n_components
         self.contamination = contamination
+
+    def _check_params(self) -> None:
+        k = self.n_components
+        ok_int = isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1
+        ok_share = isinstance(k, (float, np.floating)) and 0 < k < 1
+        if not (ok_int or ok_share):
+            raise TsheadsError(f"n_components must be a positive integer or a share in (0, 1), got {k!r}")
 
     def _fit_series(self, x, observed):
         from sklearn.decomposition import PCA
@@ -96,6 +112,12 @@ class WindowIForestDetector(_WindowDetector):
         self.contamination = contamination
         self.random_state = random_state
 
+    def _check_params(self) -> None:
+        check_positive_int(self.n_estimators, "n_estimators")
+        rs = self.random_state
+        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or rs < 0):
+            raise TsheadsError(f"random_state must be None or a non-negative integer, got {rs!r}")
+
     def _fit_series(self, x, observed):
         from sklearn.ensemble import IsolationForest
 
@@ -113,6 +135,8 @@ class MatrixProfileDetector(_WindowDetector):
     The profile is a self-join of the series being scored, so a pattern counts as normal when it recurs
     anywhere in that series (the usual discord definition); fitting only sets the window and calibration.
     """
+
+    min_window = 3  # stumpy's shortest subsequence
 
     def __init__(self, window: Optional[int] = None, contamination: float = 0.1):
         self.window = window
@@ -150,6 +174,8 @@ class STLResidualDetector(BaseDetector):
     def _min_length(self) -> int:
         if self.period is not None:
             check_positive_int(self.period, "period")
+            if self.period < 2:
+                raise TsheadsError(f"period must be at least 2 (or None to detect it), got {self.period}")
         return 4
 
     def _fit_series(self, x, observed):

@@ -54,17 +54,28 @@ class BaseDetector(BaseEstimator):
         """Names of the extra columns ``detect`` adds (beyond the score and the flag)."""
         return []
 
+    def _check_detect(self) -> None:
+        """Refuse settings ``detect`` cannot serve (it fits without labels)."""
+
     # pyod API --------------------------------------------------------------------------------------
     def fit(self, X, y=None):
-        """Learn normal behaviour from ``X`` (unlabelled; ``y`` is ignored, as in pyod); returns self."""
-        self._check_contamination()
-        x, observed = self._as_array(X)
-        self.n_channels_ = x.shape[0]
-        scores = self._fit_series(x, observed) or self._channel_scores(x, observed)
-        self.channel_calibration_ = Calibration.fit(scores["score"])
-        self.decision_scores_ = self._combine_channels(scores["score"])
-        self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination))
-        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+        """Learn normal behaviour from ``X`` (unlabelled; ``y`` is ignored, as in pyod); returns self.
+
+        A fit that fails leaves the detector unfitted, never half-fitted.
+        """
+        try:
+            self._check_contamination()
+            x, observed = self._as_array(X, fitting=True)
+            self.n_channels_ = x.shape[0]
+            scores = self._fit_series(x, observed) or self._channel_scores(x, observed)
+            self.channel_calibration_ = Calibration.fit(scores["score"])
+            self.decision_scores_ = self._combine_channels(scores["score"])
+            self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination))
+            self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+        except BaseException:
+            for name in [k for k in self.__dict__ if k.endswith("_") and not k.startswith("_")]:
+                delattr(self, name)
+            raise
         return self
 
     def decision_function(self, X) -> np.ndarray:
@@ -76,7 +87,7 @@ class BaseDetector(BaseEstimator):
         return (self.decision_function(X) > self.threshold_).astype(np.int64)
 
     def fit_predict(self, X, y=None) -> np.ndarray:
-        return self.fit(X).labels_
+        return self.fit(X, y).labels_
 
     def channel_scores(self, X) -> np.ndarray:
         """Calibrated score of each channel, ``(T, C)`` (0 = typical of the fit data, 1 = its top 1 %)."""
@@ -94,11 +105,20 @@ class BaseDetector(BaseEstimator):
         columns are carried through. Subclasses add columns (e.g. one per head).
         """
         columns = Columns(id_col, time_col, target_col)
-        if fit_fraction is not None and not (isinstance(fit_fraction, (float, int)) and 0 < fit_fraction <= 1):
+        names = [columns.id, columns.time, *columns.targets]
+        if len(set(names)) != len(names):
+            raise TsheadsError(f"id, time and target columns must be distinct, got {names}")
+        frac = fit_fraction
+        if frac is not None and (isinstance(frac, bool) or not isinstance(frac, (float, int, np.floating))
+                                 or not 0 < frac <= 1):
             raise TsheadsError(f"fit_fraction must be in (0, 1], got {fit_fraction!r}")
+        outputs = [*self._extra_columns(), score_col, flag_col]
+        if any(not isinstance(c, str) for c in outputs) or len(set(outputs)) != len(outputs):
+            raise TsheadsError(f"output column names must be distinct strings, got {outputs}")
+        self._check_detect()
         frame, _ = validate(df, columns, require_freq=False, allow_nan=self.allow_nan,
                             min_length=self._min_length())
-        clash = [c for c in (*self._extra_columns(), score_col, flag_col) if c in frame.columns]
+        clash = [c for c in outputs if c in frame.columns]
         if clash:
             raise TsheadsError(f"output column(s) {clash} would overwrite columns of df (labels?); rename them "
                                "or pass score_col=/flag_col=")
@@ -122,29 +142,42 @@ class BaseDetector(BaseEstimator):
     # internals -------------------------------------------------------------------------------------
     def _score(self, X) -> dict:
         check_is_fitted(self, "threshold_")
-        x, observed = self._as_array(X)
-        if x.shape[0] != self.n_channels_:
-            raise TsheadsError(f"X has {x.shape[0]} channel(s); this detector was fitted on {self.n_channels_}")
+        x, observed = self._as_array(X, fitting=False)
         scores = self._channel_scores(x, observed)
-        channels = self.channel_calibration_(scores["score"])
-        extras = {k: v for k, v in scores.items() if k != "score"}
+        channels = _finite(self.channel_calibration_(scores["score"]))
+        extras = {k: _finite(v) for k, v in scores.items() if k != "score"}
         return {"decision": channels.max(0), "channels": channels, "extras": extras}
 
     def _combine_channels(self, raw: np.ndarray) -> np.ndarray:
-        return self.channel_calibration_(raw).max(0)
+        return _finite(self.channel_calibration_(raw)).max(0)
 
     def _check_contamination(self) -> None:
         c = self.contamination
         if isinstance(c, bool) or not isinstance(c, (int, float, np.floating)) or not 0 < c <= 0.5:
             raise TsheadsError(f"contamination must be in (0, 0.5], got {c!r}")
 
-    def _as_array(self, X) -> tuple[np.ndarray, np.ndarray]:
-        """``X`` as ``(C, T)`` float64 values and an observed mask, with the input checks."""
+    def _as_array(self, X, fitting: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` as ``(C, T)`` values divided by the fit data's largest magnitude, and an observed mask.
+
+        Dividing by one constant per channel changes no detector's ranking, and it keeps squared errors
+        and variances of series near 1e200 or 1e-200 inside float64.
+        """
         x, observed = as_channels(X, allow_nan=self.allow_nan)
         need = self._min_length()
         if x.shape[1] < need:
             raise SeriesTooShortError(f"{type(self).__name__} needs at least {need} time steps, got {x.shape[1]}")
-        return x, observed
+        names = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
+        if fitting:
+            peak = np.abs(x).max(1, keepdims=True)
+            self.input_scale_ = np.where(peak > 0, peak, 1.0)
+            self.feature_names_in_ = names
+        else:
+            if x.shape[0] != self.n_channels_:
+                raise TsheadsError(f"X has {x.shape[0]} channel(s); this detector was fitted on {self.n_channels_}")
+            fitted = getattr(self, "feature_names_in_", None)
+            if names is not None and fitted is not None and names != fitted:
+                raise TsheadsError(f"X has columns {names}; this detector was fitted on {fitted} (same order)")
+        return x / self.input_scale_, observed
 
 
 def as_channels(X, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -157,18 +190,18 @@ def as_channels(X, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
                                 "(for a long frame with ids and timestamps use detect(df))")
         arr = X.to_numpy(dtype=np.float64)
     else:
-        if isinstance(X, pd.Series) and not pd.api.types.is_numeric_dtype(X):
-            raise DataTypeError(f"series dtype {X.dtype} is not numeric")
-        try:
-            arr = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataTypeError(f"X must be numeric ({exc})") from None
+        raw = np.asarray(X.to_numpy() if isinstance(X, pd.Series) else X)
+        if raw.dtype.kind not in "iuf":  # bool, complex, datetime, strings and objects are not measurements
+            raise DataTypeError(f"X must hold integer or float numbers, got dtype {raw.dtype}")
+        arr = raw.astype(np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
         raise DataTypeError(f"X must be 1-D (time) or 2-D (time, channels); got shape {arr.shape}")
     if arr.size == 0:
         raise EmptyDataError(f"X is empty (shape {arr.shape})")
+    if arr.shape[1] > arr.shape[0]:
+        raise DataTypeError(f"X of shape {arr.shape} has more channels than time steps; pass (time, channels)")
     if np.isinf(arr).any():
         raise NonFiniteError(f"X holds {int(np.isinf(arr).sum())} infinite value(s)")
     observed = np.isfinite(arr)
@@ -181,3 +214,9 @@ def as_channels(X, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
         if len(empty):
             raise NonFiniteError(f"channel {int(empty[0])} of X has no finite value")
     return np.where(observed, arr, 0.0).T.copy(), observed.T.copy()
+
+
+def _finite(a: np.ndarray) -> np.ndarray:
+    """Scores as finite floats: an overflow to inf becomes the largest float, NaN (none expected) 0."""
+    return np.nan_to_num(np.asarray(a, dtype=np.float64), nan=0.0, posinf=np.finfo(np.float64).max,
+                         neginf=-np.finfo(np.float64).max)

@@ -16,21 +16,25 @@ TAIL_QUANTILE = 0.99
 
 
 def moving_average(s: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving average over the last axis that ignores NaN; all-NaN neighbourhoods stay NaN."""
-    if width <= 1:
-        return np.array(s, dtype=np.float64)
+    """Centred moving average over the last axis that ignores NaN; all-NaN neighbourhoods stay NaN.
+
+    Direct window sums (a convolution), not differences of a running sum: one huge value would otherwise
+    wipe out the precision of every later window.
+    """
     s = np.asarray(s, dtype=np.float64)
+    if width <= 1:
+        return s.copy()
     finite = np.isfinite(s)
-    pad = [(0, 0)] * (s.ndim - 1) + [(1, 0)]
-    csum = np.cumsum(np.pad(np.where(finite, s, 0.0), pad), axis=-1)
-    ccnt = np.cumsum(np.pad(finite.astype(np.float64), pad), axis=-1)
+    values = np.where(finite, s, 0.0).reshape(-1, s.shape[-1])
+    counts = finite.astype(np.float64).reshape(-1, s.shape[-1])
+    kernel = np.ones(width)
     t = s.shape[-1]
-    lo = np.clip(np.arange(t) - width // 2, 0, t)
-    hi = np.clip(np.arange(t) - width // 2 + width, 0, t)
-    total = np.take(csum, hi, axis=-1) - np.take(csum, lo, axis=-1)
-    count = np.take(ccnt, hi, axis=-1) - np.take(ccnt, lo, axis=-1)
+    idx = np.arange(t) + width - 1 - width // 2  # full-convolution index of the window centred on t
+    total = np.stack([np.convolve(row, kernel)[idx] for row in values])
+    count = np.stack([np.convolve(row, kernel)[idx] for row in counts])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        out = np.where(count > 0.5, total / np.maximum(count, 1), np.nan)
+    return out.reshape(s.shape)
 
 
 def fill_undefined(s: np.ndarray) -> np.ndarray:

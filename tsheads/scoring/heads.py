@@ -160,21 +160,25 @@ def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width
 
 def head_deviations(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, heads=SCORE_HEADS, *,
                     window: int, stride: int, horizon: int, n_masks: int = 4, layout: str = "spread",
-                    bank: np.ndarray | None = None, embed_width: int = EMBED_WIDTH, embed_stride: int = EMBED_STRIDE,
+                    bank: np.ndarray | None = None, bank_starts: np.ndarray | None = None,
+                    embed_width: int = EMBED_WIDTH, embed_stride: int = EMBED_STRIDE,
                     batch_size: int = 512, precision: str = "float32") -> dict[str, np.ndarray]:
     """Raw deviations ``(C, T)`` of the requested ``heads`` for one series ``x`` ``(C, T)``.
 
     The ``embedding`` head compares with ``bank`` (unit embeddings ``(B, C, D)`` of the fit data, from
     :func:`subsequence_embeddings` with the same ``embed_width``); ``bank=None`` scores ``x`` against itself,
-    ignoring overlapping subsequences (how the fit data is scored).
+    ignoring overlapping subsequences (how the fit data is scored). ``bank_starts`` (the bank entries' starts)
+    says that ``x`` begins with the fit data, so entries overlapping a scored subsequence are ignored too:
+    otherwise every subsequence of the fit part would find itself.
     """
     out = {}
     if "embedding" in heads:
         starts, emb = subsequence_embeddings(model, x, observed, embed_width, embed_stride, batch_size, precision)
         overlap = None
         if bank is None:  # the fit data against itself; a series too short for two disjoint parts scores 0
-            bank = emb
-            overlap = (starts, starts, embed_width) if starts[-1] - starts[0] >= embed_width else None
+            bank, bank_starts = emb, starts
+        if bank_starts is not None and bank_starts.max() - bank_starts.min() >= embed_width:
+            overlap = (starts, bank_starts, embed_width)
         out["embedding"] = windows_to_points(starts, nearest_distances(emb, bank, overlap), x.shape[1], embed_width)
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         out.update(reconstruction_deviations(model, x, observed, window, stride, n_masks, batch_size, precision,
