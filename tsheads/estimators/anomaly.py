@@ -158,13 +158,15 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         heads = self._heads()
         self.embedding_bank_ = self.embedding_bank_starts_ = None
         self.fit_length_, self.fit_digest_ = x.shape[1], _digest(x, observed)
-        if "embedding" in heads:
-            starts, emb = subsequence_embeddings(model, x, observed, EMBED_WIDTH, EMBED_STRIDE, self.batch_size,
-                                                 self.precision)
+        embeddings = None
+        if "embedding" in heads:  # computed once: the bank, and the fit data's own embedding scores
+            embeddings = subsequence_embeddings(model, x, observed, EMBED_WIDTH, EMBED_STRIDE, self.batch_size,
+                                                self.precision)
+            starts, emb = embeddings
             keep = np.unique(np.linspace(0, len(emb) - 1, min(len(emb), MAX_BANK)).astype(int))
             self.embedding_bank_ = emb[keep].astype(np.float32)
             self.embedding_bank_starts_ = starts[keep]
-        smoothed = self._smoothed_deviations(x, observed, fit_data=True)
+        smoothed = self._smoothed_deviations(x, observed, fit_data=True, embeddings=embeddings)
         self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
         summary = np.stack([calibrated[h].max(0) for h in heads])  # (H, T): channel-max per head
@@ -214,13 +216,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return max(candidates, key=lambda r: quality[r])
 
     # scoring ---------------------------------------------------------------------------------------
-    def _smoothed_deviations(self, x, observed, fit_data: bool = False) -> dict:
+    def _smoothed_deviations(self, x, observed, fit_data: bool = False, embeddings=None) -> dict:
         starts_fit = (not fit_data and self.embedding_bank_ is not None and x.shape[1] >= self.fit_length_
                       and _digest(x[:, :self.fit_length_], observed[:, :self.fit_length_]) == self.fit_digest_)
         raw = head_deviations(self._model(), x, observed, self._heads(), window=self.window,
                               stride=self.stride or max(1, self.window // 2), horizon=self.horizon,
                               layout=self.mask, bank=None if fit_data else self.embedding_bank_,
-                              bank_starts=self.embedding_bank_starts_ if starts_fit else None,
+                              bank_starts=self.embedding_bank_starts_ if starts_fit else None, embeddings=embeddings,
                               batch_size=self.batch_size, precision=self.precision)
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of

@@ -160,7 +160,7 @@ def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width
 
 def head_deviations(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, heads=SCORE_HEADS, *,
                     window: int, stride: int, horizon: int, n_masks: int = 4, layout: str = "spread",
-                    bank: np.ndarray | None = None, bank_starts: np.ndarray | None = None,
+                    bank: np.ndarray | None = None, bank_starts: np.ndarray | None = None, embeddings=None,
                     embed_width: int = EMBED_WIDTH, embed_stride: int = EMBED_STRIDE,
                     batch_size: int = 512, precision: str = "float32") -> dict[str, np.ndarray]:
     """Raw deviations ``(C, T)`` of the requested ``heads`` for one series ``x`` ``(C, T)``.
@@ -169,11 +169,13 @@ def head_deviations(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     :func:`subsequence_embeddings` with the same ``embed_width``); ``bank=None`` scores ``x`` against itself,
     ignoring overlapping subsequences (how the fit data is scored). ``bank_starts`` (the bank entries' starts)
     says that ``x`` begins with the fit data, so entries overlapping a scored subsequence are ignored too:
-    otherwise every subsequence of the fit part would find itself.
+    otherwise every subsequence of the fit part would find itself. ``embeddings``: ``x``'s own
+    :func:`subsequence_embeddings`, when the caller already has them.
     """
     out = {}
     if "embedding" in heads:
-        starts, emb = subsequence_embeddings(model, x, observed, embed_width, embed_stride, batch_size, precision)
+        starts, emb = embeddings or subsequence_embeddings(model, x, observed, embed_width, embed_stride,
+                                                           batch_size, precision)
         overlap = None
         if bank is None:  # the fit data against itself; a series too short for two disjoint parts scores 0
             bank, bank_starts = emb, starts
