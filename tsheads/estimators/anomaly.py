@@ -101,8 +101,6 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.precision = precision
         self.verbose = verbose
 
-    context_length = None  # the pretrained-model mixin's notion; ``window`` plays that role here
-
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
         if isinstance(self.heads, str):

@@ -1,6 +1,6 @@
 """What every estimator built on the pretrained :class:`~tsheads.nn.model.DualSpaceModel` shares.
 
-Loading (bundled weights or a saved file, cached for zero-shot use), the context length, and the checks of
+Loading (bundled weights or a saved file, cached for zero-shot use) and the checks of
 the settings they have in common (batch size, fine-tuning budget, learning rate, precision, seed, device),
 so a forecaster and a detector refuse the same bad value with the same message.
 """
@@ -60,12 +60,3 @@ class PretrainedModelMixin:
             cache = ((self.weights, self.device), self._load())
             self.__dict__["_pretrained_cache"] = cache
         return cache[1]
-
-    def _context(self, model) -> int:
-        full = model.config.context_length
-        if self.context_length is None:
-            return full
-        c = check_positive_int(self.context_length, "context_length")
-        if c > full:
-            raise TsheadsError(f"context_length {c} exceeds the model's context of {full}")
-        return c

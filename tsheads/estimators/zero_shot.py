@@ -86,6 +86,15 @@ class ZeroShotForecaster(PretrainedModelMixin, BaseForecaster):
             check_positive_int(self.fine_tune_horizon, "fine_tune_horizon")
         self._check_model_params()
 
+    def _context(self, model) -> int:
+        full = model.config.context_length
+        if self.context_length is None:
+            return full
+        c = check_positive_int(self.context_length, "context_length")
+        if c > full:
+            raise TsheadsError(f"context_length {c} exceeds the model's context of {full}")
+        return c
+
     # fit / predict ---------------------------------------------------------------------------------
     def _fit_panel(self, panel: Panel) -> None:
         model = self._load()
