@@ -1,4 +1,4 @@
-"""Benchmark suites: the zero-shot pretrained model (issue 3) and anomaly detection (issue 4).
+"""Benchmark suites: the zero-shot pretrained model (issue 3), anomaly detection (issue 4), WTA forecasting (issue 5).
 
 Each suite runs tsheads and its peers on the same data in one process and writes
 ``evaluation/results/<suite>.md`` and ``<suite>.json`` (table, exact command, date, machine, wall times,
@@ -12,6 +12,7 @@ parameters), so every number in the README can be traced to a file and re-made w
     python -m evaluation.anomaly_detection  # NAB + KDD-TSAD 135, tsheads vs classical detectors
     python -m evaluation.anomaly_settings_choice   # how the detector's defaults were chosen (dev data)
     python -m evaluation anomaly            # both anomaly suites
+    python -m evaluation.wta_forecasting    # WTA forecaster on M4 hourly + exchange rate vs ETS/Theta/DeepAR
 
 Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next to the repository.
 """
@@ -20,3 +21,5 @@ Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next t
 ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed")
 #: the issue-4 suites
 ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection")
+#: the issue-5 suite
+FORECAST_SUITES = ("wta_forecasting",)

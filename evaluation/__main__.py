@@ -1,15 +1,15 @@
-"""``python -m evaluation zero_shot|anomaly [ARGS]`` runs a collection; ``python -m evaluation SUITE [ARGS]`` one."""
+"""``python -m evaluation zero_shot|anomaly|wta [ARGS]`` runs a collection; ``python -m evaluation SUITE`` one."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-from . import ANOMALY_SUITES, ZERO_SHOT_SUITES
+from . import ANOMALY_SUITES, FORECAST_SUITES, ZERO_SHOT_SUITES
 from .run_all import main as run_all
 
-COLLECTIONS = {"zero_shot": ZERO_SHOT_SUITES, "anomaly": ANOMALY_SUITES}
-SUITES = (*ZERO_SHOT_SUITES, *ANOMALY_SUITES)
+COLLECTIONS = {"zero_shot": ZERO_SHOT_SUITES, "anomaly": ANOMALY_SUITES, "wta": FORECAST_SUITES}
+SUITES = (*ZERO_SHOT_SUITES, *ANOMALY_SUITES, *FORECAST_SUITES)
 
 
 def main(argv: list[str] | None = None):

@@ -10,7 +10,6 @@ mean sMAPE, mean MASE and relative MASE (geometric mean over series of MASE / MA
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,7 @@ from tsheads.inference import forecast_arrays
 from tsheads.metrics import seasonal_scale, smape
 
 from .common import base_parser, model_from_args, model_info, n_jobs, parameters, suite_main
+from .peers import ets_forecast, theta_forecast
 from .report import Report, Timings, suite_command
 
 SUITE = "mcomp_zero_shot"
@@ -82,53 +82,15 @@ def library_forecast(estimator, group: Group) -> np.ndarray:
 
 
 def _ets_one(y: np.ndarray, h: int, m: int) -> tuple[np.ndarray, str]:
-    """Additive ETS with the lowest AICc among (trend none / damped) x (season none / additive if 2 cycles).
-
-    Returns the forecast and how it was made: ``"ets"``, ``"ses"`` (every ETS form failed) or ``"naive"``.
-    """
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
-
-    seasons = [None, "add"] if m > 1 and len(y) >= 2 * m else [None]
-    best, best_aicc = None, np.inf
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for trend in (None, "add"):
-            for season in seasons:
-                try:
-                    fit = ETSModel(y, error="add", trend=trend, damped_trend=trend is not None, seasonal=season,
-                                   seasonal_periods=m if season else None).fit(disp=False)
-                    fc = np.asarray(fit.forecast(h), dtype=np.float64)
-                except Exception:  # noqa: BLE001 - a failed form is simply not a candidate
-                    continue
-                if np.isfinite(fit.aicc) and fit.aicc < best_aicc and np.all(np.isfinite(fc)):
-                    best, best_aicc = fc, fit.aicc
-        if best is not None:
-            return best, "ets"
-        try:
-            fc = np.asarray(SimpleExpSmoothing(y, initialization_method="estimated").fit().forecast(h), np.float64)
-            if np.all(np.isfinite(fc)):
-                return fc, "ses"
-        except Exception:  # noqa: BLE001
-            pass
-    return np.full(h, y[-1]), "naive"
+    """ETS point forecast (:func:`evaluation.peers.ets_forecast`) and how it was made (ets / ses / naive)."""
+    f = ets_forecast(y, h, m)
+    return f.mean, f.kind
 
 
 def _theta_one(y: np.ndarray, h: int, m: int) -> tuple[np.ndarray, str]:
-    """Standard Theta; deseasonalised (with statsmodels' seasonality test) when ``m > 1`` and two cycles exist."""
-    from statsmodels.tsa.forecasting.theta import ThetaModel
-
-    deseasonalize = m > 1 and len(y) >= 2 * m
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fc = np.asarray(ThetaModel(y, period=m if deseasonalize else None,
-                                       deseasonalize=deseasonalize).fit().forecast(h), np.float64)
-        if np.all(np.isfinite(fc)):
-            return fc, "theta"
-    except Exception:  # noqa: BLE001
-        pass
-    return np.full(h, y[-1]), "naive"
+    """Theta point forecast (:func:`evaluation.peers.theta_forecast`) and how it was made (theta / naive)."""
+    f = theta_forecast(y, h, m)
+    return f.mean, f.kind
 
 
 def per_series(fn, group: Group, jobs: int, desc: str) -> tuple[np.ndarray, dict]:

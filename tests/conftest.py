@@ -26,6 +26,13 @@ def _find_shared_data() -> Path | None:
 
 SHARED_DATA = _find_shared_data()
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one torch thread per xdist worker: with `-n 2` on two cores, two threads each oversubscribe the CPU
+    # and the many small ops of the training tests run about ten times slower
+    import torch
+
+    torch.set_num_threads(1)
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

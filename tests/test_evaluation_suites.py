@@ -26,7 +26,9 @@ from evaluation import (  # noqa: E402
     etth1_imputation,
     etth1_zero_shot,
     mcomp_zero_shot,
+    peers,
     run_all,
+    wta_forecasting,
     zero_shot_speed,
 )
 from evaluation.__main__ import main as evaluation_main  # noqa: E402
@@ -213,3 +215,29 @@ def test_injected_anomalies_are_labelled_where_they_are():
     assert len(kinds) == 3 and labels[:450].sum() == 0
     changed = np.flatnonzero(y != x)
     assert labels[changed].all() and changed.min() >= 450
+
+
+def test_wta_forecasting_quick(data_dir, tmp_path):
+    wta_forecasting.main(["--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--quick", *RANDOM,
+                          "--max-series", "3", "--epochs", "1", "--steps-per-epoch", "2", "--deepar-epochs", "1"])
+    payload = read_report(tmp_path, "wta_forecasting")
+    m4 = {r["method"]: r for r in payload["tables"]["M4 hourly (first 3 series, h=48)"]}
+    assert {"tsheads WTA (K=8, relaxed)", "seasonal naive", "Naive2", "ETS", "Theta", "DeepAR (GluonTS)"} == set(m4)
+    assert m4["Naive2"]["OWA"] == pytest.approx(1.0)
+    for row in m4.values():
+        assert np.isfinite([row["sMAPE"], row["MASE"], row["OWA"]]).all()
+    ex = {r["method"]: r for r in payload["tables"]["Exchange rate (8 series jointly, 5 rolling windows of 30)"]}
+    assert len(ex) == 7 and all(0 <= r["coverage 80"] <= 1 and r["CRPS-sum"] > 0 for r in ex.values())
+    assert (tmp_path / "wta_hypotheses.png").stat().st_size > 10_000
+
+
+def test_statistical_peers_give_finite_gaussian_forecasts():
+    t = np.arange(24 * 20)
+    y = 10 + np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(0).standard_normal(len(t))
+    for fn in (peers.ets_forecast, peers.theta_forecast):
+        f = fn(y, 48, 24)
+        assert f.kind in ("ets", "theta") and f.mean.shape == f.sigma.shape == (48,)
+        assert np.all(np.isfinite(f.mean)) and np.all(f.sigma > 0)
+        assert np.abs(f.mean[:24] - (10 + np.sin(2 * np.pi * np.arange(24) / 24))).max() < 0.5
+    paths = peers.ets_samples(y, 12, 24, 50, seed=0)
+    assert paths.shape == (50, 12) and np.all(np.isfinite(paths)) and paths.std(0).min() > 0

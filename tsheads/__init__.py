@@ -4,7 +4,8 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
 
 - data: :func:`validate`, :func:`fill_gaps`, :class:`Columns`, :func:`load_dataset`
 - baselines: :class:`Naive`, :class:`SeasonalNaive`, :class:`Naive2`
-- pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings) and
+- pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings),
+  :class:`WTAForecaster` (K weighted forecast hypotheses, winner-takes-all training) and
   :class:`TriangulationDetector` / :func:`detect` (anomaly scores from three heads); imported on first use so
   ``import tsheads`` stays free of torch
 - classical anomaly detectors: :class:`SubPCADetector`, :class:`WindowIForestDetector`,
@@ -29,7 +30,7 @@ from .metrics.evaluate import evaluate
 __version__ = "0.1.0.dev0"
 
 _LAZY = {"ZeroShotForecaster": "tsheads.estimators.zero_shot", "TriangulationDetector": "tsheads.estimators.anomaly",
-         "detect": "tsheads.estimators.anomaly"}
+         "detect": "tsheads.estimators.anomaly", "WTAForecaster": "tsheads.estimators.wta"}
 
 
 def __getattr__(name):
@@ -50,6 +51,7 @@ __all__ = [
     "Naive2",
     "SeasonalNaive",
     "TsheadsError",
+    "WTAForecaster",
     "ZeroShotForecaster",
     "cross_validation",
     "detect",

@@ -113,6 +113,27 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
 
 
+def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: int = 512, verbose: bool = False,
+                      precision: str = "float32") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A :class:`~tsheads.nn.wta.WTAModel`'s hypotheses ``(n, C, K, H)`` in data units, their weights
+    ``(n, K)`` and the per-channel standardisation scale ``(n, C, 1)`` (kernel widths are in its units).
+
+    Channels stay together: a hypothesis is one joint trajectory of all channels of a row.
+    """
+    x, observed = fit_context(x, observed, model.config.context_length)
+    z, loc, scale = standardise(x, observed)
+    n, c, _ = x.shape
+    cfg = model.config
+    hyp = np.empty((n, c, cfg.n_hypotheses, cfg.horizon))
+    weights = np.empty((n, cfg.n_hypotheses))
+    model.eval()
+    with torch.inference_mode(), _precision(model, precision):
+        for sl in _batches(n, max(1, batch_size // c), verbose, "hypotheses"):
+            m, w = model.predict(*_tensors(model, z, observed, sl))
+            hyp[sl], weights[sl] = m.float().cpu().numpy(), w.float().cpu().numpy()
+    return destandardise(hyp, loc[..., None], scale[..., None]), weights, scale
+
+
 def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
                      verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
     """Time-head and FFT-head reconstructions (one forward pass) of ``context_length`` windows, in data units."""

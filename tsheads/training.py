@@ -10,11 +10,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .errors import TsheadsError
 from .inference import fit_context, standardise
-from .nn.losses import forecast_losses, masked_objective
+from .nn.losses import forecast_losses, hypothesis_errors, masked_objective, score_loss, wta_loss
 from .nn.masking import hybrid_mask
 from .nn.model import DualSpaceModel
 from .nn.scaling import normalise
+from .nn.wta import WTAModel
 from .windows import Windows
 
 MODES = ("head", "all")
@@ -47,6 +49,23 @@ def masked_loss(model: DualSpaceModel, past, past_obs, future, future_obs, gener
     return masked_objective(model(past, visible), past, past_obs, hidden, future, future_obs, q).total
 
 
+def standardised_pairs(windows: Windows, context: int) -> tuple[np.ndarray, ...]:
+    """Pasts fitted to ``context`` and z-scored per (window, channel) in float64, futures in the same units.
+
+    As at inference (:func:`tsheads.inference.standardise`), so tiny and huge magnitudes fit in float32.
+    Windows with a constant past in some channel are dropped: they have no unit to express the future
+    in (any change would be an unbounded z-score), so they would dominate a squared loss.
+    """
+    past, past_obs = fit_context(windows.past, windows.past_observed, context)
+    past, loc, scale = standardise(past, past_obs)
+    keep = (scale > 0).all(axis=(1, 2))
+    if not keep.any():
+        raise TsheadsError("every training window has a constant context; there is nothing to learn a scale from")
+    future = (windows.future[keep].astype(np.float64) - loc[keep]) / scale[keep]
+    future_obs = windows.future_observed[keep]
+    return past[keep], past_obs[keep], np.where(future_obs, future, 0.0).astype(np.float32), future_obs
+
+
 def fine_tune(model: DualSpaceModel, windows: Windows, mode: str = "head", steps: int = 200, batch_size: int = 64,
               learning_rate: float = 1e-4, seed: int = 0, verbose: bool = False,
               objective: str = "forecast") -> list[float]:
@@ -66,13 +85,8 @@ def fine_tune(model: DualSpaceModel, windows: Windows, mode: str = "head", steps
         b, c, t = a.shape
         return np.ascontiguousarray(a.reshape(b * c, 1, t))
 
-    past, past_obs = fit_context(per_channel(windows.past), per_channel(windows.past_observed),
-                                 model.config.context_length)
-    future, future_obs = per_channel(windows.future), per_channel(windows.future_observed)
-    # float64 z-scores from the past (as at inference) keep tiny and huge magnitudes inside float32
-    past, loc, scale = standardise(past, past_obs)
-    spread = np.where(scale > 0, scale, 1.0)
-    future = np.where(future_obs, (future.astype(np.float64) - loc) / spread, 0.0).astype(np.float32)
+    per_channel_windows = Windows(*(per_channel(a) for a in windows[:4]), windows.series_index)
+    past, past_obs, future, future_obs = standardised_pairs(per_channel_windows, model.config.context_length)
     device = next(model.parameters()).device
     params = trainable_parameters(model, mode)
     rng = np.random.default_rng(seed)
@@ -101,5 +115,110 @@ def fine_tune(model: DualSpaceModel, windows: Windows, mode: str = "head", steps
     finally:
         for p in model.parameters():
             p.requires_grad_(True)
+        model.eval()
+    return history
+
+
+# ----------------------------------------------------------------------------------- WTA forecaster training
+def annealing_temperature(epoch: int, max_epochs: int, schedule: tuple[float, float]) -> float:
+    """Geometric decay from ``schedule[0]`` at the first epoch to ``schedule[1]`` at the last."""
+    start, end = schedule
+    return float(start * (end / start) ** (epoch / max(max_epochs - 1, 1)))
+
+
+def wta_outputs(model: WTAModel, past: np.ndarray, past_obs: np.ndarray, batch_size: int = 512):
+    """Hypotheses ``(N, C, K, H)`` and score logits ``(N, K)`` of standardised pasts, without gradients.
+
+    ``batch_size`` counts sequences (windows x channels) per forward pass, as at inference.
+    """
+    device = next(model.parameters()).device
+    hyp, logits = [], []
+    step = max(1, batch_size // past.shape[1])
+    model.eval()
+    with torch.inference_mode():
+        for s in range(0, len(past), step):
+            x = torch.as_tensor(past[s:s + step], device=device)
+            o = torch.as_tensor(past_obs[s:s + step], device=device)
+            out = model(x, o)
+            scale = type(out.scale)(out.scale.loc.unsqueeze(-1), out.scale.scale.unsqueeze(-1))
+            hyp.append((out.hypotheses * scale.scale + scale.loc).float().cpu())
+            logits.append(out.logits.float().cpu())
+    return torch.cat(hyp), torch.cat(logits)
+
+
+def _validation_loss(model: WTAModel, pairs) -> dict:
+    """Distortion (error of the best hypothesis) and score cross-entropy on held-out pairs."""
+    hyp, logits = wta_outputs(model, pairs[0], pairs[1])
+    future = torch.as_tensor(pairs[2]).clamp(-30, 30)
+    errors = hypothesis_errors(hyp, future, torch.as_tensor(pairs[3]))
+    distortion = float(errors.min(-1).values.mean())
+    return {"val_distortion": distortion, "val_score_ce": float(score_loss(logits, errors))}
+
+
+def train_wta(model: WTAModel, train: Windows, valid: Windows, *, mode: str = "relaxed", epsilon: float = 0.1,
+              temperature: tuple[float, float] = (1.0, 0.01), score_weight: float = 0.5, max_epochs: int = 40,
+              steps_per_epoch: int = 50, batch_size: int = 64, learning_rate: float = 3e-4,
+              backbone_learning_rate: float = 3e-5, patience: int = 5, seed: int = 0,
+              verbose: bool = False) -> list[dict]:
+    """Train hypothesis and score heads (and the backbone at its own rate; 0 freezes it) in place.
+
+    An epoch is ``steps_per_epoch`` minibatches drawn at random from ``train`` (as GluonTS's
+    ``num_batches_per_epoch``). After each epoch the distortion (error of the best hypothesis; the same
+    for every mode, so epochs compare) is measured on ``valid``; training stops after ``patience`` epochs
+    without improvement and the best weights are restored. The score cross-entropy is recorded but not
+    used to stop: it is noisier than distortion changes and would end training early. Returns one record
+    per epoch. Seeded under ``torch.random.fork_rng``, so the global RNG is untouched and runs repeat.
+    """
+    from tqdm.auto import tqdm
+
+    context = model.config.context_length
+    tr = standardised_pairs(train, context)
+    va = standardised_pairs(valid, context)
+    device = next(model.parameters()).device
+    groups = [{"params": list(model.heads.parameters()), "lr": learning_rate}]
+    if backbone_learning_rate > 0:
+        groups.append({"params": list(model.encoder.parameters()), "lr": backbone_learning_rate})
+    else:
+        model.encoder.requires_grad_(False)
+    trained = [p for g in groups for p in g["params"]]
+    rng = np.random.default_rng(seed)
+    history, best, best_state, stale = [], np.inf, None, 0
+    try:
+        opt = torch.optim.AdamW(groups, weight_decay=0.0)
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            bar = tqdm(range(max_epochs), desc="train WTA", disable=not verbose)
+            for epoch in bar:
+                t = annealing_temperature(epoch, max_epochs, temperature)
+                model.train()
+                if backbone_learning_rate <= 0:
+                    model.encoder.eval()
+                losses = []
+                for _ in range(steps_per_epoch):
+                    idx = rng.integers(0, len(tr[0]), min(batch_size, len(tr[0])))
+                    past, obs, future, fobs = (torch.as_tensor(a[idx], device=device) for a in tr)
+                    out = model(past, obs)
+                    errors = hypothesis_errors(out.hypotheses, normalise(future, out.scale, fobs).clamp(-30, 30), fobs)
+                    loss = wta_loss(errors, mode, epsilon, t) + score_weight * score_loss(out.logits, errors)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(trained, 1.0)
+                    opt.step()
+                    losses.append(float(loss.detach()))
+                record = {"epoch": epoch, "train_loss": float(np.mean(losses)), "temperature": t,
+                          **_validation_loss(model, va)}
+                history.append(record)
+                bar.set_postfix(distortion=f"{record['val_distortion']:.4f}")
+                if record["val_distortion"] < best - 1e-6:
+                    best, stale = record["val_distortion"], 0
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                else:
+                    stale += 1
+                    if stale >= patience:
+                        break
+    finally:
+        model.requires_grad_(True)
+        if best_state is not None:
+            model.load_state_dict(best_state)
         model.eval()
     return history

@@ -98,28 +98,35 @@ class Windows(NamedTuple):
 
 
 def sliding_windows(
-    panel: Panel, context: int, horizon: int, stride: int = 1, min_context: Optional[int] = None
+    panel: Panel, context: int, horizon: int, stride: int = 1, min_context: Optional[int] = None,
+    *, skip_last: int = 0, within_last: Optional[int] = None,
 ) -> Windows:
     """All ``(past, future)`` training pairs of every series, stepping ``stride`` points.
 
     A series contributes windows whose future is fully inside it and whose past holds at least
     ``min_context`` points (default: all ``context``); shorter pasts are left-padded and masked.
     NaN values (panels built with ``allow_nan=True``) are zeroed and marked unobserved in both parts.
+    For a validation split, ``skip_last`` keeps futures out of each series' last points (training
+    windows) and ``within_last`` keeps only futures inside them (validation windows).
     """
     min_context = context if min_context is None else min_context
-    if min_context < 1 or context < 1 or horizon < 1 or stride < 1:
-        raise ValueError("context, horizon, stride and min_context must be positive")
-    lengths = panel.lengths
-    # window end positions (exclusive end of the past) per series: min_context .. length - horizon
-    n_per = np.maximum((lengths - horizon - min_context) // stride + 1, 0)
+    if min_context < 1 or context < 1 or horizon < 1 or stride < 1 or skip_last < 0:
+        raise ValueError("context, horizon, stride and min_context must be positive, skip_last non-negative")
+    lengths = panel.lengths - skip_last
+    # first future index per series: min_context, or later so the future starts within the last points
+    first = np.full(panel.n_series, min_context, dtype=np.int64)
+    if within_last is not None:
+        first = np.maximum(first, lengths - within_last)
+    n_per = np.maximum((lengths - horizon - first) // stride + 1, 0)
     if n_per.sum() == 0:
         raise SeriesTooShortError(
             f"no series is long enough for one window of {min_context} past + {horizon} future points "
-            f"(longest series: {int(lengths.max())})"
+            f"(longest series: {int(panel.lengths.max())}"
+            + (f", of which the last {skip_last} are held out)" if skip_last else ")")
         )
     series_index = np.repeat(np.arange(panel.n_series), n_per)
     k = np.arange(n_per.sum()) - np.repeat(np.cumsum(n_per) - n_per, n_per)
-    cut = panel.indptr[:-1][series_index] + min_context + k * stride  # absolute index of first future point
+    cut = panel.indptr[:-1][series_index] + first[series_index] + k * stride  # index of the first future point
     start = panel.indptr[:-1][series_index]
     past_pos = cut[:, None] + np.arange(-context, 0)[None, :]
     past_valid = past_pos >= start[:, None]

@@ -11,19 +11,17 @@ import numpy as np
 
 from ..errors import TsheadsError
 from ..inference import PRECISIONS
-from .base import check_positive_int
+from .base import BaseForecaster, check_positive_int
 
 
 class PretrainedModelMixin:
     """Mixed into estimators with ``weights``, ``device``, ``precision``, ``random_state`` and fine-tuning params."""
 
-    def _check_model_params(self) -> None:
+    def _check_model_params(self, positive_ints=("batch_size", "fine_tune_steps", "fine_tune_batch_size")) -> None:
         """Refuse bad shared settings with a TsheadsError before any work (``__init__`` only stores them)."""
-        for name in ("batch_size", "fine_tune_steps", "fine_tune_batch_size"):
+        for name in positive_ints:
             check_positive_int(getattr(self, name), name)
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not 0 < lr < np.inf:
-            raise TsheadsError(f"learning_rate must be a positive number, got {lr!r}")
+        check_positive_number(self.learning_rate, "learning_rate")
         if self.precision not in PRECISIONS:
             raise TsheadsError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         rs = self.random_state
@@ -60,3 +58,27 @@ class PretrainedModelMixin:
             cache = ((self.weights, self.device), self._load())
             self.__dict__["_pretrained_cache"] = cache
         return cache[1]
+
+
+class PretrainedForecaster(PretrainedModelMixin, BaseForecaster):
+    """A forecaster on the pretrained network: its column name and the settings check before ``fit``."""
+
+    #: column name of the point forecast when ``alias`` is not set
+    default_alias = "TSHeads"
+
+    @property
+    def model_name(self) -> str:
+        return self.alias or self.default_alias
+
+    def _min_length(self) -> int:
+        self._check_params()  # each subclass checks its own settings here, before any data work
+        return 2
+
+
+def check_positive_number(value, name: str, allow_zero: bool = False) -> float:
+    """``value`` as a float if it is a finite number above 0 (or 0 with ``allow_zero``), else a TsheadsError."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    if not ok or not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise TsheadsError(f"{name} must be {kind} finite number, got {value!r}")
+    return float(value)

@@ -21,11 +21,11 @@ from ..forecast_columns import check_levels, check_quantiles, interval_column, q
 from ..frames import Columns, fill_gaps, to_long
 from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
 from ..windows import Panel, forecast_frame, sliding_windows
-from .base import BaseForecaster, check_positive_int
-from .pretrained import PretrainedModelMixin
+from .base import check_positive_int
+from .pretrained import PretrainedForecaster
 
 
-class ZeroShotForecaster(PretrainedModelMixin, BaseForecaster):
+class ZeroShotForecaster(PretrainedForecaster):
     """Pretrained forecaster; also imputes gaps (:meth:`impute`) and embeds series (:meth:`transform`).
 
     Parameters
@@ -67,14 +67,6 @@ class ZeroShotForecaster(PretrainedModelMixin, BaseForecaster):
         self.precision = precision
         self.alias = alias
         self.verbose = verbose
-
-    @property
-    def model_name(self) -> str:
-        return self.alias or "TSHeads"
-
-    def _min_length(self) -> int:
-        self._check_params()
-        return 2
 
     def _check_params(self) -> None:
         """Refuse bad settings with a TsheadsError before any work (``__init__`` only stores them)."""

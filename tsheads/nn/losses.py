@@ -75,3 +75,51 @@ def masked_objective(out: Output, x: torch.Tensor, observed: torch.Tensor, hidde
     scale = out.encoded.scale
     target_z, future_z = normalise(x, scale, observed), normalise(future, scale, future_observed)
     return pretraining_loss(out, target_z, hidden, future_z, future_observed, quantiles)
+
+
+# ------------------------------------------------------------------------------- winner-takes-all losses
+#: how the per-hypothesis errors are turned into one loss (see :func:`wta_loss`)
+WTA_MODES = ("hard", "relaxed", "annealed")
+
+
+def hypothesis_errors(hypotheses: torch.Tensor, target: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of each hypothesis over all channels and steps: ``(B, C, K, H)`` -> ``(B, K)``.
+
+    Summing over channels makes the winner the best *joint* trajectory of a multivariate sample.
+    """
+    w = where.unsqueeze(2).to(hypotheses.dtype)
+    sq = ((hypotheses - target.unsqueeze(2)) ** 2) * w
+    return sq.sum(dim=(1, 3)) / w.sum(dim=(1, 3)).clamp_min(1.0)
+
+
+def wta_loss(errors: torch.Tensor, mode: str = "relaxed", epsilon: float = 0.1,
+             temperature: float = 1.0) -> torch.Tensor:
+    """Winner-takes-all loss of per-hypothesis errors ``(B, K)``.
+
+    - ``hard``: only the best hypothesis of each sample is trained (pure WTA; heads may starve).
+    - ``relaxed``: the winner gets weight ``1 - epsilon``, the others share ``epsilon`` (Rupprecht et al.
+      2017), so no head is left without gradient.
+    - ``annealed``: softmin weights ``softmax(-errors / temperature)`` (Perera et al. 2024); a high
+      temperature trains all heads alike, and lowering it over training approaches hard WTA.
+    Weights are constants (no gradient flows through the assignment).
+    """
+    k = errors.shape[-1]
+    if mode == "hard" or k == 1:
+        return errors.min(dim=-1).values.mean()
+    if mode == "relaxed":
+        winner = torch.nn.functional.one_hot(errors.argmin(dim=-1), k).to(errors.dtype)
+        weights = winner * (1 - epsilon) + (1 - winner) * (epsilon / (k - 1))
+    elif mode == "annealed":
+        weights = torch.softmax(-errors.detach() / max(temperature, 1e-8), dim=-1)
+    else:
+        raise ValueError(f"wta mode must be one of {WTA_MODES}, got {mode!r}")
+    return (weights * errors).sum(dim=-1).mean()
+
+
+def score_loss(logits: torch.Tensor, errors: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the score heads against the winning hypothesis of each sample.
+
+    A softmax over ``K`` logits (rather than TimeMCL's ``K`` independent sigmoids with BCE) makes the
+    scores a probability vector by construction, which the mixture forecast needs.
+    """
+    return torch.nn.functional.cross_entropy(logits.float(), errors.detach().argmin(dim=-1))

@@ -16,9 +16,12 @@ import torch
 from ..errors import WeightsError
 from .config import EncoderConfig
 from .model import DualSpaceModel
+from .wta import WTAConfig, WTAModel
 
 FORMAT = "tsheads-weights"
 FORMAT_VERSION = 1
+#: every network a file may hold, with the config class its JSON ``config`` section is read by
+ARCHITECTURES = {"DualSpaceModel": (DualSpaceModel, EncoderConfig), "WTAModel": (WTAModel, WTAConfig)}
 
 
 def model_stem(path) -> Path:
@@ -32,22 +35,23 @@ def _paths(stem) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
 
 
-def save_model(model: DualSpaceModel, stem, meta: Optional[dict] = None) -> Path:
+def save_model(model, stem, meta: Optional[dict] = None) -> Path:
     """Write ``<stem>.safetensors`` and ``<stem>.json``; returns the tensor file's path."""
     from safetensors.torch import save_file
 
     tensors_path, config_path = _paths(stem)
     tensors_path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tensors_path), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": type(model).__name__,
            "config": model.config.to_dict(), "n_parameters": model.n_parameters(), "meta": meta or {}}
-    config_path.write_text(json.dumps(doc, indent=1))
+    text = json.dumps(doc, indent=1)  # before any file is written, so bad metadata leaves nothing half-saved
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tensors_path), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    config_path.write_text(text)
     return tensors_path
 
 
-def read_config(stem) -> tuple[EncoderConfig, dict]:
-    """The architecture and metadata of a saved model, checked for format and version."""
+def read_config(stem, architecture: str = "DualSpaceModel"):
+    """The config and metadata of a saved ``architecture`` (see ARCHITECTURES), checked for format and version."""
     _, config_path = _paths(stem)
     if not config_path.is_file():
         raise WeightsError(f"model config {config_path} not found")
@@ -61,10 +65,10 @@ def read_config(stem) -> tuple[EncoderConfig, dict]:
     if doc.get("format_version") != FORMAT_VERSION:
         raise WeightsError(f"{config_path} has format version {doc.get('format_version')!r}; this tsheads "
                            f"reads version {FORMAT_VERSION}")
-    if doc.get("architecture") != DualSpaceModel.__name__:
-        raise WeightsError(f"{config_path} holds a {doc.get('architecture')!r}, not a DualSpaceModel")
+    if doc.get("architecture") != architecture:
+        raise WeightsError(f"{config_path} holds a {doc.get('architecture')!r}, not a {architecture}")
     try:
-        config = EncoderConfig.from_dict(doc["config"])
+        config = ARCHITECTURES[architecture][1].from_dict(doc["config"])
     except WeightsError as exc:
         raise WeightsError(f"{config_path}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -75,12 +79,12 @@ def read_config(stem) -> tuple[EncoderConfig, dict]:
     return config, meta
 
 
-def load_model(stem, device="cpu") -> DualSpaceModel:
+def load_model(stem, device="cpu", architecture: str = "DualSpaceModel"):
     """Rebuild the model from ``<stem>.json`` and fill it from ``<stem>.safetensors`` (eval mode)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    config, _ = read_config(stem)
+    config, _ = read_config(stem, architecture)
     tensors_path, _ = _paths(stem)
     if not tensors_path.is_file():
         raise WeightsError(f"weight file {tensors_path} not found")
@@ -89,7 +93,7 @@ def load_model(stem, device="cpu") -> DualSpaceModel:
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise WeightsError(f"weight file {tensors_path} is corrupt or not a safetensors file ({exc})") from None
     try:
-        model = DualSpaceModel(config)
+        model = ARCHITECTURES[architecture][0](config)
     except (RuntimeError, ValueError, TypeError) as exc:  # a config that passed the checks but cannot be built
         raise WeightsError(f"{tensors_path}: cannot build a model from its config ({exc})") from None
     expected = model.state_dict()

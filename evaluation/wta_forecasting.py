@@ -1,0 +1,324 @@
+"""WTA multi-hypothesis forecaster on M4 hourly and exchange rate, with its peers trained in the same run.
+
+M4 hourly (414 series, h=48, official holdout): sMAPE, MASE, OWA (vs Naive2), CRPS (mean weighted
+quantile loss over 0.05..0.95) and 80/95 % interval coverage for tsheads WTA, seasonal naive, Naive2,
+statsmodels ETS and Theta, and GluonTS DeepAR (torch). Exchange rate (8 series, 5 rolling windows of
+30 business days, GluonTS ``exchange_rate_nips`` protocol): CRPS-sum, distortion (best of 8 paths),
+RMSE, coverage and times for each WTA loss, the K=1 ablation, DeepAR, ETS and the random walk. A
+figure of hypotheses and their weights goes next to the tables.
+
+    python -m evaluation.wta_forecasting [--data-dir DIR] [--quick] [--datasets m4_hourly exchange_rate]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from tqdm.auto import tqdm
+
+from tsheads import Naive2, SeasonalNaive, load_dataset
+from tsheads.estimators.wta import WTAForecaster
+from tsheads.metrics import crps_sum, distortion, mean_weighted_quantile_loss, owa, seasonal_scale, smape
+from tsheads.metrics.probabilistic import sample_quantiles
+
+from .common import base_parser, load_model, model_info, n_jobs, parameters, suite_main
+from .peers import deepar, ets_forecast, ets_samples, theta_forecast
+from .report import RESULTS_DIR, Report, Timings, suite_command
+
+SUITE = "wta_forecasting"
+DATASETS = ("m4_hourly", "exchange_rate")
+LEVELS = (80, 95)
+QUANTILES = tuple(np.round(np.arange(1, 20) / 20, 2))  # 0.05 .. 0.95, as GluonTS' CRPS approximations
+N_SAMPLES = 100
+N_PATHS = 8  # paths scored by distortion for every model: the K hypotheses, or the first 8 samples
+
+M4_SETTINGS = dict(h=48, n_hypotheses=8, season_length=24, batch_size=64)
+# a joint sample holds all 8 series, so 8 windows make the same 64 sequences per step as on M4
+EXCHANGE_SETTINGS = dict(h=30, n_hypotheses=8, season_length=1, joint=True, batch_size=8)
+EXCHANGE_VARIANTS = {"tsheads WTA relaxed": {"wta": "relaxed"}, "tsheads WTA hard": {"wta": "hard"},
+                     "tsheads WTA annealed": {"wta": "annealed"}, "tsheads K=1 (ablation; 1 path)": {"n_hypotheses": 1}}
+
+
+def _wta(args, settings: dict, **extra) -> WTAForecaster:
+    backbone = "random" if args.model == "random" else (args.weights or "pretrained")  # random: harness tests
+    return WTAForecaster(**{**settings, **extra}, backbone=backbone, max_epochs=args.epochs,
+                         steps_per_epoch=args.steps_per_epoch, random_state=args.seed, verbose=False)
+
+
+def _matrix(frame: pd.DataFrame, column: str, ids) -> np.ndarray:
+    """``(n_series, h)`` of ``column`` in ``ids`` order from a long forecast frame."""
+    by_id = dict(tuple(frame.groupby("unique_id", sort=False)[column]))
+    return np.stack([by_id[i].to_numpy(np.float64) for i in ids])
+
+
+def _bands(frame: pd.DataFrame, model: str, ids, quantiles: bool = True) -> np.ndarray:
+    """``(n, h, L)``: interval bounds in :func:`_interval_levels` order, then the QUANTILES columns."""
+    cols = [f"{model}-{side}-{lv}" for lv in LEVELS for side in ("lo", "hi")]
+    cols += [f"{model}-q-{q}" for q in QUANTILES] if quantiles else []
+    return np.stack([_matrix(frame, c, ids) for c in cols], -1)
+
+
+def _gaussian_quantiles(mean, sigma, levels) -> np.ndarray:
+    return mean[..., None] + sigma[..., None] * norm.ppf(np.asarray(levels))
+
+
+def _interval_levels():
+    return [q for lv in LEVELS for q in (0.5 - lv / 200, 0.5 + lv / 200)]
+
+
+def _coverages(y, q_intervals) -> dict:
+    """``q_intervals`` (..., 2 * len(LEVELS)) in :func:`_interval_levels` order."""
+    return {f"coverage {lv}": float(np.mean((y >= q_intervals[..., 2 * i]) & (y <= q_intervals[..., 2 * i + 1])))
+            for i, lv in enumerate(LEVELS)}
+
+
+# ------------------------------------------------------------------------------------------------ M4 hourly
+def run_m4(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dict]:
+    ds = load_dataset("m4_hourly", data_dir=args.data_dir)
+    ids = list(ds.ids[:args.max_series] if args.max_series else ds.ids)
+    train_df = ds.train_df[ds.train_df["unique_id"].isin(ids)]
+    test_df = ds.test_df[ds.test_df["unique_id"].isin(ids)]
+    y = _matrix(test_df, "y", ids)
+    trains = [g.to_numpy(np.float64) for _, g in train_df.groupby("unique_id", sort=False)["y"]]
+    h, m = y.shape[1], 24
+    points, quants, times = {}, {}, {}  # quants: (n, h, len(levels)) at interval levels + QUANTILES
+    all_levels = _interval_levels() + list(QUANTILES)
+
+    wta = _wta(args, M4_SETTINGS)
+    with timings.time("m4 tsheads fit"):
+        wta.fit(train_df)
+    with timings.time("m4 tsheads predict"):
+        fc = wta.predict(level=list(LEVELS), quantiles=list(QUANTILES))
+    name = "tsheads WTA (K=8, relaxed)"
+    points[name], quants[name] = _matrix(fc, "WTA", ids), _bands(fc, "WTA", ids)
+    times[name] = (timings.seconds["m4 tsheads fit"], timings.seconds["m4 tsheads predict"])
+    notes.append(f"M4 tsheads: {len(wta.history_)} epochs (early stopping), {wta.n_heads_used_}/8 heads win on the "
+                 f"held-out windows, in-sample held-out coverage {wta.validation_coverage_}.")
+
+    with timings.time("m4 snaive"):
+        sn = SeasonalNaive(season_length=m).fit(train_df)
+        fc = sn.predict(h, level=list(LEVELS), quantiles=list(QUANTILES))
+    points["seasonal naive"] = _matrix(fc, "SeasonalNaive", ids)
+    quants["seasonal naive"] = _bands(fc, "SeasonalNaive", ids)
+    times["seasonal naive"] = (timings.seconds["m4 snaive"], 0.0)
+    with timings.time("m4 naive2"):
+        points["Naive2"] = _matrix(Naive2(season_length=m).fit(train_df).predict(h), "Naive2", ids)
+    times["Naive2"] = (timings.seconds["m4 naive2"], 0.0)
+
+    for label, fn in (("ETS", ets_forecast), ("Theta", theta_forecast)):
+        with timings.time(f"m4 {label}"):
+            out = _per_series(fn, trains, h, m, n_jobs(args), label)
+        mean, sigma = np.stack([o.mean for o in out]), np.stack([o.sigma for o in out])
+        points[label], quants[label] = mean, _gaussian_quantiles(mean, sigma, all_levels)
+        times[label] = (timings.seconds[f"m4 {label}"], 0.0)
+        kinds = pd.Series([o.kind for o in out]).value_counts().to_dict()
+        notes.append(f"M4 {label}: how series were forecast {kinds}.")
+
+    run = deepar(trains, trains, "h", h, epochs=args.deepar_epochs, batch_size=64, seed=args.seed,
+                 num_samples=N_SAMPLES, validation_points=wta._validation_points(wta.panel_))
+    samples = np.stack(run.samples)  # (n, S, h)
+    points["DeepAR (GluonTS)"] = np.median(samples, axis=1)
+    quants["DeepAR (GluonTS)"] = sample_quantiles(samples.transpose(0, 2, 1), all_levels)
+    times["DeepAR (GluonTS)"] = (run.train_seconds, run.predict_seconds)
+
+    scales = np.array([seasonal_scale(t, m) for t in trains])
+    naive2_smape, naive2_mase = smape(y, points["Naive2"], axis=-1), np.abs(y - points["Naive2"]).mean(1) / scales
+    rows = {}
+    for label, p in points.items():
+        s, ms = smape(y, p, axis=-1), np.abs(y - p).mean(1) / scales
+        row = {"sMAPE": float(s.mean()), "MASE": float(ms.mean()), "OWA": owa(s, ms, naive2_smape, naive2_mase)}
+        if label in quants:
+            q = quants[label]
+            row["CRPS (wQL)"] = mean_weighted_quantile_loss(y, q[..., 2 * len(LEVELS):], QUANTILES)
+            row.update(_coverages(y, q[..., :2 * len(LEVELS)]))
+        row["train s"], row["predict s"] = times[label]
+        rows[label] = row
+    table = pd.DataFrame(rows).T
+    table.index.name = "method"
+    return table, {"wta": wta, "ids": ids, "train_df": train_df, "test_df": test_df}
+
+
+def _per_series(fn, trains, h, m, jobs, desc):
+    if jobs > 1:
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=jobs)(delayed(fn)(y, h, m) for y in trains)
+    return [fn(y, h, m) for y in tqdm(trains, desc=desc, leave=False)]
+
+
+# --------------------------------------------------------------------------------------------- exchange rate
+def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dict]:
+    ds = load_dataset("exchange_rate", data_dir=args.data_dir)
+    ids = list(ds.ids)
+    full = pd.concat([ds.train_df, ds.test_df.drop(columns="window")]).sort_values(["unique_id", "ds"], kind="stable")
+    starts = [w[0] for w in ds.splits["test_windows"]]
+    h = ds.horizon
+    rows_of = full.groupby("unique_id", sort=False).cumcount().to_numpy()
+    histories = [full[rows_of < s] for s in starts]
+    y = np.stack([_matrix(full[(rows_of >= s) & (rows_of < s + h)], "y", ids).T for s in starts])  # (W, h, D)
+    results = {}
+
+    for label, extra in EXCHANGE_VARIANTS.items():
+        est = _wta(args, EXCHANGE_SETTINGS, **extra)
+        with timings.time(f"exchange {label} fit"):
+            est.fit(ds.train_df)
+        with timings.time(f"exchange {label} predict"):
+            fcs = [est.predict(df=hist, level=list(LEVELS)) for hist in histories]
+            hyps = [est.predict_hypotheses(df=hist) for hist in histories]
+            samples = [est.sample(N_SAMPLES, df=hist) for hist in histories]
+        k = est.n_hypotheses
+        paths = np.stack([hy.pivot_table(index=["hypothesis", "ds"], columns="unique_id", values="WTA")[ids]
+                          .to_numpy().reshape(k, h, len(ids)) for hy in hyps])  # (W, K, h, D)
+        sample_arr = np.stack([s.pivot_table(index=["sample", "ds"], columns="unique_id", values="WTA")[ids]
+                               .to_numpy().reshape(N_SAMPLES, h, len(ids)) for s in samples])  # (W, S, h, D)
+        point = np.stack([_matrix(f, "WTA", ids).T for f in fcs])
+        bounds = np.stack([_bands(f, "WTA", ids, quantiles=False).transpose(1, 0, 2) for f in fcs])  # (W, h, D, L)
+        results[label] = dict(paths=paths, samples=sample_arr, point=point, bounds=bounds,
+                              train=timings.seconds[f"exchange {label} fit"],
+                              predict=timings.seconds[f"exchange {label} predict"])
+        notes.append(f"exchange {label}: {len(est.history_)} epochs, {est.n_heads_used_}/{k} heads win on held-out "
+                     f"windows, in-sample held-out coverage {est.validation_coverage_}.")
+        if label == "tsheads WTA relaxed":
+            figure_model = est
+
+    train_series = [g.to_numpy(np.float64) for _, g in ds.train_df.groupby("unique_id", sort=False)["y"]]
+    hist_series = [g.to_numpy(np.float64) for hist in histories for _, g in hist.groupby("unique_id", sort=False)["y"]]
+    run = deepar(train_series, hist_series, "B", h, epochs=args.deepar_epochs, batch_size=64, seed=args.seed,
+                 num_samples=N_SAMPLES, validation_points=figure_model._validation_points(figure_model.panel_))
+    s = np.stack(run.samples).reshape(len(starts), len(ids), N_SAMPLES, h).transpose(0, 2, 3, 1)  # (W, S, h, D)
+    results["DeepAR (GluonTS)"] = _from_samples(s, run.train_seconds, run.predict_seconds)
+
+    with timings.time("exchange ETS"):
+        s = np.stack([np.stack([ets_samples(x, h, 1, N_SAMPLES, args.seed + j) for j, x in
+                                enumerate(hist_series[w * len(ids):(w + 1) * len(ids)])], -1)
+                      for w in range(len(starts))])  # (W, S, h, D)
+    results["ETS (statsmodels, per series)"] = _from_samples(s, timings.seconds["exchange ETS"], 0.0)
+    rng = np.random.default_rng(args.seed)
+    last = np.stack([[x[-1] for x in hist_series[w * len(ids):(w + 1) * len(ids)]] for w in range(len(starts))])
+    step = np.stack([[np.std(np.diff(x)) for x in hist_series[w * len(ids):(w + 1) * len(ids)]]
+                     for w in range(len(starts))])
+    walk = last[:, None, None, :] + np.cumsum(rng.standard_normal((len(starts), N_SAMPLES, h, len(ids))), 2) \
+        * step[:, None, None, :]
+    results["random walk"] = _from_samples(walk, 0.0, 0.0)
+
+    rows = {}
+    for label, r in results.items():
+        rows[label] = {
+            "CRPS-sum": crps_sum(y, r["samples"].transpose(0, 2, 1, 3)),
+            "distortion (best of 8 paths)": distortion(y, r["paths"][:, :N_PATHS]),
+            "RMSE": float(np.sqrt(np.mean((r["point"] - y) ** 2))),
+            **{f"coverage {lv}": float(np.mean((y >= r["bounds"][..., 2 * i]) & (y <= r["bounds"][..., 2 * i + 1])))
+               for i, lv in enumerate(LEVELS)},
+            "train s": r["train"], "predict s": r["predict"],
+        }
+    table = pd.DataFrame(rows).T
+    table.index.name = "method"
+    return table, {"wta": figure_model, "ids": ids, "history": histories[0], "future": full[(rows_of >= starts[0])
+                                                                                          & (rows_of < starts[0] + h)]}
+
+
+def _from_samples(s: np.ndarray, train: float, predict: float) -> dict:
+    """Scores' inputs from sample paths ``(W, S, h, D)``: the first 8 paths, the median, sample intervals."""
+    q = np.quantile(s, _interval_levels(), axis=1)  # (L, W, h, D)
+    return dict(paths=s[:, :N_PATHS], samples=s, point=np.median(s, axis=1), bounds=np.moveaxis(q, 0, -1),
+                train=train, predict=predict)
+
+
+# ------------------------------------------------------------------------------------------------ figure
+def write_figure(path, m4: dict | None, exchange: dict | None) -> None:
+    """Hypotheses (line width and opacity by weight) after the last context points, and what happened."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tsheads.plotting import plot_hypotheses
+
+    panels = []
+    if m4:
+        panels += [("M4 hourly", m4, i, m4["train_df"], m4["test_df"]) for i in m4["ids"][:3]]
+    if exchange:
+        panels += [("exchange rate", exchange, i, exchange["history"], exchange["future"]) for i in exchange["ids"][:3]]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels)), squeeze=False)
+    hyp_cache = {}
+    for ax, (title, run, uid, history, future) in zip(axes[:, 0], panels):
+        key = id(run)
+        if key not in hyp_cache:
+            hyp_cache[key] = run["wta"].predict_hypotheses(df=history)
+        plot_hypotheses(history[history["unique_id"] == uid].tail(5 * run["wta"].h),
+                        hyp_cache[key][hyp_cache[key]["unique_id"] == uid],
+                        actual=future[future["unique_id"] == uid], ax=ax)
+        ax.set_title(f"{title}: series {uid}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------------------ suite
+def run(args) -> Report:
+    timings, notes, tables, figure_data = Timings(), [], {}, {}
+    if args.quick:
+        args.max_series = args.max_series or 12
+    if "m4_hourly" in args.datasets:
+        table, figure_data["m4"] = run_m4(args, timings, notes)
+        tables["M4 hourly (414 series, h=48)" if not args.max_series else
+               f"M4 hourly (first {args.max_series} series, h=48)"] = table
+    if "exchange_rate" in args.datasets:
+        table, figure_data["exchange"] = run_exchange(args, timings, notes)
+        tables["Exchange rate (8 series jointly, 5 rolling windows of 30)"] = table
+    figure = (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR) / "wta_hypotheses.png"
+    if args.out_dir:
+        from pathlib import Path
+
+        figure = Path(args.out_dir) / "wta_hypotheses.png"
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    write_figure(figure, figure_data.get("m4"), figure_data.get("exchange"))
+    notes += [
+        f"Figure of hypotheses and weights: {figure.name}.",
+        "tsheads WTA: pretrained dual-space encoder (fine-tuned at 0.1x the heads' rate), 8 hypothesis + 8 score "
+        "heads, hypotheses as offsets from the seasonal-naive path (M4: 24 h; exchange: the last value), trained "
+        f"{args.epochs} epochs x {args.steps_per_epoch} batches of 64 sequences (M4: 64 windows; exchange: 8 windows "
+        "x 8 series) at most, with early stopping on the held-out "
+        "last 10 % of each series; intervals from the CRPS-fitted kernel mixture with PIT recalibration.",
+        f"DeepAR: gluonts.torch DeepAREstimator defaults (2 x 40 LSTM, Student-t), {args.deepar_epochs} epochs x 50 "
+        "batches of 64, trained without each series' held-out tail (the same points tsheads holds out) and kept at "
+        "the epoch with the lowest loss on it; point = median of 100 samples.",
+        "M4: OWA = (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2 over dataset means; CRPS (wQL) = mean weighted "
+        "quantile loss over levels 0.05..0.95 (GluonTS mean_wQuantileLoss); ETS/Theta intervals are their "
+        "analytic Gaussian ones; Naive2 has none.",
+        "Exchange rate: CRPS-sum over the sum of the 8 series (TimeGrad/TimeMCL protocol) from 100 sample paths; "
+        "distortion = best of 8 paths (tsheads: its hypotheses; others: their first 8 samples), TimeMCL's "
+        "definition; ETS has no season (exchange rates have none) and is fitted per series and window.",
+    ]
+    return Report(
+        suite=SUITE, title="WTA multi-hypothesis forecasting: M4 hourly and exchange rate",
+        command=suite_command(SUITE, args.argv), parameters=parameters(args),
+        tables=tables, wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,
+        model=model_info(load_model(args.model, args.seed, args.weights, warm_up=False), args),  # the backbone
+        floatfmt={c: {"sMAPE": ".2f", "train s": ".1f", "predict s": ".2f", "CRPS-sum": ".4f", "RMSE": ".4f",
+                      "distortion (best of 8 paths)": ".4f"} for c in tables},
+    )
+
+
+def build_parser():
+    p = base_parser(__doc__.splitlines()[0])
+    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    p.add_argument("--epochs", type=int, default=None, help="most tsheads epochs (default 40; 2 with --quick)")
+    p.add_argument("--deepar-epochs", type=int, default=None, help="DeepAR epochs (default 40; 1 with --quick)")
+    p.add_argument("--steps-per-epoch", type=int, default=50)
+    p.add_argument("--max-series", type=int, default=None, help="first N M4 series (default all; 12 with --quick)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> Report:
+    def run_with_defaults(args):
+        args.epochs = args.epochs or (2 if args.quick else 40)
+        args.deepar_epochs = args.deepar_epochs or (1 if args.quick else 40)
+        return run(args)
+
+    return suite_main(build_parser, run_with_defaults, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""WTAForecaster: hypotheses that cover several futures, calibrated mixtures, the estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from tsheads.errors import SeriesTooShortError, TsheadsError, WeightsError
+from tsheads.estimators.wta import WTAForecaster
+from tsheads.inference import interpolate_quantiles
+from tsheads.nn.losses import hypothesis_errors, wta_loss
+from tsheads.nn.wta import WTAModel
+from tsheads.pretrained import load_pretrained
+
+PERIOD, RAMP = 32, 8  # 24 quiet points, then a ramp that goes up (p = 0.75) or down
+
+
+def bimodal_frame(n_series=24, n_periods=24, p_up=0.75, seed=0) -> pd.DataFrame:
+    """Series whose every period ends in a ramp to +2 or -2: from a quiet context both futures are possible."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i in range(n_series):
+        parts = []
+        for _ in range(n_periods):
+            parts.append(rng.normal(0, 0.1, PERIOD - RAMP))
+            sign = 1.0 if rng.random() < p_up else -1.0
+            parts.append(sign * np.linspace(0.25, 2.0, RAMP) + rng.normal(0, 0.05, RAMP))
+        y = np.concatenate(parts)
+        frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(len(y)), "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def quiet_history(df: pd.DataFrame, periods: int = 12) -> pd.DataFrame:
+    """Each series cut right before a ramp starts."""
+    return df[df["ds"] < periods * PERIOD + PERIOD - RAMP]
+
+
+SMALL = dict(h=RAMP, context_length=PERIOD, backbone="random", max_epochs=16, steps_per_epoch=40,
+             validation_size=3 * PERIOD, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return bimodal_frame()
+
+
+@pytest.fixture(scope="module")
+def wta(data):
+    return WTAForecaster(n_hypotheses=4, **SMALL).fit(data)
+
+
+def test_hypotheses_cover_both_modes_where_a_single_mse_head_cannot(data, wta):
+    hist = quiet_history(data)
+    hyp = wta.predict_hypotheses(df=hist)
+    end = hyp[hyp["ds"] == hyp["ds"].max()]
+    # most series: one hypothesis ends in the up mode (+2) and another in the down mode (-2), far from the
+    # mean path (+1 here); contexts holding a previous *down* ramp are rarer, so a few are learned less well
+    by_series = end.groupby("unique_id")["WTA"]
+    assert ((by_series.max() > 1.5) & (by_series.min() < -1.0)).mean() >= 0.75
+    single = WTAForecaster(n_hypotheses=1, **SMALL).fit(data)
+    one = single.predict_hypotheses(df=hist)
+    last = one[one["ds"] == one["ds"].max()]["WTA"]
+    assert ((last > 1.5) | (last < -1.0)).sum() == 0  # one MSE-trained path sits between the modes
+    assert abs(last.mean() - 1.0) < 0.5
+
+
+def test_score_heads_sum_to_one_and_prefer_the_likelier_mode(data, wta):
+    hyp = wta.predict_hypotheses(df=quiet_history(data))
+    per_path = hyp.groupby(["unique_id", "hypothesis"]).agg(weight=("weight", "first"), end=("WTA", "last"))
+    np.testing.assert_allclose(per_path.groupby("unique_id")["weight"].sum(), 1.0, atol=1e-6)
+    up = per_path[per_path["end"] > 0].groupby("unique_id")["weight"].sum()
+    assert up.mean() > 0.6  # the up mode has probability 0.75
+    assert (up > 0.5).all()
+
+
+def test_mixture_forecast_columns_are_ordered_and_finite(data, wta):
+    fc = wta.predict(level=[80, 95], quantiles=[0.1, 0.5, 0.9])
+    assert set(fc.columns) == {"unique_id", "ds", "WTA", "WTA-lo-95", "WTA-lo-80", "WTA-hi-80", "WTA-hi-95",
+                               "WTA-q-0.1", "WTA-q-0.5", "WTA-q-0.9"}
+    assert np.isfinite(fc.drop(columns=["unique_id", "ds"]).to_numpy()).all()
+    assert (fc["WTA-lo-95"] <= fc["WTA-lo-80"]).all() and (fc["WTA-lo-80"] <= fc["WTA-hi-80"]).all()
+    assert (fc["WTA-hi-80"] <= fc["WTA-hi-95"]).all()
+    np.testing.assert_allclose(fc["WTA"], fc["WTA-q-0.5"], atol=1e-6)  # default point is the median
+    assert len(fc) == data["unique_id"].nunique() * RAMP
+    shorter = wta.predict(h=3)
+    assert len(shorter) == data["unique_id"].nunique() * 3
+    with pytest.raises(TsheadsError, match="horizon"):
+        wta.predict(h=RAMP + 1)
+
+
+def test_validation_coverage_and_collapse_report(wta):
+    assert wta.n_heads_used_ == int((wta.heads_won_ > 0).sum()) >= 2
+    assert wta.bandwidth_.shape == (RAMP,) and np.all(wta.bandwidth_ > 0)
+    for level, cov in wta.validation_coverage_.items():
+        assert abs(cov - int(level) / 100) < 0.1
+
+
+def test_samples_follow_the_weighted_hypotheses(data, wta):
+    s = wta.sample(400, df=quiet_history(data), random_state=1)
+    assert set(s.columns) == {"unique_id", "ds", "sample", "WTA"}
+    end = s[s["ds"] == s["ds"].max()]
+    share_up = (end["WTA"] > 0).mean()
+    hyp = wta.predict_hypotheses(df=quiet_history(data))
+    per_path = hyp.groupby(["unique_id", "hypothesis"]).agg(weight=("weight", "first"), end=("WTA", "last"))
+    expected = per_path[per_path["end"] > 0]["weight"].sum() / per_path["weight"].sum()
+    assert abs(share_up - expected) < 0.05
+
+
+@pytest.mark.parametrize("mode", ["hard", "relaxed", "annealed"])
+def test_every_wta_variant_trains(data, mode):
+    est = WTAForecaster(n_hypotheses=3, wta=mode, **{**SMALL, "max_epochs": 3, "steps_per_epoch": 10})
+    est.fit(data[data["unique_id"].isin(["s0", "s1", "s2"])])
+    assert len(est.history_) == 3 and np.isfinite([r["train_loss"] for r in est.history_]).all()
+    temps = [r["temperature"] for r in est.history_]
+    assert temps[0] == pytest.approx(1.0) and temps[-1] == pytest.approx(0.01)
+    assert np.isfinite(est.predict(level=[90]).drop(columns=["unique_id", "ds"]).to_numpy()).all()
+
+
+def test_same_seed_same_model_and_sklearn_contract(data):
+    small = data[data["unique_id"].isin(["s0", "s1"])]
+    params = {**SMALL, "max_epochs": 2, "steps_per_epoch": 5}
+    a = WTAForecaster(n_hypotheses=2, **params).fit(small).predict(level=[80])
+    b = WTAForecaster(n_hypotheses=2, **params).fit(small).predict(level=[80])
+    pd.testing.assert_frame_equal(a, b)
+    est = WTAForecaster(n_hypotheses=2, **params)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() and not hasattr(twin, "model_")
+    est.set_params(n_hypotheses=5)
+    assert est.n_hypotheses == 5
+    with pytest.raises(NotFittedError):
+        twin.predict()
+    with pytest.raises(NotFittedError):
+        twin.predict_hypotheses()
+
+
+def test_save_and_load_give_identical_forecasts(tmp_path, data, wta):
+    hist = quiet_history(data)
+    wta.save(tmp_path / "wta")
+    back = WTAForecaster.load(tmp_path / "wta")
+    pd.testing.assert_frame_equal(wta.predict(df=hist, level=[80]), back.predict(df=hist, level=[80]))
+    pd.testing.assert_frame_equal(wta.predict_hypotheses(df=hist), back.predict_hypotheses(df=hist))
+    with pytest.raises(NotFittedError, match="history"):
+        back.predict()
+    (tmp_path / "wta.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(WeightsError, match="corrupt"):
+        WTAForecaster.load(tmp_path / "wta")
+    from tsheads.pretrained import pretrained_path
+
+    with pytest.raises(WeightsError, match="not a WTAModel"):
+        WTAForecaster.load(pretrained_path())
+
+
+def test_short_series_nan_and_bad_settings(data):
+    with pytest.raises(TsheadsError, match="NaN"):
+        bad = data.copy()
+        bad.loc[5, "y"] = np.nan
+        WTAForecaster(**SMALL).fit(bad)
+    tiny = data[data["ds"] < 40]
+    with pytest.raises(SeriesTooShortError, match="validation"):
+        WTAForecaster(**SMALL).fit(tiny)
+    # a series shorter than the context still trains (padded) and every series is forecast
+    mixed = pd.concat([data[data["unique_id"] == "s0"], data[(data["unique_id"] == "s1") & (data["ds"] < 20)]])
+    fc = WTAForecaster(n_hypotheses=2, **{**SMALL, "max_epochs": 1, "steps_per_epoch": 3}).fit(mixed).predict()
+    assert set(fc["unique_id"]) == {"s0", "s1"} and np.isfinite(fc["WTA"]).all()
+    for bad_params in ({"wta": "soft"}, {"epsilon": 1.0}, {"temperature": (0.1, 1.0)}, {"n_hypotheses": 0},
+                       {"validation_size": 0}, {"validation_size": 1.5}, {"point": "mode"}, {"h": 0},
+                       {"score_weight": -1}, {"backbone_learning_rate": float("nan")}, {"joint": "yes"}):
+        with pytest.raises(TsheadsError):
+            WTAForecaster(**{**SMALL, **bad_params}).fit(data)
+
+
+def test_joint_hypotheses_are_trajectories_of_all_series():
+    rng = np.random.default_rng(0)
+    n = 24 * 20
+    regime = np.repeat(rng.choice([-1.0, 1.0], n // 8), 8)
+    base = np.cumsum(rng.normal(0, 0.1, n))
+    df = pd.concat([pd.DataFrame({"unique_id": f"c{j}", "ds": pd.date_range("2020", periods=n, freq="D"),
+                                  "y": base * (j + 1) + regime * (j + 1) + rng.normal(0, 0.05, n)})
+                    for j in range(3)], ignore_index=True)
+    est = WTAForecaster(n_hypotheses=3, joint=True, **{**SMALL, "h": 4, "max_epochs": 2, "steps_per_epoch": 5})
+    est.fit(df)
+    hyp = est.predict_hypotheses()
+    w = hyp.groupby(["hypothesis", "unique_id"])["weight"].first().unstack()
+    assert np.allclose(w.to_numpy(), w.to_numpy()[:, :1])  # one weight per joint hypothesis
+    s = est.sample(50)
+    assert len(s) == 3 * 50 * 4 and np.isfinite(s["WTA"]).all()
+    with pytest.raises(TsheadsError, match="same time stamps"):
+        est.fit(df.iloc[:-1])
+
+
+# ----------------------------------------------------------------------------------------- the network
+def test_losses_hard_relaxed_annealed():
+    errors = torch.tensor([[1.0, 2.0, 4.0], [3.0, 0.5, 1.0]])
+    assert wta_loss(errors, "hard") == pytest.approx(0.75)
+    relaxed = (0.9 * 1.0 + 0.05 * 6.0 + 0.9 * 0.5 + 0.05 * 4.0) / 2
+    assert wta_loss(errors, "relaxed", epsilon=0.1) == pytest.approx(relaxed)
+    assert wta_loss(errors, "annealed", temperature=1e6) == pytest.approx(float(errors.mean()), rel=1e-4)
+    assert wta_loss(errors, "annealed", temperature=1e-3) == pytest.approx(0.75, rel=1e-3)
+    # the winner of a multivariate sample is the best joint path, not the best per channel
+    hyp = torch.tensor([[[[0.0], [1.0]], [[0.0], [0.9]]]])  # (B=1, C=2, K=2, H=1); channel 1 alone prefers K=1
+    target = torch.tensor([[[0.0], [0.9]]])
+    err = hypothesis_errors(hyp, target, torch.ones_like(target, dtype=torch.bool))
+    assert err.shape == (1, 2) and err.argmin() == 0
+    np.testing.assert_allclose(err.numpy(), [[(0 + 0.81) / 2, (1 + 0) / 2]], rtol=1e-6)
+
+
+def test_pretrained_start_spreads_hypotheses_over_the_forecast_quantiles():
+    base = load_pretrained()
+    model = WTAModel.from_pretrained(base, horizon=24, n_hypotheses=4).eval()
+    x = torch.randn(3, 1, 512).cumsum(-1)
+    observed = torch.ones_like(x, dtype=torch.bool)
+    with torch.no_grad():
+        out = model(x, observed)
+        quants = base(x, observed).forecast[:, :, 1:, :24]  # scaled space, without the mean path
+    wanted = [(k + 0.5) / 4 for k in range(4)]  # interpolated between the trained levels, so no two heads match
+    expected = interpolate_quantiles(base.config.quantiles, quants.double().numpy(), wanted)
+    np.testing.assert_allclose(out.hypotheses.numpy(), expected, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(torch.softmax(out.logits, -1), torch.full((3, 4), 0.25))
+    ten = WTAModel.from_pretrained(base, horizon=8, n_hypotheses=10).heads.hypotheses.weight.view(10, 8, -1)
+    assert all(not torch.equal(ten[i], ten[i + 1]) for i in range(9))
+
+
+def test_constant_contexts_are_left_out_of_training_pairs():
+    from tsheads.training import standardised_pairs
+    from tsheads.windows import Windows
+
+    past = np.stack([np.full((1, 16), 5.0), np.arange(16.0)[None]])
+    future = np.array([[[1005.0] * 4], [[16.0, 17.0, 18.0, 19.0]]])
+    w = Windows(past, np.ones_like(past, bool), future, np.ones_like(future, bool), np.arange(2))
+    p, po, f, fo = standardised_pairs(w, 16)
+    assert len(p) == 1 and np.all(np.abs(f) < 5)  # only the varying window, its future in context units
+    with pytest.raises(TsheadsError, match="constant"):
+        standardised_pairs(Windows(*(a[:1] for a in w)), 16)
+
+
+def test_numpy_scalar_settings_save_and_bad_sample_seeds(tmp_path, data):
+    est = WTAForecaster(n_hypotheses=np.int64(2), epsilon=np.float32(0.1),
+                        **{**SMALL, "max_epochs": 1, "steps_per_epoch": 2, "random_state": np.int64(0)})
+    est.fit(data[data["unique_id"] == "s0"])
+    est.save(tmp_path / "np")
+    assert WTAForecaster.load(tmp_path / "np").n_hypotheses == 2
+    for bad in ("abc", -1, 1.5):
+        with pytest.raises(TsheadsError, match="random_state"):
+            est.sample(5, random_state=bad)

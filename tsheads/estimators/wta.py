@@ -1,0 +1,463 @@
+"""Winner-takes-all multi-hypothesis forecaster on the pretrained encoder (after TimeMCL, ICML 2025).
+
+``fit(df)`` trains ``K`` whole-horizon hypothesis heads and ``K`` score heads (and fine-tunes the
+encoder at a lower rate) on sliding windows of the frame, keeping each series' last points for early
+stopping and calibration. ``predict`` turns the weighted hypotheses into a predictive distribution by
+putting a Gaussian kernel on each; the kernel width per horizon step is fitted on the held-out windows
+to minimise CRPS, and quantile levels are recalibrated on the same windows so intervals cover what they
+claim (:mod:`tsheads.mixture`). Median, quantiles and intervals come from the recalibrated mixture, the
+mean and sample paths from the mixture itself; :meth:`WTAForecaster.predict_hypotheses` returns the
+raw paths and their weights.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import SeriesTooShortError, TsheadsError, WeightsError
+from ..forecast_columns import check_levels, check_quantiles, interval_column, quantile_column
+from ..frames import Columns
+from ..nn.losses import WTA_MODES
+from ..timegrid import future_times
+from ..windows import Panel, Windows, forecast_frame, sliding_windows
+from .base import check_positive_int
+from .pretrained import PretrainedForecaster, check_positive_number
+
+MAX_TRAIN_ROWS = 60000   # training windows x channels kept in memory (about 150 MB at context 512)
+MAX_VALID_ROWS = 2048    # held-out windows x channels scored after every epoch
+
+
+class WTAForecaster(PretrainedForecaster):
+    """K weighted forecast hypotheses per series, trained with a winner-takes-all loss.
+
+    Parameters
+    ----------
+    h : horizon of the hypothesis heads; ``predict`` may ask for up to ``h`` steps.
+    context_length : points of history the model sees (default and maximum: the backbone's 512).
+    n_hypotheses : number of hypothesis heads ``K`` (and score heads).
+    wta : ``"relaxed"`` (winner weight ``1 - epsilon``, the rest share ``epsilon``), ``"hard"`` or
+        ``"annealed"`` (softmin weights, temperature decaying geometrically from ``temperature[0]`` to
+        ``temperature[1]`` over ``max_epochs``). See :func:`tsheads.nn.losses.wta_loss`.
+    epsilon, temperature : settings of the relaxed and annealed losses.
+    score_weight : weight of the score heads' cross-entropy against the winning hypothesis.
+    season_length : if set, hypotheses are learned as offsets from the seasonal-naive path (the last
+        ``season_length`` points repeated; 1 = the last value), a skip connection that lets the heads
+        start from a strong baseline and learn only what it misses. None: hypotheses are learned whole.
+    backbone : ``"pretrained"`` (the bundled encoder; hypothesis heads start at its forecast quantiles),
+        ``"random"`` (untrained, with ``context_length`` rounded up to the patch length), or the path stem
+        of a saved :class:`~tsheads.nn.model.DualSpaceModel`.
+    max_epochs, steps_per_epoch, batch_size : training budget; an epoch is ``steps_per_epoch`` minibatches.
+    learning_rate, backbone_learning_rate : AdamW rates of the heads and of the encoder (0 freezes it).
+    validation_size : held-out points at the end of every series (int), or that fraction of the median
+        length (float); at least ``h``. Used for early stopping and for the kernel widths.
+    patience : epochs without validation improvement before training stops (best weights are kept).
+    point : point forecast column: ``"median"`` or ``"mean"`` of the mixture.
+    joint : treat all series of the frame as channels of one system (they must share their time stamps),
+        so a hypothesis is a joint trajectory of all of them (as GluonTS's multivariate grouper).
+    predict_batch_size : sequences per forward pass at prediction.
+    random_state, device, precision, alias, verbose : as in :class:`~tsheads.ZeroShotForecaster`.
+
+    Attributes
+    ----------
+    model_ : the trained :class:`~tsheads.nn.wta.WTAModel`.
+    bandwidth_ : kernel width per horizon step, in units of each series' context standard deviation.
+    pit_table_ : quantiles of the held-out PIT values; maps requested levels to calibrated mixture levels.
+    history_ : one record per epoch (training loss, validation distortion, score cross-entropy, temperature).
+    heads_won_ : how often each head is the best one on the held-out windows; ``n_heads_used_`` counts
+        the heads that win at least once (a warning is raised when some never do: collapsed heads).
+    validation_coverage_ : empirical coverage of the 80 % and 95 % intervals on the held-out windows.
+    """
+
+    default_alias = "WTA"
+
+    def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
+                 epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
+                 season_length: Optional[int] = None, backbone="pretrained", max_epochs: int = 40,
+                 steps_per_epoch: int = 50, batch_size: int = 64,
+                 learning_rate: float = 3e-4, backbone_learning_rate: float = 3e-5, validation_size=0.1,
+                 patience: int = 5, point: str = "median", joint: bool = False, predict_batch_size: int = 512,
+                 random_state: Optional[int] = None, device: str = "cpu", precision: str = "float32",
+                 alias: Optional[str] = None, verbose: bool = False):
+        self.h = h
+        self.context_length = context_length
+        self.n_hypotheses = n_hypotheses
+        self.wta = wta
+        self.epsilon = epsilon
+        self.temperature = temperature
+        self.score_weight = score_weight
+        self.season_length = season_length
+        self.backbone = backbone
+        self.max_epochs = max_epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.backbone_learning_rate = backbone_learning_rate
+        self.validation_size = validation_size
+        self.patience = patience
+        self.point = point
+        self.joint = joint
+        self.predict_batch_size = predict_batch_size
+        self.random_state = random_state
+        self.device = device
+        self.precision = precision
+        self.alias = alias
+        self.verbose = verbose
+
+    # settings ----------------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Refuse bad settings with a TsheadsError before any work (``__init__`` only stores them)."""
+        check_positive_int(self.h, "h")
+        if self.context_length is not None:
+            check_positive_int(self.context_length, "context_length")
+        if self.wta not in WTA_MODES:
+            raise TsheadsError(f"wta must be one of {WTA_MODES}, got {self.wta!r}")
+        eps = self.epsilon
+        if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not 0 <= eps < 1:
+            raise TsheadsError(f"epsilon must be in [0, 1), got {eps!r}")
+        t = self.temperature
+        if not isinstance(t, (tuple, list)) or len(t) != 2:
+            raise TsheadsError(f"temperature must be a (start, end) pair, got {t!r}")
+        start, end = (check_positive_number(v, "temperature") for v in t)
+        if end > start:
+            raise TsheadsError(f"temperature must decrease (start >= end), got {t!r}")
+        check_positive_number(self.score_weight, "score_weight", allow_zero=True)
+        if self.season_length is not None:
+            check_positive_int(self.season_length, "season_length")
+        check_positive_number(self.backbone_learning_rate, "backbone_learning_rate", allow_zero=True)
+        if not isinstance(self.backbone, (str, Path)):
+            raise TsheadsError(f"backbone must be 'pretrained', 'random' or a path, got {self.backbone!r}")
+        vs = self.validation_size
+        points = isinstance(vs, (int, np.integer)) and not isinstance(vs, bool) and vs >= 1
+        fraction = isinstance(vs, (float, np.floating)) and 0 < vs < 1
+        if not (points or fraction):
+            raise TsheadsError(f"validation_size must be a number of points >= 1 or a fraction in (0, 1), got {vs!r}")
+        if self.point not in ("mean", "median"):
+            raise TsheadsError(f"point must be 'mean' or 'median', got {self.point!r}")
+        if not isinstance(self.joint, (bool, np.bool_)):
+            raise TsheadsError(f"joint must be True or False, got {self.joint!r}")
+        self._check_model_params(("n_hypotheses", "max_epochs", "steps_per_epoch", "batch_size", "patience",
+                                  "predict_batch_size"))
+
+    # fit ---------------------------------------------------------------------------------------------
+    def _build_model(self):
+        """The untrained WTA network on the chosen backbone, seeded by ``random_state``."""
+        import torch
+
+        from ..nn.config import EncoderConfig
+        from ..nn.weights import load_model
+        from ..nn.wta import WTAConfig, WTAModel
+        from ..pretrained import load_pretrained
+
+        h, k, season = int(self.h), int(self.n_hypotheses), int(self.season_length or 0)
+        with torch.random.fork_rng():
+            torch.manual_seed(self._seed)
+            if str(self.backbone) == "random":
+                patch = EncoderConfig.patch_length
+                context = self.context_length or EncoderConfig.context_length
+                context = -(-int(context) // patch) * patch
+                return WTAModel(WTAConfig(EncoderConfig(context_length=context), h, k, season)).to(self.device)
+            base = load_pretrained(device="cpu") if str(self.backbone) == "pretrained" else load_model(self.backbone)
+            return WTAModel.from_pretrained(base, h, k, season).to(self.device)
+
+    def _context(self, model) -> int:
+        full = model.config.context_length
+        c = full if self.context_length is None else int(self.context_length)
+        if c > full:
+            raise TsheadsError(f"context_length {c} exceeds the backbone's context of {full}")
+        return c
+
+    def _validation_points(self, system: Panel) -> int:
+        vs = self.validation_size
+        n = int(vs) if isinstance(vs, (int, np.integer)) else int(round(vs * float(np.median(system.lengths))))
+        return max(n, int(self.h))
+
+    def _fit_panel(self, panel: Panel) -> None:
+        import torch
+
+        from ..mixture import fit_bandwidth
+        from ..nn.losses import hypothesis_errors
+        from ..training import standardised_pairs, train_wta, wta_outputs
+
+        self._check_params()
+        system = _joint_panel(panel) if self.joint else panel
+        model = self._build_model()
+        context, h = self._context(model), int(self.h)
+        if self.season_length is not None and int(self.season_length) > context:
+            raise TsheadsError(f"season_length {self.season_length} exceeds context_length {context}")
+        n_val = self._validation_points(system)
+        longest = int(system.lengths.max())
+        if longest - n_val - h < 1:
+            raise SeriesTooShortError(
+                f"the longest series has {longest} points; training needs more than h ({h}) + the held-out "
+                f"validation points ({n_val}) in at least one series. Lower validation_size or h.")
+        # full contexts, as at prediction, unless the typical series is too short for them
+        min_context = int(np.clip(np.median(system.lengths) - n_val - h, 1, context))
+        min_context = min(min_context, longest - n_val - h)
+        rows = system.n_channels
+        n_train = int(np.maximum(system.lengths - n_val - h - min_context + 1, 0).sum())
+        n_valid = int(np.clip(system.lengths - min_context - h + 1, 0, n_val - h + 1).sum())
+        rng = np.random.default_rng(self._seed)
+        train = _at_most(sliding_windows(system, context, h, stride=max(1, -(-n_train * rows // MAX_TRAIN_ROWS)),
+                                         min_context=min_context, skip_last=n_val), MAX_TRAIN_ROWS, rng)
+        try:
+            valid = _at_most(sliding_windows(system, context, h, stride=max(1, -(-n_valid * rows // MAX_VALID_ROWS)),
+                                             min_context=min_context, within_last=n_val), MAX_VALID_ROWS, rng)
+        except SeriesTooShortError:
+            raise SeriesTooShortError(f"no series has a held-out window of {h} steps after {min_context} points of "
+                                      "context; lower validation_size or h") from None
+        history = train_wta(
+            model, train, valid, mode=self.wta, epsilon=float(self.epsilon),
+            temperature=tuple(float(t) for t in self.temperature), score_weight=float(self.score_weight),
+            max_epochs=int(self.max_epochs), steps_per_epoch=int(self.steps_per_epoch),
+            batch_size=int(self.batch_size), learning_rate=float(self.learning_rate),
+            backbone_learning_rate=float(self.backbone_learning_rate), patience=int(self.patience),
+            seed=self._seed, verbose=self.verbose)
+        past, obs, future, fobs = standardised_pairs(valid, model.config.context_length)
+        hyp, logits = wta_outputs(model, past, obs, self.predict_batch_size)
+        winners = hypothesis_errors(hyp, torch.from_numpy(future), torch.from_numpy(fobs)).argmin(-1).numpy()
+        hyp, weights = hyp.double().numpy(), torch.softmax(logits.double(), dim=-1).numpy()
+        self.bandwidth_ = fit_bandwidth(hyp, weights, future.astype(np.float64), fobs)
+        self.pit_table_ = _pit_table(hyp, weights, self.bandwidth_, future, fobs)
+        self.heads_won_ = np.bincount(winners, minlength=int(self.n_hypotheses))
+        self.n_heads_used_ = int((self.heads_won_ > 0).sum())
+        self.validation_coverage_ = _coverage(hyp, weights, self.bandwidth_, self.pit_table_, future, fobs, (80, 95))
+        self.history_ = history
+        self.model_ = model
+        if self.n_heads_used_ < int(self.n_hypotheses):
+            warnings.warn(f"only {self.n_heads_used_} of {self.n_hypotheses} hypothesis heads win on any held-out "
+                          "window (collapsed heads); try wta='relaxed' or 'annealed', or fewer hypotheses",
+                          UserWarning, stacklevel=3)
+
+    # predict -----------------------------------------------------------------------------------------
+    def _history(self, df, columns: Columns, freq) -> Panel:
+        if df is not None:
+            return self._panel(df, columns, freq)
+        if not hasattr(self, "panel_"):
+            raise NotFittedError("this forecaster holds no training frame (it was loaded from a file); "
+                                 "pass the history: predict(h, df=df)")
+        return self.panel_
+
+    def _horizon(self, h) -> int:
+        if h is None:
+            return int(self.h)
+        h = check_positive_int(h)
+        if h > int(self.h):
+            raise TsheadsError(f"h={h} is longer than the hypothesis heads' horizon {self.h}; refit with a larger h")
+        return h
+
+    def _mixture(self, panel: Panel, h: int):
+        """System-shaped hypotheses ``(N, C, K, h)``, weights ``(N, K)`` and kernel widths ``(N, C, h)``."""
+        from ..inference import hypotheses_arrays
+
+        check_is_fitted(self, "model_")
+        system = _joint_panel(panel) if self.joint else panel
+        x, observed = system.tail(self._context(self.model_))
+        hyp, weights, scale = hypotheses_arrays(self.model_, x, observed, self.predict_batch_size, self.verbose,
+                                                self.precision)
+        return hyp[..., :h], weights, scale * self.bandwidth_[:h]
+
+    def _per_series(self, hyp, weights, sigma):
+        """System-shaped arrays -> one row per series: ``(n, K, h)``, ``(n, K)``, ``(n, h)``."""
+        if self.joint:
+            c = hyp.shape[1]
+            return hyp[0], np.repeat(weights, c, axis=0), sigma[0]
+        return hyp[:, 0], weights, sigma[:, 0]
+
+    def predict(self, h: Optional[int] = None, level: Optional[Sequence[float]] = None,
+                quantiles: Optional[Sequence[float]] = None, df=None, *, id_col: str = "unique_id",
+                time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
+        """Forecast ``h`` (default: the fitted ``h``) steps after each fitted series, or after each series
+        of ``df`` (new history for the trained model). ``level``/``quantiles`` add Nixtla-style columns."""
+        check_is_fitted(self, "model_")
+        panel = self._history(df, Columns(id_col, time_col, target_col), freq)
+        h = self._horizon(h)
+        level, quantiles = check_levels(level), check_quantiles(quantiles)
+        point, extra = self._forecast(panel, h, level, quantiles)
+        return forecast_frame(panel, point, self.model_name, extra)
+
+    def _predict_panel(self, h, level, quantiles):
+        return self._forecast(self.panel_, self._horizon(h), level, quantiles)
+
+    def _forecast(self, panel: Panel, h: int, level: list, quantiles: list):
+        from ..mixture import mixture_quantiles, recalibrated_levels
+
+        hyp, weights, sigma = self._per_series(*self._mixture(panel, h))
+        wanted = [q for lv in level for q in (0.5 - lv / 200, 0.5 + lv / 200)] + list(quantiles) + [0.5]
+        means = hyp.transpose(0, 2, 1)  # (n, h, K)
+        w = np.broadcast_to(weights[:, None, :], means.shape)
+        values = mixture_quantiles(means, w, sigma, recalibrated_levels(wanted, self.pit_table_))  # (n, h, L)
+        point = values[..., -1] if self.point == "median" else (w * means).sum(-1)
+        name, extra, k = self.model_name, {}, 0
+        for lv in level:
+            extra[interval_column(name, "lo", lv)] = values[..., k]
+            extra[interval_column(name, "hi", lv)] = values[..., k + 1]
+            k += 2
+        for q in quantiles:
+            extra[quantile_column(name, q)] = values[..., k]
+            k += 1
+        return point, extra
+
+    def predict_hypotheses(self, h: Optional[int] = None, df=None, *, id_col: str = "unique_id",
+                           time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
+        """The ``K`` paths per series: columns ``id, time, hypothesis, weight, <model>`` (weights sum to 1)."""
+        check_is_fitted(self, "model_")
+        panel = self._history(df, Columns(id_col, time_col, target_col), freq)
+        h = self._horizon(h)
+        hyp, weights, _ = self._per_series(*self._mixture(panel, h))
+        n, k = weights.shape
+        cols = panel.columns
+        return pd.DataFrame({
+            cols.id: np.repeat(panel.ids, k * h),
+            cols.time: np.tile(future_times(panel.last_times, panel.freq, h).reshape(n, 1, h), (1, k, 1)).reshape(-1),
+            "hypothesis": np.tile(np.repeat(np.arange(k), h), n),
+            "weight": np.repeat(weights.reshape(-1), h),
+            self.model_name: hyp.reshape(-1),
+        })
+
+    def sample(self, n_samples: int = 100, h: Optional[int] = None, df=None, *, random_state=None,
+               id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
+        """``n_samples`` paths per series from the mixture: columns ``id, time, sample, <model>``.
+
+        Each path follows one hypothesis (drawn by weight) plus independent kernel noise per step; with
+        ``joint=True`` the hypothesis is drawn once for all series, so paths keep their joint shape.
+        """
+        from ..mixture import sample_mixture
+
+        n_samples = check_positive_int(n_samples, "n_samples")
+        if random_state is not None and (isinstance(random_state, bool) or
+                                         not isinstance(random_state, (int, np.integer)) or random_state < 0):
+            raise TsheadsError(f"random_state must be None or a non-negative integer, got {random_state!r}")
+        check_is_fitted(self, "model_")
+        panel = self._history(df, Columns(id_col, time_col, target_col), freq)
+        h = self._horizon(h)
+        hyp, weights, sigma = self._mixture(panel, h)
+        rng = np.random.default_rng(self._seed if random_state is None else random_state)
+        paths = sample_mixture(hyp, weights, sigma, n_samples, rng)  # (N, S, C, h)
+        paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
+        n = paths.shape[0]
+        cols = panel.columns
+        return pd.DataFrame({
+            cols.id: np.repeat(panel.ids, n_samples * h),
+            cols.time: np.tile(future_times(panel.last_times, panel.freq, h).reshape(n, 1, h),
+                               (1, n_samples, 1)).reshape(-1),
+            "sample": np.tile(np.repeat(np.arange(n_samples), h), n),
+            self.model_name: paths.reshape(-1),
+        })
+
+    # persistence ---------------------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write ``<path>.safetensors`` (the network) + ``<path>.json`` (params, kernel widths, head counts)."""
+        from ..nn.weights import save_model
+
+        check_is_fitted(self, "model_")
+        params = {k: _json_safe(v) for k, v in self.get_params().items()}
+        meta = {"estimator": type(self).__name__, "params": params, "bandwidth": self.bandwidth_.tolist(),
+                "pit_table": self.pit_table_.tolist(),
+                "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_}
+        return save_model(self.model_, path, meta=meta)
+
+    @classmethod
+    def load(cls, path, device: str = "cpu") -> "WTAForecaster":
+        """Rebuild a saved forecaster; ``predict(h, df=df)`` then reproduces the saved one's forecasts."""
+        from ..nn.weights import load_model, read_config
+
+        config, meta = read_config(path, "WTAModel")
+        params = meta.get("params")
+        if meta.get("estimator") != cls.__name__ or not isinstance(params, dict):
+            raise WeightsError(f"{path} does not hold a saved {cls.__name__}")
+        try:
+            est = cls(**{**params, "device": device})
+            est._check_params()
+        except (TypeError, TsheadsError) as exc:
+            raise WeightsError(f"{path}: saved parameters do not fit {cls.__name__} ({exc})") from None
+        bandwidth = np.asarray(meta.get("bandwidth"), dtype=np.float64) if isinstance(meta.get("bandwidth"), list) \
+            else np.empty(0)
+        if bandwidth.shape != (config.horizon,) or not np.all(np.isfinite(bandwidth)) or np.any(bandwidth < 0):
+            raise WeightsError(f"{path}: kernel widths must be {config.horizon} finite non-negative numbers")
+        from ..mixture import PIT_GRID
+
+        table = np.asarray(meta.get("pit_table"), dtype=np.float64) if isinstance(meta.get("pit_table"), list) \
+            else np.empty(0)
+        if table.shape != PIT_GRID.shape or not np.all(np.isfinite(table)) or np.any(np.diff(table) < 0) \
+                or table.min() < 0 or table.max() > 1:
+            raise WeightsError(f"{path}: the PIT table must be {len(PIT_GRID)} increasing numbers in [0, 1]")
+        if int(est.h) != config.horizon or int(est.n_hypotheses) != config.n_hypotheses:
+            raise WeightsError(f"{path}: saved parameters disagree with the network's shape")
+        est.model_ = load_model(path, device=device, architecture="WTAModel")
+        est.bandwidth_ = bandwidth
+        est.pit_table_ = table
+        heads = meta.get("heads_won")
+        est.heads_won_ = np.asarray(heads if isinstance(heads, list) else [], dtype=np.int64)
+        est.n_heads_used_ = int((est.heads_won_ > 0).sum())
+        est.validation_coverage_ = meta.get("validation_coverage", {})
+        est.history_ = []
+        return est
+
+
+def _json_safe(value):
+    """Parameter values as JSON types: paths as strings, tuples as lists, numpy scalars as Python numbers."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return [_json_safe(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _at_most(windows: Windows, max_rows: int, rng: np.random.Generator) -> Windows:
+    """A seeded random subset of ``windows`` holding at most ``max_rows`` sequences (windows x channels).
+
+    The stride already thins long series; this also caps panels of very many short series.
+    """
+    keep = max(1, max_rows // windows.past.shape[1])
+    if len(windows.past) <= keep:
+        return windows
+    idx = np.sort(rng.choice(len(windows.past), keep, replace=False))
+    return Windows(*(a[idx] for a in windows))
+
+
+def _flat_mixture(hyp, weights, bandwidth):
+    """``(N, C, K, H)`` hypotheses -> means ``(N, C, H, K)``, matching weights and kernel widths ``(N, C, H)``."""
+    means = hyp.transpose(0, 1, 3, 2)
+    return means, np.broadcast_to(weights[:, None, None, :], means.shape), np.broadcast_to(bandwidth, means.shape[:-1])
+
+
+def _pit_table(hyp, weights, bandwidth, future, observed) -> np.ndarray:
+    from ..mixture import pit_table
+
+    means, w, sigma = _flat_mixture(hyp, weights, bandwidth)
+    return pit_table(means[observed], w[observed], sigma[observed], future[observed])
+
+
+def _coverage(hyp, weights, bandwidth, table, future, observed, levels) -> dict:
+    """Share of held-out points inside each recalibrated central interval (in-sample for the recalibration)."""
+    from ..mixture import mixture_quantiles, recalibrated_levels
+
+    means, w, sigma = _flat_mixture(hyp, weights, bandwidth)
+    wanted = recalibrated_levels([q for lv in levels for q in (0.5 - lv / 200, 0.5 + lv / 200)], table)
+    q = mixture_quantiles(means, w, sigma, wanted)
+    out = {}
+    for i, lv in enumerate(levels):
+        inside = (future >= q[..., 2 * i]) & (future <= q[..., 2 * i + 1])
+        out[str(lv)] = float(inside[observed].mean())
+    return out
+
+
+def _joint_panel(panel: Panel) -> Panel:
+    """All series of ``panel`` as the channels of one series; they must share their time stamps."""
+    lengths = panel.lengths
+    if panel.n_channels != 1:
+        raise TsheadsError("joint=True takes one target column; its series become the channels")
+    times = [panel.times[panel.indptr[i]:panel.indptr[i + 1]] for i in range(panel.n_series)]
+    if np.any(lengths != lengths[0]) or any(not np.array_equal(np.asarray(t), np.asarray(times[0])) for t in times):
+        raise TsheadsError("joint=True needs every series on the same time stamps (same start, end and length); "
+                           "align them first, e.g. with tsheads.fill_gaps")
+    values = panel.values[:, 0].reshape(panel.n_series, lengths[0]).T  # (T, C)
+    return Panel(np.array(["joint"], dtype=object), times[0], values, np.array([0, lengths[0]], dtype=np.int64),
+                 panel.freq, panel.columns)
