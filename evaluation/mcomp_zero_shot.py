@@ -10,6 +10,7 @@ mean sMAPE, mean MASE and relative MASE (geometric mean over series of MASE / MA
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ from tsheads.inference import forecast_arrays
 from tsheads.metrics import seasonal_scale, smape
 
 from .common import base_parser, model_from_args, model_info, n_jobs, parameters, suite_main
-from .peers import ets_forecast, theta_forecast
+from .peers import ets_forecast, map_series, theta_forecast
 from .report import Report, Timings, suite_command
 
 SUITE = "mcomp_zero_shot"
@@ -81,31 +82,10 @@ def library_forecast(estimator, group: Group) -> np.ndarray:
     return np.stack([by_id[i].to_numpy(np.float64) for i in group.ids])
 
 
-def _ets_one(y: np.ndarray, h: int, m: int) -> tuple[np.ndarray, str]:
-    """ETS point forecast (:func:`evaluation.peers.ets_forecast`) and how it was made (ets / ses / naive)."""
-    f = ets_forecast(y, h, m)
-    return f.mean, f.kind
-
-
-def _theta_one(y: np.ndarray, h: int, m: int) -> tuple[np.ndarray, str]:
-    """Theta point forecast (:func:`evaluation.peers.theta_forecast`) and how it was made (theta / naive)."""
-    f = theta_forecast(y, h, m)
-    return f.mean, f.kind
-
-
 def per_series(fn, group: Group, jobs: int, desc: str) -> tuple[np.ndarray, dict]:
-    """Run ``fn(y, h, m)`` on every series (in ``jobs`` processes); forecasts and a count of how each was made."""
-    if jobs > 1:
-        from joblib import Parallel, delayed
-
-        gen = Parallel(n_jobs=jobs, return_as="generator")(delayed(fn)(y, group.h, group.m) for y in group.train)
-    else:
-        gen = (fn(y, group.h, group.m) for y in group.train)
-    out, kinds = [], {}
-    for fc, kind in tqdm(gen, total=len(group.train), desc=desc, leave=False):
-        out.append(fc)
-        kinds[kind] = kinds.get(kind, 0) + 1
-    return np.stack(out), kinds
+    """Point forecasts of a peer (:mod:`evaluation.peers`) for every series, and a count of how each was made."""
+    out = map_series(fn, group.train, group.h, group.m, jobs, desc)
+    return np.stack([f.mean for f in out]), dict(Counter(f.kind for f in out))
 
 
 # ------------------------------------------------------------------------------------------------ scoring
@@ -170,10 +150,10 @@ def run(args) -> Report:
                 fc["naive2"] = library_forecast(Naive2(season_length=group.m), group)
         if "ets" in methods:
             with timings.time(f"ets {name}"):
-                fc["ets"], kinds[("ets", name)] = per_series(_ets_one, group, jobs, f"ETS {name}")
+                fc["ets"], kinds[("ets", name)] = per_series(ets_forecast, group, jobs, f"ETS {name}")
         if "theta" in methods:
             with timings.time(f"theta {name}"):
-                fc["theta"], kinds[("theta", name)] = per_series(_theta_one, group, jobs, f"Theta {name}")
+                fc["theta"], kinds[("theta", name)] = per_series(theta_forecast, group, jobs, f"Theta {name}")
         per_group[name] = series_scores(group, fc)
 
     everything = {m: {k: np.concatenate([per_group[g][m][k] for g in per_group]) for k in ("smape", "mase", "mae")}

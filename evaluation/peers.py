@@ -111,6 +111,19 @@ def theta_forecast(y: np.ndarray, h: int, m: int) -> PeerForecast:
     return _naive(y, h)
 
 
+def map_series(fn, series: list, h: int, m: int, jobs: int = 1, desc: str = "") -> list:
+    """``fn(y, h, m)`` for every series, in ``jobs`` processes, results in input order (with a progress bar)."""
+    from tqdm.auto import tqdm
+
+    if jobs > 1:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=jobs, return_as="generator")(delayed(fn)(y, h, m) for y in series)
+    else:
+        results = (fn(y, h, m) for y in series)
+    return list(tqdm(results, total=len(series), desc=desc, leave=False))
+
+
 @dataclass
 class DeepARRun:
     samples: list        # per history, (num_samples, h) sample paths

@@ -15,15 +15,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from tqdm.auto import tqdm
 
 from tsheads import Naive2, SeasonalNaive, load_dataset
 from tsheads.estimators.wta import WTAForecaster
-from tsheads.metrics import crps_sum, distortion, mean_weighted_quantile_loss, owa, seasonal_scale, smape
+from tsheads.forecast_columns import band_levels, interval_column, quantile_column
+from tsheads.metrics import coverage, crps_sum, distortion, mean_weighted_quantile_loss, owa, seasonal_scale, smape
 from tsheads.metrics.probabilistic import sample_quantiles
 
 from .common import base_parser, load_model, model_info, n_jobs, parameters, suite_main
-from .peers import deepar, ets_forecast, ets_samples, theta_forecast
+from .peers import deepar, ets_forecast, ets_samples, map_series, theta_forecast
 from .report import RESULTS_DIR, Report, Timings, suite_command
 
 SUITE = "wta_forecasting"
@@ -54,8 +54,8 @@ def _matrix(frame: pd.DataFrame, column: str, ids) -> np.ndarray:
 
 def _bands(frame: pd.DataFrame, model: str, ids, quantiles: bool = True) -> np.ndarray:
     """``(n, h, L)``: interval bounds in :func:`_interval_levels` order, then the QUANTILES columns."""
-    cols = [f"{model}-{side}-{lv}" for lv in LEVELS for side in ("lo", "hi")]
-    cols += [f"{model}-q-{q}" for q in QUANTILES] if quantiles else []
+    cols = [interval_column(model, side, lv) for lv in LEVELS for side in ("lo", "hi")]
+    cols += [quantile_column(model, q) for q in QUANTILES] if quantiles else []
     return np.stack([_matrix(frame, c, ids) for c in cols], -1)
 
 
@@ -64,12 +64,12 @@ def _gaussian_quantiles(mean, sigma, levels) -> np.ndarray:
 
 
 def _interval_levels():
-    return [q for lv in LEVELS for q in (0.5 - lv / 200, 0.5 + lv / 200)]
+    return band_levels(LEVELS)
 
 
 def _coverages(y, q_intervals) -> dict:
     """``q_intervals`` (..., 2 * len(LEVELS)) in :func:`_interval_levels` order."""
-    return {f"coverage {lv}": float(np.mean((y >= q_intervals[..., 2 * i]) & (y <= q_intervals[..., 2 * i + 1])))
+    return {f"coverage {lv}": float(coverage(y, q_intervals[..., 2 * i], q_intervals[..., 2 * i + 1]))
             for i, lv in enumerate(LEVELS)}
 
 
@@ -108,7 +108,7 @@ def run_m4(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dict]:
 
     for label, fn in (("ETS", ets_forecast), ("Theta", theta_forecast)):
         with timings.time(f"m4 {label}"):
-            out = _per_series(fn, trains, h, m, n_jobs(args), label)
+            out = map_series(fn, trains, h, m, n_jobs(args), label)
         mean, sigma = np.stack([o.mean for o in out]), np.stack([o.sigma for o in out])
         points[label], quants[label] = mean, _gaussian_quantiles(mean, sigma, all_levels)
         times[label] = (timings.seconds[f"m4 {label}"], 0.0)
@@ -137,14 +137,6 @@ def run_m4(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dict]:
     table = pd.DataFrame(rows).T
     table.index.name = "method"
     return table, {"wta": wta, "ids": ids, "train_df": train_df, "test_df": test_df}
-
-
-def _per_series(fn, trains, h, m, jobs, desc):
-    if jobs > 1:
-        from joblib import Parallel, delayed
-
-        return Parallel(n_jobs=jobs)(delayed(fn)(y, h, m) for y in trains)
-    return [fn(y, h, m) for y in tqdm(trains, desc=desc, leave=False)]
 
 
 # --------------------------------------------------------------------------------------------- exchange rate
@@ -208,8 +200,7 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
             "CRPS-sum": crps_sum(y, r["samples"].transpose(0, 2, 1, 3)),
             "distortion (best of 8 paths)": distortion(y, r["paths"][:, :N_PATHS]),
             "RMSE": float(np.sqrt(np.mean((r["point"] - y) ** 2))),
-            **{f"coverage {lv}": float(np.mean((y >= r["bounds"][..., 2 * i]) & (y <= r["bounds"][..., 2 * i + 1])))
-               for i, lv in enumerate(LEVELS)},
+            **_coverages(y, r["bounds"]),
             "train s": r["train"], "predict s": r["predict"],
         }
     table = pd.DataFrame(rows).T

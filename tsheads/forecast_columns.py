@@ -81,3 +81,19 @@ def _check_numbers(values, message: str, low: float, high: float) -> list:
 def interval_quantiles(levels: Sequence[float]) -> list:
     """The quantile levels that the interval bounds of ``levels`` stand for (90 -> 0.05, 0.95)."""
     return sorted({round(q, 10) for lv in levels for q in (0.5 - lv / 200.0, 0.5 + lv / 200.0)})
+
+
+def band_levels(level: Sequence[float], quantiles: Sequence[float] = ()) -> list:
+    """Quantile levels behind a forecast's band columns, in column order: the lower and upper bound of
+    each interval level (80 -> 0.1, 0.9), then ``quantiles`` (see :func:`band_columns`)."""
+    return [q for lv in level for q in (0.5 - lv / 200, 0.5 + lv / 200)] + list(quantiles)
+
+
+def band_columns(model: str, level: Sequence[float], quantiles: Sequence[float], values: Sequence) -> dict:
+    """``{column name: array}`` for arrays given in :func:`band_levels` order
+    (``model-lo-80``, ``model-hi-80``, ..., ``model-q-0.1``, ...)."""
+    names = [interval_column(model, side, lv) for lv in level for side in ("lo", "hi")]
+    names += [quantile_column(model, q) for q in quantiles]
+    if len(values) != len(names):
+        raise ValueError(f"got {len(values)} arrays for {len(names)} band columns")
+    return dict(zip(names, values))

@@ -140,8 +140,7 @@ def wta_outputs(model: WTAModel, past: np.ndarray, past_obs: np.ndarray, batch_s
             x = torch.as_tensor(past[s:s + step], device=device)
             o = torch.as_tensor(past_obs[s:s + step], device=device)
             out = model(x, o)
-            scale = type(out.scale)(out.scale.loc.unsqueeze(-1), out.scale.scale.unsqueeze(-1))
-            hyp.append((out.hypotheses * scale.scale + scale.loc).float().cpu())
+            hyp.append(model.in_data_units(out).float().cpu())
             logits.append(out.logits.float().cpu())
     return torch.cat(hyp), torch.cat(logits)
 
@@ -155,14 +154,15 @@ def _validation_loss(model: WTAModel, pairs) -> dict:
     return {"val_distortion": distortion, "val_score_ce": float(score_loss(logits, errors))}
 
 
-def train_wta(model: WTAModel, train: Windows, valid: Windows, *, mode: str = "relaxed", epsilon: float = 0.1,
+def train_wta(model: WTAModel, train: tuple, valid: tuple, *, mode: str = "relaxed", epsilon: float = 0.1,
               temperature: tuple[float, float] = (1.0, 0.01), score_weight: float = 0.5, max_epochs: int = 40,
               steps_per_epoch: int = 50, batch_size: int = 64, learning_rate: float = 3e-4,
               backbone_learning_rate: float = 3e-5, patience: int = 5, seed: int = 0,
               verbose: bool = False) -> list[dict]:
     """Train hypothesis and score heads (and the backbone at its own rate; 0 freezes it) in place.
 
-    An epoch is ``steps_per_epoch`` minibatches drawn at random from ``train`` (as GluonTS's
+    ``train`` and ``valid`` are :func:`standardised_pairs` of the training and held-out windows. An epoch
+    is ``steps_per_epoch`` minibatches drawn at random from ``train`` (as GluonTS's
     ``num_batches_per_epoch``). After each epoch the distortion (error of the best hypothesis; the same
     for every mode, so epochs compare) is measured on ``valid``; training stops after ``patience`` epochs
     without improvement and the best weights are restored. The score cross-entropy is recorded but not
@@ -171,9 +171,6 @@ def train_wta(model: WTAModel, train: Windows, valid: Windows, *, mode: str = "r
     """
     from tqdm.auto import tqdm
 
-    context = model.config.context_length
-    tr = standardised_pairs(train, context)
-    va = standardised_pairs(valid, context)
     device = next(model.parameters()).device
     groups = [{"params": list(model.heads.parameters()), "lr": learning_rate}]
     if backbone_learning_rate > 0:
@@ -195,8 +192,8 @@ def train_wta(model: WTAModel, train: Windows, valid: Windows, *, mode: str = "r
                     model.encoder.eval()
                 losses = []
                 for _ in range(steps_per_epoch):
-                    idx = rng.integers(0, len(tr[0]), min(batch_size, len(tr[0])))
-                    past, obs, future, fobs = (torch.as_tensor(a[idx], device=device) for a in tr)
+                    idx = rng.integers(0, len(train[0]), min(batch_size, len(train[0])))
+                    past, obs, future, fobs = (torch.as_tensor(a[idx], device=device) for a in train)
                     out = model(past, obs)
                     errors = hypothesis_errors(out.hypotheses, normalise(future, out.scale, fobs).clamp(-30, 30), fobs)
                     loss = wta_loss(errors, mode, epsilon, t) + score_weight * score_loss(out.logits, errors)
@@ -206,7 +203,7 @@ def train_wta(model: WTAModel, train: Windows, valid: Windows, *, mode: str = "r
                     opt.step()
                     losses.append(float(loss.detach()))
                 record = {"epoch": epoch, "train_loss": float(np.mean(losses)), "temperature": t,
-                          **_validation_loss(model, va)}
+                          **_validation_loss(model, valid)}
                 history.append(record)
                 bar.set_postfix(distortion=f"{record['val_distortion']:.4f}")
                 if record["val_distortion"] < best - 1e-6:

@@ -24,9 +24,7 @@ class PretrainedModelMixin:
         check_positive_number(self.learning_rate, "learning_rate")
         if self.precision not in PRECISIONS:
             raise TsheadsError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        rs = self.random_state
-        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or rs < 0):
-            raise TsheadsError(f"random_state must be None or a non-negative integer, got {rs!r}")
+        check_random_state(self.random_state)
         import torch
 
         try:
@@ -73,6 +71,22 @@ class PretrainedForecaster(PretrainedModelMixin, BaseForecaster):
     def _min_length(self) -> int:
         self._check_params()  # each subclass checks its own settings here, before any data work
         return 2
+
+    def _context(self, model) -> int:
+        """Points of history the network sees: ``context_length``, at most (and by default) the model's."""
+        full = model.config.context_length
+        if self.context_length is None:
+            return full
+        c = check_positive_int(self.context_length, "context_length")
+        if c > full:
+            raise TsheadsError(f"context_length {c} exceeds the model's context of {full}")
+        return c
+
+
+def check_random_state(value) -> None:
+    """A seed must be None or a non-negative integer (numpy's rules would raise a raw error later)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+        raise TsheadsError(f"random_state must be None or a non-negative integer, got {value!r}")
 
 
 def check_positive_number(value, name: str, allow_zero: bool = False) -> float:

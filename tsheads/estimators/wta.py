@@ -22,13 +22,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
-from ..forecast_columns import check_levels, check_quantiles, interval_column, quantile_column
+from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns
 from ..nn.losses import WTA_MODES
 from ..timegrid import future_times
 from ..windows import Panel, Windows, forecast_frame, sliding_windows
 from .base import check_positive_int
-from .pretrained import PretrainedForecaster, check_positive_number
+from .pretrained import PretrainedForecaster, check_positive_number, check_random_state
 
 MAX_TRAIN_ROWS = 60000   # training windows x channels kept in memory (about 150 MB at context 512)
 MAX_VALID_ROWS = 2048    # held-out windows x channels scored after every epoch
@@ -166,13 +166,6 @@ class WTAForecaster(PretrainedForecaster):
             base = load_pretrained(device="cpu") if str(self.backbone) == "pretrained" else load_model(self.backbone)
             return WTAModel.from_pretrained(base, h, k, season).to(self.device)
 
-    def _context(self, model) -> int:
-        full = model.config.context_length
-        c = full if self.context_length is None else int(self.context_length)
-        if c > full:
-            raise TsheadsError(f"context_length {c} exceeds the backbone's context of {full}")
-        return c
-
     def _validation_points(self, system: Panel) -> int:
         vs = self.validation_size
         n = int(vs) if isinstance(vs, (int, np.integer)) else int(round(vs * float(np.median(system.lengths))))
@@ -212,14 +205,16 @@ class WTAForecaster(PretrainedForecaster):
         except SeriesTooShortError:
             raise SeriesTooShortError(f"no series has a held-out window of {h} steps after {min_context} points of "
                                       "context; lower validation_size or h") from None
+        network_context = model.config.context_length
+        held_out = standardised_pairs(valid, network_context)
         history = train_wta(
-            model, train, valid, mode=self.wta, epsilon=float(self.epsilon),
+            model, standardised_pairs(train, network_context), held_out, mode=self.wta, epsilon=float(self.epsilon),
             temperature=tuple(float(t) for t in self.temperature), score_weight=float(self.score_weight),
             max_epochs=int(self.max_epochs), steps_per_epoch=int(self.steps_per_epoch),
             batch_size=int(self.batch_size), learning_rate=float(self.learning_rate),
             backbone_learning_rate=float(self.backbone_learning_rate), patience=int(self.patience),
             seed=self._seed, verbose=self.verbose)
-        past, obs, future, fobs = standardised_pairs(valid, model.config.context_length)
+        past, obs, future, fobs = held_out
         hyp, logits = wta_outputs(model, past, obs, self.predict_batch_size)
         winners = hypothesis_errors(hyp, torch.from_numpy(future), torch.from_numpy(fobs)).argmin(-1).numpy()
         hyp, weights = hyp.double().numpy(), torch.softmax(logits.double(), dim=-1).numpy()
@@ -289,20 +284,12 @@ class WTAForecaster(PretrainedForecaster):
         from ..mixture import mixture_quantiles, recalibrated_levels
 
         hyp, weights, sigma = self._per_series(*self._mixture(panel, h))
-        wanted = [q for lv in level for q in (0.5 - lv / 200, 0.5 + lv / 200)] + list(quantiles) + [0.5]
+        wanted = band_levels(level, quantiles) + [0.5]
         means = hyp.transpose(0, 2, 1)  # (n, h, K)
         w = np.broadcast_to(weights[:, None, :], means.shape)
         values = mixture_quantiles(means, w, sigma, recalibrated_levels(wanted, self.pit_table_))  # (n, h, L)
         point = values[..., -1] if self.point == "median" else (w * means).sum(-1)
-        name, extra, k = self.model_name, {}, 0
-        for lv in level:
-            extra[interval_column(name, "lo", lv)] = values[..., k]
-            extra[interval_column(name, "hi", lv)] = values[..., k + 1]
-            k += 2
-        for q in quantiles:
-            extra[quantile_column(name, q)] = values[..., k]
-            k += 1
-        return point, extra
+        return point, band_columns(self.model_name, level, quantiles, [values[..., k] for k in range(len(wanted) - 1)])
 
     def predict_hypotheses(self, h: Optional[int] = None, df=None, *, id_col: str = "unique_id",
                            time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
@@ -311,15 +298,7 @@ class WTAForecaster(PretrainedForecaster):
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
         hyp, weights, _ = self._per_series(*self._mixture(panel, h))
-        n, k = weights.shape
-        cols = panel.columns
-        return pd.DataFrame({
-            cols.id: np.repeat(panel.ids, k * h),
-            cols.time: np.tile(future_times(panel.last_times, panel.freq, h).reshape(n, 1, h), (1, k, 1)).reshape(-1),
-            "hypothesis": np.tile(np.repeat(np.arange(k), h), n),
-            "weight": np.repeat(weights.reshape(-1), h),
-            self.model_name: hyp.reshape(-1),
-        })
+        return _paths_frame(panel, hyp, "hypothesis", self.model_name, weight=weights)
 
     def sample(self, n_samples: int = 100, h: Optional[int] = None, df=None, *, random_state=None,
                id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
@@ -331,9 +310,7 @@ class WTAForecaster(PretrainedForecaster):
         from ..mixture import sample_mixture
 
         n_samples = check_positive_int(n_samples, "n_samples")
-        if random_state is not None and (isinstance(random_state, bool) or
-                                         not isinstance(random_state, (int, np.integer)) or random_state < 0):
-            raise TsheadsError(f"random_state must be None or a non-negative integer, got {random_state!r}")
+        check_random_state(random_state)
         check_is_fitted(self, "model_")
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
@@ -341,15 +318,7 @@ class WTAForecaster(PretrainedForecaster):
         rng = np.random.default_rng(self._seed if random_state is None else random_state)
         paths = sample_mixture(hyp, weights, sigma, n_samples, rng)  # (N, S, C, h)
         paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
-        n = paths.shape[0]
-        cols = panel.columns
-        return pd.DataFrame({
-            cols.id: np.repeat(panel.ids, n_samples * h),
-            cols.time: np.tile(future_times(panel.last_times, panel.freq, h).reshape(n, 1, h),
-                               (1, n_samples, 1)).reshape(-1),
-            "sample": np.tile(np.repeat(np.arange(n_samples), h), n),
-            self.model_name: paths.reshape(-1),
-        })
+        return _paths_frame(panel, paths, "sample", self.model_name)
 
     # persistence ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -401,6 +370,19 @@ class WTAForecaster(PretrainedForecaster):
         return est
 
 
+def _paths_frame(panel: Panel, paths: np.ndarray, index_col: str, model: str, **per_path) -> pd.DataFrame:
+    """Several future paths per series, ``paths`` ``(n, m, h)``, as a long frame
+    ``id, time, <index_col>, <per_path columns>, <model>``; ``per_path`` arrays are ``(n, m)``."""
+    n, m, h = paths.shape
+    cols = panel.columns
+    times = future_times(panel.last_times, panel.freq, h).reshape(n, 1, h)
+    out = {cols.id: np.repeat(panel.ids, m * h), cols.time: np.tile(times, (1, m, 1)).reshape(-1),
+           index_col: np.tile(np.repeat(np.arange(m), h), n)}
+    out.update({name: np.repeat(np.asarray(v).reshape(-1), h) for name, v in per_path.items()})
+    out[model] = paths.reshape(-1)
+    return pd.DataFrame(out)
+
+
 def _json_safe(value):
     """Parameter values as JSON types: paths as strings, tuples as lists, numpy scalars as Python numbers."""
     if isinstance(value, Path):
@@ -440,7 +422,7 @@ def _coverage(hyp, weights, bandwidth, table, future, observed, levels) -> dict:
     from ..mixture import mixture_quantiles, recalibrated_levels
 
     means, w, sigma = _flat_mixture(hyp, weights, bandwidth)
-    wanted = recalibrated_levels([q for lv in levels for q in (0.5 - lv / 200, 0.5 + lv / 200)], table)
+    wanted = recalibrated_levels(band_levels(levels), table)
     q = mixture_quantiles(means, w, sigma, wanted)
     out = {}
     for i, lv in enumerate(levels):

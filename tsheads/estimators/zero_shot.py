@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 
 from ..errors import TsheadsError, WeightsError
-from ..forecast_columns import check_levels, check_quantiles, interval_column, quantile_column
+from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns, fill_gaps, to_long
 from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
 from ..windows import Panel, forecast_frame, sliding_windows
@@ -78,15 +78,6 @@ class ZeroShotForecaster(PretrainedForecaster):
             check_positive_int(self.fine_tune_horizon, "fine_tune_horizon")
         self._check_model_params()
 
-    def _context(self, model) -> int:
-        full = model.config.context_length
-        if self.context_length is None:
-            return full
-        c = check_positive_int(self.context_length, "context_length")
-        if c > full:
-            raise TsheadsError(f"context_length {c} exceeds the model's context of {full}")
-        return c
-
     # fit / predict ---------------------------------------------------------------------------------
     def _fit_panel(self, panel: Panel) -> None:
         model = self._load()
@@ -133,19 +124,11 @@ class ZeroShotForecaster(PretrainedForecaster):
         mean, quants = mean[:, 0], quants[:, 0]  # (n, h), (n, Q, h)
         point = mean if self.point == "mean" else quants[:, levels.index(0.5)]
         name = self.model_name
-        wanted = [q for lv in level for q in (0.5 - lv / 200, 0.5 + lv / 200)] + list(quantiles)
+        wanted = band_levels(level, quantiles)
         if any(lv > 98 for lv in level):
             raise TsheadsError(f"levels above 98 need quantiles beyond the trained 0.01/0.99; got {level}")
-        values = interpolate_quantiles(levels, quants, wanted) if wanted else None
-        extra, k = {}, 0
-        for lv in level:
-            extra[interval_column(name, "lo", lv)] = values[:, k]
-            extra[interval_column(name, "hi", lv)] = values[:, k + 1]
-            k += 2
-        for q in quantiles:
-            extra[quantile_column(name, q)] = values[:, k]
-            k += 1
-        return point, extra
+        values = interpolate_quantiles(levels, quants, wanted) if wanted else None  # (n, L, h)
+        return point, band_columns(name, level, quantiles, [values[:, k] for k in range(len(wanted))])
 
     def _predict_panel(self, h, level, quantiles):
         return self._forecast(self.panel_, h, level, quantiles)

@@ -53,7 +53,7 @@ class DualSpaceModel(nn.Module):
         done = 0
         while done < h:
             out = self.forward(x, observed)
-            f = denormalise(out.forecast, _over_outputs(out.encoded.scale))
+            f = denormalise(out.forecast, over_outputs(out.encoded.scale))
             mean, q = f[:, :, 0], torch.sort(f[:, :, 1:], dim=2).values
             means.append(mean)
             quants.append(q)
@@ -78,6 +78,6 @@ class DualSpaceModel(nn.Module):
         return registers, patches
 
 
-def _over_outputs(scale):
+def over_outputs(scale):
     """Broadcast a (B, C, 1) scale over the forecast's (B, C, outputs, horizon) shape."""
     return type(scale)(scale.loc.unsqueeze(-1), scale.scale.unsqueeze(-1))

@@ -18,7 +18,7 @@ from torch import nn
 from ..errors import WeightsError
 from .config import EncoderConfig
 from .encoder import DualSpaceEncoder
-from .model import DualSpaceModel
+from .model import DualSpaceModel, over_outputs
 from .scaling import Scale, denormalise
 
 
@@ -183,11 +183,15 @@ class WTAModel(nn.Module):
             hyp = hyp + self.anchor(enc.z)
         return HypothesisOutput(hyp, logits, enc.scale)
 
+    @staticmethod
+    def in_data_units(out: HypothesisOutput) -> torch.Tensor:
+        """The hypotheses of a forward pass mapped back from the scaled space: ``(B, C, K, horizon)``."""
+        return denormalise(out.hypotheses, over_outputs(out.scale))
+
     def predict(self, x: torch.Tensor, observed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Hypotheses ``(B, C, K, horizon)`` in data units and their probabilities ``(B, K)``."""
         out = self.forward(x, observed)
-        scale = Scale(out.scale.loc.unsqueeze(-1), out.scale.scale.unsqueeze(-1))
-        return denormalise(out.hypotheses, scale), torch.softmax(out.logits.float(), dim=-1)
+        return self.in_data_units(out), torch.softmax(out.logits.float(), dim=-1)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
