@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m tsheads.demo $(ARGS)
+	$(PY) -m tsheads demo $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m ruff check tsheads tests datasets evaluation
+	$(PY) -m ruff check tsheads tests datasets evaluation examples
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 clean:

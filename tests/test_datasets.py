@@ -34,6 +34,7 @@ from tsheads.datasets import (
 )
 from tsheads.datasets import nab as nab_module
 from tsheads.errors import DatasetNotFoundError, EmptyDataError, TsheadsError
+from tsheads.frames import validate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 shared = pytest.mark.shared_data
@@ -399,3 +400,16 @@ def test_kdd_tsad_135_corrupt_local_files_raise_project_errors(tmp_path):
     (folder / f"{stem}_TEST.csv").write_text("a,b\n1,2\n")
     with pytest.raises(TsheadsError, match="timestamp,value,is_anomaly"):
         load_dataset("kdd_tsad_135", data_dir=tmp_path)
+
+
+def test_taylor_is_real_bundled_and_on_its_calendar(monkeypatch, tmp_path):
+    monkeypatch.setenv("TSHEADS_DATA", str(tmp_path / "nothing-here"))  # no data directory is needed
+    ds = load_dataset("taylor")
+    assert (ds.name, ds.freq, ds.horizon, ds.seasonality) == ("taylor", "30min", 336, 48)
+    assert len(ds.df) == 4032 and len(ds.train_df) == 3696 and len(ds.test_df) == 336
+    assert ds.df["ds"].iloc[0] == pd.Timestamp("2000-06-05 00:00")  # a Monday, as the source says
+    assert ds.df["ds"].iloc[0].day_name() == "Monday" and ds.df["ds"].iloc[-1] == pd.Timestamp("2000-08-27 23:30")
+    assert ds.df["y"].between(15_000, 50_000).all()  # MW demand of England and Wales
+    validate(ds.df)  # regular, no gaps or duplicates
+    assert ds.meta["seasonalities"] == [48, 336]
+    pd.testing.assert_frame_equal(pd.concat([ds.train_df, ds.test_df], ignore_index=True), ds.df)

@@ -66,7 +66,8 @@ def test_pickle_file_is_refused_without_being_executed(saved, tmp_path):
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d.update(format="something-else"), "not a tsheads model"),
     (lambda d: d.update(format_version=99), "format version"),
-    (lambda d: d.update(architecture="Other"), "not a DualSpaceModel"),
+    (lambda d: d.update(architecture="Other"), "unknown architecture 'Other'"),
+    (lambda d: d.update(architecture="WTAModel"), "not a DualSpaceModel"),
     (lambda d: d["config"].update(d_model=32), "shape"),
     (lambda d: d["config"].update(n_layers=3), "does not match"),
     (lambda d: d["config"].update(surprise=1), "unknown encoder config"),

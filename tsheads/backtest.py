@@ -39,9 +39,40 @@ def cross_validation(
     non-overlapping test windows). A fresh ``sklearn.base.clone`` of ``model`` is fitted per window, so
     the caller's instance is never changed.
 
-    Returns a long frame ``id, time, cutoff, y, <model columns>`` (cutoff = last training time stamp).
-    Raises :class:`~tsheads.errors.SeriesTooShortError` when a series cannot hold the oldest window with
-    at least ``min_train_length`` training points: series are never dropped silently.
+    Parameters
+    ----------
+    model : estimator
+        An unfitted or fitted forecaster (see module docstring); only its parameters are used.
+    df : pandas.DataFrame or pandas.Series
+        History, long or wide (see :func:`tsheads.frames.validate`); must be regular and gap-free.
+    h : int
+        Forecast horizon in steps of ``freq``.
+    n_windows : int, default 1
+        Number of cutoffs (test windows) per series.
+    step_size : int, optional
+        Steps between consecutive cutoffs; default ``h``.
+    level : sequence of float, optional
+        Interval levels in percent, passed to ``predict``.
+    quantiles : sequence of float, optional
+        Quantile levels in (0, 1), passed to ``predict``.
+    id_col, time_col, target_col : str
+        Names of the series-id, timestamp and target column(s) (default ``unique_id``, ``ds``, ``y``).
+    freq : str, pandas.DateOffset or int, optional
+        Sampling frequency; None: inferred.
+    min_train_length : int, default 1
+        Fewest training points the oldest window must leave each series.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long frame ``id, time, cutoff, y, <model columns>`` (cutoff = last training time stamp), windows
+        oldest first.
+
+    Raises
+    ------
+    SeriesTooShortError
+        When a series cannot hold the oldest window with at least ``min_train_length`` training points:
+        series are never dropped silently.
     """
     h = check_positive_int(h)
     n_windows = check_positive_int(n_windows, "n_windows")

@@ -12,7 +12,18 @@ MAX_LISTED = 5
 
 
 def listed(values: Iterable) -> str:
-    """A few values for an error message: ``'a', 'b', 'c' and 7 more``."""
+    """A few values for an error message: ``'a', 'b', 'c' and 7 more``.
+
+    Parameters
+    ----------
+    values : iterable
+        The values; the first ``MAX_LISTED`` are shown with ``repr``.
+
+    Returns
+    -------
+    str
+        The shortened list.
+    """
     values = list(values)
     shown = ", ".join(repr(v) for v in values[:MAX_LISTED])
     return shown + (f" and {len(values) - MAX_LISTED} more" if len(values) > MAX_LISTED else "")

@@ -33,7 +33,17 @@ from .timegrid import Freq, freq_alias, grid, guess_freq, normalise_freq, resolv
 
 @dataclass(frozen=True)
 class Columns:
-    """Names of the id, time and target column(s) of a long frame."""
+    """Names of the id, time and target column(s) of a long frame.
+
+    Parameters
+    ----------
+    id : str, default "unique_id"
+        Series-id column.
+    time : str, default "ds"
+        Timestamp column (datetimes or integers).
+    target : str or tuple of str, default "y"
+        Observed-value column, or several for a multivariate panel.
+    """
 
     id: str = "unique_id"
     time: str = "ds"
@@ -41,6 +51,7 @@ class Columns:
 
     @property
     def targets(self) -> tuple:
+        """The target column name(s) as a tuple, also for a single target."""
         return (self.target,) if isinstance(self.target, str) else tuple(self.target)
 
 
@@ -52,6 +63,18 @@ def to_long(data, columns: Columns = Columns()) -> pd.DataFrame:
 
     Accepts a long DataFrame (has the id column), a wide DataFrame (one column per series, time in the
     index) or a single ``pd.Series`` (time in the index; its name, or ``"series_0"``, becomes the id).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or pandas.Series
+        The series, in any of the shapes above. A frame with the id column is returned as is.
+    columns : Columns, optional
+        Column names of the long frame (default ``unique_id, ds, y``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long frame, one row per (id, time); not yet validated (see :func:`validate`).
     """
     if isinstance(data, pd.Series):
         uid = "series_0" if data.name is None else data.name
@@ -129,6 +152,32 @@ def validate(
     inf is never allowed), duplicated ``(id, time)``, missing timestamps or irregular/unknown frequency
     (when ``require_freq``), series shorter than ``min_length``, constant series (if ``reject_constant``).
     Unsorted input is sorted, not rejected.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or pandas.Series
+        Long frame, wide frame or one Series (see :func:`to_long`).
+    columns : Columns, optional
+        Column names (default ``unique_id, ds, y``).
+    freq : str, pandas.DateOffset or int, optional
+        Sampling frequency: an offset alias for datetimes, a step for integer times. None: inferred.
+    require_freq : bool, default True
+        Resolve the frequency and refuse gaps or irregular spacing; False skips both (e.g. for anomaly
+        scoring, which only needs time order).
+    allow_nan : bool, default False
+        Accept NaN targets (inf is always refused).
+    min_length : int, default 1
+        Fewest observations per series.
+    reject_constant : bool, default False
+        Refuse series whose target never changes.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Copy sorted by id then time, id/time/target columns first, targets as float64, times as integers
+        or nanosecond datetimes; other columns carried through.
+    freq : str, pandas.DateOffset, int or None
+        The resolved frequency (the ``freq`` argument unchanged when ``require_freq`` is False).
     """
     df = to_long(data, columns)
     if len(df) == 0:
@@ -302,6 +351,24 @@ def fill_gaps(
     ``"nan"`` (only insert the missing rows). ``indicator`` names a 0/1 column marking filled rows
     (None: omit). Rows off the grid and series with no finite value raise instead of being dropped
     or left NaN; inf values are errors in the data, not gaps, and are never filled.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or pandas.Series
+        Long frame, wide frame or one Series (see :func:`to_long`); NaN targets allowed.
+    freq : str, pandas.DateOffset or int, optional
+        The grid's step (offset alias, or integer step for integer times). None: guessed from the data.
+    method : {"linear", "ffill", "zero", "nan"}, default "linear"
+        How missing targets are filled.
+    columns : Columns, optional
+        Column names (default ``unique_id, ds, y``).
+    indicator : str or None, default "is_filled"
+        Name of the 0/1 column flagging filled rows; None adds none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long frame with one row per grid step from each series' first to last time stamp.
     """
     if method not in FILL_METHODS:
         raise TsheadsError(f"method must be one of {', '.join(map(repr, FILL_METHODS))}, got {method!r}")

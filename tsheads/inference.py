@@ -30,7 +30,24 @@ def _precision(model, precision: str):
 
 
 def fit_context(x: np.ndarray, observed: np.ndarray, context: int) -> tuple[np.ndarray, np.ndarray]:
-    """Keep the last ``context`` points, or left-pad with unobserved zeros up to ``context``."""
+    """Keep the last ``context`` points, or left-pad with unobserved zeros up to ``context``.
+
+    Parameters
+    ----------
+    x : ndarray
+        Values ``(..., T)``.
+    observed : ndarray of bool
+        Observed mask of ``x``'s shape.
+    context : int
+        Length wanted.
+
+    Returns
+    -------
+    x : ndarray
+        Values ``(..., context)``.
+    observed : ndarray of bool
+        Mask ``(..., context)``; padding is unobserved.
+    """
     t = x.shape[-1]
     if t >= context:
         return x[..., t - context:], observed[..., t - context:]
@@ -45,6 +62,20 @@ def standardise(x: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.nda
     with a spread below about 1e-3 or values beyond about 1e18 would lose precision or overflow. The model
     is affine-equivariant, so standardising here first and undoing it afterwards (:func:`destandardise`)
     changes nothing else. A constant history gets ``scale`` 0 and is forecast as that constant.
+
+    Parameters
+    ----------
+    x : ndarray
+        Sequences ``(..., T)`` in data units.
+    observed : ndarray of bool
+        Observed mask of ``x``'s shape; only observed points enter the moments.
+
+    Returns
+    -------
+    z : ndarray of float32
+        Z-scores of ``x``, 0 at unobserved points.
+    loc, scale : ndarray of float64
+        Mean and standard deviation per sequence, ``(..., 1)``.
     """
     x = np.asarray(x, dtype=np.float64)
     w = observed.astype(np.float64)
@@ -61,7 +92,20 @@ def standardise(x: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def destandardise(z: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Back to data units; ``loc``/``scale`` are ``(..., 1)`` and broadcast over trailing axes of ``z``."""
+    """Back to data units; ``loc``/``scale`` are ``(..., 1)`` and broadcast over trailing axes of ``z``.
+
+    Parameters
+    ----------
+    z : ndarray
+        Standardised values; leading axes match ``loc``'s.
+    loc, scale : ndarray
+        Output of :func:`standardise`; where ``scale`` is 0 the result is ``loc``.
+
+    Returns
+    -------
+    ndarray
+        ``z * scale + loc``, ``z``'s shape.
+    """
     extra = z.ndim - loc.ndim
     loc, scale = loc.reshape(loc.shape + (1,) * extra), scale.reshape(scale.shape + (1,) * extra)
     return np.where(scale > 0, z * np.where(scale > 0, scale, 1.0) + loc, loc)
@@ -94,7 +138,29 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
                     verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(n, C, h)`` and quantiles ``(n, C, Q, h)`` (levels: ``model.config.quantiles``) as float64.
 
-    ``batch_size`` counts sequences (series x channels) per forward pass; ``precision`` see PRECISIONS.
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The network; put in eval mode.
+    x : ndarray
+        Inputs ``(n, C, T)`` in data units, any length ``T`` (fitted to the model's context).
+    observed : ndarray of bool
+        Which points of ``x`` are observed, ``(n, C, T)``; unobserved values are ignored.
+    h : int
+        Horizon in steps.
+    batch_size : int, default 512
+        Sequences (series x channels) per forward pass.
+    verbose : bool, default False
+        Show a progress bar when there is more than one batch.
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass (see ``PRECISIONS``).
+
+    Returns
+    -------
+    mean : ndarray
+        Point forecasts ``(n, C, h)`` in data units.
+    quantiles : ndarray
+        Quantile forecasts ``(n, C, Q, h)`` in data units.
     """
     x, observed = fit_context(x, observed, model.config.context_length)
     n, c, _ = x.shape
@@ -115,10 +181,33 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
 
 def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: int = 512, verbose: bool = False,
                       precision: str = "float32") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A :class:`~tsheads.nn.wta.WTAModel`'s hypotheses ``(n, C, K, H)`` in data units, their weights
-    ``(n, K)`` and the per-channel standardisation scale ``(n, C, 1)`` (kernel widths are in its units).
+    """A :class:`~tsheads.nn.wta.WTAModel`'s weighted forecast hypotheses for each row of ``x``.
 
     Channels stay together: a hypothesis is one joint trajectory of all channels of a row.
+
+    Parameters
+    ----------
+    model : WTAModel
+        The network; put in eval mode.
+    x : ndarray
+        Inputs ``(n, C, T)`` in data units, any length ``T`` (fitted to the model's context).
+    observed : ndarray of bool
+        Which points of ``x`` are observed, ``(n, C, T)``; unobserved values are ignored.
+    batch_size : int, default 512
+        Sequences (series x channels) per forward pass.
+    verbose : bool, default False
+        Show a progress bar when there is more than one batch.
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass (see ``PRECISIONS``).
+
+    Returns
+    -------
+    hypotheses : ndarray
+        ``(n, C, K, H)`` in data units (``H`` = the model's horizon).
+    weights : ndarray
+        Hypothesis probabilities ``(n, K)``.
+    scale : ndarray
+        Per-channel standardisation scale ``(n, C, 1)``; kernel widths are in its units.
     """
     x, observed = fit_context(x, observed, model.config.context_length)
     z, loc, scale = standardise(x, observed)
@@ -136,7 +225,30 @@ def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: in
 
 def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
                      verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
-    """Time-head and FFT-head reconstructions (one forward pass) of ``context_length`` windows, in data units."""
+    """Time-head and FFT-head reconstructions (one forward pass) of ``context_length`` windows, in data units.
+
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The network; put in eval mode.
+    x : ndarray
+        Windows ``(n, C, context_length)`` in data units.
+    observed : ndarray of bool
+        Which points of ``x`` are observed, same shape; unobserved values are ignored.
+    batch_size : int, default 512
+        Sequences (series x channels) per forward pass.
+    verbose : bool, default False
+        Show a progress bar when there is more than one batch.
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass (see ``PRECISIONS``).
+
+    Returns
+    -------
+    time : ndarray
+        Time-head reconstruction, ``x``'s shape.
+    fft : ndarray
+        FFT-head reconstruction, ``x``'s shape.
+    """
     z, loc, scale = standardise(x, observed)
     time_out, fft_out = np.empty(x.shape), np.empty(x.shape)
     model.eval()
@@ -149,7 +261,30 @@ def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray,
 
 def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
                        batch_size: int = 512, verbose: bool = False, precision: str = "float32") -> np.ndarray:
-    """The chosen head's reconstruction of windows of exactly ``context_length`` points, in data units."""
+    """The chosen head's reconstruction of windows of exactly ``context_length`` points, in data units.
+
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The network; put in eval mode.
+    x : ndarray
+        Windows ``(n, C, context_length)`` in data units.
+    observed : ndarray of bool
+        Which points of ``x`` are observed, same shape; unobserved values are ignored.
+    head : {"time", "fft", "mean"}, default "mean"
+        Reconstruction head; ``"mean"`` averages the two.
+    batch_size : int, default 512
+        Sequences (series x channels) per forward pass.
+    verbose : bool, default False
+        Show a progress bar when there is more than one batch.
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass (see ``PRECISIONS``).
+
+    Returns
+    -------
+    ndarray
+        Reconstruction, ``x``'s shape.
+    """
     if head not in HEADS:
         raise TsheadsError(f"head must be one of {HEADS}, got {head!r}")
     time_recon, fft_recon = reconstruct_pair(model, x, observed, batch_size, verbose, precision)
@@ -161,9 +296,25 @@ def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarra
 
 
 def window_starts(length: int, context: int, stride: int | None = None) -> np.ndarray:
-    """Starts of windows every ``stride`` points (default ``context``: non-overlapping) covering
-    ``range(length)``; the last one is end-aligned, and a series shorter than ``context`` gets one window
-    with a negative start (left padding)."""
+    """Starts of windows of ``context`` points covering ``range(length)``.
+
+    The last window is end-aligned, and a series shorter than ``context`` gets one window with a negative
+    start (left padding).
+
+    Parameters
+    ----------
+    length : int
+        Points in the series.
+    context : int
+        Window length.
+    stride : int, optional
+        Step between window starts; default ``context`` (non-overlapping).
+
+    Returns
+    -------
+    ndarray of int
+        Window starts, increasing.
+    """
     stride = context if stride is None else stride
     if length <= context:
         return np.array([length - context])
@@ -178,7 +329,31 @@ def impute_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, he
     """``x`` with unobserved points replaced by the model's reconstruction; any length ``T``.
 
     Long inputs are cut into context-long windows (the last one end-aligned), short ones left-padded,
-    so every point is filled from a window that contains it. ``names`` (one per row) label errors.
+    so every point is filled from a window that contains it.
+
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The network; put in eval mode.
+    x : ndarray
+        Series ``(n, C, T)`` in data units.
+    observed : ndarray of bool
+        Observed mask of ``x``'s shape; every ``context_length`` window needs an observed point per channel.
+    head : {"time", "fft", "mean"}, default "mean"
+        Reconstruction head filling the gaps.
+    batch_size : int, default 512
+        Sequences (series x channels) per forward pass.
+    verbose : bool, default False
+        Show a progress bar when there is more than one batch.
+    names : sequence, optional
+        One label per row, used in error messages (default: the row index).
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass (see ``PRECISIONS``).
+
+    Returns
+    -------
+    ndarray
+        ``x`` as float64 with unobserved points filled; observed points unchanged.
     """
     n, c, t = x.shape
     context = model.config.context_length
@@ -212,7 +387,30 @@ def _to_windows(a: np.ndarray) -> np.ndarray:
 
 def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
                  verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
-    """Semantic ``(n, C, R * d)`` (registers) and detailed ``(n, C, P, d)`` (patch tokens) embeddings."""
+    """Semantic ``(n, C, R * d)`` (registers) and detailed ``(n, C, P, d)`` (patch tokens) embeddings.
+
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The network; put in eval mode.
+    x : ndarray
+        Inputs ``(n, C, T)`` in data units, any length ``T`` (fitted to the model's context).
+    observed : ndarray of bool
+        Which points of ``x`` are observed, ``(n, C, T)``; unobserved values are ignored.
+    batch_size : int, default 512
+        Sequences (series x channels) per forward pass.
+    verbose : bool, default False
+        Show a progress bar when there is more than one batch.
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass (see ``PRECISIONS``).
+
+    Returns
+    -------
+    semantic : ndarray of float32
+        ``(n, C, R * d)``: the ``R`` register tokens of width ``d``, concatenated.
+    detailed : ndarray of float32
+        ``(n, C, P, d)``: one token per patch.
+    """
     x, observed = fit_context(x, observed, model.config.context_length)
     x = standardise(x, observed)[0]
     cfg = model.config
@@ -230,8 +428,22 @@ def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, bat
 def interpolate_quantiles(levels, values: np.ndarray, wanted) -> np.ndarray:
     """Quantiles at ``wanted`` levels by linear interpolation between the model's ``levels``.
 
-    ``values`` is ``(..., Q, h)``; returns ``(..., len(wanted), h)``. Levels outside the trained range
-    raise, because extrapolating a tail the model never learned would be a guess.
+    Levels outside the trained range raise, because extrapolating a tail the model never learned would be
+    a guess.
+
+    Parameters
+    ----------
+    levels : array_like
+        The model's ``Q`` quantile levels, increasing.
+    values : ndarray
+        Quantile forecasts ``(..., Q, h)``.
+    wanted : array_like
+        Levels to return, within ``[levels[0], levels[-1]]``.
+
+    Returns
+    -------
+    ndarray
+        ``(..., len(wanted), h)``.
     """
     levels = np.asarray(levels, dtype=float)
     wanted = np.asarray(wanted, dtype=float)

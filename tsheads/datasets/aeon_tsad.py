@@ -76,6 +76,22 @@ def load_kdd_tsad_135(data_dir: str | os.PathLike | None = None, *, download: bo
 
     ``train_df`` is the anomaly-free first part (``splits["train_length"]`` points) the archive provides
     for fitting; ``test_df`` is the whole series, which is what gets scored.
+
+    The files are looked up under ``<data_dir>/aeon/``, then in an installed aeon's data folder.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Data directory (default: ``$TSHEADS_DATA``, else ``~/.cache/tsheads``).
+    download : bool, default False
+        Fetch missing files from ``base_url`` instead of raising :class:`~tsheads.errors.DatasetNotFoundError`.
+    base_url : str, optional
+        Mirror of aeon's ``datasets/data`` folder (default :data:`AEON_DATA_URL`).
+
+    Returns
+    -------
+    Dataset
+        One labelled series.
     """
     names = [f"{KDD_STEM}_TRAIN.csv", f"{KDD_STEM}_TEST.csv"]
     paths = _files(KDD_FOLDER, names, data_dir, download, base_url)

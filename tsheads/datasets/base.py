@@ -43,9 +43,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Dataset:
-    """A loaded benchmark set.
+    """A loaded benchmark set (the loaders build it; its fields are its attributes).
 
-    Attributes
+    Parameters
     ----------
     name : str
         Canonical name (``"nab"``, ``"etth1"``, ``"m3_monthly"`` ...).
@@ -80,6 +80,7 @@ class Dataset:
 
     @property
     def n_series(self) -> int:
+        """Number of distinct series in :attr:`df`."""
         return int(self.df["unique_id"].nunique())
 
     @property
@@ -92,6 +93,18 @@ class Dataset:
 
         Columns keep the order of first appearance (for ETTh1 the file's channel order), so
         ``load_etth1().to_wide()`` is the multivariate frame of the original CSV.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame, optional
+            A long frame with ``unique_id`` and ``ds`` columns, e.g. :attr:`train_df`; default :attr:`df`.
+        value : str, default "y"
+            Column whose values fill the wide frame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``ds``, one column per series id; NaN where a series has no row at that time.
         """
         frame = self.df if frame is None else frame
         order = list(pd.unique(frame["unique_id"]))
@@ -111,7 +124,18 @@ class Dataset:
 
 
 def get_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data directory: ``data_dir``, else ``$TSHEADS_DATA``, else ``~/.cache/tsheads``."""
+    """The data directory: ``data_dir``, else ``$TSHEADS_DATA``, else ``~/.cache/tsheads``.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Explicit directory; ``~`` is expanded.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory (not checked to exist).
+    """
     if data_dir is not None:
         return Path(data_dir).expanduser()
     env = os.environ.get(DATA_ENV)

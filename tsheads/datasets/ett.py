@@ -44,6 +44,16 @@ def etth1_split_bounds(context: int = 0) -> dict:
     as in the reference implementations (``border1s = [0, 8640 - seq_len, 11520 - seq_len]``), so
     the first forecast window of each part starts exactly at the boundary. ``context=0`` gives the
     plain boundaries of :data:`ETTH1_SPLITS`.
+
+    Parameters
+    ----------
+    context : int, default 0
+        Look-back rows (the models' ``seq_len``), at most 8,640.
+
+    Returns
+    -------
+    dict
+        ``{"train": (start, end), "val": ..., "test": ...}``, half-open row ranges.
     """
     context = int(context)
     if context < 0 or context > ETTH1_SPLITS["train"][1]:
@@ -69,6 +79,20 @@ def load_etth1(
     (``ds`` index, the 7 channels as columns). ``train_df`` is rows ``[0, 8640)``, ``test_df`` rows
     ``[11520, 14400)`` without look-back (use :func:`etth1_split_bounds` for context-extended
     bounds). ``splits`` records the boundaries.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Data directory (default: ``$TSHEADS_DATA``, else ``~/.cache/tsheads``).
+    download : bool, default False
+        Fetch missing files from ``base_url`` instead of raising :class:`~tsheads.errors.DatasetNotFoundError`.
+    base_url : str, optional
+        Mirror of the ETDataset repository's raw files (default :data:`ETT_BASE_URL`).
+
+    Returns
+    -------
+    Dataset
+        ``horizon=96`` (the shortest of 96/192/336/720), ``seasonality=24``.
     """
     root = get_data_dir(data_dir)
     base = ETT_BASE_URL if base_url is None else base_url

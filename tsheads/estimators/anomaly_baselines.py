@@ -67,7 +67,15 @@ class _WindowDetector(BaseDetector):
 class SubPCADetector(_WindowDetector):
     """Squared PCA reconstruction error of each sliding window (TSB-AD's Sub-PCA).
 
-    ``n_components``: an int, or a float in (0, 1) for the share of variance to keep.
+    Parameters
+    ----------
+    window : int, optional
+        Sliding-window length; None: the fit data's dominant period (clipped to 4..256), else 32.
+    n_components : int or float, default 0.9
+        Principal components kept: an int, or a float in (0, 1) for the share of variance to keep.
+    contamination : float, default 0.1
+        Expected share of anomalies, in (0, 0.5]; ``threshold_`` is the ``1 - contamination`` quantile of
+        the fit data's scores.
     """
 
     def __init__(self, window: Optional[int] = None, n_components: float = 0.9, contamination: float = 0.1):
@@ -103,7 +111,20 @@ class SubPCADetector(_WindowDetector):
 
 
 class WindowIForestDetector(_WindowDetector):
-    """IsolationForest (scikit-learn) on sliding windows; a window is anomalous when it isolates quickly."""
+    """IsolationForest (scikit-learn) on sliding windows; a window is anomalous when it isolates quickly.
+
+    Parameters
+    ----------
+    window : int, optional
+        Sliding-window length; None: the fit data's dominant period (clipped to 4..256), else 32.
+    n_estimators : int, default 100
+        Trees in the forest.
+    contamination : float, default 0.1
+        Expected share of anomalies, in (0, 0.5]; ``threshold_`` is the ``1 - contamination`` quantile of
+        the fit data's scores.
+    random_state : int, optional
+        Seed of the forest.
+    """
 
     def __init__(self, window: Optional[int] = None, n_estimators: int = 100, contamination: float = 0.1,
                  random_state: Optional[int] = None):
@@ -134,6 +155,14 @@ class MatrixProfileDetector(_WindowDetector):
 
     The profile is a self-join of the series being scored, so a pattern counts as normal when it recurs
     anywhere in that series (the usual discord definition); fitting only sets the window and calibration.
+
+    Parameters
+    ----------
+    window : int, optional
+        Sliding-window length (at least 3); None: the fit data's dominant period (clipped to 4..256), else 32.
+    contamination : float, default 0.1
+        Expected share of anomalies, in (0, 0.5]; ``threshold_`` is the ``1 - contamination`` quantile of
+        the fit data's scores.
     """
 
     min_window = 3  # stumpy's shortest subsequence
@@ -164,8 +193,19 @@ class MatrixProfileDetector(_WindowDetector):
 
 
 class STLResidualDetector(BaseDetector):
-    """Absolute residual of a robust STL fit (statsmodels) when the series has a cycle, else of simple
-    exponential smoothing's one-step forecasts. ``period`` None = the dominant period of the fit data."""
+    """Absolute residual of a robust STL fit (statsmodels), or of exponential smoothing without a cycle.
+
+    Without a cycle (or with fewer than ``2 * period + 1`` points) the residual is that of simple exponential
+    smoothing's one-step forecasts.
+
+    Parameters
+    ----------
+    period : int, optional
+        Seasonal period, at least 2; None: the dominant period of the fit data (no cycle if none is found).
+    contamination : float, default 0.1
+        Expected share of anomalies, in (0, 0.5]; ``threshold_`` is the ``1 - contamination`` quantile of
+        the fit data's scores.
+    """
 
     def __init__(self, period: Optional[int] = None, contamination: float = 0.1):
         self.period = period

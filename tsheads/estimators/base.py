@@ -38,7 +38,23 @@ class BaseForecaster(BaseEstimator):
 
     def fit(self, df, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
             freq=None):
-        """Validate ``df`` (long frame, wide frame or Series) and fit on every series; returns self."""
+        """Validate ``df`` (long frame, wide frame or Series) and fit on every series.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or pandas.Series
+            History: a long frame (id, time, target columns), a wide frame (one column per series, time in
+            the index) or one Series; regular spacing, no gaps or NaN (see :func:`tsheads.fill_gaps`).
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) (default ``unique_id``, ``ds``, ``y``).
+        freq : str, pandas.DateOffset or int, optional
+            Sampling frequency; None: inferred.
+
+        Returns
+        -------
+        self : BaseForecaster
+            The fitted forecaster (``panel_`` holds the validated history).
+        """
         panel = self._panel(df, Columns(id_col, time_col, target_col), freq)
         self._fit_panel(panel)
         self.panel_ = panel
@@ -57,8 +73,21 @@ class BaseForecaster(BaseEstimator):
                 quantiles: Optional[Sequence[float]] = None) -> pd.DataFrame:
         """Forecast ``h`` steps after the end of each fitted series.
 
-        ``level`` (e.g. ``[80, 95]``) adds ``model-lo-80``/``model-hi-80`` columns; ``quantiles``
-        (e.g. ``[0.1, 0.5, 0.9]``) adds ``model-q-0.1`` ... columns (see :mod:`tsheads.forecast_columns`).
+        Parameters
+        ----------
+        h : int
+            Horizon in steps of the fitted frequency.
+        level : sequence of float, optional
+            Interval levels in percent (e.g. ``[80, 95]``): adds ``model-lo-80``/``model-hi-80`` columns.
+        quantiles : sequence of float, optional
+            Quantile levels in (0, 1) (e.g. ``[0.1, 0.5, 0.9]``): adds ``model-q-0.1`` ... columns (see
+            :mod:`tsheads.forecast_columns`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long frame ``id, time, model`` plus the band columns, ``h`` rows per series; ``model`` is
+            :attr:`model_name`.
         """
         check_is_fitted(self, "panel_")
         h = check_positive_int(h)
@@ -67,7 +96,24 @@ class BaseForecaster(BaseEstimator):
         return forecast_frame(self.panel_, point, self.model_name, extra)
 
     def forecast(self, df, h: int, level=None, quantiles=None, **fit_kwargs) -> pd.DataFrame:
-        """``fit(df, **fit_kwargs).predict(h, level, quantiles)`` in one call."""
+        """``fit(df, **fit_kwargs).predict(h, level, quantiles)`` in one call.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or pandas.Series
+            History, as for :meth:`fit`.
+        h : int
+            Horizon in steps.
+        level, quantiles : sequence of float, optional
+            Interval levels in percent and quantile levels, as for :meth:`predict`.
+        **fit_kwargs
+            ``id_col``, ``time_col``, ``target_col``, ``freq`` for :meth:`fit`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The forecast frame of :meth:`predict`.
+        """
         return self.fit(df, **fit_kwargs).predict(h, level=level, quantiles=quantiles)
 
     # subclasses ------------------------------------------------------------------------------------

@@ -62,7 +62,15 @@ class SeasonalNaive(BaseForecaster):
 
 
 class Naive(SeasonalNaive):
-    """Repeat the last value (random-walk forecast); intervals grow with ``sqrt(j)``."""
+    """Repeat the last value (random-walk forecast); intervals grow with ``sqrt(j)``.
+
+    :class:`SeasonalNaive` with ``season_length=1``.
+
+    Parameters
+    ----------
+    alias : str, optional
+        Name of the forecast column (default: the class name).
+    """
 
     def __init__(self, alias: str | None = None):
         super().__init__(season_length=1, alias=alias)
@@ -75,6 +83,13 @@ class Naive2(BaseForecaster):
     autocorrelation at lag ``m`` passes the M4 90% test ``|r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2)/n)``;
     seasonal indices then come from classical multiplicative decomposition (statsmodels
     ``seasonal_decompose``, centred moving average, as R's ``decompose``). Point forecasts only.
+
+    Parameters
+    ----------
+    season_length : int, default 1
+        Period ``m`` tested and removed (1: no seasonal adjustment, i.e. the naive forecast).
+    alias : str, optional
+        Name of the forecast column (default: the class name).
     """
 
     def __init__(self, season_length: int = 1, alias: str | None = None):

@@ -59,9 +59,21 @@ class BaseDetector(BaseEstimator):
 
     # pyod API --------------------------------------------------------------------------------------
     def fit(self, X, y=None):
-        """Learn normal behaviour from ``X`` (unlabelled; ``y`` is ignored, as in pyod); returns self.
+        """Learn normal behaviour from ``X`` (unlabelled; ``y`` is ignored, as in pyod).
 
         A fit that fails leaves the detector unfitted, never half-fitted.
+
+        Parameters
+        ----------
+        X : array_like, pandas.Series or pandas.DataFrame
+            One series: 1-D, ``(T, C)`` (time, channels) or a wide frame with one column per channel.
+        y : None
+            Ignored; accepted for pyod/scikit-learn compatibility.
+
+        Returns
+        -------
+        self : BaseDetector
+            The fitted detector (``threshold_``, ``decision_scores_`` and ``labels_`` of the fit data set).
         """
         try:
             self._check_contamination()
@@ -79,18 +91,65 @@ class BaseDetector(BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        """Anomaly score of every time step of ``X``, shape ``(T,)``; higher = more anomalous."""
+        """Anomaly score of every time step of ``X``, shape ``(T,)``; higher = more anomalous.
+
+        Parameters
+        ----------
+        X : array_like, pandas.Series or pandas.DataFrame
+            One series with the fit data's channels: 1-D, ``(T, C)`` (time, channels) or a wide frame.
+
+        Returns
+        -------
+        ndarray
+            Scores ``(T,)``, calibrated on the fit data (comparable with ``threshold_``).
+        """
         return self._score(X)["decision"]
 
     def predict(self, X) -> np.ndarray:
-        """0/1 per time step: 1 where the score exceeds ``threshold_``."""
+        """0/1 per time step: 1 where the score exceeds ``threshold_``.
+
+        Parameters
+        ----------
+        X : array_like, pandas.Series or pandas.DataFrame
+            One series with the fit data's channels: 1-D, ``(T, C)`` (time, channels) or a wide frame.
+
+        Returns
+        -------
+        ndarray of int64
+            Flags ``(T,)``.
+        """
         return (self.decision_function(X) > self.threshold_).astype(np.int64)
 
     def fit_predict(self, X, y=None) -> np.ndarray:
+        """Fit on ``X`` and return the fit data's own 0/1 flags (``labels_``).
+
+        Parameters
+        ----------
+        X : array_like, pandas.Series or pandas.DataFrame
+            One series: 1-D, ``(T, C)`` (time, channels) or a wide frame with one column per channel.
+        y : array_like, optional
+            Passed to :meth:`fit` (ignored except by supervised detectors).
+
+        Returns
+        -------
+        ndarray of int64
+            Flags ``(T,)``: 1 where the score exceeds ``threshold_``.
+        """
         return self.fit(X, y).labels_
 
     def channel_scores(self, X) -> np.ndarray:
-        """Calibrated score of each channel, ``(T, C)`` (0 = typical of the fit data, 1 = its top 1 %)."""
+        """Calibrated score of each channel, ``(T, C)`` (0 = typical of the fit data, 1 = its top 1 %).
+
+        Parameters
+        ----------
+        X : array_like, pandas.Series or pandas.DataFrame
+            One series with the fit data's channels: 1-D, ``(T, C)`` (time, channels) or a wide frame.
+
+        Returns
+        -------
+        ndarray
+            Scores ``(T, C)``; :meth:`decision_function` is their maximum over channels.
+        """
         return self._score(X)["channels"].T
 
     # pandas API ------------------------------------------------------------------------------------
@@ -103,6 +162,24 @@ class BaseDetector(BaseEstimator):
         (``None``: the whole series, i.e. unsupervised scoring of each series against itself). Rows are
         scored in time order; regular spacing is not required, duplicated timestamps are refused. Other
         columns are carried through. Subclasses add columns (e.g. one per head).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Long frame with id, time and target column(s).
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) (default ``unique_id``, ``ds``, ``y``).
+        fit_fraction : float, optional
+            Share of each series' rows, in (0, 1], to fit on; None: the whole series.
+        score_col, flag_col : str
+            Names of the added score and 0/1 flag columns (default ``anomaly_score``, ``is_anomaly``); they
+            must not exist in ``df``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``df`` validated and sorted by id and time, plus the subclass's columns, ``score_col`` and
+            ``flag_col``.
         """
         columns = Columns(id_col, time_col, target_col)
         names = [columns.id, columns.time, *columns.targets]
@@ -126,7 +203,12 @@ class BaseDetector(BaseEstimator):
         bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
         values = frame[list(columns.targets)].to_numpy(dtype=np.float64)
         parts: dict[str, list] = {}
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        from tqdm.auto import tqdm
+
+        spans = list(zip(bounds[:-1], bounds[1:]))
+        # one bar over the series for detectors that take ``verbose`` (the tsheads one); classical ones are quiet
+        for a, b in tqdm(spans, desc="detect", unit="series", leave=False,
+                         disable=not getattr(self, "verbose", False) or len(spans) < 2):
             series = values[a:b]
             n_fit = len(series) if fit_fraction is None else max(self._min_length(), int(round(fit_fraction * (b - a))))
             est = self._series_copy().fit(series[:n_fit])

@@ -66,6 +66,7 @@ class PretrainedForecaster(PretrainedModelMixin, BaseForecaster):
 
     @property
     def model_name(self) -> str:
+        """Column name of the point forecast: ``alias`` if set, else :attr:`default_alias`."""
         return self.alias or self.default_alias
 
     def _min_length(self) -> int:

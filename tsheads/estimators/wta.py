@@ -39,40 +39,67 @@ class WTAForecaster(PretrainedForecaster):
 
     Parameters
     ----------
-    h : horizon of the hypothesis heads; ``predict`` may ask for up to ``h`` steps.
-    context_length : points of history the model sees (default and maximum: the backbone's 512).
-    n_hypotheses : number of hypothesis heads ``K`` (and score heads).
-    wta : ``"relaxed"`` (winner weight ``1 - epsilon``, the rest share ``epsilon``), ``"hard"`` or
-        ``"annealed"`` (softmin weights, temperature decaying geometrically from ``temperature[0]`` to
-        ``temperature[1]`` over ``max_epochs``). See :func:`tsheads.nn.losses.wta_loss`.
-    epsilon, temperature : settings of the relaxed and annealed losses.
-    score_weight : weight of the score heads' cross-entropy against the winning hypothesis.
-    season_length : if set, hypotheses are learned as offsets from the seasonal-naive path (the last
-        ``season_length`` points repeated; 1 = the last value), a skip connection that lets the heads
-        start from a strong baseline and learn only what it misses. None: hypotheses are learned whole.
-    backbone : ``"pretrained"`` (the bundled encoder; hypothesis heads start at its forecast quantiles),
-        ``"random"`` (untrained, with ``context_length`` rounded up to the patch length), or the path stem
+    h : int
+        Horizon of the hypothesis heads; ``predict`` may ask for up to ``h`` steps.
+    context_length : int, optional
+        Points of history the model sees (default and maximum: the backbone's 512).
+    n_hypotheses : int, default 8
+        Number of hypothesis heads ``K`` (and score heads).
+    wta : {"relaxed", "hard", "annealed"}, default "relaxed"
+        ``"relaxed"``: winner weight ``1 - epsilon``, the rest share ``epsilon``; ``"annealed"``: softmin
+        weights, temperature decaying geometrically from ``temperature[0]`` to ``temperature[1]`` over
+        ``max_epochs``. See :func:`tsheads.nn.losses.wta_loss`.
+    epsilon : float, default 0.1
+        Share of the loss weight the losing hypotheses get with ``wta="relaxed"``, in [0, 1).
+    temperature : (float, float), default (1.0, 0.01)
+        Start and end temperature of ``wta="annealed"``.
+    score_weight : float, default 0.5
+        Weight of the score heads' cross-entropy against the winning hypothesis.
+    season_length : int, optional
+        If set, hypotheses are learned as offsets from the seasonal-naive path (the last ``season_length``
+        points repeated; 1 = the last value), a skip connection that lets the heads start from a strong
+        baseline and learn only what it misses. None: hypotheses are learned whole.
+    backbone : {"pretrained", "random"} or path, default "pretrained"
+        ``"pretrained"``: the bundled encoder (hypothesis heads start at its forecast quantiles);
+        ``"random"``: untrained, with ``context_length`` rounded up to the patch length; or the path stem
         of a saved :class:`~tsheads.nn.model.DualSpaceModel`.
-    max_epochs, steps_per_epoch, batch_size : training budget; an epoch is ``steps_per_epoch`` minibatches.
-    learning_rate, backbone_learning_rate : AdamW rates of the heads and of the encoder (0 freezes it).
-    validation_size : held-out points at the end of every series (int), or that fraction of the median
-        length (float); at least ``h``. Used for early stopping and for the kernel widths.
-    patience : epochs without validation improvement before training stops (best weights are kept).
-    point : point forecast column: ``"median"`` or ``"mean"`` of the mixture.
-    joint : treat all series of the frame as channels of one system (they must share their time stamps),
-        so a hypothesis is a joint trajectory of all of them (as GluonTS's multivariate grouper).
-    predict_batch_size : sequences per forward pass at prediction.
-    random_state, device, precision, alias, verbose : as in :class:`~tsheads.ZeroShotForecaster`.
+    max_epochs, steps_per_epoch, batch_size : int
+        Training budget (defaults 40, 50, 64); an epoch is ``steps_per_epoch`` minibatches.
+    learning_rate, backbone_learning_rate : float
+        AdamW rates of the heads and of the encoder (defaults 3e-4, 3e-5; 0 freezes the encoder).
+    validation_size : int or float, default 0.1
+        Held-out points at the end of every series (int), or that fraction of the median length (float);
+        at least ``h``. Used for early stopping and for the kernel widths.
+    patience : int, default 5
+        Epochs without validation improvement before training stops (best weights are kept).
+    point : {"median", "mean"}, default "median"
+        Point forecast column: median or mean of the mixture.
+    joint : bool, default False
+        Treat all series of the frame as channels of one system (they must share their time stamps), so a
+        hypothesis is a joint trajectory of all of them (as GluonTS's multivariate grouper).
+    predict_batch_size : int, default 512
+        Sequences per forward pass at prediction.
+    random_state, device, precision, alias, verbose
+        As in :class:`~tsheads.ZeroShotForecaster` (the default alias is ``"WTA"``).
 
     Attributes
     ----------
-    model_ : the trained :class:`~tsheads.nn.wta.WTAModel`.
-    bandwidth_ : kernel width per horizon step, in units of each series' context standard deviation.
-    pit_table_ : quantiles of the held-out PIT values; maps requested levels to calibrated mixture levels.
-    history_ : one record per epoch (training loss, validation distortion, score cross-entropy, temperature).
-    heads_won_ : how often each head is the best one on the held-out windows; ``n_heads_used_`` counts
-        the heads that win at least once (a warning is raised when some never do: collapsed heads).
-    validation_coverage_ : empirical coverage of the 80 % and 95 % intervals on the held-out windows.
+    model_ : WTAModel
+        The trained :class:`~tsheads.nn.wta.WTAModel`.
+    bandwidth_ : ndarray
+        Kernel width per horizon step, in units of each series' context standard deviation.
+    pit_table_ : ndarray
+        Quantiles of the held-out PIT values; maps requested levels to calibrated mixture levels.
+    history_ : list of dict
+        One record per epoch (training loss, validation distortion, score cross-entropy, temperature).
+    heads_won_ : ndarray of int
+        How often each head is the best one on the held-out windows.
+    n_heads_used_ : int
+        Heads that win at least once (a warning is raised when some never do: collapsed heads).
+    validation_coverage_ : dict
+        Empirical coverage of the 80 % and 95 % intervals on the held-out windows. Those windows also
+        calibrate the intervals, so this checks the calibration in-sample (it is close to nominal by
+        construction); judge coverage on data the model has not seen, e.g. with ``cross_validation``.
     """
 
     default_alias = "WTA"
@@ -226,9 +253,10 @@ class WTAForecaster(PretrainedForecaster):
         self.history_ = history
         self.model_ = model
         if self.n_heads_used_ < int(self.n_hypotheses):
+            others = " or ".join(repr(m) for m in ("relaxed", "annealed") if m != self.wta)
             warnings.warn(f"only {self.n_heads_used_} of {self.n_hypotheses} hypothesis heads win on any held-out "
-                          "window (collapsed heads); try wta='relaxed' or 'annealed', or fewer hypotheses",
-                          UserWarning, stacklevel=3)
+                          f"window (collapsed heads); try wta={others}, fewer hypotheses or a longer training "
+                          "(max_epochs, steps_per_epoch)", UserWarning, stacklevel=3)
 
     # predict -----------------------------------------------------------------------------------------
     def _history(self, df, columns: Columns, freq) -> Panel:
@@ -268,8 +296,28 @@ class WTAForecaster(PretrainedForecaster):
     def predict(self, h: Optional[int] = None, level: Optional[Sequence[float]] = None,
                 quantiles: Optional[Sequence[float]] = None, df=None, *, id_col: str = "unique_id",
                 time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
-        """Forecast ``h`` (default: the fitted ``h``) steps after each fitted series, or after each series
-        of ``df`` (new history for the trained model). ``level``/``quantiles`` add Nixtla-style columns."""
+        """Forecast after each fitted series, or after each series of ``df`` (new history for the trained model).
+
+        Parameters
+        ----------
+        h : int, optional
+            Horizon, at most (and by default) the fitted ``h``.
+        level : sequence of float, optional
+            Interval levels in percent (e.g. ``[80, 95]``): adds ``<alias>-lo-80`` / ``<alias>-hi-80`` ... columns.
+        quantiles : sequence of float, optional
+            Quantile levels in (0, 1) (e.g. ``[0.1, 0.9]``): adds ``<alias>-q-0.1`` ... columns.
+        df : pandas.DataFrame or pandas.Series, optional
+            History to forecast from; default: the frame given to ``fit``.
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) of ``df`` (default ``unique_id``, ``ds``, ``y``).
+        freq : str, pandas.DateOffset or int, optional
+            Sampling frequency of ``df``; None: inferred.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long frame ``id, time, <alias>`` plus the band columns, ``h`` rows per series.
+        """
         check_is_fitted(self, "model_")
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
@@ -293,7 +341,25 @@ class WTAForecaster(PretrainedForecaster):
 
     def predict_hypotheses(self, h: Optional[int] = None, df=None, *, id_col: str = "unique_id",
                            time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
-        """The ``K`` paths per series: columns ``id, time, hypothesis, weight, <model>`` (weights sum to 1)."""
+        """The ``K`` raw hypothesis paths per series, with their weights.
+
+        Parameters
+        ----------
+        h : int, optional
+            Horizon, at most (and by default) the fitted ``h``.
+        df : pandas.DataFrame or pandas.Series, optional
+            History to forecast from; default: the frame given to ``fit``.
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) of ``df`` (default ``unique_id``, ``ds``, ``y``).
+        freq : str, pandas.DateOffset or int, optional
+            Sampling frequency of ``df``; None: inferred.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``id, time, hypothesis, weight, <alias>``, ``K * h`` rows per series; the weights of a
+            series sum to 1.
+        """
         check_is_fitted(self, "model_")
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
@@ -306,6 +372,26 @@ class WTAForecaster(PretrainedForecaster):
 
         Each path follows one hypothesis (drawn by weight) plus independent kernel noise per step; with
         ``joint=True`` the hypothesis is drawn once for all series, so paths keep their joint shape.
+
+        Parameters
+        ----------
+        n_samples : int, default 100
+            Paths per series.
+        h : int, optional
+            Horizon, at most (and by default) the fitted ``h``.
+        df : pandas.DataFrame or pandas.Series, optional
+            History to forecast from; default: the frame given to ``fit``.
+        random_state : int, optional
+            Seed of the draws; default: the estimator's ``random_state`` (0 if None).
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) of ``df`` (default ``unique_id``, ``ds``, ``y``).
+        freq : str, pandas.DateOffset or int, optional
+            Sampling frequency of ``df``; None: inferred.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``id, time, sample, <alias>``, ``n_samples * h`` rows per series.
         """
         from ..mixture import sample_mixture
 
@@ -322,7 +408,18 @@ class WTAForecaster(PretrainedForecaster):
 
     # persistence ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write ``<path>.safetensors`` (the network) + ``<path>.json`` (params, kernel widths, head counts)."""
+        """Write ``<path>.safetensors`` (the network) + ``<path>.json`` (params, kernel widths, head counts).
+
+        Parameters
+        ----------
+        path : str or path
+            File stem; a ``.safetensors`` or ``.json`` suffix is dropped.
+
+        Returns
+        -------
+        pathlib.Path
+            The ``.safetensors`` file written.
+        """
         from ..nn.weights import save_model
 
         check_is_fitted(self, "model_")
@@ -334,7 +431,25 @@ class WTAForecaster(PretrainedForecaster):
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "WTAForecaster":
-        """Rebuild a saved forecaster; ``predict(h, df=df)`` then reproduces the saved one's forecasts."""
+        """Rebuild a saved forecaster; ``predict(h, df=df)`` then reproduces the saved one's forecasts.
+
+        Parameters
+        ----------
+        path : str or path
+            File stem; a ``.safetensors`` or ``.json`` suffix is dropped.
+        device : str, default "cpu"
+            Torch device to load the model onto.
+
+        Returns
+        -------
+        WTAForecaster
+            The fitted forecaster; it holds no training frame, so ``predict`` needs ``df``.
+
+        Raises
+        ------
+        WeightsError
+            If the files are missing, corrupt, inconsistent or were not written by this class.
+        """
         from ..nn.weights import load_model, read_config
 
         config, meta = read_config(path, "WTAModel")

@@ -30,21 +30,33 @@ class ZeroShotForecaster(PretrainedForecaster):
 
     Parameters
     ----------
-    weights : path stem of a model file (``<stem>.safetensors`` + ``<stem>.json``); None = bundled model.
-    context_length : how many recent points the model sees (at most the model's 512; None = all 512).
-    point : ``"median"`` (0.5 quantile; the default, as it scored better than the mean head on held-out
-        data: ETTh1's validation block and the last horizon of M1/M3 training parts) or ``"mean"``.
-    batch_size : series per forward pass at inference.
-    fine_tune : None (zero-shot), ``"head"`` (forecast head only) or ``"all"``.
-    fine_tune_steps, fine_tune_batch_size, learning_rate : fine-tuning budget (AdamW minibatches).
-    fine_tune_horizon : future length of the training windows (default: the model's 96, or less for
-        short series).
-    random_state : seed for fine-tuning (the zero-shot path is deterministic anyway).
-    device : torch device, e.g. ``"cpu"`` or ``"cuda"``.
-    precision : ``"float32"`` (default) or ``"bfloat16"``: autocast inference, about 2.5x faster on CPUs
-        with bf16 instructions (forecasts move by about 0.3 %); fine-tuning always runs in float32.
-    alias : name of the forecast column (default ``"TSHeads"``).
-    verbose : progress bars.
+    weights : str or path, optional
+        Path stem of a model file (``<stem>.safetensors`` + ``<stem>.json``); None = bundled model.
+    context_length : int, optional
+        How many recent points the model sees (at most the model's 512; None = all 512).
+    point : {"median", "mean"}, default "median"
+        ``"median"`` is the 0.5 quantile (the default, as it scored better than the mean head on held-out
+        data: ETTh1's validation block and the last horizon of M1/M3 training parts); ``"mean"`` the
+        MSE-trained mean head.
+    batch_size : int, default 512
+        Series per forward pass at inference.
+    fine_tune : {None, "head", "all"}, default None
+        None (zero-shot), ``"head"`` (forecast head only) or ``"all"``.
+    fine_tune_steps, fine_tune_batch_size, learning_rate : int, int, float
+        Fine-tuning budget (AdamW minibatches; defaults 200, 64 and 1e-4).
+    fine_tune_horizon : int, optional
+        Future length of the training windows (default: the model's 96, or less for short series).
+    random_state : int, optional
+        Seed for fine-tuning (the zero-shot path is deterministic anyway).
+    device : str, default "cpu"
+        Torch device, e.g. ``"cpu"`` or ``"cuda"``.
+    precision : {"float32", "bfloat16"}, default "float32"
+        ``"bfloat16"``: autocast inference, about 2.5x faster on CPUs with bf16 instructions (forecasts move
+        by about 0.3 %); fine-tuning always runs in float32.
+    alias : str, optional
+        Name of the forecast column (default ``"TSHeads"``).
+    verbose : bool, default False
+        Progress bars.
     """
 
     def __init__(self, weights=None, context_length: Optional[int] = None, point: str = "median",
@@ -100,6 +112,26 @@ class ZeroShotForecaster(PretrainedForecaster):
         """Forecast ``h`` steps after each series of ``df`` (zero-shot), or of the fitted frame.
 
         ``predict(h=48, df=df)`` and ``predict(df, 48)`` both work without ``fit``.
+
+        Parameters
+        ----------
+        h : int
+            Horizon in steps of the series' frequency.
+        level : sequence of float, optional
+            Interval levels in percent, at most 98 (e.g. ``[80, 95]``): adds ``<alias>-lo-80`` / ``-hi-80`` columns.
+        quantiles : sequence of float, optional
+            Quantile levels in [0.01, 0.99] (e.g. ``[0.1, 0.9]``): adds ``<alias>-q-0.1`` ... columns.
+        df : pandas.DataFrame or pandas.Series, optional
+            History to forecast from (long, wide or one Series); default: the frame given to ``fit``.
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) of ``df`` (default ``unique_id``, ``ds``, ``y``).
+        freq : str, pandas.DateOffset or int, optional
+            Sampling frequency of ``df``; None: inferred.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long frame ``id, time, <alias>`` plus the band columns, ``h`` rows per series.
         """
         if isinstance(h, (pd.DataFrame, pd.Series)):  # predict(df, h) spelling
             if df is not None or (level is not None and not isinstance(level, (int, np.integer))):
@@ -143,6 +175,24 @@ class ZeroShotForecaster(PretrainedForecaster):
         imputed rows. ``head``: ``"mean"`` of both reconstructions (the default: lowest error on ETTh1's
         validation block for hybrid and block masks), ``"time"`` or ``"fft"``. A series
         with a whole context window (512 points) missing raises: nothing inside it anchors the fill.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or pandas.Series
+            Series with NaN targets and/or missing time stamps (long, wide or one Series).
+        head : {"mean", "time", "fft"}, default "mean"
+            Reconstruction head that fills the gaps.
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) of ``df`` (default ``unique_id``, ``ds``, ``y``).
+        freq : str, pandas.DateOffset or int, optional
+            Sampling frequency of ``df``; None: inferred.
+        indicator : str, default "is_imputed"
+            Name of the boolean column marking imputed rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long frame on each series' regular grid, targets filled.
         """
         self._check_params()
         columns = Columns(id_col, time_col, target_col)
@@ -181,6 +231,22 @@ class ZeroShotForecaster(PretrainedForecaster):
         ``emb_0`` ...), a compact summary for clustering, retrieval or classification.
         ``kind="detailed"``: one row per (series, patch), the patch tokens (``d_model`` columns), which
         keep where in the window things happen.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or pandas.Series
+            Series to embed (long, wide or one Series).
+        kind : {"semantic", "detailed"}, default "semantic"
+            Which tokens to return.
+        id_col, time_col, target_col : str
+            Names of the id, time and target column(s) of ``df`` (default ``unique_id``, ``ds``, ``y``).
+        freq : str, pandas.DateOffset or int, optional
+            Sampling frequency of ``df``; None: inferred.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Float32 columns ``emb_0`` ...; index ``id`` (semantic) or ``(id, patch)`` (detailed).
         """
         if kind not in ("semantic", "detailed"):
             raise TsheadsError(f"kind must be 'semantic' or 'detailed', got {kind!r}")
@@ -200,7 +266,18 @@ class ZeroShotForecaster(PretrainedForecaster):
 
     # persistence -----------------------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write the (fine-tuned) model as ``<path>.safetensors`` + ``<path>.json`` with these params."""
+        """Write the (fine-tuned) model as ``<path>.safetensors`` + ``<path>.json`` with these params.
+
+        Parameters
+        ----------
+        path : str or path
+            File stem; a ``.safetensors`` or ``.json`` suffix is dropped.
+
+        Returns
+        -------
+        pathlib.Path
+            The ``.safetensors`` file written.
+        """
         from ..nn.weights import save_model
 
         params = {k: v for k, v in self.get_params().items() if k != "weights"}
@@ -208,7 +285,25 @@ class ZeroShotForecaster(PretrainedForecaster):
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "ZeroShotForecaster":
-        """Rebuild a saved forecaster; ``predict(h, df=df)`` then reproduces the saved model's forecasts."""
+        """Rebuild a saved forecaster; ``predict(h, df=df)`` then reproduces the saved model's forecasts.
+
+        Parameters
+        ----------
+        path : str or path
+            File stem; a ``.safetensors`` or ``.json`` suffix is dropped.
+        device : str, default "cpu"
+            Torch device to load the model onto.
+
+        Returns
+        -------
+        ZeroShotForecaster
+            The forecaster with the saved parameters and model; it holds no fitted frame.
+
+        Raises
+        ------
+        WeightsError
+            If the files are missing, corrupt or were not written by this class.
+        """
         from ..nn.weights import load_model, model_stem, read_config
 
         _, meta = read_config(path)

@@ -85,6 +85,7 @@ __all__ = [
     "auc_pr",
     "auc_roc",
     "event_f1",
+    "flag_runs",
     "point_adjusted_f1",
     "point_f1",
     "range_f1",
@@ -160,8 +161,19 @@ def _check_positive_int(value: Any, name: str, minimum: int) -> int:
 
 
 # ------------------------------------------------------------------------------- helpers
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and inclusive end indices of the runs of ``True`` in a 1-D boolean array."""
+def flag_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and inclusive end indices of the runs of ``True`` (or 1) in a 1-D array.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        1-D boolean or 0/1 array, e.g. labels or a detector's flags.
+
+    Returns
+    -------
+    starts, ends : numpy.ndarray
+        Index of the first and of the last point of each run, in order.
+    """
     m = np.concatenate(([False], mask.astype(bool), [False]))
     d = np.diff(m.astype(np.int8))
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
@@ -195,6 +207,18 @@ def auc_roc(labels: Any, scores: Any) -> float:
 
     Computed with :func:`sklearn.metrics.roc_auc_score`, exactly as TSB-AD does. Ties in
     ``scores`` count half (trapezoidal rule). Needs at least one anomalous and one normal point.
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length, higher = more anomalous.
+
+    Returns
+    -------
+    float
+        AUC-ROC in ``[0, 1]`` (0.5 = random ranking).
     """
     lab, sc, _ = _validate(labels, scores)
     return float(_skm.roc_auc_score(lab, sc.astype(np.float64)))
@@ -206,6 +230,18 @@ def auc_pr(labels: Any, scores: Any) -> float:
     TSB-AD 1.5 reports :func:`sklearn.metrics.average_precision_score` (step-wise
     ``sum((R_k - R_{k-1}) * P_k)``), *not* the trapezoidal ``auc(recall, precision)``, which
     interpolates linearly and tends to be optimistic; this function uses the same call.
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length, higher = more anomalous.
+
+    Returns
+    -------
+    float
+        AUC-PR in ``[0, 1]`` (a random ranking scores about the anomaly rate).
     """
     lab, sc, _ = _validate(labels, scores)
     return float(_skm.average_precision_score(lab, sc.astype(np.float64)))
@@ -219,7 +255,7 @@ def _vus(labels: np.ndarray, scores: np.ndarray, sliding_window: int, n_threshol
     K = n_thresholds
     P = float(labels.sum())
     is_pos = labels == 1
-    starts, ends = _runs(is_pos)
+    starts, ends = flag_runs(is_pos)
 
     # Thresholds: scores at ranks linspace(0, n-1, K) of the descending sort; pred = s >= thr.
     thr = np.sort(scores)[::-1][np.linspace(0, n - 1, K).astype(int)]
@@ -301,6 +337,22 @@ def vus_roc(labels: Any, scores: Any, sliding_window: int = 100, *, n_thresholds
     (definition in the module docstring; TSB-AD ``get_metrics`` default ``version='opt'``,
     ``thre=250`` = ``n_thresholds``). TSB-AD's benchmark passes a per-dataset
     ``sliding_window`` (its estimated period); 100 is ``get_metrics``' default.
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length, higher = more anomalous.
+    sliding_window
+        Largest buffer length around each anomaly range, in time steps (default 100).
+    n_thresholds
+        Number of score thresholds per buffer length (default 250, TSB-AD's ``thre``).
+
+    Returns
+    -------
+    float
+        VUS-ROC in ``[0, 1]``.
     """
     lab, sc, _ = _validate(labels, scores)
     w = _check_positive_int(sliding_window, "sliding_window", 0)
@@ -314,6 +366,22 @@ def vus_pr(labels: Any, scores: Any, sliding_window: int = 100, *, n_thresholds:
     Mean over buffer lengths ``0..sliding_window`` of the range-AP
     ``sum_k (TPR_k - TPR_{k-1}) * precision_k`` over 250 score thresholds; see
     :func:`vus_roc` and the module docstring. TSB-AD recommends VUS-PR as its main ranking metric.
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length, higher = more anomalous.
+    sliding_window
+        Largest buffer length around each anomaly range, in time steps (default 100).
+    n_thresholds
+        Number of score thresholds per buffer length (default 250, TSB-AD's ``thre``).
+
+    Returns
+    -------
+    float
+        VUS-PR in ``[0, 1]``.
     """
     lab, sc, _ = _validate(labels, scores)
     w = _check_positive_int(sliding_window, "sliding_window", 0)
@@ -328,6 +396,19 @@ def point_f1(labels: Any, scores: Any) -> float:
     Scores: ``max(2 P R / (P + R + 1e-5))`` over :func:`sklearn.metrics.precision_recall_curve`
     (``pred = scores >= t``), TSB-AD's formula including its ``1e-5``. Boolean predictions:
     the plain F1 ``2 TP / (#anomalies + #predicted)`` (0 when nothing is hit).
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length (higher = more anomalous), or a boolean array of
+        fixed predictions.
+
+    Returns
+    -------
+    float
+        Best (or, for boolean predictions, the) point-wise F1 in ``[0, 1]``.
     """
     lab, sc, is_bool = _validate(labels, scores)
     if is_bool:
@@ -355,10 +436,25 @@ def point_adjusted_f1(labels: Any, scores: Any, *, n_thresholds: int = 100) -> f
     oracle threshold); a boolean array is evaluated directly. PA-F1 is known to be inflated
     (a random detector hitting long ranges scores highly); report it only for comparison.
     Reproduces TSB-AD's treatment of a range that starts at index 0 (module docstring).
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length (higher = more anomalous), or a boolean array of
+        fixed predictions.
+    n_thresholds
+        Number of evenly spaced score thresholds searched (default 100, TSB-AD's).
+
+    Returns
+    -------
+    float
+        PA-F1 in ``[0, 1]``.
     """
     lab, sc, is_bool = _validate(labels, scores)
     k = _check_positive_int(n_thresholds, "n_thresholds", 1)
-    starts, ends = _runs(lab == 1)
+    starts, ends = flag_runs(lab == 1)
     P = float(lab.sum())
     neg = lab == 0
     if is_bool:
@@ -384,10 +480,25 @@ def event_f1(labels: Any, scores: Any, *, n_thresholds: int = 100) -> float:
     alarms still cost precision. Scores: best over ``pred = scores > t``,
     ``t`` in ``linspace(min, max, n_thresholds)``; a boolean array is evaluated directly.
     Reproduces TSB-AD's handling of a range ending at the last index (module docstring).
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length (higher = more anomalous), or a boolean array of
+        fixed predictions.
+    n_thresholds
+        Number of evenly spaced score thresholds searched (default 100, TSB-AD's).
+
+    Returns
+    -------
+    float
+        Event-based F1 in ``[0, 1]``.
     """
     lab, sc, is_bool = _validate(labels, scores)
     k = _check_positive_int(n_thresholds, "n_thresholds", 1)
-    starts, ends = _runs(lab == 1)
+    starts, ends = flag_runs(lab == 1)
     n = lab.shape[0]
     if ends[-1] == n - 1:
         ends = ends.copy()
@@ -441,7 +552,7 @@ def _range_recall(a_starts, a_ends, a_len, b_mask_cs, b_start_cs, b_mask, b_has_
 def _range_f1_binary(lab_info, pred: np.ndarray, alpha: float) -> float:
     l_starts, l_ends, l_len, l_mask, l_cs, l_start_cs = lab_info
     p_int = pred.astype(np.int64)
-    p_starts, p_ends = _runs(pred)
+    p_starts, p_ends = flag_runs(pred)
     # TSB-AD's range extraction finds no range in an all-ones series
     p_has_runs = not (p_starts.size == 1 and p_starts[0] == 0 and p_ends[0] == pred.size - 1)
     if not p_has_runs:
@@ -469,13 +580,30 @@ def range_f1(labels: Any, scores: Any, *, alpha: float = 0.2, n_thresholds: int 
     penalises fragmented detections, unlike point-wise F1. Scores: best over
     ``pred = scores > t``, ``t`` in ``linspace(min, max, n_thresholds)``; a boolean array is
     evaluated directly. ``alpha = 0.2`` is TSB-AD's value.
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length (higher = more anomalous), or a boolean array of
+        fixed predictions.
+    alpha
+        Weight of existence (any overlap) against overlap size in range recall, in ``[0, 1]``.
+    n_thresholds
+        Number of evenly spaced score thresholds searched (default 100, TSB-AD's).
+
+    Returns
+    -------
+    float
+        Range-based F1 in ``[0, 1]``.
     """
     lab, sc, is_bool = _validate(labels, scores)
     k = _check_positive_int(n_thresholds, "n_thresholds", 1)
     alpha = float(alpha)
     if not 0.0 <= alpha <= 1.0:
         raise TsheadsError(f"alpha must lie in [0, 1], got {alpha!r}")
-    l_starts, l_ends = _runs(lab == 1)
+    l_starts, l_ends = flag_runs(lab == 1)
     l_start_ind = np.zeros(lab.size + 1, dtype=np.int64)
     l_start_ind[l_starts + 1] = 1
     lab_info = (
@@ -498,6 +626,21 @@ def anomaly_metrics(labels: Any, scores: Any, sliding_window: int = 100) -> dict
 
     Boolean ``scores`` are invalid here (the AUC/VUS metrics need a ranking); evaluate
     binary predictions with the individual F1 functions instead.
+
+    Parameters
+    ----------
+    labels
+        1-D binary ground truth (1 = anomalous point), with at least one 0 and one 1.
+    scores
+        1-D anomaly scores of the same length, higher = more anomalous.
+    sliding_window
+        Largest buffer length around each anomaly range, in time steps (default 100).
+
+    Returns
+    -------
+    dict of str to float
+        ``AUC-PR``, ``AUC-ROC``, ``VUS-PR``, ``VUS-ROC``, ``Standard-F1``, ``PA-F1``, ``Event-based-F1``
+        and ``R-based-F1``.
     """
     lab, sc, is_bool = _validate(labels, scores)
     if is_bool:

@@ -127,6 +127,8 @@ def evaluate(
         In-sample history (same id/time/target columns), required by ``mase``.
     seasonality
         Seasonal period for the ``mase`` scale (required by ``mase``; 1 = non-seasonal).
+    id_col, time_col, target_col
+        Names of the series-id, timestamp and observed-value columns of ``df`` and ``train_df``.
     level
         Interval levels in percent (e.g. ``[80, 90]``): required by ``coverage``; the
         matching ``lo``/``hi`` columns also serve as quantiles for the quantile metrics.
@@ -139,6 +141,12 @@ def evaluate(
         Never taken for a model.
     exclude
         Further column names that are not forecasts (ignored by model inference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``[id_col, 'metric', *models]``, one row per series and metric; with ``aggregate=True``
+        ``['metric', *models]``, one row per metric (dataset-level values, see the module docstring).
     """
     _check_is_frame(df, "df")
     metric_list = _parse_metrics(metrics)

@@ -110,13 +110,39 @@ def _reduce(values: np.ndarray, axis: Axis) -> float | np.ndarray:
 
 # --------------------------------------------------------------------------- metrics
 def mae(y_true: Any, y_pred: Any, axis: Axis = None) -> float | np.ndarray:
-    """Mean absolute error ``mean(|y - ŷ|)`` over ``axis`` (module convention)."""
+    """Mean absolute error ``mean(|y - ŷ|)`` over ``axis`` (module convention).
+
+    Parameters
+    ----------
+    y_true, y_pred
+        Observations and point forecasts of the same shape ``(..., T)`` (last axis = time).
+    axis
+        Axes to average over: ``None`` (default) gives one scalar, ``-1`` one value per series.
+
+    Returns
+    -------
+    float or ndarray
+        A float for a full reduction, else an array of the remaining shape; in ``y_true``'s units.
+    """
     yt, yp = _pair(y_true, y_pred)
     return _reduce(np.abs(yt - yp), axis)
 
 
 def mse(y_true: Any, y_pred: Any, axis: Axis = None) -> float | np.ndarray:
-    """Mean squared error ``mean((y - ŷ)^2)`` over ``axis``."""
+    """Mean squared error ``mean((y - ŷ)^2)`` over ``axis``.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        Observations and point forecasts of the same shape ``(..., T)`` (last axis = time).
+    axis
+        Axes to average over: ``None`` (default) gives one scalar, ``-1`` one value per series.
+
+    Returns
+    -------
+    float or ndarray
+        A float for a full reduction, else an array of the remaining shape; in squared units of ``y_true``.
+    """
     yt, yp = _pair(y_true, y_pred)
     return _reduce(np.square(yt - yp), axis)
 
@@ -126,6 +152,18 @@ def rmse(y_true: Any, y_pred: Any, axis: Axis = None) -> float | np.ndarray:
 
     With ``axis=None`` this is the root of the pooled MSE (gluonts' ``RMSE``), *not* the
     mean of per-series RMSEs; use ``rmse(..., axis=-1).mean()`` for the latter.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        Observations and point forecasts of the same shape ``(..., T)`` (last axis = time).
+    axis
+        Axes the squared errors are averaged over before the root: ``None`` (default) gives one scalar.
+
+    Returns
+    -------
+    float or ndarray
+        A float for a full reduction, else an array of the remaining shape; in ``y_true``'s units.
     """
     out = np.sqrt(mse(y_true, y_pred, axis=axis))
     return float(out) if np.ndim(out) == 0 else out
@@ -135,6 +173,18 @@ def smape(y_true: Any, y_pred: Any, axis: Axis = None) -> float | np.ndarray:
     """Symmetric MAPE in **percent** (M4): ``mean(200 * |y - ŷ| / (|y| + |ŷ|))``.
 
     Terms where ``y == ŷ == 0`` contribute ``0``. Result lies in ``[0, 200]``.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        Observations and point forecasts of the same shape ``(..., T)`` (last axis = time).
+    axis
+        Axes to average over: ``None`` (default) gives one scalar, ``-1`` one value per series.
+
+    Returns
+    -------
+    float or ndarray
+        sMAPE in percent: a float for a full reduction, else an array of the remaining shape.
     """
     yt, yp = _pair(y_true, y_pred)
     num = 200.0 * np.abs(yt - yp)
@@ -216,6 +266,19 @@ def mase(
         arrays of any lengths.
     seasonality
         Seasonal period ``m`` used for the naive scale.
+    axis
+        Axes to average the scaled errors over: ``None`` (default) gives one scalar, ``-1`` per-series MASE.
+
+    Returns
+    -------
+    float or ndarray
+        Unitless MASE (1 = as good as the in-sample seasonal-naive forecast): a float for a full reduction,
+        else an array of the remaining shape.
+
+    Raises
+    ------
+    ShapeError
+        If ``y_train`` describes a different number of series than ``y_true``.
     """
     yt, yp = _pair(y_true, y_pred)
     scale = np.asarray(seasonal_scale(y_train, seasonality))
@@ -233,6 +296,18 @@ def owa(smape: Any, mase: Any, smape_naive2: Any, mase_naive2: Any) -> float:
     As in M4 the ratios are taken between **dataset-level means**: array arguments
     (e.g. per-series values) are averaged first. sMAPE units (percent or fraction)
     cancel as long as both sMAPE arguments use the same one.
+
+    Parameters
+    ----------
+    smape, mase
+        sMAPE and MASE of the evaluated model (scalars or per-series arrays, all non-negative).
+    smape_naive2, mase_naive2
+        The same metrics of the Naive2 benchmark on the same data.
+
+    Returns
+    -------
+    float
+        OWA; below 1 means better than Naive2.
 
     Raises
     ------

@@ -189,6 +189,13 @@ def crps_from_samples(
     fair
         ``False`` (default, = properscoring / scoringrules default): spread term
         ``sum_ij |x_i - x_j| / (2 S^2)``. ``True``: fair/unbiased ``/(2 S (S - 1))``.
+    sample_axis
+        Position of the sample axis in ``samples`` (default ``-1``, last).
+
+    Returns
+    -------
+    float or ndarray
+        CRPS in ``y_true``'s units: a float for a full reduction, else an array of the remaining shape.
     """
     y = _as_array(y_true, "y_true")
     x = _as_array(samples, "samples")
@@ -218,6 +225,22 @@ def quantile_loss(
     level). ``axis`` refers to ``y_true``'s axes; the result keeps a trailing ``Q`` axis
     (shape ``(Q,)`` for ``axis=None``) unless a scalar level was given.
     Note: gluonts' per-series ``QuantileLoss[q]`` is ``2 * sum`` of the same loss.
+
+    Parameters
+    ----------
+    y_true
+        Observations, shape ``(...)``.
+    quantile_preds
+        Predicted quantiles, shape ``(..., Q)`` (``y_true``'s shape for a scalar level).
+    quantile_levels
+        ``Q`` levels strictly inside ``(0, 1)``, or one scalar level.
+    axis
+        Axes of ``y_true`` to average over (``None``: all).
+
+    Returns
+    -------
+    float or ndarray
+        Mean pinball loss in ``y_true``'s units, with a trailing ``Q`` axis unless the level is a scalar.
     """
     y, p, q, scalar = _quantile_inputs(y_true, quantile_preds, quantile_levels)
     loss = _pinball(y, p, q)
@@ -237,6 +260,22 @@ def crps_from_quantiles(
     the given levels (exact in the limit of many evenly spaced levels); equal to
     ``scoringrules.crps_quantile``. Unlike gluonts' ``mean_wQuantileLoss`` it is not
     normalised by ``sum |y|``.
+
+    Parameters
+    ----------
+    y_true
+        Observations, shape ``(...)``.
+    quantile_preds
+        Predicted quantiles, shape ``(..., Q)``.
+    quantile_levels
+        The ``Q`` levels, strictly inside ``(0, 1)``.
+    axis
+        Axes of the per-observation CRPS array to average (``None``: all; ``()``: none).
+
+    Returns
+    -------
+    float or ndarray
+        Approximate CRPS in ``y_true``'s units: a float for a full reduction, else an array.
     """
     y, p, q, _ = _quantile_inputs(y_true, quantile_preds, quantile_levels)
     crps = 2.0 * np.mean(_pinball(y, p, q), axis=-1)
@@ -248,7 +287,19 @@ def weighted_quantile_loss(
 ) -> float | np.ndarray:
     """gluonts ``wQuantileLoss[q]``: ``2 * sum |pinball_q| / sum |y|`` over all elements.
 
-    Returns shape ``(Q,)`` (a float for a single scalar level).
+    Parameters
+    ----------
+    y_true
+        Observations, shape ``(...)``; every element is pooled.
+    quantile_preds
+        Predicted quantiles, shape ``(..., Q)`` (``y_true``'s shape for a scalar level).
+    quantile_levels
+        ``Q`` levels strictly inside ``(0, 1)``, or one scalar level.
+
+    Returns
+    -------
+    float or ndarray
+        Unitless loss per level, shape ``(Q,)`` (a float for a single scalar level).
 
     Raises
     ------
@@ -267,7 +318,22 @@ def weighted_quantile_loss(
 def mean_weighted_quantile_loss(
     y_true: Any, quantile_preds: Any, quantile_levels: Any
 ) -> float:
-    """gluonts ``mean_wQuantileLoss``: mean over levels of :func:`weighted_quantile_loss`."""
+    """gluonts ``mean_wQuantileLoss``: mean over levels of :func:`weighted_quantile_loss`.
+
+    Parameters
+    ----------
+    y_true
+        Observations, shape ``(...)``; every element is pooled.
+    quantile_preds
+        Predicted quantiles, shape ``(..., Q)``.
+    quantile_levels
+        The ``Q`` levels, strictly inside ``(0, 1)``.
+
+    Returns
+    -------
+    float
+        Unitless mean weighted quantile loss.
+    """
     return float(
         np.mean(weighted_quantile_loss(y_true, quantile_preds, quantile_levels))
     )
@@ -285,6 +351,22 @@ def sample_quantiles(
     ``method="gluonts"`` (default) reproduces ``gluonts.model.forecast.SampleForecast.quantile``:
     sorted sample at index ``int(np.round((S - 1) * q))``. Any other value is passed as
     ``method`` to :func:`numpy.quantile` (e.g. ``"linear"``).
+
+    Parameters
+    ----------
+    samples
+        Forecast samples, shape ``(..., S)`` (or the sample axis at ``sample_axis``).
+    quantile_levels
+        Levels strictly inside ``(0, 1)``: a scalar or ``Q`` values.
+    sample_axis
+        Position of the sample axis in ``samples`` (default ``-1``).
+    method
+        ``"gluonts"`` (default) or a :func:`numpy.quantile` method name.
+
+    Returns
+    -------
+    ndarray
+        Quantiles, shape ``(..., Q)``.
     """
     x = _as_array(samples, "samples")
     if x.ndim == 0:
@@ -321,6 +403,11 @@ def crps_sum(
         Defaults to :data:`CRPS_SUM_QUANTILES` (0.05 .. 0.95 step 0.05).
     quantile_method
         Sample-quantile rule, see :func:`sample_quantiles` (default: gluonts').
+
+    Returns
+    -------
+    float
+        Unitless CRPS-sum (mean weighted quantile loss of the channel sums).
     """
     y = _as_array(y_true, "y_true")
     x = _as_array(samples, "samples")
@@ -345,6 +432,22 @@ def energy_score(
     shape ``y_true.shape[:-1]`` and ``axis`` refers to that array. Matches
     ``scoringrules.energy_score`` / ``es_ensemble`` (default ``"nrg"``; ``fair=True`` matches
     ``estimator="fair"``). Memory is ``O(prod(...) * S * D)`` (loop over samples).
+
+    Parameters
+    ----------
+    y_true
+        Observations, shape ``(..., D)``.
+    samples
+        Forecast samples, shape ``(..., S, D)``.
+    axis
+        Axes of the per-observation score array (shape ``y_true.shape[:-1]``) to average (``None``: all).
+    fair
+        ``False`` (default): spread term over ``2 S^2``; ``True``: the fair estimator, over ``2 S (S - 1)``.
+
+    Returns
+    -------
+    float or ndarray
+        Energy score in ``y_true``'s units: a float for a full reduction, else an array.
     """
     y = _as_array(y_true, "y_true")
     x = _as_array(samples, "samples")
@@ -366,6 +469,20 @@ def coverage(y_true: Any, lo: Any, hi: Any, axis: Axis = None) -> float | np.nda
     """Fraction of observations inside ``[lo, hi]`` (inclusive), averaged over ``axis``.
 
     Raises :class:`~tsheads.errors.TsheadsError` if any ``lo > hi`` (crossed interval).
+
+    Parameters
+    ----------
+    y_true
+        Observations, shape ``(...)``.
+    lo, hi
+        Interval bounds, each of ``y_true``'s shape.
+    axis
+        Axes to average over (``None``: all).
+
+    Returns
+    -------
+    float or ndarray
+        Share of observations covered, in ``[0, 1]``: a float for a full reduction, else an array.
     """
     y = _as_array(y_true, "y_true")
     lo_a = _as_array(lo, "lo")
@@ -397,6 +514,11 @@ def distortion(
     channel_reduction
         ``"sum"`` (default, the TimeMCL reference code): ``sqrt(sum_d mean_t err^2)``;
         ``"mean"``: ``sqrt(mean_{t,d} err^2)``.
+
+    Returns
+    -------
+    float or ndarray
+        Distortion in ``y_true``'s units: a float for a full reduction, else per-window values.
     """
     if channel_reduction not in ("sum", "mean"):
         raise TsheadsError(

@@ -50,8 +50,12 @@ def save_model(model, stem, meta: Optional[dict] = None) -> Path:
     return tensors_path
 
 
-def read_config(stem, architecture: str = "DualSpaceModel"):
-    """The config and metadata of a saved ``architecture`` (see ARCHITECTURES), checked for format and version."""
+def saved_architecture(stem) -> str:
+    """The architecture name (a key of ARCHITECTURES) a saved model file holds, checked for format and version."""
+    return _read_doc(stem)[0]["architecture"]
+
+
+def _read_doc(stem):
     _, config_path = _paths(stem)
     if not config_path.is_file():
         raise WeightsError(f"model config {config_path} not found")
@@ -65,6 +69,15 @@ def read_config(stem, architecture: str = "DualSpaceModel"):
     if doc.get("format_version") != FORMAT_VERSION:
         raise WeightsError(f"{config_path} has format version {doc.get('format_version')!r}; this tsheads "
                            f"reads version {FORMAT_VERSION}")
+    if doc.get("architecture") not in ARCHITECTURES:
+        raise WeightsError(f"{config_path} holds an unknown architecture {doc.get('architecture')!r}; "
+                           f"this tsheads knows {sorted(ARCHITECTURES)}")
+    return doc, config_path
+
+
+def read_config(stem, architecture: str = "DualSpaceModel"):
+    """The config and metadata of a saved ``architecture`` (see ARCHITECTURES), checked for format and version."""
+    doc, config_path = _read_doc(stem)
     if doc.get("architecture") != architecture:
         raise WeightsError(f"{config_path} holds a {doc.get('architecture')!r}, not a {architecture}")
     try:

@@ -1,0 +1,206 @@
+"""The ``tsheads`` command line: every subcommand on small made-up files, and bad input as exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsheads.cli import EXIT_BAD_INPUT, main
+
+pytest.importorskip("matplotlib")
+
+
+def _frame(n: int = 160, ids=("a", "b"), freq: str = "h") -> pd.DataFrame:
+    t = np.arange(n)
+    parts = [pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq=freq),
+                           "y": 10 + i + np.sin(2 * np.pi * t / 24) + 0.1 * np.cos(t)}) for i, uid in enumerate(ids)]
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture
+def csv(tmp_path):
+    path = tmp_path / "in.csv"
+    _frame().to_csv(path, index=False)
+    return path
+
+
+def _run(argv, capsys) -> tuple[int, str, str]:
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", ["", "demo", "forecast", "detect", "impute", "benchmark", "datasets"])
+def test_every_command_has_help(command, capsys):
+    code, out, _ = _run([command, "--help"] if command else ["--help"], capsys)
+    assert code == 0
+    assert "usage: tsheads" in out
+
+
+def test_module_entry_point_runs():
+    done = subprocess.run([sys.executable, "-m", "tsheads", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("tsheads ")
+
+
+def test_forecast_zero_shot_csv_to_csv(csv, tmp_path, capsys):
+    out = tmp_path / "fc.csv"
+    code, _, err = _run(["forecast", csv, "-H", 12, "-o", out, "--quantiles", 0.1, 0.9, "-q"], capsys)
+    assert code == 0, err
+    fc = pd.read_csv(out, parse_dates=["ds"])
+    assert list(fc.columns[:3]) == ["unique_id", "ds", "TSHeads"]
+    assert {"TSHeads-lo-80", "TSHeads-hi-95", "TSHeads-q-0.1", "TSHeads-q-0.9"} <= set(fc.columns)
+    assert fc.groupby("unique_id").size().to_dict() == {"a": 12, "b": 12}
+    assert fc["ds"].min() == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=160)
+    assert not fc.isna().any().any()
+    assert (fc["TSHeads-lo-95"] <= fc["TSHeads-hi-95"]).all()
+
+
+def test_forecast_parquet_and_stdout_and_custom_columns(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    frame = _frame().rename(columns={"unique_id": "store", "ds": "when", "y": "sales"})
+    path = tmp_path / "in.parquet"
+    frame.to_parquet(path)
+    code, out, err = _run(["forecast", path, "-H", 5, "--model", "seasonal-naive", "--season-length", 24,
+                           "--id-col", "store", "--time-col", "when", "--target-col", "sales", "--level"], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0] == "store,when,SeasonalNaive" and len(lines) == 11
+    expected = frame[frame.store == "a"].sales.iloc[-24:-19].to_numpy()
+    got = pd.read_csv(pd.io.common.StringIO(out)).query("store == 'a'")["SeasonalNaive"].to_numpy()
+    np.testing.assert_allclose(got, expected)
+
+
+def test_forecast_wta_saves_and_reloads_with_hypotheses(csv, tmp_path, capsys):
+    stem = tmp_path / "wta"
+    fc_path, hyp_path, plot = tmp_path / "fc.csv", tmp_path / "hyp.csv", tmp_path / "hyp.png"
+    code, _, err = _run(["forecast", csv, "-H", 6, "--model", "wta", "--n-hypotheses", 3, "--max-epochs", 1,
+                         "--steps-per-epoch", 2, "--season-length", 24, "-o", fc_path, "--save-model", stem, "-q"],
+                        capsys)
+    assert code == 0, err
+    code, _, err = _run(["forecast", csv, "-H", 6, "--load-model", stem, "--hypotheses", "-o", hyp_path,
+                         "--plot", plot, "--plot-series", "b"], capsys)
+    assert code == 0, err
+    hyp = pd.read_csv(hyp_path)
+    assert set(hyp["hypothesis"]) == {0, 1, 2} and len(hyp) == 2 * 3 * 6
+    np.testing.assert_allclose(hyp.groupby(["unique_id", "ds"])["weight"].sum(), 1.0, atol=1e-6)
+    assert plot.stat().st_size > 0
+    code, _, err = _run(["forecast", csv, "-H", 6, "--load-model", stem, "-o", tmp_path / "again.csv"], capsys)
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), pd.read_csv(fc_path))
+
+
+def test_detect_writes_scores_flags_and_plot(csv, tmp_path, capsys):
+    out, plot = tmp_path / "det.csv", tmp_path / "det.png"
+    code, _, err = _run(["detect", csv, "-o", out, "--fit-fraction", 0.5, "--contamination", 0.05, "--plot", plot,
+                         "-q"], capsys)
+    assert code == 0, err
+    det = pd.read_csv(out)
+    assert {"score_time", "score_fft", "score_forecast", "score_embedding", "anomaly_score", "is_anomaly"} <= set(det)
+    assert len(det) == 320 and set(det["is_anomaly"]) <= {0, 1}
+    assert np.isfinite(det["anomaly_score"]).all()
+    assert plot.stat().st_size > 0
+
+
+def test_detect_with_a_classical_peer(csv, tmp_path, capsys):
+    code, out, err = _run(["detect", csv, "--detector", "subpca"], capsys)
+    assert code == 0, err
+    det = pd.read_csv(pd.io.common.StringIO(out))
+    assert {"anomaly_score", "is_anomaly"} <= set(det) and len(det) == 320
+
+
+def test_impute_fills_nan_and_missing_rows(tmp_path, capsys):
+    frame = _frame(n=600, ids=("a",))
+    frame.loc[100:104, "y"] = np.nan
+    frame = frame.drop(index=[300, 301])
+    path, out = tmp_path / "holes.csv", tmp_path / "filled.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = _run(["impute", path, "-o", out, "-q"], capsys)
+    assert code == 0, err
+    filled = pd.read_csv(out)
+    assert len(filled) == 600 and filled["y"].notna().all()
+    assert filled["is_imputed"].sum() == 7
+
+
+def test_datasets_lists_and_exports_the_bundled_real_series(tmp_path, capsys):
+    code, out, _ = _run(["datasets"], capsys)
+    assert code == 0 and "taylor" in out.split()
+    code, _, err = _run(["datasets", "taylor", "--part", "test", "-o", tmp_path / "t.csv"], capsys)
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 336
+
+
+def test_benchmark_lists_suites_and_refuses_unknown(capsys):
+    code, out, _ = _run(["benchmark"], capsys)
+    assert code == 0 and "wta_forecasting" in out
+    code, _, err = _run(["benchmark", "nope"], capsys)
+    assert code == EXIT_BAD_INPUT and "unknown suite 'nope'" in err
+
+
+def test_benchmark_runs_a_quick_suite(tmp_path, capsys):
+    code, out, err = _run(["benchmark", "zero_shot_speed", "--quick", "--n-series", 8, "--out-dir", tmp_path], capsys)
+    assert code == 0, err
+    assert "series/s" in out
+    assert (tmp_path / "zero_shot_speed.md").is_file()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("unique_id,ds,y\na,2024-01-01,1\na,2024-01-01,2\n" + "".join(f"a,2024-01-{d:02d},{d}\n" for d in range(2, 30)),
+     "duplicate"),
+    ("unique_id,ds,y\n" + "".join(f"a,2024-01-{d:02d},{'nan' if d == 5 else d}\n" for d in range(1, 30)), "NaN"),
+    ("unique_id,ds,y\n" + "".join(f"a,2024-01-{d:02d},{'inf' if d == 5 else d}\n" for d in range(1, 30)), "inf"),
+    ("unique_id,when,y\na,2024-01-01,1\n", "no time column 'ds'"),
+    ("unique_id,ds,y\na,yesterday,1\na,today,2\n", "cannot parse"),
+    ("unique_id,ds,y\n", "no rows"),
+    ("", "empty"),
+    ("unique_id,ds,y\n" + "".join(f"a,2024-01-{d:02d},x{d}\n" for d in range(1, 30)), "numeric"),
+])
+def test_forecast_bad_input_is_one_error_line_and_status_2(content, message, tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    code, out, err = _run(["forecast", path, "-H", 3], capsys)
+    assert code == EXIT_BAD_INPUT
+    assert err.startswith("tsheads forecast: error:") and message.lower() in err.lower(), err
+    assert "Traceback" not in err and out == ""
+
+
+def test_missing_file_and_bad_options_exit_2(tmp_path, csv, capsys):
+    code, _, err = _run(["forecast", tmp_path / "nope.csv", "-H", 3], capsys)
+    assert code == EXIT_BAD_INPUT and "no such file" in err
+    code, _, err = _run(["forecast", csv, "-H", 0], capsys)
+    assert code == 2 and "positive integer" in err
+    code, _, err = _run(["forecast", csv, "-H", 3, "--model", "seasonal-naive"], capsys)
+    assert code == EXIT_BAD_INPUT and "--season-length" in err
+    code, _, err = _run(["detect", csv, "--detector", "subpca", "--combine", "max"], capsys)
+    assert code == EXIT_BAD_INPUT and "--combine" in err
+    code, _, err = _run(["forecast", csv, "-H", 3, "--load-model", csv], capsys)
+    assert code == EXIT_BAD_INPUT
+
+
+def test_demo_prints_the_table_and_writes_the_plot(tmp_path, capsys):
+    plot = tmp_path / "demo.png"
+    code, out, err = _run(["demo", "--plot", plot], capsys)
+    assert code == 0, err
+    assert "TSHeads-tuned" in out and "SeasonalNaive336" in out and "Anomalies in 'taylor'" in out
+    assert plot.stat().st_size > 10_000
+
+
+def test_demo_on_the_labelled_sample_scores_against_labels(tmp_path, capsys):
+    from tsheads.demo import run
+
+    result = run("sample")
+    assert result.series == "sensor"  # the labelled series is the one scored and drawn
+    assert set(result.label_table["detector"]) == {"TSHeads", "Sub-PCA"}
+    assert result.label_table["VUS-PR"].between(0, 1).all()
+    assert "labelled" in result.detected.columns
+    assert set(result.forecast_table["model"]) >= {"TSHeads", "TSHeads-tuned", "SeasonalNaive", "Naive2"}
+    assert not result.forecast_table.drop(columns=["cov 80", "cov 95"]).isna().any().any()
+    code, out, err = _run(["demo", "--dataset", "sample", "--plot", tmp_path / "s.png"], capsys)
+    assert code == 0, err
+    assert "Labelled anomalies" in out and (tmp_path / "s.png").stat().st_size > 10_000

@@ -1,0 +1,400 @@
+"""The ``tsheads`` command: forecast, detect and impute long frames from files, run the main job or a benchmark.
+
+Every subcommand reads a long frame (CSV or Parquet; ``-`` is CSV on stdin), writes a long frame (``-o``,
+default CSV on stdout) and reports bad input as one ``error: ...`` line with exit status 2; progress bars go
+to stderr and ``--quiet`` turns them off. ``tsheads SUBCOMMAND --help`` lists the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import TsheadsError
+
+__all__ = ["build_parser", "main"]
+
+#: exit status for bad input or usage, as argparse's; an unexpected failure (a bug) shows its traceback, status 1
+EXIT_BAD_INPUT = 2
+
+FORECAST_MODELS = ("zero-shot", "wta", "seasonal-naive", "naive")
+DETECTORS = {"tsheads": "TriangulationDetector", "subpca": "SubPCADetector", "iforest": "WindowIForestDetector",
+             "matrix-profile": "MatrixProfileDetector", "stl": "STLResidualDetector"}
+
+
+# ------------------------------------------------------------------------------------------------ parser
+def _columns(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("columns of the long frame")
+    g.add_argument("--id-col", default="unique_id", help="series id column (default unique_id)")
+    g.add_argument("--time-col", default="ds", help="time column: ISO dates or integers (default ds)")
+    g.add_argument("--target-col", default="y", help="value column (default y)")
+
+
+def _io(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="long frame: .csv, .csv.gz, .parquet, or - for CSV on stdin")
+    p.add_argument("-o", "--output", default="-", help="where the result goes: .csv or .parquet (default: stdout)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--random-state", type=int, default=0, help="seed for training and sampling (default 0)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def _demo_parser(sub) -> None:
+    from .datasets import list_datasets
+    from .demo import DEFAULT_PLOT
+
+    p = sub.add_parser("demo", help="the main job: zero-shot forecast + anomaly detection on a real series",
+                       description="Forecast a real series zero-shot and with baselines, score its anomalies, "
+                                   "print a short table and draw both. With no options it runs on Taylor's "
+                                   "half-hourly electricity demand, which installs with tsheads.")
+    p.add_argument("--dataset", default="taylor", help=f"one of {', '.join(list_datasets())} (default taylor)")
+    p.add_argument("--data-dir", default=None, help="folder with the public sets (default $TSHEADS_DATA)")
+    p.add_argument("--horizon", type=_positive_int, default=None, help="forecast horizon (default: the dataset's)")
+    p.add_argument("--series", default=None, help="series to score and draw (default: the first)")
+    p.add_argument("--plot", default=DEFAULT_PLOT, help=f"PNG to write (default {DEFAULT_PLOT})")
+    p.add_argument("--no-plot", action="store_true", help="write no PNG")
+
+
+def _forecast_parser(sub) -> None:
+    p = sub.add_parser("forecast", help="forecast every series of a long frame",
+                       description="Forecast every series of a long frame. Zero-shot by default (no training); "
+                                   "--model wta trains the winner-takes-all forecaster on the frame first.")
+    _io(p)
+    p.add_argument("-H", "--horizon", type=_positive_int, required=True, help="steps to forecast")
+    p.add_argument("--model", choices=FORECAST_MODELS, default="zero-shot", help="default zero-shot")
+    p.add_argument("--level", type=float, nargs="*", default=[80, 95],
+                   help="prediction-interval levels in percent (default 80 95; none: --level)")
+    p.add_argument("--quantiles", type=float, nargs="*", default=[], help="quantile levels in (0, 1), e.g. 0.1 0.9")
+    p.add_argument("--season-length", type=_positive_int, default=None,
+                   help="seasonal period: the seasonal-naive period, and the WTA heads' anchor")
+    p.add_argument("--context-length", type=_positive_int, default=None, help="history the network reads (<= 512)")
+    p.add_argument("--fine-tune", choices=("head", "all"), default=None,
+                   help="zero-shot model: fine-tune the forecast head or the whole model on the frame first")
+    p.add_argument("--fine-tune-steps", type=_positive_int, default=200, help="fine-tuning steps (default 200)")
+    p.add_argument("--n-hypotheses", type=_positive_int, default=8, help="WTA: hypothesis heads (default 8)")
+    p.add_argument("--max-epochs", type=_positive_int, default=40, help="WTA: most training epochs (default 40)")
+    p.add_argument("--steps-per-epoch", type=_positive_int, default=50, help="WTA: batches per epoch (default 50)")
+    p.add_argument("--hypotheses", action="store_true",
+                   help="WTA: write the weighted hypotheses (hypothesis, weight columns) instead of the forecast")
+    p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32", help="network precision")
+    p.add_argument("--save-model", default=None, help="save the fitted model to this path stem (.safetensors + .json)")
+    p.add_argument("--load-model", default=None, help="forecast with a model saved by --save-model (no training)")
+    p.add_argument("--plot", default=None, help="draw the first series' forecast (or --plot-series) to this PNG")
+    p.add_argument("--plot-series", default=None, help="series to draw with --plot")
+    _columns(p)
+
+
+def _detect_parser(sub) -> None:
+    p = sub.add_parser("detect", help="score anomalies of every series of a long frame",
+                       description="Anomaly scores (higher = more anomalous) and 0/1 flags for every time step of "
+                                   "every series. Each series gets its own detector, fitted on its first "
+                                   "--fit-fraction (or all of it) as the example of normal behaviour.")
+    _io(p)
+    p.add_argument("--detector", choices=tuple(DETECTORS), default="tsheads",
+                   help="tsheads (pretrained encoder, zero-shot; default) or a classical peer")
+    p.add_argument("--fit-fraction", type=_fraction, default=None,
+                   help="share of each series that is normal (default: the whole series)")
+    p.add_argument("--contamination", type=float, default=0.1,
+                   help="expected share of anomalies: sets the flag threshold (default 0.1)")
+    p.add_argument("--combine", default="auto",
+                   help="tsheads: how the heads' scores combine: auto, agreement, max, mean or a head name")
+    p.add_argument("--heads", nargs="+", default=None, help="tsheads: heads to use (time fft forecast embedding)")
+    p.add_argument("--score-col", default="anomaly_score", help="output score column (default anomaly_score)")
+    p.add_argument("--flag-col", default="is_anomaly", help="output 0/1 column (default is_anomaly)")
+    p.add_argument("--plot", default=None, help="draw the first series (or --plot-series) with its scores to a PNG")
+    p.add_argument("--plot-series", default=None, help="series to draw with --plot")
+    _columns(p)
+
+
+def _impute_parser(sub) -> None:
+    p = sub.add_parser("impute", help="fill NaN values and missing time stamps",
+                       description="Fill NaN values and missing time stamps of every series by masked reconstruction "
+                                   "with the pretrained model; adds a boolean column marking the filled rows.")
+    _io(p)
+    p.add_argument("--head", choices=("mean", "time", "fft"), default="mean",
+                   help="reconstruction head (default: the mean of both)")
+    p.add_argument("--freq", default=None, help="the series' frequency when it cannot be inferred (e.g. 30min, D)")
+    p.add_argument("--indicator", default="is_imputed", help="name of the filled-row column (default is_imputed)")
+    _columns(p)
+
+
+def _benchmark_parser(sub) -> None:
+    p = sub.add_parser("benchmark", help="run an evaluation suite and print its table",
+                       description="Run a benchmark suite of the repository's evaluation/ folder (needs a clone of "
+                                   "the repository) and print its table; options after SUITE go to the suite, "
+                                   "e.g. --quick or --data-dir. Without SUITE, list them.")
+    p.add_argument("suite", nargs="?", default=None, help="suite or collection name")
+    p.add_argument("suite_args", nargs=argparse.REMAINDER, help="options for the suite (see SUITE --help)")
+
+
+def _datasets_parser(sub) -> None:
+    p = sub.add_parser("datasets", help="list the datasets, or write one as a long frame",
+                       description="Without NAME, list the datasets load_dataset knows. With NAME, write it as a "
+                                   "long frame, e.g. to try the other commands on real data.")
+    p.add_argument("name", nargs="?", default=None, help="dataset to write (e.g. taylor)")
+    p.add_argument("-o", "--output", default="-", help=".csv or .parquet (default: stdout)")
+    p.add_argument("--part", choices=("all", "train", "test"), default="all", help="which part (default all)")
+    p.add_argument("--data-dir", default=None, help="folder with the public sets (default $TSHEADS_DATA)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tsheads`` argument parser with its subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser whose ``command`` attribute names the chosen subcommand.
+    """
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="tsheads", description="Forecast, detect anomalies in and impute long "
+                                     "frames from CSV or Parquet files; run the main job or a benchmark suite.",
+                                     epilog="Run 'tsheads demo' first: it needs no data and shows what comes out.")
+    parser.add_argument("--version", action="version", version=f"tsheads {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _demo_parser(sub)
+    _forecast_parser(sub)
+    _detect_parser(sub)
+    _impute_parser(sub)
+    _benchmark_parser(sub)
+    _datasets_parser(sub)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------------ commands
+def _column_kwargs(args) -> dict:
+    return {"id_col": args.id_col, "time_col": args.time_col, "target_col": args.target_col}
+
+
+def _load_saved(path: str):
+    """The forecaster a ``save`` wrote, by the architecture its JSON names (nothing is unpickled)."""
+    from .estimators.wta import WTAForecaster
+    from .estimators.zero_shot import ZeroShotForecaster
+    from .nn.weights import read_config, saved_architecture
+
+    architecture = saved_architecture(path)
+    kind = {"DualSpaceModel": ZeroShotForecaster, "WTAModel": WTAForecaster}[architecture]
+    saved_by = read_config(path, architecture)[1].get("estimator")
+    if saved_by != kind.__name__:
+        raise TsheadsError(f"{path} was saved by {saved_by or 'no estimator'}, not by a forecaster; "
+                           "forecast with a model saved by 'tsheads forecast --save-model'")
+    return kind.load(path)
+
+
+def _forecaster(args):
+    from .estimators.baselines import Naive, SeasonalNaive
+
+    if args.model == "zero-shot":
+        from .estimators.zero_shot import ZeroShotForecaster
+
+        return ZeroShotForecaster(context_length=args.context_length, fine_tune=args.fine_tune,
+                                  fine_tune_steps=args.fine_tune_steps, random_state=args.random_state,
+                                  precision=args.precision, verbose=not args.quiet)
+    if args.model == "wta":
+        from .estimators.wta import WTAForecaster
+
+        return WTAForecaster(h=args.horizon, context_length=args.context_length, n_hypotheses=args.n_hypotheses,
+                             season_length=args.season_length, max_epochs=args.max_epochs,
+                             steps_per_epoch=args.steps_per_epoch,
+                             random_state=args.random_state, precision=args.precision, verbose=not args.quiet)
+    if args.model == "seasonal-naive":
+        if args.season_length is None:
+            raise TsheadsError("--model seasonal-naive needs --season-length")
+        return SeasonalNaive(season_length=args.season_length)
+    return Naive()
+
+
+def cmd_forecast(args) -> None:
+    from .io import read_frame, write_frame
+
+    if args.hypotheses and args.model != "wta" and args.load_model is None:
+        raise TsheadsError("--hypotheses needs --model wta (or --load-model of a saved WTA forecaster)")
+    df = read_frame(args.input, time_col=args.time_col)
+    cols = _column_kwargs(args)
+    if args.load_model:
+        model = _load_saved(args.load_model)
+        if args.hypotheses:
+            out = model.predict_hypotheses(args.horizon, df=df, **cols)
+        else:
+            out = model.predict(args.horizon, level=args.level or None, quantiles=args.quantiles or None, df=df, **cols)
+    else:
+        model = _forecaster(args).fit(df, **cols)
+        if args.hypotheses:
+            out = model.predict_hypotheses(args.horizon)
+        else:
+            out = model.predict(args.horizon, level=args.level or None, quantiles=args.quantiles or None)
+    if args.save_model:
+        if not hasattr(model, "save"):
+            raise TsheadsError(f"--save-model: the {args.model} baseline has nothing to save")
+        model.save(args.save_model)
+    write_frame(out, args.output)
+    if args.plot:
+        from .plotting import plot_forecast, plot_hypotheses
+
+        history = df.rename(columns={args.id_col: "unique_id", args.time_col: "ds", args.target_col: "y"})
+        draw = plot_hypotheses if args.hypotheses else plot_forecast
+        _save_plot(lambda ax: draw(history, out, unique_id=_plot_id(history, args.plot_series), last=4 * args.horizon,
+                                   ax=ax), args.plot)
+
+
+def _plot_id(frame, wanted):
+    ids = frame["unique_id"].drop_duplicates()
+    return ids.iloc[0] if wanted is None else type(ids.iloc[0])(wanted)
+
+
+def _save_plot(draw, path, n_axes: int = 1) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(n_axes, 1, figsize=(10, 3.2 * n_axes), sharex=True, layout="constrained", squeeze=False)
+    draw(axes[:, 0] if n_axes > 1 else axes[0, 0])
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"plot written to {path}", file=sys.stderr)
+
+
+def _detector(args):
+    name = DETECTORS[args.detector]
+    if args.detector == "tsheads":
+        from .estimators.anomaly import SCORE_HEADS, TriangulationDetector
+
+        return TriangulationDetector(heads=tuple(args.heads) if args.heads else SCORE_HEADS, combine=args.combine,
+                                     contamination=args.contamination, random_state=args.random_state,
+                                     verbose=not args.quiet)
+    if args.heads or args.combine != "auto":
+        raise TsheadsError(f"--heads and --combine apply to the tsheads detector, not {args.detector}")
+    from .estimators import anomaly_baselines
+
+    return getattr(anomaly_baselines, name)(contamination=args.contamination)
+
+
+def cmd_detect(args) -> None:
+    from .io import read_frame, write_frame
+
+    df = read_frame(args.input, time_col=args.time_col)
+    out = _detector(args).detect(df, fit_fraction=args.fit_fraction, score_col=args.score_col,
+                                 flag_col=args.flag_col, **_column_kwargs(args))
+    write_frame(out, args.output)
+    if args.plot:
+        from .plotting import plot_anomalies
+
+        frame = out.rename(columns={args.id_col: "unique_id", args.time_col: "ds", args.target_col: "y"})
+        _save_plot(lambda ax: plot_anomalies(frame, unique_id=_plot_id(frame, args.plot_series),
+                                             score_col=args.score_col, flag_col=args.flag_col, ax=ax),
+                   args.plot, n_axes=2)
+
+
+def cmd_impute(args) -> None:
+    from .estimators.zero_shot import ZeroShotForecaster
+    from .io import read_frame, write_frame
+
+    df = read_frame(args.input, time_col=args.time_col)
+    out = ZeroShotForecaster(verbose=not args.quiet).impute(df, head=args.head, freq=args.freq,
+                                                            indicator=args.indicator, **_column_kwargs(args))
+    write_frame(out, args.output)
+
+
+def _evaluation_package():
+    """Import the repository's ``evaluation`` package (it is not installed with the library)."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "evaluation" / "__main__.py").is_file():
+        raise TsheadsError("the benchmark suites live in the repository's evaluation/ folder, which is not part of "
+                           "an installed package: clone the repository and install it with pip install -e .")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    import evaluation.__main__ as runner
+
+    return runner
+
+
+def cmd_benchmark(args) -> None:
+    runner = _evaluation_package()
+    if args.suite is None:
+        print("collections: " + ", ".join(runner.COLLECTIONS) + "\nsuites: " + ", ".join(runner.SUITES))
+        return
+    if args.suite not in (*runner.COLLECTIONS, *runner.SUITES):
+        raise TsheadsError(f"unknown suite {args.suite!r}; collections: {', '.join(runner.COLLECTIONS)}; "
+                           f"suites: {', '.join(runner.SUITES)}")
+    runner.main([args.suite, *args.suite_args])
+
+
+def cmd_datasets(args) -> None:
+    from .datasets import list_datasets, load_dataset
+    from .io import write_frame
+
+    if args.name is None:
+        print("\n".join(list_datasets()))
+        return
+    ds = load_dataset(args.name, data_dir=args.data_dir)
+    frame = {"all": ds.df, "train": ds.train_df, "test": ds.test_df}[args.part]
+    if frame is None:
+        raise TsheadsError(f"dataset {ds.name!r} has no official {args.part} part; use --part all")
+    write_frame(frame, args.output)
+
+
+def cmd_demo(args) -> None:
+    from .demo import execute
+
+    execute(args)
+
+
+COMMANDS = {"demo": cmd_demo, "forecast": cmd_forecast, "detect": cmd_detect, "impute": cmd_impute,
+            "benchmark": cmd_benchmark, "datasets": cmd_datasets}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the ``tsheads`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the program name (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for bad input or usage (one ``error:`` line on stderr), 1 for an
+        unexpected failure.
+    """
+    args = build_parser().parse_args(argv)
+
+    def warn(message, category, *_, **__):  # one readable line, not the source line of the library
+        print(f"tsheads {args.command}: warning: {message}", file=sys.stderr)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = warn
+            COMMANDS[args.command](args)
+    except TsheadsError as err:
+        print(f"tsheads {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. piped into head: not an error of ours
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
