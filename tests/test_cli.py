@@ -156,7 +156,7 @@ def test_benchmark_runs_a_quick_suite(tmp_path, capsys):
     ("unique_id,ds,y\n" + "".join(f"a,2024-01-{d:02d},{'nan' if d == 5 else d}\n" for d in range(1, 30)), "NaN"),
     ("unique_id,ds,y\n" + "".join(f"a,2024-01-{d:02d},{'inf' if d == 5 else d}\n" for d in range(1, 30)), "inf"),
     ("unique_id,when,y\na,2024-01-01,1\n", "no time column 'ds'"),
-    ("unique_id,ds,y\na,yesterday,1\na,today,2\n", "cannot parse"),
+    ("unique_id,ds,y\na,yesterday,1\na,today,2\n", "could not be parsed as datetimes"),
     ("unique_id,ds,y\n", "no rows"),
     ("", "empty"),
     ("unique_id,ds,y\n" + "".join(f"a,2024-01-{d:02d},x{d}\n" for d in range(1, 30)), "numeric"),
@@ -167,7 +167,7 @@ def test_forecast_bad_input_is_one_error_line_and_status_2(content, message, tmp
     code, out, err = _run(["forecast", path, "-H", 3], capsys)
     assert code == EXIT_BAD_INPUT
     assert err.startswith("tsheads forecast: error:") and message.lower() in err.lower(), err
-    assert "Traceback" not in err and out == ""
+    assert err.count("\n") == 1 and out == ""  # one line, no traceback, nothing written
 
 
 def test_missing_file_and_bad_options_exit_2(tmp_path, csv, capsys):
@@ -180,7 +180,81 @@ def test_missing_file_and_bad_options_exit_2(tmp_path, csv, capsys):
     code, _, err = _run(["detect", csv, "--detector", "subpca", "--combine", "max"], capsys)
     assert code == EXIT_BAD_INPUT and "--combine" in err
     code, _, err = _run(["forecast", csv, "-H", 3, "--load-model", csv], capsys)
-    assert code == EXIT_BAD_INPUT
+    assert code == EXIT_BAD_INPUT and "model config" in err
+
+
+def test_load_model_refuses_a_saved_detector(csv, tmp_path, capsys):
+    from tsheads import TriangulationDetector
+
+    TriangulationDetector().fit(np.sin(np.arange(600) / 5)).save(tmp_path / "det")
+    code, _, err = _run(["forecast", csv, "-H", 3, "--load-model", tmp_path / "det"], capsys)
+    assert code == EXIT_BAD_INPUT and "saved by TriangulationDetector" in err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--load-model", "m", "--model", "wta"], "--model would be ignored"),
+    (["--load-model", "m", "--context-length", 64], "--context-length would be ignored"),
+    (["--load-model", "m", "--save-model", "n"], "only copy"),
+    (["--model", "naive", "--save-model", "n"], "no model to save"),
+    (["--hypotheses"], "needs --model wta"),
+    (["--model", "wta", "--hypotheses", "--level", 80], "drop --level"),
+    (["--n-hypotheses", 4], "--n-hypotheses do(es) not apply to --model zero-shot"),
+    (["--model", "naive", "--season-length", 24], "--season-length do(es) not apply"),
+    (["--fine-tune-steps", 10], "needs --fine-tune"),
+    (["--plot-series", "a"], "add --plot"),
+    (["--plot", "p.png", "--plot-series", "zz"], "'zz' is not a series"),
+])
+def test_contradictory_forecast_options_are_refused_before_training(options, message, csv, tmp_path, capsys,
+                                                                      monkeypatch):
+    import tsheads.estimators.wta as wta_module
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(wta_module.WTAForecaster, "fit", lambda *a, **k: pytest.fail("trained before refusing"))
+    code, out, err = _run(["forecast", csv, "-H", 3, *options], capsys)
+    assert code == EXIT_BAD_INPUT and message in err, err
+    assert out == "" and not list(tmp_path.glob("n.*"))
+
+
+def test_zero_shot_model_saved_and_loaded_gives_no_hypotheses(csv, tmp_path, capsys):
+    stem = tmp_path / "zs"
+    code, _, err = _run(["forecast", csv, "-H", 4, "--save-model", stem, "-o", tmp_path / "a.csv"], capsys)
+    assert code == 0, err
+    code, _, err = _run(["forecast", csv, "-H", 4, "--load-model", stem, "-o", tmp_path / "b.csv"], capsys)
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+    code, _, err = _run(["forecast", csv, "-H", 4, "--load-model", stem, "--hypotheses"], capsys)
+    assert code == EXIT_BAD_INPUT and "gives no hypotheses" in err
+
+
+def test_ids_keep_leading_zeros_and_plots_use_custom_columns(tmp_path, capsys):
+    frame = _frame(ids=("001", "002")).rename(columns={"unique_id": "store", "ds": "when", "y": "sales"})
+    path = tmp_path / "in.csv"
+    frame.to_csv(path, index=False)
+    cols = ["--id-col", "store", "--time-col", "when", "--target-col", "sales"]
+    code, _, err = _run(["forecast", path, "-H", 4, "-o", tmp_path / "fc.csv", "--plot", tmp_path / "fc.png",
+                         "--plot-series", "002", *cols], capsys)
+    assert code == 0, err
+    assert set(pd.read_csv(tmp_path / "fc.csv", dtype={"store": str})["store"]) == {"001", "002"}
+    code, _, err = _run(["detect", path, "-o", tmp_path / "det.parquet", "--plot", tmp_path / "det.png",
+                         "--threshold-col", "thr", *cols], capsys)
+    assert code == 0, err
+    det = pd.read_parquet(tmp_path / "det.parquet")
+    assert set(det["store"]) == {"001", "002"} and det.groupby("store")["thr"].nunique().eq(1).all()
+    assert (tmp_path / "fc.png").stat().st_size > 0 and (tmp_path / "det.png").stat().st_size > 0
+
+
+def test_stdin_input(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(_frame().to_csv(index=False)))
+    code, out, err = _run(["forecast", "-", "-H", 2, "--model", "naive", "--level"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[0] == "unique_id,ds,Naive" and len(out.splitlines()) == 5
+
+
+def test_isolation_forest_runs_are_repeatable(csv, capsys):
+    runs = [_run(["detect", csv, "--detector", "iforest", "--fit-fraction", 0.5], capsys)[1] for _ in range(2)]
+    assert runs[0] == runs[1] and "anomaly_score" in runs[0]
 
 
 def test_demo_prints_the_table_and_writes_the_plot(tmp_path, capsys):

@@ -217,3 +217,14 @@ def test_bfloat16_inference_is_close_to_float32(model):
     assert np.abs(fast.TSHeads - exact.TSHeads).max() < 0.05 * spread
     with pytest.raises(TsheadsError, match="precision"):
         ZeroShotForecaster(precision="fp8").predict(h=3, df=df)
+
+
+def test_stateless_forecast_equals_the_estimator():
+    import tsheads
+
+    frame = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 120), "ds": np.tile(np.arange(120), 2),
+                          "y": np.r_[np.sin(np.arange(120) / 5), np.cos(np.arange(120) / 7) + 3]})
+    got = tsheads.forecast(frame, 10, level=[80], quantiles=[0.25], context_length=96)
+    expected = ZeroShotForecaster(context_length=96).predict(10, level=[80], quantiles=[0.25], df=frame)
+    pd.testing.assert_frame_equal(got, expected)
+    assert list(got.columns) == ["unique_id", "ds", "TSHeads", "TSHeads-lo-80", "TSHeads-hi-80", "TSHeads-q-0.25"]

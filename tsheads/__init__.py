@@ -6,7 +6,8 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
 - baselines: :class:`Naive`, :class:`SeasonalNaive`, :class:`Naive2`
 - pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings),
   :class:`WTAForecaster` (K weighted forecast hypotheses, winner-takes-all training) and
-  :class:`TriangulationDetector` / :func:`detect` (anomaly scores from three heads); imported on first use so
+  :class:`TriangulationDetector` / :func:`detect` (anomaly scores from four heads), and :func:`forecast`
+  (stateless zero-shot forecasts of a long frame); imported on first use so
   ``import tsheads`` stays free of torch
 - classical anomaly detectors: :class:`SubPCADetector`, :class:`WindowIForestDetector`,
   :class:`MatrixProfileDetector`, :class:`STLResidualDetector`
@@ -30,7 +31,8 @@ from .metrics.evaluate import evaluate
 __version__ = "0.1.0.dev0"
 
 _LAZY = {"ZeroShotForecaster": "tsheads.estimators.zero_shot", "TriangulationDetector": "tsheads.estimators.anomaly",
-         "detect": "tsheads.estimators.anomaly", "WTAForecaster": "tsheads.estimators.wta"}
+         "detect": "tsheads.estimators.anomaly", "WTAForecaster": "tsheads.estimators.wta",
+         "forecast": "tsheads.estimators.zero_shot"}
 
 
 def __getattr__(name):
@@ -57,6 +59,7 @@ __all__ = [
     "detect",
     "evaluate",
     "fill_gaps",
+    "forecast",
     "load_dataset",
     "validate",
     "__version__",

@@ -1,8 +1,9 @@
 """The ``tsheads`` command: forecast, detect and impute long frames from files, run the main job or a benchmark.
 
-Every subcommand reads a long frame (CSV or Parquet; ``-`` is CSV on stdin), writes a long frame (``-o``,
-default CSV on stdout) and reports bad input as one ``error: ...`` line with exit status 2; progress bars go
-to stderr and ``--quiet`` turns them off. ``tsheads SUBCOMMAND --help`` lists the options.
+``forecast``, ``detect`` and ``impute`` read a long frame (CSV or Parquet; ``-`` is CSV on stdin) and write one
+(``-o``, default CSV on stdout), with progress bars on stderr that ``--quiet`` turns off; ``datasets`` writes one.
+Every subcommand reports bad input as one ``error: ...`` line with exit status 2, before doing any long work
+where it can. ``tsheads SUBCOMMAND --help`` lists the options.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def _io(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="long frame: .csv, .csv.gz, .parquet, or - for CSV on stdin")
     p.add_argument("-o", "--output", default="-", help="where the result goes: .csv or .parquet (default: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def _seed(p: argparse.ArgumentParser) -> None:
     p.add_argument("--random-state", type=int, default=0, help="seed for training and sampling (default 0)")
 
 
@@ -81,11 +85,12 @@ def _forecast_parser(sub) -> None:
                        description="Forecast every series of a long frame. Zero-shot by default (no training); "
                                    "--model wta trains the winner-takes-all forecaster on the frame first.")
     _io(p)
+    _seed(p)
     p.add_argument("-H", "--horizon", type=_positive_int, required=True, help="steps to forecast")
     p.add_argument("--model", choices=FORECAST_MODELS, default="zero-shot", help="default zero-shot")
-    p.add_argument("--level", type=float, nargs="*", default=[80, 95],
-                   help="prediction-interval levels in percent (default 80 95; none: --level)")
-    p.add_argument("--quantiles", type=float, nargs="*", default=[], help="quantile levels in (0, 1), e.g. 0.1 0.9")
+    p.add_argument("--level", type=float, nargs="*", default=None,
+                   help="prediction-interval levels in percent (default 80 95; none: --level alone)")
+    p.add_argument("--quantiles", type=float, nargs="*", default=None, help="quantile levels in (0, 1), e.g. 0.1 0.9")
     p.add_argument("--season-length", type=_positive_int, default=None,
                    help="seasonal period: the seasonal-naive period, and the WTA heads' anchor")
     p.add_argument("--context-length", type=_positive_int, default=None, help="history the network reads (<= 512)")
@@ -111,6 +116,7 @@ def _detect_parser(sub) -> None:
                                    "every series. Each series gets its own detector, fitted on its first "
                                    "--fit-fraction (or all of it) as the example of normal behaviour.")
     _io(p)
+    _seed(p)
     p.add_argument("--detector", choices=tuple(DETECTORS), default="tsheads",
                    help="tsheads (pretrained encoder, zero-shot; default) or a classical peer")
     p.add_argument("--fit-fraction", type=_fraction, default=None,
@@ -122,6 +128,7 @@ def _detect_parser(sub) -> None:
     p.add_argument("--heads", nargs="+", default=None, help="tsheads: heads to use (time fft forecast embedding)")
     p.add_argument("--score-col", default="anomaly_score", help="output score column (default anomaly_score)")
     p.add_argument("--flag-col", default="is_anomaly", help="output 0/1 column (default is_anomaly)")
+    p.add_argument("--threshold-col", default=None, help="also write each series' flag threshold in this column")
     p.add_argument("--plot", default=None, help="draw the first series (or --plot-series) with its scores to a PNG")
     p.add_argument("--plot-series", default=None, help="series to draw with --plot")
     _columns(p)
@@ -183,23 +190,80 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------------------------ commands
+#: options that only shape training; a loaded model keeps the settings it was saved with
+TRAINING_OPTIONS = {"model": "zero-shot", "fine_tune": None, "fine_tune_steps": 200, "context_length": None,
+                    "season_length": None, "n_hypotheses": 8, "max_epochs": 40, "steps_per_epoch": 50,
+                    "precision": "float32"}
+#: the models each training option applies to (set for another model, it would be silently ignored)
+MODEL_OPTIONS = {"fine_tune": ("zero-shot",), "context_length": ("zero-shot", "wta"), "precision": ("zero-shot", "wta"),
+                 "season_length": ("seasonal-naive", "wta"), "n_hypotheses": ("wta",), "max_epochs": ("wta",),
+                 "steps_per_epoch": ("wta",)}
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def _column_kwargs(args) -> dict:
     return {"id_col": args.id_col, "time_col": args.time_col, "target_col": args.target_col}
+
+
+def _check_plot_options(args) -> None:
+    if args.plot_series is not None and not args.plot:
+        raise TsheadsError("--plot-series chooses the series --plot draws; add --plot FILE.png")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise TsheadsError("--plot needs matplotlib: pip install 'tsheads[plot]'") from None
+
+
+def _plot_id(frame, args):
+    """The series ``--plot`` draws: ``--plot-series`` (compared as text, as typed) or the first one."""
+    ids = frame[args.id_col].drop_duplicates()
+    if args.plot_series is None:
+        return ids.iloc[0]
+    match = ids[ids.astype(str) == args.plot_series]
+    if match.empty:
+        shown = ", ".join(map(str, ids.head(5))) + (" ..." if len(ids) > 5 else "")
+        raise TsheadsError(f"--plot-series {args.plot_series!r} is not a series of the input ({shown})")
+    return match.iloc[0]
+
+
+def _check_forecast_options(args) -> None:
+    """Refuse contradictory options before any data is read or any model trained."""
+    _check_plot_options(args)
+    if args.hypotheses and (args.level is not None or args.quantiles is not None):
+        raise TsheadsError("--hypotheses writes the weighted paths, not intervals: drop --level/--quantiles")
+    if args.load_model is not None:
+        changed = [_option(k) for k, v in TRAINING_OPTIONS.items() if getattr(args, k) != v]
+        if changed:
+            raise TsheadsError(f"--load-model forecasts with the saved model's settings; {', '.join(changed)} "
+                               "would be ignored: drop them")
+        if args.save_model is not None:
+            raise TsheadsError("--save-model with --load-model would only copy the saved files")
+        return
+    if args.hypotheses and args.model != "wta":
+        raise TsheadsError("--hypotheses needs --model wta (or --load-model of a saved WTA forecaster)")
+    unused = [_option(k) for k, models in MODEL_OPTIONS.items()
+              if args.model not in models and getattr(args, k) != TRAINING_OPTIONS[k]]
+    if unused:
+        raise TsheadsError(f"{', '.join(unused)} do(es) not apply to --model {args.model}")
+    if args.fine_tune is None and args.fine_tune_steps != TRAINING_OPTIONS["fine_tune_steps"]:
+        raise TsheadsError("--fine-tune-steps needs --fine-tune head|all")
+    if args.save_model is not None and args.model not in ("zero-shot", "wta"):
+        raise TsheadsError(f"--save-model: the {args.model} baseline has no model to save")
+    if args.model == "seasonal-naive" and args.season_length is None:
+        raise TsheadsError("--model seasonal-naive needs --season-length")
 
 
 def _load_saved(path: str):
     """The forecaster a ``save`` wrote, by the architecture its JSON names (nothing is unpickled)."""
     from .estimators.wta import WTAForecaster
     from .estimators.zero_shot import ZeroShotForecaster
-    from .nn.weights import read_config, saved_architecture
+    from .nn.weights import saved_architecture
 
-    architecture = saved_architecture(path)
-    kind = {"DualSpaceModel": ZeroShotForecaster, "WTAModel": WTAForecaster}[architecture]
-    saved_by = read_config(path, architecture)[1].get("estimator")
-    if saved_by != kind.__name__:
-        raise TsheadsError(f"{path} was saved by {saved_by or 'no estimator'}, not by a forecaster; "
-                           "forecast with a model saved by 'tsheads forecast --save-model'")
-    return kind.load(path)
+    return {"DualSpaceModel": ZeroShotForecaster, "WTAModel": WTAForecaster}[saved_architecture(path)].load(path)
 
 
 def _forecaster(args):
@@ -219,8 +283,6 @@ def _forecaster(args):
                              steps_per_epoch=args.steps_per_epoch,
                              random_state=args.random_state, precision=args.precision, verbose=not args.quiet)
     if args.model == "seasonal-naive":
-        if args.season_length is None:
-            raise TsheadsError("--model seasonal-naive needs --season-length")
         return SeasonalNaive(season_length=args.season_length)
     return Naive()
 
@@ -228,39 +290,29 @@ def _forecaster(args):
 def cmd_forecast(args) -> None:
     from .io import read_frame, write_frame
 
-    if args.hypotheses and args.model != "wta" and args.load_model is None:
-        raise TsheadsError("--hypotheses needs --model wta (or --load-model of a saved WTA forecaster)")
-    df = read_frame(args.input, time_col=args.time_col)
+    _check_forecast_options(args)
+    df = read_frame(args.input, id_col=args.id_col, time_col=args.time_col)
+    plot_id = _plot_id(df, args) if args.plot else None
     cols = _column_kwargs(args)
+    bands = {"level": [80, 95] if args.level is None else (args.level or None), "quantiles": args.quantiles or None}
     if args.load_model:
         model = _load_saved(args.load_model)
-        if args.hypotheses:
-            out = model.predict_hypotheses(args.horizon, df=df, **cols)
-        else:
-            out = model.predict(args.horizon, level=args.level or None, quantiles=args.quantiles or None, df=df, **cols)
+        if args.hypotheses and not hasattr(model, "predict_hypotheses"):
+            raise TsheadsError(f"--hypotheses: {args.load_model} holds a {type(model).__name__}, which gives no "
+                               "hypotheses; load a model saved with --model wta")
+        out = (model.predict_hypotheses(args.horizon, df=df, **cols) if args.hypotheses
+               else model.predict(args.horizon, df=df, **bands, **cols))
     else:
         model = _forecaster(args).fit(df, **cols)
-        if args.hypotheses:
-            out = model.predict_hypotheses(args.horizon)
-        else:
-            out = model.predict(args.horizon, level=args.level or None, quantiles=args.quantiles or None)
-    if args.save_model:
-        if not hasattr(model, "save"):
-            raise TsheadsError(f"--save-model: the {args.model} baseline has nothing to save")
-        model.save(args.save_model)
+        out = model.predict_hypotheses(args.horizon) if args.hypotheses else model.predict(args.horizon, **bands)
+        if args.save_model:
+            model.save(args.save_model)
     write_frame(out, args.output)
     if args.plot:
         from .plotting import plot_forecast, plot_hypotheses
 
-        history = df.rename(columns={args.id_col: "unique_id", args.time_col: "ds", args.target_col: "y"})
         draw = plot_hypotheses if args.hypotheses else plot_forecast
-        _save_plot(lambda ax: draw(history, out, unique_id=_plot_id(history, args.plot_series), last=4 * args.horizon,
-                                   ax=ax), args.plot)
-
-
-def _plot_id(frame, wanted):
-    ids = frame["unique_id"].drop_duplicates()
-    return ids.iloc[0] if wanted is None else type(ids.iloc[0])(wanted)
+        _save_plot(lambda ax: draw(df, out, unique_id=plot_id, last=4 * args.horizon, ax=ax, **cols), args.plot)
 
 
 def _save_plot(draw, path, n_axes: int = 1) -> None:
@@ -271,13 +323,16 @@ def _save_plot(draw, path, n_axes: int = 1) -> None:
 
     fig, axes = plt.subplots(n_axes, 1, figsize=(10, 3.2 * n_axes), sharex=True, layout="constrained", squeeze=False)
     draw(axes[:, 0] if n_axes > 1 else axes[0, 0])
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=110)
+    except (OSError, ValueError) as err:
+        raise TsheadsError(f"cannot write the plot {path}: {err}") from None
+    finally:
+        plt.close(fig)
     print(f"plot written to {path}", file=sys.stderr)
 
 
 def _detector(args):
-    name = DETECTORS[args.detector]
     if args.detector == "tsheads":
         from .estimators.anomaly import SCORE_HEADS, TriangulationDetector
 
@@ -288,22 +343,27 @@ def _detector(args):
         raise TsheadsError(f"--heads and --combine apply to the tsheads detector, not {args.detector}")
     from .estimators import anomaly_baselines
 
-    return getattr(anomaly_baselines, name)(contamination=args.contamination)
+    detector = getattr(anomaly_baselines, DETECTORS[args.detector])(contamination=args.contamination)
+    if "random_state" in detector.get_params():  # e.g. the isolation forest: repeatable runs
+        detector.set_params(random_state=args.random_state)
+    return detector
 
 
 def cmd_detect(args) -> None:
     from .io import read_frame, write_frame
 
-    df = read_frame(args.input, time_col=args.time_col)
-    out = _detector(args).detect(df, fit_fraction=args.fit_fraction, score_col=args.score_col,
-                                 flag_col=args.flag_col, **_column_kwargs(args))
+    _check_plot_options(args)
+    detector = _detector(args)
+    df = read_frame(args.input, id_col=args.id_col, time_col=args.time_col)
+    plot_id = _plot_id(df, args) if args.plot else None
+    out = detector.detect(df, fit_fraction=args.fit_fraction, score_col=args.score_col, flag_col=args.flag_col,
+                          threshold_col=args.threshold_col, **_column_kwargs(args))
     write_frame(out, args.output)
     if args.plot:
         from .plotting import plot_anomalies
 
-        frame = out.rename(columns={args.id_col: "unique_id", args.time_col: "ds", args.target_col: "y"})
-        _save_plot(lambda ax: plot_anomalies(frame, unique_id=_plot_id(frame, args.plot_series),
-                                             score_col=args.score_col, flag_col=args.flag_col, ax=ax),
+        _save_plot(lambda ax: plot_anomalies(out, unique_id=plot_id, score_col=args.score_col, flag_col=args.flag_col,
+                                             threshold_col=args.threshold_col, ax=ax, **_column_kwargs(args)),
                    args.plot, n_axes=2)
 
 
@@ -311,7 +371,7 @@ def cmd_impute(args) -> None:
     from .estimators.zero_shot import ZeroShotForecaster
     from .io import read_frame, write_frame
 
-    df = read_frame(args.input, time_col=args.time_col)
+    df = read_frame(args.input, id_col=args.id_col, time_col=args.time_col)
     out = ZeroShotForecaster(verbose=not args.quiet).impute(df, head=args.head, freq=args.freq,
                                                             indicator=args.indicator, **_column_kwargs(args))
     write_frame(out, args.output)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import pandas as pd
 
 from .datasets import Dataset, load_dataset
@@ -33,6 +32,7 @@ DEFAULT_PLOT = "tsheads_demo.png"
 CONTAMINATION = 0.02
 #: the dataset's anomaly labels, renamed so the detector's 0/1 flags can take ``is_anomaly``
 LABEL = "labelled"
+THRESHOLD = "threshold"
 
 
 @dataclass
@@ -125,34 +125,38 @@ def flagged_regions(detected: pd.DataFrame, flag_col: str = "is_anomaly", score_
     return table.sort_values("peak score", ascending=False).head(top).reset_index(drop=True)
 
 
-def label_table(ds: Dataset) -> Optional[pd.DataFrame]:
-    """VUS-PR and AUC-PR of the zero-shot detector and Sub-PCA on every series with labelled anomalies."""
+def _detectors(random_state: int) -> dict:
+    """The zero-shot detector and its strongest classical peer, flagging the same expected share."""
     from .estimators.anomaly import TriangulationDetector
     from .estimators.anomaly_baselines import SubPCADetector
+
+    return {"TSHeads": TriangulationDetector(contamination=CONTAMINATION, random_state=random_state),
+            "Sub-PCA": SubPCADetector(contamination=CONTAMINATION)}
+
+
+def label_table(ds: Dataset, random_state: int = 0) -> Optional[pd.DataFrame]:
+    """VUS-PR and AUC-PR of the zero-shot detector and Sub-PCA on every series with labelled anomalies."""
     from .metrics.anomaly import auc_pr, vus_pr
 
     if "is_anomaly" not in ds.df.columns:
         return None
+    labelled = ds.df.groupby("unique_id", sort=False)["is_anomaly"].transform("any")
+    frame = ds.df.loc[labelled, ["unique_id", "ds", "y", "is_anomaly"]].rename(columns={"is_anomaly": LABEL})
+    if frame.empty:
+        return None
     rows = []
-    for uid, g in ds.df.groupby("unique_id", sort=False):
-        labels = g["is_anomaly"].to_numpy()
-        if not labels.any():
-            continue
-        x = g["y"].to_numpy()
-        n_fit = int(len(x) * FIT_FRACTION)
-        for name, det in (("TSHeads", TriangulationDetector()), ("Sub-PCA", SubPCADetector())):
-            scores = det.fit(x[:n_fit]).decision_function(x)
-            rows.append({"series": uid, "detector": name, "VUS-PR": vus_pr(labels, scores),
-                         "AUC-PR": auc_pr(labels, scores), "flagged": int(det.predict(x).sum()),
-                         "labelled": int(labels.sum())})
-    return pd.DataFrame(rows) if rows else None
+    for name, detector in _detectors(random_state).items():
+        scored = detector.detect(frame, fit_fraction=FIT_FRACTION)
+        for uid, g in scored.groupby("unique_id", sort=False):
+            rows.append({"series": uid, "detector": name, "VUS-PR": vus_pr(g[LABEL], g["anomaly_score"]),
+                         "AUC-PR": auc_pr(g[LABEL], g["anomaly_score"]), "flagged": int(g["is_anomaly"].sum()),
+                         "labelled": int(g[LABEL].sum())})
+    return pd.DataFrame(rows).sort_values(["series", "detector"], key=lambda c: c.map(str)).reset_index(drop=True)
 
 
 def run(dataset: str = "taylor", data_dir=None, horizon: Optional[int] = None, series: Optional[str] = None,
         random_state: int = 0) -> DemoResult:
     """Run the main job on ``dataset`` and return its tables and frames (nothing is printed or written)."""
-    from .estimators.anomaly import TriangulationDetector
-
     ds = load_dataset(dataset, data_dir=data_dir)
     h = horizon or ds.horizon
     if not h:
@@ -170,17 +174,12 @@ def run(dataset: str = "taylor", data_dir=None, horizon: Optional[int] = None, s
     keep = ["unique_id", "ds", "y", *(["is_anomaly"] if labelled else [])]
     one = ds.df[ds.df["unique_id"] == uid][keep].rename(columns={"is_anomaly": LABEL}).reset_index(drop=True)
     started = time.perf_counter()
-    y = one["y"].to_numpy()
-    detector = TriangulationDetector(contamination=CONTAMINATION, random_state=random_state)
-    detector.fit(y[:max(detector._min_length(), int(round(FIT_FRACTION * len(y))))])
-    heads = detector.score_heads(y)
-    detected = one.assign(**{f"score_{h}": heads[h].to_numpy() for h in heads.columns},
-                          anomaly_score=detector.decision_function(y))
-    detected["is_anomaly"] = (detected["anomaly_score"] > detector.threshold_).astype(np.int64)
+    detected = _detectors(random_state)["TSHeads"].detect(one, fit_fraction=FIT_FRACTION, threshold_col=THRESHOLD)
     seconds["detect"] = time.perf_counter() - started
     return DemoResult(dataset=ds, horizon=h, forecast_table=table, forecasts=forecasts, train=train, test=test,
                       series=uid, detected=detected, flagged_regions=flagged_regions(detected),
-                      threshold=float(detector.threshold_), label_table=label_table(ds), seconds=seconds)
+                      threshold=float(detected[THRESHOLD].iloc[0]), label_table=label_table(ds, random_state),
+                      seconds=seconds)
 
 
 def draw(result: DemoResult, path) -> Path:
@@ -206,7 +205,7 @@ def draw(result: DemoResult, path) -> Path:
     axes[0].set_title(f"{name}: forecast of the last {h} points (fine-tuned head, "
                       f"{'/'.join(map(str, LEVELS))} % intervals; grey: zero-shot)", fontsize=9)
     axes[2].sharex(axes[1])
-    plot_anomalies(result.detected, threshold=result.threshold, ax=axes[1:],
+    plot_anomalies(result.detected, threshold_col=THRESHOLD, ax=axes[1:],
                    label_col=LABEL if LABEL in result.detected.columns else None)
     axes[1].tick_params(labelbottom=False)
     axes[1].set_title(f"anomaly scores (fit on the first {FIT_FRACTION:.0%}; shaded: flagged)", fontsize=9)

@@ -191,7 +191,7 @@ def validate(
     df = df[[columns.id, columns.time, *columns.targets]
              + [c for c in df.columns if c not in (columns.id, columns.time, *columns.targets)]].copy()
     _check_ids(df, columns)
-    df[columns.time] = _coerce_time(df[columns.time], columns.time)
+    df[columns.time] = coerce_time(df[columns.time], columns.time)
     for target in columns.targets:
         df[target] = _coerce_target(df[target], target)
         _check_finite(df, columns, target, allow_nan)
@@ -231,8 +231,26 @@ def _check_ids(df: pd.DataFrame, columns: Columns) -> None:
             )
 
 
-def _coerce_time(times: pd.Series, name: str) -> pd.Series:
-    """Integers stay; datetimes (parsed from strings or periods if need be) become nanosecond stamps."""
+def coerce_time(times: pd.Series, name: str) -> pd.Series:
+    """Integers stay; datetimes (parsed from strings or periods if need be) become nanosecond stamps.
+
+    Parameters
+    ----------
+    times : pandas.Series
+        A time column: integers, integer-valued floats, datetimes, periods or date strings.
+    name : str
+        The column's name, for error messages.
+
+    Returns
+    -------
+    pandas.Series
+        ``int64`` or ``datetime64[ns]`` (time-zone kept) stamps.
+
+    Raises
+    ------
+    DataTypeError
+        Booleans, fractional floats, unparsable or missing stamps, mixed UTC offsets, out-of-range dates.
+    """
     if pd.api.types.is_bool_dtype(times):
         raise DataTypeError(f"time column {name!r} is boolean; expected datetimes or integers")
     if pd.api.types.is_integer_dtype(times) or pd.api.types.is_datetime64_any_dtype(times):

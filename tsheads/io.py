@@ -29,15 +29,18 @@ def _parquet_engine_missing(err: ImportError) -> TsheadsError:
     return TsheadsError(f"Parquet needs pyarrow: pip install pyarrow (or 'tsheads[parquet]'); {err}")
 
 
-def read_frame(path: PathLike, *, time_col: str = "ds") -> pd.DataFrame:
+def read_frame(path: PathLike, *, id_col: str = "unique_id", time_col: str = "ds") -> pd.DataFrame:
     """Read a long frame from CSV (also ``.csv.gz``), Parquet, or ``"-"`` for CSV on stdin.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The file; the suffix picks the format (``.parquet`` / ``.pq`` is Parquet, anything else CSV).
+    id_col : str
+        The series id column: read from CSV as text, so ids such as ``"001"`` keep their leading zeros.
     time_col : str
-        The time column, parsed to ``datetime64`` unless it holds integers.
+        The time column, parsed as :func:`tsheads.frames.coerce_time` does for in-memory frames (integers
+        stay integers; date strings become ``datetime64``).
 
     Returns
     -------
@@ -49,6 +52,8 @@ def read_frame(path: PathLike, *, time_col: str = "ds") -> pd.DataFrame:
     TsheadsError
         A missing file, an empty file, a missing time column or time stamps that do not parse.
     """
+    from .frames import coerce_time
+
     name = "stdin" if str(path) == "-" else str(path)
     if str(path) != "-" and not Path(path).is_file():
         raise TsheadsError(f"no such file: {name}")
@@ -56,7 +61,8 @@ def read_frame(path: PathLike, *, time_col: str = "ds") -> pd.DataFrame:
         if _is_parquet(path):
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(io.StringIO(sys.stdin.read()) if str(path) == "-" else path)
+            source = io.StringIO(sys.stdin.read()) if str(path) == "-" else path
+            frame = pd.read_csv(source, dtype={id_col: str})
     except ImportError as err:
         raise _parquet_engine_missing(err) from err
     except pd.errors.EmptyDataError as err:
@@ -68,14 +74,10 @@ def read_frame(path: PathLike, *, time_col: str = "ds") -> pd.DataFrame:
     if time_col not in frame.columns:
         raise MissingColumnError(f"{name} has no time column {time_col!r} (columns: {list(frame.columns)}); "
                                  "pass the column names (e.g. --time-col)")
-    stamps = frame[time_col]
-    if not (pd.api.types.is_integer_dtype(stamps) or pd.api.types.is_datetime64_any_dtype(stamps)):
-        try:
-            frame[time_col] = pd.to_datetime(stamps, format="ISO8601")
-        except (ValueError, TypeError) as err:
-            bad = stamps[pd.to_datetime(stamps, format="ISO8601", errors="coerce").isna()].head(3).tolist()
-            raise DataTypeError(f"{name}: time column {time_col!r} must hold integers or ISO dates/times; "
-                                f"cannot parse {bad}") from err
+    try:
+        frame[time_col] = coerce_time(frame[time_col], time_col)
+    except DataTypeError as err:
+        raise DataTypeError(f"{name}: {err}") from None
     return frame
 
 

@@ -229,7 +229,8 @@ def plot_hypotheses(history: pd.DataFrame, hypotheses: pd.DataFrame, actual: Opt
 
 def plot_anomalies(detected: pd.DataFrame, *, unique_id=None, score_col: str = "anomaly_score",
                    flag_col: str = "is_anomaly", label_col: Optional[str] = None, head_prefix: str = "score_",
-                   threshold: Optional[float] = None, id_col: str = "unique_id", time_col: str = "ds",
+                   threshold: Optional[float] = None, threshold_col: Optional[str] = None,
+                   id_col: str = "unique_id", time_col: str = "ds",
                    target_col: str = "y", ax=None):
     """Draw a series with its flagged regions shaded and, underneath, the anomaly score of every head.
 
@@ -249,6 +250,8 @@ def plot_anomalies(detected: pd.DataFrame, *, unique_id=None, score_col: str = "
         Prefix of the per-head score columns.
     threshold : float, optional
         The detector's ``threshold_`` on the combined score, drawn as a horizontal line.
+    threshold_col : str, optional
+        Read the threshold from this column instead (``detect(..., threshold_col=...)`` writes it).
     id_col, time_col, target_col : str
         Column names.
     ax : pair of matplotlib.axes.Axes, optional
@@ -260,7 +263,10 @@ def plot_anomalies(detected: pd.DataFrame, *, unique_id=None, score_col: str = "
         The series axes and the scores axes.
     """
     frame = _one_series(detected, unique_id, id_col, "detected")
-    _need(frame, [time_col, target_col, score_col, flag_col], "detected")
+    _need(frame, [time_col, target_col, score_col, flag_col, *([threshold_col] if threshold_col else [])],
+          "detected")
+    if threshold_col is not None:
+        threshold = float(frame[threshold_col].iloc[0])
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -284,7 +290,8 @@ def plot_anomalies(detected: pd.DataFrame, *, unique_id=None, score_col: str = "
             end = t[last + 1] if last + 1 < len(t) else t[-1]
             top.plot([t[a], end], [0.015, 0.015], color="#000000", lw=4, solid_capstyle="butt",
                      transform=top.get_xaxis_transform(), label="labelled" if i == 0 else None)
-    heads = [c for c in frame.columns if isinstance(c, str) and c.startswith(head_prefix) and c != score_col]
+    heads = [c for c in frame.columns
+             if isinstance(c, str) and c.startswith(head_prefix) and c not in (score_col, threshold_col)]
     for colour, column in zip(_HEAD_COLOURS, heads):
         bottom.plot(t, frame[column], lw=0.8, color=colour, alpha=0.8, label=column[len(head_prefix):])
     bottom.plot(t, frame[score_col], lw=1.3, color=_FORECAST, label=score_col)

@@ -457,7 +457,8 @@ def _load_bank(path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id", time_col: str = "ds",
-           target_col="y", score_col: str = "anomaly_score", flag_col: str = "is_anomaly", **params) -> pd.DataFrame:
+           target_col="y", score_col: str = "anomaly_score", flag_col: str = "is_anomaly",
+           threshold_col: Optional[str] = None, **params) -> pd.DataFrame:
     """Anomaly scores and flags for every series of a long frame, zero-shot.
 
     Shorthand for ``TriangulationDetector(**params).detect(df, ...)``; see
@@ -473,6 +474,8 @@ def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id
         Names of the id, time and target column(s) (default ``unique_id``, ``ds``, ``y``).
     score_col, flag_col : str
         Names of the added score and 0/1 flag columns (default ``anomaly_score``, ``is_anomaly``).
+    threshold_col : str, optional
+        Also add each series' flag threshold under this name.
     **params
         Settings of :class:`TriangulationDetector`.
 
@@ -482,4 +485,5 @@ def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id
         ``df`` validated and sorted, plus one ``score_<head>`` column per head, the score and the flag.
     """
     return TriangulationDetector(**params).detect(df, fit_fraction=fit_fraction, id_col=id_col, time_col=time_col,
-                                                  target_col=target_col, score_col=score_col, flag_col=flag_col)
+                                                  target_col=target_col, score_col=score_col, flag_col=flag_col,
+                                                  threshold_col=threshold_col)

@@ -178,7 +178,7 @@ class MatrixProfileDetector(_WindowDetector):
         try:
             import stumpy
         except ImportError:  # pragma: no cover - stumpy ships with the [anomaly] extra
-            raise ImportError("MatrixProfileDetector needs stumpy: pip install 'tsheads[anomaly]'") from None
+            raise TsheadsError("MatrixProfileDetector needs stumpy: pip install 'tsheads[anomaly]'") from None
         m = self.window_
         if x.shape[1] < 2 * m:
             raise TsheadsError(f"MatrixProfileDetector needs at least 2 * window_ = {2 * m} steps, got {x.shape[1]}")

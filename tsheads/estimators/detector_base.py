@@ -155,7 +155,7 @@ class BaseDetector(BaseEstimator):
     # pandas API ------------------------------------------------------------------------------------
     def detect(self, df, *, id_col: str = "unique_id", time_col: str = "ds", target_col="y",
                fit_fraction: Optional[float] = None, score_col: str = "anomaly_score",
-               flag_col: str = "is_anomaly") -> pd.DataFrame:
+               flag_col: str = "is_anomaly", threshold_col: Optional[str] = None) -> pd.DataFrame:
         """Score every series of a long frame; returns it sorted, with score columns and a 0/1 flag.
 
         Each series gets its own copy of this detector, fitted on its first ``fit_fraction`` of rows
@@ -174,6 +174,9 @@ class BaseDetector(BaseEstimator):
         score_col, flag_col : str
             Names of the added score and 0/1 flag columns (default ``anomaly_score``, ``is_anomaly``); they
             must not exist in ``df``.
+        threshold_col : str, optional
+            Also add each series' flag threshold (its detector's ``threshold_``) under this name, e.g. to
+            draw it with :func:`tsheads.plotting.plot_anomalies`.
 
         Returns
         -------
@@ -189,7 +192,7 @@ class BaseDetector(BaseEstimator):
         if frac is not None and (isinstance(frac, bool) or not isinstance(frac, (float, int, np.floating))
                                  or not 0 < frac <= 1):
             raise TsheadsError(f"fit_fraction must be in (0, 1], got {fit_fraction!r}")
-        outputs = [*self._extra_columns(), score_col, flag_col]
+        outputs = [*self._extra_columns(), score_col, flag_col, *([threshold_col] if threshold_col is not None else [])]
         if any(not isinstance(c, str) for c in outputs) or len(set(outputs)) != len(outputs):
             raise TsheadsError(f"output column names must be distinct strings, got {outputs}")
         self._check_detect()
@@ -215,6 +218,8 @@ class BaseDetector(BaseEstimator):
             out = est._score(series)
             cols = {**out["extras"], score_col: out["decision"],
                     flag_col: (out["decision"] > est.threshold_).astype(np.int64)}
+            if threshold_col is not None:
+                cols[threshold_col] = np.full(len(series), float(est.threshold_))
             for k, v in cols.items():
                 parts.setdefault(k, []).append(v)
         for k, v in parts.items():

@@ -307,6 +307,8 @@ class ZeroShotForecaster(PretrainedForecaster):
         from ..nn.weights import load_model, model_stem, read_config
 
         _, meta = read_config(path)
+        if meta.get("estimator") != cls.__name__:
+            raise WeightsError(f"{path} was saved by {meta.get('estimator') or 'no estimator'}, not by {cls.__name__}")
         params = meta.get("params", {})
         if not isinstance(params, dict):
             raise WeightsError(f"{path}: saved estimator parameters must be a JSON object")
@@ -318,6 +320,38 @@ class ZeroShotForecaster(PretrainedForecaster):
         est.model_ = load_model(path, device=device)
         est.fit_history_ = []
         return est
+
+
+def forecast(df, h: int, *, level: Optional[Sequence[float]] = None, quantiles: Optional[Sequence[float]] = None,
+             id_col: str = "unique_id", time_col: str = "ds", target_col="y", freq=None, **params) -> pd.DataFrame:
+    """Zero-shot forecasts of every series of a long frame in one stateless call.
+
+    The functional twin of ``tsheads forecast``: ``ZeroShotForecaster(**params).predict(h, ..., df=df)``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or pandas.Series
+        Long frame (``id_col``, ``time_col``, ``target_col``), wide frame or one series.
+    h : int
+        Steps to forecast after each series' last time stamp.
+    level : sequence of float, optional
+        Prediction-interval levels in percent (``TSHeads-lo-80`` ...).
+    quantiles : sequence of float, optional
+        Quantile levels in (0, 1) (``TSHeads-q-0.1`` ...).
+    id_col, time_col, target_col : str
+        Column names of ``df``.
+    freq : str or int, optional
+        Frequency when it cannot be inferred.
+    **params
+        :class:`ZeroShotForecaster` parameters, e.g. ``context_length``, ``precision``, ``alias``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``h`` rows per series: the id and time columns, the point forecast and the requested bands.
+    """
+    return ZeroShotForecaster(**params).predict(h, level=level, quantiles=quantiles, df=df, id_col=id_col,
+                                                time_col=time_col, target_col=target_col, freq=freq)
 
 
 def _stride(panel: Panel, horizon: int, max_windows: int = 20000) -> int:
