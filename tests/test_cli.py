@@ -202,7 +202,6 @@ def test_load_model_refuses_a_saved_detector(csv, tmp_path, capsys):
     (["--model", "naive", "--season-length", 24], "--season-length do(es) not apply"),
     (["--fine-tune-steps", 10], "needs --fine-tune"),
     (["--plot-series", "a"], "add --plot"),
-    (["--plot", "p.png", "--plot-series", "zz"], "'zz' is not a series"),
 ])
 def test_contradictory_forecast_options_are_refused_before_training(options, message, csv, tmp_path, capsys,
                                                                       monkeypatch):
@@ -213,6 +212,31 @@ def test_contradictory_forecast_options_are_refused_before_training(options, mes
     code, out, err = _run(["forecast", csv, "-H", 3, *options], capsys)
     assert code == EXIT_BAD_INPUT and message in err, err
     assert out == "" and not list(tmp_path.glob("n.*"))
+
+
+def test_unknown_plot_series_is_reported_after_streaming_the_output(csv, tmp_path, capsys):
+    code, out, err = _run(["forecast", csv, "-H", 3, "--plot", tmp_path / "p.png", "--plot-series", "zz"], capsys)
+    assert code == EXIT_BAD_INPUT and "--plot-series 'zz' is not a series" in err
+    assert len(out.splitlines()) == 1 + 2 * 3 and not (tmp_path / "p.png").exists()
+
+
+def test_streaming_in_small_pieces_equals_reading_whole(tmp_path, capsys):
+    frame = _frame(n=100, ids=tuple(f"s{i:02d}" for i in range(7)))
+    path = tmp_path / "in.csv"
+    frame.to_csv(path, index=False)
+    outs = {}
+    for rows in (0, 130, 1000):  # whole; pieces that split series; one piece
+        code, outs[rows], err = _run(["forecast", path, "-H", 4, "--chunk-rows", rows, "-q"], capsys)
+        assert code == 0, err
+    assert outs[0] == outs[130] == outs[1000]
+    assert len(outs[0].splitlines()) == 1 + 7 * 4
+    shuffled = tmp_path / "split.csv"
+    pd.concat([frame.iloc[:50], frame.iloc[150:], frame.iloc[50:150]]).to_csv(shuffled, index=False)
+    code, out, err = _run(["detect", shuffled, "--chunk-rows", 60, "-o", tmp_path / "d.csv"], capsys)
+    assert code == EXIT_BAD_INPUT and "not contiguous" in err
+    assert not (tmp_path / "d.csv").exists()  # no half-written output
+    code, out, err = _run(["detect", shuffled, "--chunk-rows", 0, "-o", tmp_path / "d.csv"], capsys)
+    assert code == 0, err
 
 
 def test_zero_shot_model_saved_and_loaded_gives_no_hypotheses(csv, tmp_path, capsys):

@@ -73,3 +73,25 @@ def test_forecast_arrays_batches_count_sequences(tiny_model):
     b = forecast_arrays(model, x, obs, 20, batch_size=1000)
     assert a[0].shape == (5, 3, 20) and a[1].shape[:3] == (5, 3, 15)
     np.testing.assert_allclose(a[0], b[0], rtol=1e-5, atol=1e-5)
+
+
+def test_results_do_not_depend_on_how_series_are_split_into_batches():
+    """Chunked predict, streamed files and distributed partitions rely on this being exact."""
+    from tsheads.estimators.zero_shot import ZeroShotForecaster
+    from tsheads.inference import embed_arrays, forecast_arrays, reconstruct_pair
+
+    model = ZeroShotForecaster()._model()  # the shipped weights: real kernels, real shapes
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 1, 512)).cumsum(-1)
+    observed = rng.random(x.shape) > 0.05
+    whole = forecast_arrays(model, x, observed, 24, batch_size=64)
+    parts = [forecast_arrays(model, x[a:b], observed[a:b], 24, batch_size=64)
+             for a, b in ((0, 1), (1, 4), (4, 11), (11, 40))]
+    for k in range(2):
+        np.testing.assert_array_equal(np.concatenate([p[k] for p in parts]), whole[k])
+    np.testing.assert_array_equal(forecast_arrays(model, x, observed, 24, batch_size=5)[1], whole[1])
+    for fn in (reconstruct_pair, embed_arrays):
+        full = fn(model, x[:, 0:1], observed[:, 0:1], batch_size=64)
+        one = fn(model, x[3:4, 0:1], observed[3:4, 0:1], batch_size=64)
+        for a, b in zip(one, full):
+            np.testing.assert_array_equal(a, b[3:4])

@@ -228,3 +228,15 @@ def test_stateless_forecast_equals_the_estimator():
     expected = ZeroShotForecaster(context_length=96).predict(10, level=[80], quantiles=[0.25], df=frame)
     pd.testing.assert_frame_equal(got, expected)
     assert list(got.columns) == ["unique_id", "ds", "TSHeads", "TSHeads-lo-80", "TSHeads-hi-80", "TSHeads-q-0.25"]
+
+
+def test_chunked_predict_equals_one_pass(monkeypatch):
+    import tsheads.estimators.zero_shot as zero_shot
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"unique_id": np.repeat([f"s{i}" for i in range(9)], 80), "ds": np.tile(np.arange(80), 9),
+                          "y": rng.normal(size=720).cumsum()})
+    one_pass = ZeroShotForecaster().predict(12, level=[80], quantiles=[0.3], df=frame)
+    monkeypatch.setattr(zero_shot, "CHUNK_BATCHES", 1)
+    chunked = ZeroShotForecaster(batch_size=2).predict(12, level=[80], quantiles=[0.3], df=frame)  # 5 chunks
+    pd.testing.assert_frame_equal(chunked, one_pass, check_exact=True)

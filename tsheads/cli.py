@@ -38,6 +38,11 @@ def _io(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="long frame: .csv, .csv.gz, .parquet, or - for CSV on stdin")
     p.add_argument("-o", "--output", default="-", help="where the result goes: .csv or .parquet (default: stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--chunk-rows", type=_non_negative_int, default=1_000_000,
+                   help="read and process the input in pieces of about this many rows, whole series each, so "
+                        "memory stays flat for any number of series (the rows of a series must be contiguous); "
+                        "0 reads it whole. Training (--fine-tune, --model wta) always reads it whole. "
+                        "Default 1000000")
 
 
 def _seed(p: argparse.ArgumentParser) -> None:
@@ -51,6 +56,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
     return value
 
 
@@ -219,15 +234,39 @@ def _check_plot_options(args) -> None:
 
 
 def _plot_id(frame, args):
-    """The series ``--plot`` draws: ``--plot-series`` (compared as text, as typed) or the first one."""
+    """The series ``--plot`` draws if it is in ``frame``: ``--plot-series`` (compared as text) or the first."""
     ids = frame[args.id_col].drop_duplicates()
     if args.plot_series is None:
         return ids.iloc[0]
     match = ids[ids.astype(str) == args.plot_series]
-    if match.empty:
-        shown = ", ".join(map(str, ids.head(5))) + (" ..." if len(ids) > 5 else "")
-        raise TsheadsError(f"--plot-series {args.plot_series!r} is not a series of the input ({shown})")
-    return match.iloc[0]
+    return None if match.empty else match.iloc[0]
+
+
+def _run_pieces(args, process, whole: bool = False):
+    """Feed the input through ``process`` piece by piece (whole series each), appending the outputs.
+
+    Returns the input and output rows of the series ``--plot`` draws (``None`` without ``--plot``). The output
+    file is removed again if a piece fails, so an error never leaves half a result behind.
+    """
+    from .io import FrameWriter, iter_frames, read_frame
+
+    if whole or not args.chunk_rows:
+        pieces = [read_frame(args.input, id_col=args.id_col, time_col=args.time_col)]
+    else:
+        pieces = iter_frames(args.input, id_col=args.id_col, time_col=args.time_col, chunk_rows=args.chunk_rows)
+    drawn, plot = None, getattr(args, "plot", None)
+    with FrameWriter(args.output) as writer:
+        for piece in pieces:
+            out = process(piece)
+            writer.write(out)
+            if plot and drawn is None:
+                uid = _plot_id(piece, args)
+                if uid is not None:
+                    drawn = (uid, piece[piece[args.id_col] == uid], out[out[args.id_col] == uid])
+    if plot and drawn is None:
+        raise TsheadsError(f"the output is written, but --plot-series {args.plot_series!r} is not a series of the "
+                           "input: nothing drawn")
+    return drawn
 
 
 def _check_forecast_options(args) -> None:
@@ -288,11 +327,7 @@ def _forecaster(args):
 
 
 def cmd_forecast(args) -> None:
-    from .io import read_frame, write_frame
-
     _check_forecast_options(args)
-    df = read_frame(args.input, id_col=args.id_col, time_col=args.time_col)
-    plot_id = _plot_id(df, args) if args.plot else None
     cols = _column_kwargs(args)
     bands = {"level": [80, 95] if args.level is None else (args.level or None), "quantiles": args.quantiles or None}
     if args.load_model:
@@ -300,19 +335,28 @@ def cmd_forecast(args) -> None:
         if args.hypotheses and not hasattr(model, "predict_hypotheses"):
             raise TsheadsError(f"--hypotheses: {args.load_model} holds a {type(model).__name__}, which gives no "
                                "hypotheses; load a model saved with --model wta")
-        out = (model.predict_hypotheses(args.horizon, df=df, **cols) if args.hypotheses
-               else model.predict(args.horizon, df=df, **bands, **cols))
+
+        def process(frame):
+            if args.hypotheses:
+                return model.predict_hypotheses(args.horizon, df=frame, **cols)
+            return model.predict(args.horizon, df=frame, **bands, **cols)
+        trains = False
     else:
-        model = _forecaster(args).fit(df, **cols)
-        out = model.predict_hypotheses(args.horizon) if args.hypotheses else model.predict(args.horizon, **bands)
-        if args.save_model:
-            model.save(args.save_model)
-    write_frame(out, args.output)
-    if args.plot:
+        trains = args.model == "wta" or args.fine_tune is not None
+
+        def process(frame):
+            model = _forecaster(args).fit(frame, **cols)
+            out = model.predict_hypotheses(args.horizon) if args.hypotheses else model.predict(args.horizon, **bands)
+            if args.save_model:
+                model.save(args.save_model)
+            return out
+    drawn = _run_pieces(args, process, whole=trains or args.save_model is not None)
+    if drawn is not None:
         from .plotting import plot_forecast, plot_hypotheses
 
+        uid, history, out = drawn
         draw = plot_hypotheses if args.hypotheses else plot_forecast
-        _save_plot(lambda ax: draw(df, out, unique_id=plot_id, last=4 * args.horizon, ax=ax, **cols), args.plot)
+        _save_plot(lambda ax: draw(history, out, unique_id=uid, last=4 * args.horizon, ax=ax, **cols), args.plot)
 
 
 def _save_plot(draw, path, n_axes: int = 1) -> None:
@@ -350,31 +394,26 @@ def _detector(args):
 
 
 def cmd_detect(args) -> None:
-    from .io import read_frame, write_frame
-
     _check_plot_options(args)
     detector = _detector(args)
-    df = read_frame(args.input, id_col=args.id_col, time_col=args.time_col)
-    plot_id = _plot_id(df, args) if args.plot else None
-    out = detector.detect(df, fit_fraction=args.fit_fraction, score_col=args.score_col, flag_col=args.flag_col,
-                          threshold_col=args.threshold_col, **_column_kwargs(args))
-    write_frame(out, args.output)
-    if args.plot:
+    cols = _column_kwargs(args)
+    names = {"score_col": args.score_col, "flag_col": args.flag_col, "threshold_col": args.threshold_col}
+    drawn = _run_pieces(args, lambda frame: detector.detect(frame, fit_fraction=args.fit_fraction, **names, **cols))
+    if drawn is not None:
         from .plotting import plot_anomalies
 
-        _save_plot(lambda ax: plot_anomalies(out, unique_id=plot_id, score_col=args.score_col, flag_col=args.flag_col,
-                                             threshold_col=args.threshold_col, ax=ax, **_column_kwargs(args)),
-                   args.plot, n_axes=2)
+        uid, _, out = drawn
+        names.pop("threshold_col")
+        _save_plot(lambda ax: plot_anomalies(out, unique_id=uid, threshold_col=args.threshold_col, ax=ax, **names,
+                                             **cols), args.plot, n_axes=2)
 
 
 def cmd_impute(args) -> None:
     from .estimators.zero_shot import ZeroShotForecaster
-    from .io import read_frame, write_frame
 
-    df = read_frame(args.input, id_col=args.id_col, time_col=args.time_col)
-    out = ZeroShotForecaster(verbose=not args.quiet).impute(df, head=args.head, freq=args.freq,
-                                                            indicator=args.indicator, **_column_kwargs(args))
-    write_frame(out, args.output)
+    model = ZeroShotForecaster(verbose=not args.quiet)
+    _run_pieces(args, lambda frame: model.impute(frame, head=args.head, freq=args.freq, indicator=args.indicator,
+                                                 **_column_kwargs(args)))
 
 
 def _evaluation_package():

@@ -119,11 +119,29 @@ def _batches(n: int, batch_size: int, verbose: bool, desc: str) -> Iterator[slic
         yield slice(s, min(s + batch_size, n))
 
 
+#: every forward pass gets at least this many rows (zero padding). CPU kernels pick their blocking by the
+#: batch's row count, and below about 12 rows a series' forecast then depends (in the last float32 bits) on
+#: how many series share its batch; with the floor, results are the same however the series are split into
+#: batches, chunks or partitions (``tests/test_inference.py`` checks it).
+MIN_BATCH_ROWS = 16
+
+
 def _tensors(model, x, observed, sl):
+    """The batch ``sl`` as tensors, padded with unobserved zero rows to MIN_BATCH_ROWS; and its real size."""
     device = next(model.parameters()).device
-    xb = torch.as_tensor(np.ascontiguousarray(x[sl], dtype=np.float32), device=device)
-    ob = torch.as_tensor(np.ascontiguousarray(observed[sl], dtype=bool), device=device)
-    return torch.where(ob, xb, torch.zeros_like(xb)), ob
+    xs, os_ = x[sl], observed[sl]
+    k = len(xs)
+    if k < MIN_BATCH_ROWS:
+        pad = ((0, MIN_BATCH_ROWS - k),) + ((0, 0),) * (xs.ndim - 1)
+        xs, os_ = np.pad(xs, pad), np.pad(os_, pad)
+    xb = torch.as_tensor(np.ascontiguousarray(xs, dtype=np.float32), device=device)
+    ob = torch.as_tensor(np.ascontiguousarray(os_, dtype=bool), device=device)
+    return torch.where(ob, xb, torch.zeros_like(xb)), ob, k
+
+
+def _numpy(t, k: int) -> np.ndarray:
+    """The first ``k`` rows (the real ones) of a batch output, as float32 numpy."""
+    return t[:k].float().cpu().numpy()
 
 
 def _split_channels(model, x, observed):
@@ -172,8 +190,9 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     model.eval()
     with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(rows, max(1, batch_size // per_row), verbose, "forecast"):
-            m, q = model.forecast(*_tensors(model, x, observed, sl), h)
-            mean[sl], quants[sl] = m.float().cpu().numpy(), q.float().cpu().numpy()
+            xb, ob, k = _tensors(model, x, observed, sl)
+            m, q = model.forecast(xb, ob, h)
+            mean[sl], quants[sl] = _numpy(m, k), _numpy(q, k)
     mean = destandardise(mean, loc, scale)
     quants = destandardise(quants, loc[..., None], scale[..., None])
     return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
@@ -218,8 +237,9 @@ def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: in
     model.eval()
     with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(n, max(1, batch_size // c), verbose, "hypotheses"):
-            m, w = model.predict(*_tensors(model, z, observed, sl))
-            hyp[sl], weights[sl] = m.float().cpu().numpy(), w.float().cpu().numpy()
+            xb, ob, k = _tensors(model, z, observed, sl)
+            m, w = model.predict(xb, ob)
+            hyp[sl], weights[sl] = _numpy(m, k), _numpy(w, k)
     return destandardise(hyp, loc[..., None], scale[..., None]), weights, scale
 
 
@@ -254,8 +274,9 @@ def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray,
     model.eval()
     with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(len(x), batch_size, verbose, "reconstruct"):
-            t, f = model.reconstruct(*_tensors(model, z, observed, sl))
-            time_out[sl], fft_out[sl] = t.float().cpu().numpy(), f.float().cpu().numpy()
+            xb, ob, k = _tensors(model, z, observed, sl)
+            t, f = model.reconstruct(xb, ob)
+            time_out[sl], fft_out[sl] = _numpy(t, k), _numpy(f, k)
     return destandardise(time_out, loc, scale), destandardise(fft_out, loc, scale)
 
 
@@ -420,8 +441,9 @@ def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, bat
     model.eval()
     with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(n, batch_size, verbose, "embed"):
-            s, d = model.embed(*_tensors(model, x, observed, sl))
-            semantic[sl], detailed[sl] = s.float().cpu().numpy(), d.float().cpu().numpy()
+            xb, ob, k = _tensors(model, x, observed, sl)
+            s, d = model.embed(xb, ob)
+            semantic[sl], detailed[sl] = _numpy(s, k), _numpy(d, k)
     return semantic, detailed
 
 

@@ -6,16 +6,15 @@ refuses what the estimators would choke on later with a message that names the f
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Optional, Union
 
 import pandas as pd
 
 from .errors import DataTypeError, EmptyDataError, MissingColumnError, TsheadsError
 
-__all__ = ["read_frame", "write_frame"]
+__all__ = ["FrameWriter", "iter_frames", "read_frame", "write_frame"]
 
 PathLike = Union[str, Path]
 _PARQUET = (".parquet", ".pq")
@@ -52,28 +51,23 @@ def read_frame(path: PathLike, *, id_col: str = "unique_id", time_col: str = "ds
     TsheadsError
         A missing file, an empty file, a missing time column or time stamps that do not parse.
     """
-    from .frames import coerce_time
-
     name = "stdin" if str(path) == "-" else str(path)
-    if str(path) != "-" and not Path(path).is_file():
-        raise TsheadsError(f"no such file: {name}")
-    try:
-        if _is_parquet(path):
-            frame = pd.read_parquet(path)
-        else:
-            source = io.StringIO(sys.stdin.read()) if str(path) == "-" else path
-            frame = pd.read_csv(source, dtype={id_col: str})
-    except ImportError as err:
-        raise _parquet_engine_missing(err) from err
-    except pd.errors.EmptyDataError as err:
-        raise EmptyDataError(f"{name} is empty") from err
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as err:
-        raise TsheadsError(f"cannot read {name}: {err}") from err
+    frame = pd.concat(list(_raw_pieces(path, name, id_col, None)), ignore_index=True)
     if frame.empty:
         raise EmptyDataError(f"{name} has a header but no rows")
+    _check_time_column(frame, time_col, name)
+    return _parse_time(frame, time_col, name)
+
+
+def _check_time_column(frame: pd.DataFrame, time_col: str, name: str) -> None:
     if time_col not in frame.columns:
         raise MissingColumnError(f"{name} has no time column {time_col!r} (columns: {list(frame.columns)}); "
                                  "pass the column names (e.g. --time-col)")
+
+
+def _parse_time(frame: pd.DataFrame, time_col: str, name: str) -> pd.DataFrame:
+    from .frames import coerce_time
+
     try:
         frame[time_col] = coerce_time(frame[time_col], time_col)
     except DataTypeError as err:
@@ -103,3 +97,145 @@ def write_frame(frame: pd.DataFrame, path: PathLike) -> None:
         raise _parquet_engine_missing(err) from err
     except OSError as err:
         raise TsheadsError(f"cannot write {path}: {err}") from err
+
+
+def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "ds",
+                chunk_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
+    """Read a long frame in pieces of about ``chunk_rows`` rows, each holding whole series.
+
+    The rows of one series must be contiguous in the file (as when it is sorted by id): the last series
+    of a piece is held back until the next piece shows it has ended, so memory stays bounded by the piece
+    size and the longest series, however many series the file holds.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        CSV (also ``.csv.gz``), Parquet, or ``"-"`` for CSV on stdin.
+    id_col, time_col : str
+        Series id column (read as text from CSV) and time column (parsed as by :func:`read_frame`).
+    chunk_rows : int
+        Rows read at a time.
+
+    Yields
+    ------
+    pandas.DataFrame
+        Pieces with complete series, in file order.
+
+    Raises
+    ------
+    TsheadsError
+        As :func:`read_frame`, and when a series' rows are split between non-adjacent parts of the file.
+    """
+    name = "stdin" if str(path) == "-" else str(path)
+    pieces = _raw_pieces(path, name, id_col, int(chunk_rows))
+    done: set = set()
+    carry: Optional[pd.DataFrame] = None
+    any_rows = False
+    for piece in pieces:
+        if piece.empty:
+            continue
+        any_rows = True
+        _check_time_column(piece, time_col, name)
+        if id_col not in piece.columns:
+            raise MissingColumnError(f"{name} has no id column {id_col!r} (columns: {list(piece.columns)})")
+        if carry is not None:
+            piece = pd.concat([carry, piece], ignore_index=True)
+        ids = piece[id_col]
+        last = ids.iloc[-1]
+        tail = (ids == last).to_numpy()
+        ready, carry = piece[~tail], piece[tail]
+        if len(ready):
+            yield _finish(ready, done, id_col, time_col, name)
+    if carry is not None and len(carry):
+        yield _finish(carry, done, id_col, time_col, name)
+    if not any_rows:
+        raise EmptyDataError(f"{name} has a header but no rows")
+
+
+def _raw_pieces(path: PathLike, name: str, id_col: str, chunk_rows: Optional[int]) -> Iterator[pd.DataFrame]:
+    """The file as frames of ``chunk_rows`` rows (``None``: one frame), ids read as text from CSV."""
+    if str(path) != "-" and not Path(path).is_file():
+        raise TsheadsError(f"no such file: {name}")
+    try:
+        if _is_parquet(path) and chunk_rows is None:
+            yield pd.read_parquet(path)
+        elif _is_parquet(path):
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas()
+        else:
+            source = sys.stdin if str(path) == "-" else path
+            if chunk_rows is None:
+                yield pd.read_csv(source, dtype={id_col: str})
+            else:
+                yield from pd.read_csv(source, dtype={id_col: str}, chunksize=chunk_rows)
+    except ImportError as err:
+        raise _parquet_engine_missing(err) from err
+    except pd.errors.EmptyDataError as err:
+        raise EmptyDataError(f"{name} is empty") from err
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as err:
+        raise TsheadsError(f"cannot read {name}: {err}") from err
+
+
+def _finish(piece: pd.DataFrame, done: set, id_col: str, time_col: str, name: str) -> pd.DataFrame:
+    """Parse a piece's time column and refuse a series that already ended in an earlier piece."""
+    ids = pd.unique(piece[id_col])
+    again = [i for i in ids if i in done]
+    if again:
+        raise TsheadsError(f"{name}: the rows of series {again[0]!r} are not contiguous (it appears again after "
+                           "other series); sort the file by id, or read it whole (--chunk-rows 0)")
+    # a series split inside this piece (a, b, a) is left to validation: it sorts within the piece
+    done.update(ids)
+    return _parse_time(piece.reset_index(drop=True), time_col, name)
+
+
+class FrameWriter:
+    """Append long frames to one CSV (``"-"``: stdout) or Parquet file; a failed run leaves no partial file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Target; ``.parquet`` / ``.pq`` is Parquet, ``"-"`` is CSV on stdout, anything else CSV.
+    """
+
+    def __init__(self, path: PathLike):
+        self.path = path
+        self._parquet = None
+        self._started = False
+
+    def __enter__(self) -> "FrameWriter":
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame`` (same columns as the first one written).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The next piece of output.
+        """
+        try:
+            if str(self.path) == "-":
+                frame.to_csv(sys.stdout, index=False, header=not self._started)
+            elif _is_parquet(self.path):
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if self._parquet is None:
+                    self._parquet = pq.ParquetWriter(str(self.path), table.schema)
+                self._parquet.write_table(table.cast(self._parquet.schema))
+            else:
+                frame.to_csv(self.path, index=False, header=not self._started, mode="a" if self._started else "w")
+        except ImportError as err:
+            raise _parquet_engine_missing(err) from err
+        except OSError as err:
+            raise TsheadsError(f"cannot write {self.path}: {err}") from err
+        self._started = True
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if error is not None and str(self.path) != "-" and self._started:
+            Path(self.path).unlink(missing_ok=True)

@@ -61,6 +61,23 @@ class Panel:
     def last_times(self) -> np.ndarray:
         return self.times[self.indptr[1:] - 1]
 
+    def take(self, start: int, stop: int) -> "Panel":
+        """Series ``start`` to ``stop - 1`` as a panel of views (no copy), for chunked inference.
+
+        Parameters
+        ----------
+        start, stop : int
+            Half-open range of series positions.
+
+        Returns
+        -------
+        Panel
+            The same arrays, sliced; ``indptr`` rebased to start at 0.
+        """
+        lo, hi = int(self.indptr[start]), int(self.indptr[stop])
+        return Panel(self.ids[start:stop], self.times[lo:hi], self.values[lo:hi],
+                     self.indptr[start:stop + 1] - lo, self.freq, self.columns)
+
     def series(self, i: int) -> np.ndarray:
         """Values of series ``i``, shape ``(length, channels)``."""
         return self.values[self.indptr[i]:self.indptr[i + 1]]

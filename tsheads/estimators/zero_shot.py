@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
+from tqdm.auto import tqdm
 
 from ..errors import TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
@@ -23,6 +24,9 @@ from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolat
 from ..windows import Panel, forecast_frame, sliding_windows
 from .base import check_positive_int
 from .pretrained import PretrainedForecaster
+
+#: network batches per inference chunk: bounds the working memory of predict for any number of series
+CHUNK_BATCHES = 16
 
 
 class ZeroShotForecaster(PretrainedForecaster):
@@ -150,17 +154,26 @@ class ZeroShotForecaster(PretrainedForecaster):
     def _forecast(self, panel: Panel, h: int, level: list, quantiles: list):
         self._check_params()
         model = self._model()
-        x, observed = panel.tail(self._context(model))
-        mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, self.verbose, self.precision)
-        levels = model.config.quantiles
-        mean, quants = mean[:, 0], quants[:, 0]  # (n, h), (n, Q, h)
-        point = mean if self.point == "mean" else quants[:, levels.index(0.5)]
-        name = self.model_name
-        wanted = band_levels(level, quantiles)
         if any(lv > 98 for lv in level):
             raise TsheadsError(f"levels above 98 need quantiles beyond the trained 0.01/0.99; got {level}")
-        values = interpolate_quantiles(levels, quants, wanted) if wanted else None  # (n, L, h)
-        return point, band_columns(name, level, quantiles, [values[:, k] for k in range(len(wanted))])
+        levels = model.config.quantiles
+        wanted = band_levels(level, quantiles)
+        n = panel.n_series
+        point = np.empty((n, h))
+        bands = np.empty((n, len(wanted), h))
+        # Series go through in chunks, so the working set (context windows and every trained quantile,
+        # 99 x h per series) stays bounded however many series there are; only the output grows with n.
+        chunk = max(1, int(self.batch_size)) * CHUNK_BATCHES
+        for start in tqdm(range(0, n, chunk), desc="forecast", unit="chunk", leave=False,
+                          disable=not self.verbose or n <= chunk):
+            stop = min(n, start + chunk)
+            x, observed = panel.take(start, stop).tail(self._context(model))
+            mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision)
+            mean, quants = mean[:, 0], quants[:, 0]  # (m, h), (m, Q, h)
+            point[start:stop] = mean if self.point == "mean" else quants[:, levels.index(0.5)]
+            if wanted:
+                bands[start:stop] = interpolate_quantiles(levels, quants, wanted)  # (m, L, h)
+        return point, band_columns(self.model_name, level, quantiles, [bands[:, k] for k in range(len(wanted))])
 
     def _predict_panel(self, h, level, quantiles):
         return self._forecast(self.panel_, h, level, quantiles)
