@@ -13,6 +13,7 @@ parameters), so every number in the README can be traced to a file and re-made w
     python -m evaluation.anomaly_settings_choice   # how the detector's defaults were chosen (dev data)
     python -m evaluation anomaly            # both anomaly suites
     python -m evaluation.wta_forecasting    # WTA forecaster on M4 hourly + exchange rate vs ETS/Theta/DeepAR
+    python -m evaluation.scale              # peak memory for 10k..1M series, Dask/Spark throughput
 
 Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next to the repository.
 """
@@ -23,3 +24,5 @@ ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "z
 ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection")
 #: the issue-5 suite
 FORECAST_SUITES = ("wta_forecasting",)
+#: the issue-7 suite: memory as series grow, Dask/Spark throughput
+SCALE_SUITES = ("scale",)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-from . import ANOMALY_SUITES, FORECAST_SUITES, ZERO_SHOT_SUITES
+from . import ANOMALY_SUITES, FORECAST_SUITES, SCALE_SUITES, ZERO_SHOT_SUITES
 from .run_all import main as run_all
 
-COLLECTIONS = {"zero_shot": ZERO_SHOT_SUITES, "anomaly": ANOMALY_SUITES, "wta": FORECAST_SUITES}
-SUITES = (*ZERO_SHOT_SUITES, *ANOMALY_SUITES, *FORECAST_SUITES)
+COLLECTIONS = {"zero_shot": ZERO_SHOT_SUITES, "anomaly": ANOMALY_SUITES, "wta": FORECAST_SUITES,
+               "scale": SCALE_SUITES}
+SUITES = (*ZERO_SHOT_SUITES, *ANOMALY_SUITES, *FORECAST_SUITES, *SCALE_SUITES)
 
 
 def main(argv: list[str] | None = None):

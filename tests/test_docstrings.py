@@ -20,7 +20,8 @@ validate = pytest.importorskip("numpydoc.validate").validate
 REQUIRED = ("GL08", "SS01", "PR01", "PR02", "RT01")
 
 # modules whose ``__all__`` is the public API
-EXPORTING = ["tsheads", "tsheads.metrics", "tsheads.datasets", "tsheads.plotting", "tsheads.cli", "tsheads.io"]
+EXPORTING = ["tsheads", "tsheads.metrics", "tsheads.datasets", "tsheads.plotting", "tsheads.cli", "tsheads.io",
+             "tsheads.distributed"]
 # modules without ``__all__``: every public function and class defined in them
 DEFINING = [
     "tsheads.errors",

@@ -47,3 +47,13 @@ def test_weekly_series_starting_on_different_weekdays_share_one_frequency():
     b = make_long(5, "W-MON").assign(unique_id="b")
     _, freq = validate(pd.concat([a, b]))
     assert freq == to_offset("7D")
+
+
+def test_series_with_different_regular_steps_are_named_as_such_not_as_gaps():
+    from tsheads.errors import FrequencyError
+    from tsheads.timegrid import infer_freq
+
+    ids = np.array(["a", "a", "b", "b"])
+    times = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 00:00", "2024-01-02 00:00"])
+    with pytest.raises(FrequencyError, match=r"different time steps: 0 days 01:00:00 \(1 series\), 1 days"):
+        infer_freq(ids, pd.Series(times))

@@ -38,13 +38,26 @@ def test_missing_files(tmp_path, saved):
         load_model(stem)
 
 
+def _drop_checksum(stem) -> None:
+    """Make the config like one saved before checksums, so the deeper checks are the ones tested."""
+    import json
+
+    path = stem.with_suffix(".json")
+    config = json.loads(path.read_text())
+    config.pop("tensors_sha256")
+    path.write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize("checksum", [True, False])
 @pytest.mark.parametrize("cut", [0, 10, 200])
-def test_truncated_or_garbage_tensor_file(saved, cut):
+def test_truncated_or_garbage_tensor_file(saved, cut, checksum):
     _, stem = saved
+    if not checksum:
+        _drop_checksum(stem)
     path = stem.with_suffix(".safetensors")
     data = path.read_bytes()
     path.write_bytes(data[:cut] if cut else b"\x80\x04 not a safetensors file")
-    with pytest.raises(WeightsError, match="corrupt"):
+    with pytest.raises(WeightsError, match="checksum" if checksum else "corrupt"):
         load_model(stem)
 
 
@@ -97,6 +110,7 @@ def test_config_that_is_not_json(saved):
 
 def test_non_finite_weights(saved):
     model, stem = saved
+    _drop_checksum(stem)  # with it, the changed file is already refused by the checksum
     state = {k: v.clone() for k, v in model.state_dict().items()}
     state["encoder.time_embed.weight"][0, 0] = float("nan")
     save_file(state, str(stem.with_suffix(".safetensors")))
@@ -111,3 +125,20 @@ def test_bundled_model_loads_offline():
     assert 0.8e6 < model.n_parameters() < 1.2e6
     with pytest.raises(WeightsError, match="no bundled model"):
         pretrained_path("nope")
+
+
+def test_tensors_changed_after_saving_are_refused_by_checksum(tmp_path, tiny_model):
+    import json
+
+    stem = tmp_path / "m"
+    save_model(tiny_model(), stem)
+    tensors = tmp_path / "m.safetensors"
+    data = bytearray(tensors.read_bytes())
+    data[-3] ^= 0x01  # one bit of one weight: still a valid float, still a valid file
+    tensors.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="checksum"):
+        load_model(stem)
+    config = json.loads((tmp_path / "m.json").read_text())
+    config.pop("tensors_sha256")  # a file saved before checksums: loads as before
+    (tmp_path / "m.json").write_text(json.dumps(config))
+    assert load_model(stem) is not None

@@ -343,9 +343,10 @@ def cmd_forecast(args) -> None:
         trains = False
     else:
         trains = args.model == "wta" or args.fine_tune is not None
+        model = _forecaster(args)  # one estimator for every piece: the network is loaded once
 
         def process(frame):
-            model = _forecaster(args).fit(frame, **cols)
+            model.fit(frame, **cols)
             out = model.predict_hypotheses(args.horizon) if args.hypotheses else model.predict(args.horizon, **bands)
             if args.save_model:
                 model.save(args.save_model)

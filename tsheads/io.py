@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
+import numpy as np
 import pandas as pd
 
 from .errors import DataTypeError, EmptyDataError, MissingColumnError, TsheadsError
@@ -128,7 +129,7 @@ def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "d
     """
     name = "stdin" if str(path) == "-" else str(path)
     pieces = _raw_pieces(path, name, id_col, int(chunk_rows))
-    done: set = set()
+    done = np.empty(0, dtype=np.uint64)  # 64-bit hashes of finished ids, sorted: 8 bytes per series
     carry: Optional[pd.DataFrame] = None
     any_rows = False
     for piece in pieces:
@@ -145,9 +146,11 @@ def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "d
         tail = (ids == last).to_numpy()
         ready, carry = piece[~tail], piece[tail]
         if len(ready):
-            yield _finish(ready, done, id_col, time_col, name)
+            done = _check_new_series(ready, done, id_col, name)
+            yield _parse_time(ready.reset_index(drop=True), time_col, name)
     if carry is not None and len(carry):
-        yield _finish(carry, done, id_col, time_col, name)
+        _check_new_series(carry, done, id_col, name)
+        yield _parse_time(carry.reset_index(drop=True), time_col, name)
     if not any_rows:
         raise EmptyDataError(f"{name} has a header but no rows")
 
@@ -162,7 +165,8 @@ def _raw_pieces(path: PathLike, name: str, id_col: str, chunk_rows: Optional[int
         elif _is_parquet(path):
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+            # pre_buffer=False: pre-buffering keeps every row group's bytes, so memory would grow with the file
+            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=chunk_rows):
                 yield batch.to_pandas()
         else:
             source = sys.stdin if str(path) == "-" else path
@@ -178,16 +182,18 @@ def _raw_pieces(path: PathLike, name: str, id_col: str, chunk_rows: Optional[int
         raise TsheadsError(f"cannot read {name}: {err}") from err
 
 
-def _finish(piece: pd.DataFrame, done: set, id_col: str, time_col: str, name: str) -> pd.DataFrame:
-    """Parse a piece's time column and refuse a series that already ended in an earlier piece."""
+def _check_new_series(piece: pd.DataFrame, done: np.ndarray, id_col: str, name: str) -> np.ndarray:
+    """Refuse a series that already ended in an earlier piece; return the hashes with this piece's added.
+
+    A series split inside one piece (a, b, a) is left to validation, which sorts within the piece.
+    """
     ids = pd.unique(piece[id_col])
-    again = [i for i in ids if i in done]
-    if again:
-        raise TsheadsError(f"{name}: the rows of series {again[0]!r} are not contiguous (it appears again after "
-                           "other series); sort the file by id, or read it whole (--chunk-rows 0)")
-    # a series split inside this piece (a, b, a) is left to validation: it sorts within the piece
-    done.update(ids)
-    return _parse_time(piece.reset_index(drop=True), time_col, name)
+    hashes = pd.util.hash_array(np.asarray(ids, dtype=object))
+    again = np.isin(hashes, done)
+    if again.any():
+        raise TsheadsError(f"{name}: the rows of series {ids[np.argmax(again)]!r} are not contiguous (it appears "
+                           "again after other series); sort the file by id, or read it whole (--chunk-rows 0)")
+    return np.union1d(done, hashes)
 
 
 class FrameWriter:

@@ -42,8 +42,30 @@ def infer_freq(ids, times) -> Freq:
     :class:`~tsheads.errors.GapError` when a regular grid is recognisable but has holes.
     """
     freq = guess_freq(ids, times)
-    check_grid(np.asarray(ids), times, freq)
+    try:
+        check_grid(np.asarray(ids), times, freq)
+    except GapError:
+        _refuse_mixed_steps(np.asarray(ids), times)
+        raise
     return freq
+
+
+def _refuse_mixed_steps(ids: np.ndarray, times) -> None:
+    """When every series is regular at its own step but the steps differ, say so (not "gaps")."""
+    values = time_values(times)
+    same = ids[1:] == ids[:-1]
+    deltas = (values[1:] - values[:-1])
+    series = np.cumsum(np.r_[0, ~same])[1:][same]  # series number of each within-series step
+    steps = pd.DataFrame({"series": series, "step": deltas[same]}).drop_duplicates()
+    if steps["series"].is_unique and steps["step"].nunique() > 1:  # one step per series, several overall
+        counts = steps["step"].value_counts()
+        shown = ", ".join(f"{_step_name(k)} ({v} series)" for k, v in counts.items())
+        raise FrequencyError(f"series have different time steps: {shown}; forecast them separately, or pass "
+                             "freq= (and fill the gaps) if the longer steps are missing stamps")
+
+
+def _step_name(step) -> str:
+    return str(pd.Timedelta(step)) if isinstance(step, (np.timedelta64, pd.Timedelta)) else str(step)
 
 
 def guess_freq(ids, times) -> Freq:

@@ -43,11 +43,23 @@ def save_model(model, stem, meta: Optional[dict] = None) -> Path:
     tensors_path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": type(model).__name__,
            "config": model.config.to_dict(), "n_parameters": model.n_parameters(), "meta": meta or {}}
-    text = json.dumps(doc, indent=1)  # before any file is written, so bad metadata leaves nothing half-saved
+    json.dumps(doc)  # before any file is written, so bad metadata leaves nothing half-saved
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(tensors_path), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
-    config_path.write_text(text)
+    doc["tensors_sha256"] = file_digest(tensors_path)  # load refuses tensors changed after saving
+    config_path.write_text(json.dumps(doc, indent=1))
     return tensors_path
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file, hex: the integrity check a config keeps of its tensors file."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def saved_architecture(stem) -> str:
@@ -98,9 +110,14 @@ def load_model(stem, device="cpu", architecture: str = "DualSpaceModel"):
     from safetensors.torch import load_file
 
     config, _ = read_config(stem, architecture)
+    doc, _ = _read_doc(stem)
     tensors_path, _ = _paths(stem)
     if not tensors_path.is_file():
         raise WeightsError(f"weight file {tensors_path} not found")
+    digest = doc.get("tensors_sha256")
+    if digest is not None and file_digest(tensors_path) != digest:
+        raise WeightsError(f"weight file {tensors_path} does not match the checksum in its config: it was changed, "
+                           "truncated or mixed up with another model's after saving")
     try:
         state = load_file(str(tensors_path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
