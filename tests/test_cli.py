@@ -225,7 +225,7 @@ def test_streaming_in_small_pieces_equals_reading_whole(tmp_path, capsys):
     path = tmp_path / "in.csv"
     frame.to_csv(path, index=False)
     outs = {}
-    for rows in (0, 130, 1000):  # whole; pieces that split series; one piece
+    for rows in (0, 130, 1000):  # whole; pieces that split series; pieces of several whole series
         code, outs[rows], err = _run(["forecast", path, "-H", 4, "--chunk-rows", rows, "-q"], capsys)
         assert code == 0, err
     assert outs[0] == outs[130] == outs[1000]
@@ -302,3 +302,28 @@ def test_demo_on_the_labelled_sample_scores_against_labels(tmp_path, capsys):
     code, out, err = _run(["demo", "--dataset", "sample", "--plot", tmp_path / "s.png"], capsys)
     assert code == 0, err
     assert "Labelled anomalies" in out and (tmp_path / "s.png").stat().st_size > 10_000
+
+
+def test_streaming_never_leaves_the_last_series_alone_or_the_output_half_written(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    frame = pd.concat([_frame(n=50, ids=("a",)), _frame(n=1, ids=("b",))], ignore_index=True)
+    path = tmp_path / "one.csv"
+    frame.to_csv(path, index=False)  # b has one row: alone it could not even get a frequency
+    code, out, err = _run(["forecast", path, "-H", 2, "--model", "naive", "--level", "--chunk-rows", 20], capsys)
+    assert code == 0, err
+    assert sorted(pd.read_csv(pd.io.common.StringIO(out))["unique_id"].unique()) == ["a", "b"]
+    code, _, err = _run(["detect", path, "--detector", "iforest", "-o", path, "--chunk-rows", 20], capsys)
+    assert code == EXIT_BAD_INPUT and "names the input" in err and path.stat().st_size > 0
+    mixed = _frame(n=60, ids=("a", "b", "c")).assign(note=None)
+    mixed.loc[mixed["unique_id"] == "c", "note"] = "text"  # all-null in the first piece, strings later
+    mixed.to_csv(tmp_path / "mixed.csv", index=False)
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"an older result")
+    code, _, err = _run(["detect", tmp_path / "mixed.csv", "--detector", "iforest", "--chunk-rows", 50, "-o", out],
+                        capsys)
+    assert code == EXIT_BAD_INPUT and "type changed between pieces" in err
+    assert out.read_bytes() == b"an older result" and not list(tmp_path.glob(".out.parquet*"))
+    code, _, err = _run(["detect", tmp_path / "mixed.csv", "--detector", "iforest", "--chunk-rows", 0, "-o", out],
+                        capsys)
+    assert code == 0, err
+    assert len(pd.read_parquet(out)) == 180

@@ -60,12 +60,15 @@ def spark():
 def test_dask_forecast_and_detect_equal_pandas(dask_client):
     import dask.dataframe as dd
 
-    df = _frame()
+    df = _frame(n_series=40)  # batches above the 16-row floor on the pandas side, smaller ones on workers
     ddf = dd.from_pandas(df, npartitions=3)  # partitions that cut through series: tsheads regroups them
     expected = _tidy(forecast(df, 12, level=[80, 95], quantiles=[0.1]))
     got = _tidy(forecast(ddf, 12, level=[80, 95], quantiles=[0.1], engine=dask_client))
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    assert got["unique_id"].nunique() == 10 and not got.isna().any().any()
+    assert got["unique_id"].nunique() == 40 and not got.isna().any().any()
+    integer_time = df.assign(ds=df.groupby("unique_id").cumcount())  # integer stamps keep their type
+    got = forecast(dd.from_pandas(integer_time, npartitions=2), 5, engine=dask_client).compute()
+    assert pd.api.types.is_integer_dtype(got["ds"]) and got["ds"].min() == 160
     expected = _tidy(detect(df, fit_fraction=0.5, threshold_col="thr"))
     got = _tidy(detect(ddf, fit_fraction=0.5, threshold_col="thr", engine=dask_client))
     pd.testing.assert_frame_equal(got, expected, check_exact=True)

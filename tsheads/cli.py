@@ -245,10 +245,14 @@ def _plot_id(frame, args):
 def _run_pieces(args, process, whole: bool = False):
     """Feed the input through ``process`` piece by piece (whole series each), appending the outputs.
 
-    Returns the input and output rows of the series ``--plot`` draws (``None`` without ``--plot``). The output
-    file is removed again if a piece fails, so an error never leaves half a result behind.
+    Returns the input and output rows of the series ``--plot`` draws (``None`` without ``--plot``). An output
+    file appears only when every piece succeeded; on stdout, pieces printed before an error stay printed.
     """
     from .io import FrameWriter, iter_frames, read_frame
+
+    if args.output != "-" and args.input != "-" and Path(args.output).exists() and \
+            Path(args.output).resolve() == Path(args.input).resolve():
+        raise TsheadsError("-o names the input file; write the result to another file")
 
     if whole or not args.chunk_rows:
         pieces = [read_frame(args.input, id_col=args.id_col, time_col=args.time_col)]
@@ -343,9 +347,12 @@ def cmd_forecast(args) -> None:
         trains = False
     else:
         trains = args.model == "wta" or args.fine_tune is not None
-        model = _forecaster(args)  # one estimator for every piece: the network is loaded once
+        model = _forecaster(args)  # one estimator for every piece
+        zero_shot = args.model == "zero-shot" and not trains and args.save_model is None
 
         def process(frame):
+            if zero_shot:  # predict(df=) keeps the loaded network; fit() would load it again per piece
+                return model.predict(args.horizon, df=frame, **bands, **cols)
             model.fit(frame, **cols)
             out = model.predict_hypotheses(args.horizon) if args.hypotheses else model.predict(args.horizon, **bands)
             if args.save_model:

@@ -65,7 +65,7 @@ def _worker_model(shipped: Optional[_Shipped], params: dict):
     from .estimators.zero_shot import ZeroShotForecaster
 
     if shipped is None:
-        key = ("pretrained", tuple(sorted(params.items())))
+        key = ("pretrained", tuple(sorted((k, repr(v)) for k, v in params.items())))
         if key not in _MODELS:
             _MODELS[key] = ZeroShotForecaster(**params)
         return _MODELS[key]

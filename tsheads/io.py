@@ -6,6 +6,7 @@ refuses what the estimators would choke on later with a message that names the f
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Iterator, Optional, Union
@@ -131,6 +132,7 @@ def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "d
     pieces = _raw_pieces(path, name, id_col, int(chunk_rows))
     done = np.empty(0, dtype=np.uint64)  # 64-bit hashes of finished ids, sorted: 8 bytes per series
     carry: Optional[pd.DataFrame] = None
+    held: Optional[pd.DataFrame] = None
     any_rows = False
     for piece in pieces:
         if piece.empty:
@@ -147,10 +149,14 @@ def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "d
         ready, carry = piece[~tail], piece[tail]
         if len(ready):
             done = _check_new_series(ready, done, id_col, name)
-            yield _parse_time(ready.reset_index(drop=True), time_col, name)
+            if held is not None:
+                yield _parse_time(held.reset_index(drop=True), time_col, name)
+            held = ready  # held back one step, so the file's last series never makes a piece of its own
+    rest = [p for p in (held, carry) if p is not None and len(p)]
     if carry is not None and len(carry):
         _check_new_series(carry, done, id_col, name)
-        yield _parse_time(carry.reset_index(drop=True), time_col, name)
+    if rest:
+        yield _parse_time(pd.concat(rest, ignore_index=True), time_col, name)
     if not any_rows:
         raise EmptyDataError(f"{name} has a header but no rows")
 
@@ -197,7 +203,11 @@ def _check_new_series(piece: pd.DataFrame, done: np.ndarray, id_col: str, name: 
 
 
 class FrameWriter:
-    """Append long frames to one CSV (``"-"``: stdout) or Parquet file; a failed run leaves no partial file.
+    """Append long frames to one CSV (``"-"``: stdout) or Parquet file, published only when all is written.
+
+    Pieces go to a temporary file next to the target, which replaces the target when the ``with`` block ends
+    without an error; a failed run leaves the target as it was (an older file included). On stdout, pieces
+    already printed stay printed.
 
     Parameters
     ----------
@@ -209,12 +219,16 @@ class FrameWriter:
         self.path = path
         self._parquet = None
         self._started = False
+        self._temp: Optional[Path] = None
 
     def __enter__(self) -> "FrameWriter":
+        if str(self.path) != "-":
+            target = Path(self.path)
+            self._temp = target.with_name(f".{target.name}.{os.getpid()}.partial")
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        """Append ``frame`` (same columns as the first one written).
+        """Append ``frame`` (same columns, and types that fit the first piece's).
 
         Parameters
         ----------
@@ -222,7 +236,7 @@ class FrameWriter:
             The next piece of output.
         """
         try:
-            if str(self.path) == "-":
+            if self._temp is None:
                 frame.to_csv(sys.stdout, index=False, header=not self._started)
             elif _is_parquet(self.path):
                 import pyarrow as pa
@@ -230,18 +244,25 @@ class FrameWriter:
 
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 if self._parquet is None:
-                    self._parquet = pq.ParquetWriter(str(self.path), table.schema)
+                    self._parquet = pq.ParquetWriter(str(self._temp), table.schema)
                 self._parquet.write_table(table.cast(self._parquet.schema))
             else:
-                frame.to_csv(self.path, index=False, header=not self._started, mode="a" if self._started else "w")
+                frame.to_csv(self._temp, index=False, header=not self._started, mode="a" if self._started else "w")
         except ImportError as err:
             raise _parquet_engine_missing(err) from err
         except OSError as err:
             raise TsheadsError(f"cannot write {self.path}: {err}") from err
+        except (ValueError, TypeError, NotImplementedError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            raise TsheadsError(f"cannot append to {self.path}: a column's type changed between pieces of the "
+                               f"input ({err}); read it whole with --chunk-rows 0, or write CSV") from err
         self._started = True
 
     def __exit__(self, kind, error, trace) -> None:
         if self._parquet is not None:
             self._parquet.close()
-        if error is not None and str(self.path) != "-" and self._started:
-            Path(self.path).unlink(missing_ok=True)
+        if self._temp is None:
+            return
+        if error is None and self._started:
+            os.replace(self._temp, self.path)
+        else:
+            self._temp.unlink(missing_ok=True)
