@@ -59,28 +59,35 @@ class _Shipped:
         return self.digest
 
 
-def _worker_model(shipped: Optional[_Shipped], params: dict):
-    """The forecaster for this worker process, built on first use and reused by every later task."""
-    from .estimators.wta import WTAForecaster
-    from .estimators.zero_shot import ZeroShotForecaster
-
-    if shipped is None:
-        key = ("pretrained", tuple(sorted((k, repr(v)) for k, v in params.items())))
-        if key not in _MODELS:
-            _MODELS[key] = ZeroShotForecaster(**params)
-        return _MODELS[key]
-    key = shipped.digest
+def _cached(key, build):
+    """``build()`` once per worker process and key; later tasks on the same worker reuse the result."""
     if key not in _MODELS:
-        kinds = {"ZeroShotForecaster": ZeroShotForecaster, "WTAForecaster": WTAForecaster}
-        with tempfile.TemporaryDirectory() as folder:
-            for suffix, data in shipped.files.items():
-                (Path(folder) / f"model{suffix}").write_bytes(data)
-            _MODELS[key] = kinds[shipped.kind].load(Path(folder) / "model")
+        _MODELS[key] = build()
     return _MODELS[key]
 
 
+def _params_key(kind: str, params: dict) -> tuple:
+    return (kind, tuple(sorted((k, repr(v)) for k, v in params.items())))
+
+
+def _rebuild(shipped: _Shipped):
+    """A shipped forecaster, loaded from its bytes through its class's ``load`` (no unpickling)."""
+    from .estimators.wta import WTAForecaster
+    from .estimators.zero_shot import ZeroShotForecaster
+
+    kinds = {"ZeroShotForecaster": ZeroShotForecaster, "WTAForecaster": WTAForecaster}
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix, data in shipped.files.items():
+            (Path(folder) / f"model{suffix}").write_bytes(data)
+        return kinds[shipped.kind].load(Path(folder) / "model")
+
+
 def _forecast_partition(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    model = _worker_model(spec["shipped"], spec["params"])
+    from .estimators.zero_shot import ZeroShotForecaster
+
+    shipped, params = spec["shipped"], spec["params"]
+    model = (_cached(_params_key("pretrained", params), lambda: ZeroShotForecaster(**params)) if shipped is None
+             else _cached(shipped.digest, lambda: _rebuild(shipped)))
     out = model.predict(spec["h"], level=spec["level"], quantiles=spec["quantiles"], df=frame, **spec["columns"],
                         freq=spec["freq"])
     return out[spec["names"]]
@@ -89,16 +96,10 @@ def _forecast_partition(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
 def _detect_partition(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
     from .estimators.anomaly import TriangulationDetector
 
-    detector = _worker_model_detector(spec["params"], TriangulationDetector)
+    params = spec["params"]
+    detector = _cached(_params_key("detector", params), lambda: TriangulationDetector(**params))
     out = detector.detect(frame, fit_fraction=spec["fit_fraction"], **spec["columns"], **spec["outputs"])
     return out[spec["names"]]
-
-
-def _worker_model_detector(params: dict, cls):
-    key = ("detector", tuple(sorted((k, repr(v)) for k, v in params.items())))
-    if key not in _MODELS:
-        _MODELS[key] = cls(**params)
-    return _MODELS[key]
 
 
 def _run(df, fn, spec: dict, schema: str, id_col: str, engine, num_partitions: Optional[int]):
