@@ -153,7 +153,8 @@ def _split_channels(model, x, observed):
 
 
 def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
-                    verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+                    verbose: bool = False, precision: str = "float32",
+                    resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(n, C, h)`` and quantiles ``(n, C, Q, h)`` (levels: ``model.config.quantiles``) as float64.
 
     Parameters
@@ -172,6 +173,9 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
         Show a progress bar when there is more than one batch.
     precision : {"float32", "bfloat16"}, default "float32"
         Arithmetic of the forward pass (see ``PRECISIONS``).
+    resolution : int, optional
+        Index in :data:`tsheads.nn.config.RESOLUTIONS` of the series' sampling resolution (see
+        :func:`tsheads.timegrid.resolution_index`); None is "unknown". Only v2 models use it.
 
     Returns
     -------
@@ -191,7 +195,8 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     with torch.inference_mode(), _precision(model, precision):
         for sl in _batches(rows, max(1, batch_size // per_row), verbose, "forecast"):
             xb, ob, k = _tensors(model, x, observed, sl)
-            m, q = model.forecast(xb, ob, h)
+            res = None if resolution is None else torch.full((len(xb),), resolution, device=xb.device)
+            m, q = model.forecast(xb, ob, h, res)
             mean[sl], quants[sl] = _numpy(m, k), _numpy(q, k)
     mean = destandardise(mean, loc, scale)
     quants = destandardise(quants, loc[..., None], scale[..., None])

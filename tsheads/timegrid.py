@@ -241,3 +241,45 @@ def future_times(last_times, freq: Freq, h: int):
             "(year 2262); use a shorter horizon or integer time stamps"
         ) from None
     return out if tz is None else pd.DatetimeIndex(out).tz_localize("UTC").tz_convert(tz)
+
+
+# ----------------------------------------------------------------------------------- resolution buckets
+#: upper edge (exclusive) of each calendar bucket of :data:`~tsheads.nn.config.RESOLUTIONS`, in seconds
+_RESOLUTION_EDGES_S = (("sub-hourly", 50 * 60), ("hourly", 20 * 3600), ("daily", 4 * 86400),
+                       ("weekly", 20 * 86400), ("monthly", 60 * 86400), ("quarterly", 200 * 86400))
+
+
+def resolution_index(step_seconds: float | None) -> int:
+    """Index in :data:`~tsheads.nn.config.RESOLUTIONS` of a series sampled every ``step_seconds``.
+
+    ``None`` or NaN (integer time, no calendar) is "unknown"; steps past the quarterly bucket are yearly.
+    """
+    from .nn.config import RESOLUTIONS
+
+    if step_seconds is None or not np.isfinite(step_seconds) or step_seconds <= 0:
+        return RESOLUTIONS.index("unknown")
+    for name, edge in _RESOLUTION_EDGES_S:
+        if step_seconds < edge:
+            return RESOLUTIONS.index(name)
+    return RESOLUTIONS.index("yearly")
+
+
+#: days per step of calendar offsets whose length varies (first match by class name wins)
+_CALENDAR_DAYS = (("Week", 7.0), ("SemiMonth", 15.22), ("Business", 1.0), ("Month", 30.44), ("Quarter", 91.3),
+                  ("Year", 365.25))
+
+
+def step_seconds(freq) -> float:
+    """Seconds of one step of a pandas frequency (months as 30.4 days); NaN for integer steps or None."""
+    if freq is None or isinstance(freq, (int, np.integer)):
+        return float("nan")
+    offset = to_offset(freq)
+    name = type(offset).__name__
+    days = next((d for key, d in _CALENDAR_DAYS if key in name and not (key == "Business" and "Month" in name)),
+                None)
+    if days is not None:
+        return days * 86400 * offset.n
+    try:
+        return pd.Timedelta(offset).total_seconds()
+    except ValueError:
+        return float("nan")

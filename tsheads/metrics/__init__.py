@@ -17,6 +17,7 @@ from .anomaly import (
     vus_pr,
     vus_roc,
 )
+from .embedding import retrieval_accuracy
 from .evaluate import evaluate
 from .point import mae, mase, mse, owa, rmse, seasonal_scale, smape
 from .probabilistic import (
@@ -55,6 +56,7 @@ __all__ = [
     "point_adjusted_f1",
     "point_f1",
     "quantile_loss",
+    "retrieval_accuracy",
     "range_f1",
     "rmse",
     "sample_quantiles",

@@ -9,6 +9,13 @@ from ..errors import WeightsError
 #: quantile levels the forecast head is trained on; others are interpolated between them
 DEFAULT_QUANTILES = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99)
 
+#: sampling-resolution buckets a model with ``n_resolutions`` knows, finest first (TTM's resolution prefix,
+#: here a learned offset of the register tokens); "unknown" is for integer time steps and synthetic data
+RESOLUTIONS = ("sub-hourly", "hourly", "daily", "weekly", "monthly", "quarterly", "yearly", "unknown")
+#: "flat": one MLP from all tokens to the whole horizon (v1); "patch": tokens mixed into future patch tokens,
+#: each decoded by a shared layer, so the head stays small for long horizons (v2)
+FORECAST_HEADS = ("flat", "patch")
+
 
 @dataclass(frozen=True)
 class EncoderConfig:
@@ -27,6 +34,8 @@ class EncoderConfig:
     head_hidden: int = 320
     quantiles: tuple = DEFAULT_QUANTILES
     scale_eps: float = 1e-5
+    forecast_head: str = "flat"
+    n_resolutions: int = 0
 
     def __post_init__(self):
         for name in ("context_length", "patch_length", "d_model", "n_layers", "n_registers", "expansion", "horizon",
@@ -38,6 +47,10 @@ class EncoderConfig:
             raise WeightsError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if not isinstance(self.scale_eps, (int, float)) or not self.scale_eps > 0:
             raise WeightsError(f"scale_eps must be positive, got {self.scale_eps!r}")
+        if self.forecast_head not in FORECAST_HEADS:
+            raise WeightsError(f"forecast_head must be one of {FORECAST_HEADS}, got {self.forecast_head!r}")
+        if self.n_resolutions not in (0, len(RESOLUTIONS)):
+            raise WeightsError(f"n_resolutions must be 0 or {len(RESOLUTIONS)}, got {self.n_resolutions!r}")
         if not isinstance(self.channel_mixing, bool):
             raise WeightsError(f"channel_mixing must be true or false, got {self.channel_mixing!r}")
         if self.context_length % self.patch_length or self.context_length % 2:
@@ -78,3 +91,10 @@ class EncoderConfig:
                 raise WeightsError(f"quantiles must be a list of numbers, got {d['quantiles']!r}")
             d["quantiles"] = tuple(float(q) for q in d["quantiles"])
         return cls(**d)
+
+
+#: the v2 shape (issue 14): a 1,024-point context in 32-point patches (TTM-style larger patches for a longer
+#: context keep v1's token count and CPU cost), resolution offsets, a direct 720-step patch head, and most
+#: parameters in the backbone
+V2_SHAPE = {"context_length": 1024, "patch_length": 32, "d_model": 128, "n_layers": 6, "horizon": 720,
+            "forecast_head": "patch", "n_resolutions": len(RESOLUTIONS)}

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .config import EncoderConfig
+from .config import RESOLUTIONS, EncoderConfig
 from .mixer import MixerBlock
 from .scaling import Scale, fit_scale, normalise
 
@@ -56,13 +56,16 @@ class DualSpaceEncoder(nn.Module):
         self.time_position = nn.Parameter(torch.randn(config.n_patches, d) * 0.02)
         self.fft_position = nn.Parameter(torch.randn(config.n_patches, d) * 0.02)
         self.registers = nn.Parameter(torch.randn(config.n_registers, d) * 0.02)
+        # v2: the sampling resolution shifts the registers, so one backbone serves every frequency
+        self.resolution_embed = nn.Embedding(config.n_resolutions, d) if config.n_resolutions else None
         self.blocks = nn.ModuleList(
             MixerBlock(config.n_tokens, d, config.expansion, config.dropout, config.channel_mixing)
             for _ in range(config.n_layers)
         )
         self.norm = nn.LayerNorm(d)
 
-    def forward(self, x: torch.Tensor, observed: torch.Tensor) -> Encoded:
+    def forward(self, x: torch.Tensor, observed: torch.Tensor, resolution: torch.Tensor | None = None) -> Encoded:
+        """``resolution``: ``(batch,)`` indices into :data:`RESOLUTIONS` (default "unknown"); ignored by v1."""
         cfg = self.config
         b, c, t = x.shape
         if t != cfg.context_length:
@@ -76,6 +79,10 @@ class DualSpaceEncoder(nn.Module):
         spec = spectrum(z)
         fft_tokens = self.fft_embed(spec.view(b, c, cfg.n_patches, cfg.patch_length)) + self.fft_position
         registers = self.registers.expand(b, c, -1, -1)
+        if self.resolution_embed is not None:
+            if resolution is None:
+                resolution = torch.full((b,), RESOLUTIONS.index("unknown"), dtype=torch.long, device=x.device)
+            registers = registers + self.resolution_embed(resolution).view(b, 1, 1, -1).to(registers.dtype)
         tokens = torch.cat([registers, time_tokens, fft_tokens], dim=2)
         for block in self.blocks:
             tokens = block(tokens)

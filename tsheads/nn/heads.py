@@ -10,6 +10,7 @@ from torch import nn
 
 from .config import EncoderConfig
 from .encoder import inverse_spectrum
+from .mixer import GatedMLP
 
 
 def _time_tokens(tokens: torch.Tensor, cfg: EncoderConfig) -> torch.Tensor:
@@ -75,3 +76,35 @@ class ForecastHead(nn.Module):
         h = self.reduce(used).flatten(-2)
         out = self.mlp(h)
         return out.view(*tokens.shape[:2], 1 + len(cfg.quantiles), cfg.horizon)
+
+
+class PatchForecastHead(nn.Module):
+    """Direct forecast in future patches: all tokens are mixed into one token per future patch.
+
+    Each future token (with its own position) goes through a gated MLP and a shared layer that decodes
+    ``patch_length`` steps of the mean and every quantile. The head grows with the horizon only by a
+    token-mixing matrix, so a 720-step head stays small and the parameters sit in the backbone; every step
+    is forecast directly, so intervals do not narrow as they do when a short head is rolled forward.
+    """
+
+    def __init__(self, cfg: EncoderConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.n_future = -(-cfg.horizon // cfg.patch_length)
+        self.mix = nn.Linear(cfg.n_tokens, self.n_future)
+        self.position = nn.Parameter(torch.randn(self.n_future, cfg.d_model) * 0.02)
+        self.norm = nn.LayerNorm(cfg.d_model)
+        self.mlp = GatedMLP(cfg.d_model, cfg.expansion, cfg.dropout)
+        self.out = nn.Linear(cfg.d_model, cfg.patch_length * (1 + len(cfg.quantiles)))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        cfg = self.cfg
+        future = self.mix(tokens.transpose(-1, -2)).transpose(-1, -2) + self.position
+        future = future + self.mlp(self.norm(future))
+        out = self.out(future).view(*tokens.shape[:2], self.n_future, cfg.patch_length, 1 + len(cfg.quantiles))
+        return out.permute(0, 1, 4, 2, 3).flatten(-2)[..., :cfg.horizon]
+
+
+def forecast_head(cfg: EncoderConfig) -> nn.Module:
+    """The forecast head the config names."""
+    return PatchForecastHead(cfg) if cfg.forecast_head == "patch" else ForecastHead(cfg)

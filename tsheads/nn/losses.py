@@ -43,6 +43,21 @@ class LossParts(NamedTuple):
     forecast_pinball: torch.Tensor
     time_recon: torch.Tensor
     fft_recon: torch.Tensor
+    register_nce: torch.Tensor = torch.zeros(())  # v2's semantic-register loss (0 when not trained)
+
+
+def register_contrastive(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Symmetric InfoNCE between two views' register embeddings ``(B, D)``: row ``i`` of each is one series.
+
+    Pulling a series' views together and pushing other series apart makes the registers describe the
+    series' shape (scale and offset are removed by the input scaling; shifts and noise come from the views).
+    """
+    a = torch.nn.functional.normalize(a.float(), dim=-1)
+    b = torch.nn.functional.normalize(b.float(), dim=-1)
+    logits = a @ b.T / temperature
+    target = torch.arange(len(a), device=a.device)
+    return 0.5 * (torch.nn.functional.cross_entropy(logits, target)
+                  + torch.nn.functional.cross_entropy(logits.T, target))
 
 
 def pretraining_loss(out: Output, target_z: torch.Tensor, recon_where: torch.Tensor, future_z: torch.Tensor,

@@ -9,7 +9,7 @@ from torch import nn
 
 from .config import EncoderConfig
 from .encoder import DualSpaceEncoder, Encoded
-from .heads import FFTReconstructionHead, ForecastHead, TimeReconstructionHead
+from .heads import FFTReconstructionHead, TimeReconstructionHead, forecast_head
 from .scaling import denormalise
 
 
@@ -30,10 +30,10 @@ class DualSpaceModel(nn.Module):
         self.encoder = DualSpaceEncoder(config)
         self.time_head = TimeReconstructionHead(config)
         self.fft_head = FFTReconstructionHead(config)
-        self.forecast_head = ForecastHead(config)
+        self.forecast_head = forecast_head(config)
 
-    def forward(self, x: torch.Tensor, observed: torch.Tensor) -> Output:
-        enc = self.encoder(x, observed)
+    def forward(self, x: torch.Tensor, observed: torch.Tensor, resolution: torch.Tensor | None = None) -> Output:
+        enc = self.encoder(x, observed, resolution)
         spec, fft_recon = self.fft_head(enc.tokens)
         return Output(enc, self.time_head(enc.tokens), spec, fft_recon, self.forecast_head(enc.tokens))
 
@@ -41,7 +41,8 @@ class DualSpaceModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     # inference in data units ---------------------------------------------------------------------
-    def forecast(self, x: torch.Tensor, observed: torch.Tensor, h: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def forecast(self, x: torch.Tensor, observed: torch.Tensor, h: int,
+                 resolution: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean ``(B, C, h)`` and sorted quantiles ``(B, C, Q, h)``.
 
         Beyond the head's ``horizon`` the mean path is appended to the context and the model is run
@@ -52,7 +53,7 @@ class DualSpaceModel(nn.Module):
         means, quants = [], []
         done = 0
         while done < h:
-            out = self.forward(x, observed)
+            out = self.forward(x, observed, resolution)
             f = denormalise(out.forecast, over_outputs(out.encoded.scale))
             mean, q = f[:, :, 0], torch.sort(f[:, :, 1:], dim=2).values
             means.append(mean)
@@ -69,10 +70,11 @@ class DualSpaceModel(nn.Module):
         scale = out.encoded.scale
         return denormalise(out.time_recon, scale), denormalise(out.fft_recon, scale)
 
-    def embed(self, x: torch.Tensor, observed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def embed(self, x: torch.Tensor, observed: torch.Tensor,
+              resolution: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Semantic embedding (registers, ``(B, C, R * d)``) and detailed one (patch tokens, ``(B, C, P, d)``)."""
         cfg = self.config
-        tokens = self.encoder(x, observed).tokens
+        tokens = self.encoder(x, observed, resolution).tokens
         registers = tokens[:, :, :cfg.n_registers].flatten(-2)
         patches = tokens[:, :, cfg.n_registers:cfg.n_registers + cfg.n_patches]
         return registers, patches

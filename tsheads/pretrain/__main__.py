@@ -7,6 +7,12 @@ short continuation::
     python -m tsheads.pretrain --run-dir runs/v2 --init runs/v1/final --steps 3200 --learning-rate 5e-4 \
         --warmup 100 --seed 1 --export tsheads/pretrained/tsheads-encoder-v1
 
+Encoder v2 (``--arch v2``: see ``V2_SHAPE`` in :mod:`tsheads.nn.config`) trains on the staged real corpus as
+well (:mod:`.mix`; ``--staged-dir`` or ``$TSHEADS_PRETRAINING``), with resolution labels, downsampling
+augmentation and the semantic-register loss::
+
+    python -m tsheads.pretrain --arch v2 --run-dir runs/v2 --steps 20000 --batch-size 128
+
 ``datasets/pretraining.md`` has the corpus, the leakage check, the training curve and the wall time.
 """
 
@@ -16,7 +22,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from ..nn.config import EncoderConfig
+from ..nn.config import V2_SHAPE, EncoderConfig
 from ..nn.weights import model_stem
 from .loop import TrainConfig, pretrain
 
@@ -38,16 +44,36 @@ def main(argv=None) -> int:
     p.add_argument("--stop-after", type=int, default=None, help="stop after this many steps (resume later)")
     p.add_argument("--export", type=Path, default=None,
                    help="copy the final weights to this stem (e.g. tsheads/pretrained/tsheads-encoder-v1)")
+    p.add_argument("--arch", choices=("v1", "v2"), default="v1", help="network shape and corpus (see above)")
+    p.add_argument("--staged-dir", default=None,
+                   help="staged real corpus folder (v2; default: see tsheads.pretrain.staged)")
+    p.add_argument("--register-weight", type=float, default=None,
+                   help="semantic-register loss weight (v2 default 0.1)")
+    p.add_argument("--aggregate-fraction", type=float, default=None,
+                   help="share of real windows summed over k steps (v2 default 0.2)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    v2 = args.arch == "v2"
     real = []
-    if args.real_fraction > 0:
+    if args.real_fraction > 0 and v2:
+        from .mix import build_corpus, source_groups
+
+        real = build_corpus(source_groups(args.staged_dir))[0]
+    elif args.real_fraction > 0:
         from .real import real_series
 
         real = [s for group in real_series().values() for s in group]
     train = TrainConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                        seed=args.seed, real_fraction=args.real_fraction, bf16=not args.no_bf16, warmup=args.warmup)
-    run = pretrain(args.run_dir, EncoderConfig(), train, real, minutes=args.minutes, stop_after=args.stop_after,
+                        seed=args.seed, real_fraction=args.real_fraction, bf16=not args.no_bf16, warmup=args.warmup,
+                        register_weight=_v2_default(args.register_weight, v2, 0.1),
+                        aggregate_fraction=_v2_default(args.aggregate_fraction, v2, 0.2))
+    model_config = EncoderConfig(**V2_SHAPE) if v2 else EncoderConfig()
+    run = pretrain(args.run_dir, model_config, train, real, minutes=args.minutes, stop_after=args.stop_after,
                    verbose=not args.quiet, init=args.init)
     final = run / "final.safetensors"
     if args.export and final.exists():
@@ -57,6 +83,10 @@ def main(argv=None) -> int:
         shutil.copy(run / "final.json", stem.with_name(stem.name + ".json"))
         print(f"exported {args.export}")
     return 0
+
+
+def _v2_default(value, v2: bool, default: float) -> float:
+    return value if value is not None else (default if v2 else 0.0)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..nn.config import EncoderConfig
-from ..nn.losses import LossParts, masked_objective
+from ..nn.losses import LossParts, masked_objective, register_contrastive
 from ..nn.masking import hybrid_mask
 from ..nn.model import DualSpaceModel
 from ..nn.weights import save_model
@@ -35,6 +35,9 @@ class TrainConfig:
     checkpoint_every: int = 250
     seed: int = 0
     bf16: bool = True
+    register_weight: float = 0.0     # v2: weight of the semantic-register contrastive loss
+    register_fraction: float = 0.25  # share of a batch that also gets a perturbed view for that loss
+    aggregate_fraction: float = 0.0  # v2: share of real windows drawn from the series summed over k steps
 
 
 def _lr(step: int, cfg: TrainConfig) -> float:
@@ -92,9 +95,41 @@ def batch_losses(model, b, gen: torch.Generator, train: TrainConfig, quantiles: 
     hidden, visible = hidden & ~too_few, torch.where(too_few, obs, visible)
     x, obs, visible, hidden = (t.to(device) for t in (x, obs, visible, hidden))
     future, fobs = torch.from_numpy(b.future).to(device), torch.from_numpy(b.future_observed).to(device)
+    resolution = torch.from_numpy(b.resolution).to(device) if cfg.n_resolutions else None
     with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=train.bf16):
-        out = model(x, visible)
-    return masked_objective(_float(out), x, obs, hidden, future, fobs, quantiles)
+        out = model(x, visible, resolution)
+    parts = masked_objective(_float(out), x, obs, hidden, future, fobs, quantiles)
+    if not train.register_weight:
+        return parts
+    n = max(2, int(len(x) * train.register_fraction))
+    vx, vobs = perturbed_views(x[:n], obs[:n], gen, max_shift=cfg.patch_length)
+    with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=train.bf16):
+        view = model.encoder(vx, vobs, None if resolution is None else resolution[:n])
+    r = cfg.n_registers
+    nce = register_contrastive(out.encoded.tokens[:n, 0, :r].flatten(1), view.tokens[:, 0, :r].flatten(1))
+    return parts._replace(total=parts.total + train.register_weight * nce, register_nce=nce)
+
+
+def perturbed_views(x: torch.Tensor, observed: torch.Tensor, gen: torch.Generator, max_shift: int,
+                    noise: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same windows rescaled, offset, ended up to ``max_shift`` points earlier and with added noise.
+
+    The semantic registers should not change under these (see :func:`tsheads.nn.losses.register_contrastive`).
+    """
+    b = x.shape[0]
+    w = observed.to(x.dtype)
+    mean = (x * w).sum(-1, keepdim=True) / w.sum(-1, keepdim=True).clamp_min(1)
+    std = (((x - mean) ** 2 * w).sum(-1, keepdim=True) / w.sum(-1, keepdim=True).clamp_min(1)).sqrt()
+    scale = torch.exp(torch.empty(b, 1, 1).uniform_(-2, 2, generator=gen)).to(x.device)
+    offset = (torch.randn(b, 1, 1, generator=gen).to(x.device) * 3 * std.clamp_min(1e-6))
+    jitter = torch.randn(x.shape, generator=gen).to(x.device) * noise * std
+    vx, vobs = (x + jitter) * scale + offset, observed.clone()
+    shifts = torch.randint(0, max_shift + 1, (b,), generator=gen).tolist()
+    for i, s in enumerate(shifts):
+        if s:
+            vx[i, :, s:], vobs[i, :, s:] = vx[i, :, :-s].clone(), observed[i, :, :-s]
+            vobs[i, :, :s] = False
+    return torch.where(vobs, vx, torch.zeros_like(vx)), vobs
 
 
 def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: list, minutes: float = None,
@@ -122,8 +157,7 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = DualSpaceModel(model_config).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
-    sampler = CorpusSampler(model_config.context_length, model_config.horizon, real, train.real_fraction,
-                            seed=train.seed)
+    sampler = corpus_sampler(model_config, train, real, seed=train.seed)
     gen = torch.Generator().manual_seed(train.seed)
     if init is not None and not resuming:
         from ..nn.weights import load_model
@@ -167,6 +201,16 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
                 "recipe": "python -m tsheads.pretrain (see datasets/pretraining.md)"}
         save_model(model.cpu(), run / "final", meta=meta)
     return run
+
+
+def corpus_sampler(model_config: EncoderConfig, train: TrainConfig, real, seed: int) -> CorpusSampler:
+    """The window sampler of a run; ``real`` is a list of arrays, or a :class:`~.mix.Corpus` (v2)."""
+    kw = {}
+    if hasattr(real, "series"):
+        kw = {"real_steps": real.steps, "real_weights": real.weights}
+        real = real.series
+    return CorpusSampler(model_config.context_length, model_config.horizon, real, train.real_fraction, seed=seed,
+                         aggregate_fraction=train.aggregate_fraction, **kw)
 
 
 def _float(out):

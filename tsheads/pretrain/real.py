@@ -39,6 +39,19 @@ TSDATA_SOURCES = [
     ("fpp3", "us_change.csv", ["Consumption", "Income", "Production", "Savings", "Unemployment"], []),
 ]
 
+_H, _D = 3600.0, 86400.0
+#: seconds per step of each source above (months 30.44 days); sources not listed are "unknown"
+TSDATA_STEPS = {
+    "fpp3/vic_elec.csv": _H / 2, "fpp3/pedestrian.csv": _H, "fpp3/bank_calls.csv": 300.0, "fpppy/EPF_FR_BE.csv": _H,
+    "fpppy/electricity_short.csv": _H, "fpp3/aus_retail.csv": 30.44 * _D, "fpp3/PBS.csv": 30.44 * _D,
+    "fpp3/us_employment.csv": 30.44 * _D, "fpp3/aus_livestock.csv": 30.44 * _D, "fpp3/tourism.csv": 91.3 * _D,
+    "fpp3/prison.csv": 91.3 * _D, "fpp3/aus_production.csv": 91.3 * _D, "fpp3/us_gasoline.csv": 7 * _D,
+    "fpp3/ansett.csv": 7 * _D, "fpp3/gafa_stock.csv": _D, "fpp3/global_economy.csv": 365.25 * _D,
+    "fpp3/canadian_gas.csv": 30.44 * _D, "fpp3/aus_accommodation.csv": 91.3 * _D, "fpp3/us_change.csv": 91.3 * _D,
+    "statsmodels/co2": 7 * _D, "statsmodels/sunspots": 365.25 * _D, "statsmodels/nile": 365.25 * _D,
+    "statsmodels/macrodata": 91.3 * _D, "statsmodels/elnino": 30.44 * _D,
+}
+
 #: statsmodels.datasets modules and the columns used from each
 STATSMODELS_SOURCES = [
     ("co2", ["co2"]),
