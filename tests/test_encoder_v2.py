@@ -153,3 +153,28 @@ def test_v2_loop_trains_registers_and_resumes(tmp_path):
     parts = sum(last[k] for k in ("forecast_mse", "forecast_pinball", "time_recon", "fft_recon"))
     assert last["total"] == pytest.approx(parts + 0.1 * last["register_nce"], abs=1e-3)
     assert (tmp_path / "run" / "final.safetensors").exists()
+
+
+def test_indexed_batches_give_the_same_run_with_workers_and_after_a_resume(tmp_path):
+    from safetensors.torch import load_file
+
+    corpus = Corpus([np.sin(np.arange(800.0) / 5).astype(np.float32)], [3600.0], [1.0], ["s"])
+    cfg = TrainConfig(steps=4, batch_size=8, warmup=1, checkpoint_every=2, real_fraction=0.5,
+                      aggregate_fraction=0.3, indexed_batches=True, bf16=False)
+    pretrain(tmp_path / "inline", TINY_V2, cfg, corpus, verbose=False)
+    pretrain(tmp_path / "workers", TINY_V2, cfg, corpus, verbose=False, workers=2, stop_after=2)
+    pretrain(tmp_path / "workers", TINY_V2, cfg, corpus, verbose=False, workers=1)
+    a, b = (load_file(str(tmp_path / name / "final.safetensors")) for name in ("inline", "workers"))
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    with pytest.raises(ValueError, match="indexed_batches"):
+        pretrain(tmp_path / "bad", TINY_V2, TrainConfig(steps=1, batch_size=4, real_fraction=0.0), [],
+                 verbose=False, workers=2)
+
+
+def test_sampler_redraws_synthetic_series_that_overflow_float32(monkeypatch):
+    import tsheads.pretrain.corpus as corpus_module
+
+    draws = iter([np.full(76, 1e40), np.full(76, 1e39), np.arange(76.0)])
+    monkeypatch.setattr(corpus_module, "synthetic_series", lambda rng, n: next(draws))
+    batch = CorpusSampler(64, 12, [], real_fraction=0.0, seed=0).batch(1)
+    assert np.isfinite(batch.x).all() and batch.x[0, 0, -1] > 0

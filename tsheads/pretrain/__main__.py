@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     p.add_argument("--aggregate-fraction", type=float, default=None,
                    help="share of real windows summed over k steps (v2 default 0.2)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes drawing batches ahead (v2 default 1; any count gives the same run)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.threads:
@@ -71,10 +73,10 @@ def main(argv=None) -> int:
     train = TrainConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
                         seed=args.seed, real_fraction=args.real_fraction, bf16=not args.no_bf16, warmup=args.warmup,
                         register_weight=_v2_default(args.register_weight, v2, 0.1),
-                        aggregate_fraction=_v2_default(args.aggregate_fraction, v2, 0.2))
+                        aggregate_fraction=_v2_default(args.aggregate_fraction, v2, 0.2), indexed_batches=v2)
     model_config = EncoderConfig(**V2_SHAPE) if v2 else EncoderConfig()
     run = pretrain(args.run_dir, model_config, train, real, minutes=args.minutes, stop_after=args.stop_after,
-                   verbose=not args.quiet, init=args.init)
+                   verbose=not args.quiet, init=args.init, workers=int(_v2_default(args.workers, v2, 1)))
     final = run / "final.safetensors"
     if args.export and final.exists():
         stem = model_stem(args.export)

@@ -89,13 +89,20 @@ class CorpusSampler:
         y[:fut], yobs[:fut] = series[start + ctx:start + ctx + fut], True
         return x, obs, y, yobs
 
+    def _synthetic(self) -> np.ndarray:
+        """A synthetic series that stays finite in float32 (its random level can reach 1e38 and beyond)."""
+        while True:
+            series = synthetic_series(self.rng, self.context + self.horizon)
+            if np.abs(series).max() < 1e30:
+                return series
+
     def batch(self, size: int) -> Batch:
         rows, resolution = [], np.full(size, UNKNOWN, dtype=np.int64)
         for row in range(size):
             if self.rng.random() < self.real_fraction:
                 series, resolution[row] = self._aggregated(self.rng.choice(len(self.real), p=self.real_p))
             else:
-                series = synthetic_series(self.rng, self.context + self.horizon)
+                series = self._synthetic()
             rows.append(self._window(series))
         x, obs, y, yobs = (np.stack(a)[:, None] for a in zip(*rows))
         return Batch(x, obs, y, yobs, resolution)

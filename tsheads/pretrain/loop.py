@@ -20,6 +20,7 @@ from ..nn.losses import LossParts, masked_objective, register_contrastive
 from ..nn.masking import hybrid_mask
 from ..nn.model import DualSpaceModel
 from ..nn.weights import save_model
+from .batches import IndexedBatches
 from .corpus import CorpusSampler
 
 
@@ -38,6 +39,7 @@ class TrainConfig:
     register_weight: float = 0.0     # v2: weight of the semantic-register contrastive loss
     register_fraction: float = 0.25  # share of a batch that also gets a perturbed view for that loss
     aggregate_fraction: float = 0.0  # v2: share of real windows drawn from the series summed over k steps
+    indexed_batches: bool = False    # batch i drawn from seed (seed, i): needed for workers (see .batches)
 
 
 def _lr(step: int, cfg: TrainConfig) -> float:
@@ -133,12 +135,13 @@ def perturbed_views(x: torch.Tensor, observed: torch.Tensor, gen: torch.Generato
 
 
 def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: list, minutes: float = None,
-             stop_after: int = None, verbose: bool = True, init=None) -> Path:
+             stop_after: int = None, verbose: bool = True, init=None, workers: int = 0) -> Path:
     """Train (or resume) in ``run_dir``; writes ``final.safetensors``/``final.json`` when ``train.steps`` is reached.
 
     ``minutes`` and ``stop_after`` (steps in this call) end the call early with a checkpoint; calling
     again with the same configs continues exactly where it stopped. ``init`` (a model file stem) starts a
     new run from those weights instead of a random initialisation (a fresh optimiser and schedule).
+    ``workers`` processes draw batches ahead when ``train.indexed_batches`` is on (any count gives the same run).
     """
     from tqdm.auto import tqdm
 
@@ -164,6 +167,9 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
 
         model.load_state_dict(load_model(init).state_dict())
     step = _load_checkpoint(run, model, opt, sampler, gen) if resuming else 0
+    if workers and not train.indexed_batches:
+        raise ValueError("workers need indexed_batches=True (batches drawn by step index)")
+    batches = IndexedBatches(sampler, train.seed, train.batch_size, step, workers) if train.indexed_batches else None
     quantiles = torch.tensor(model_config.quantiles, device=device)
     started = time.time()
     log = open(run / "log.jsonl", "a")
@@ -179,11 +185,13 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
             break
         for g in opt.param_groups:
             g["lr"] = _lr(step, train)
-        parts = batch_losses(model, sampler.batch(train.batch_size), gen, train, quantiles, device)
+        batch = batches.get() if batches is not None else sampler.batch(train.batch_size)
+        parts = batch_losses(model, batch, gen, train, quantiles, device)
         opt.zero_grad(set_to_none=True)
         parts.total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if torch.isfinite(grad_norm):  # a non-finite batch must not poison the weights of a long run
+            opt.step()
         step += 1
         bar.update(1)
         if step % 25 == 0 or step == train.steps:
@@ -196,6 +204,8 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
             _save_checkpoint(run, model, opt, step, sampler, gen)
     bar.close()
     log.close()
+    if batches is not None:
+        batches.close()
     if step >= train.steps:
         meta = {"steps": step, "train": dict(train.__dict__),
                 "recipe": "python -m tsheads.pretrain (see datasets/pretraining.md)"}
