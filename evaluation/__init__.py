@@ -8,21 +8,29 @@ parameters), so every number in the README can be traced to a file and re-made w
     python -m evaluation.mcomp_zero_shot
     python -m evaluation.etth1_imputation
     python -m evaluation.zero_shot_speed
+    python -m evaluation.point_choice       # how the default point (median) was chosen (validation windows)
     python -m evaluation zero_shot          # all of the above (same as python -m evaluation.run_all)
     python -m evaluation.anomaly_detection  # NAB + KDD-TSAD 135, tsheads vs classical detectors
     python -m evaluation.anomaly_settings_choice   # how the detector's defaults were chosen (dev data)
-    python -m evaluation anomaly            # both anomaly suites
+    python -m evaluation.detection_speed    # detect over many short series: series per second, every head
+    python -m evaluation anomaly            # the three anomaly suites
     python -m evaluation.wta_forecasting    # WTA forecaster on M4 hourly + exchange rate vs ETS/Theta/DeepAR
     python -m evaluation.scale              # peak memory for 10k..1M series, Dask/Spark throughput
+    python -m evaluation.demo_table         # the `tsheads demo` table of the README, as a results file
+
+Writing into ``evaluation/results`` is refused from a git tree with uncommitted changes (``--allow-dirty``
+overrides; ``--out-dir`` writes elsewhere): committed numbers come from a clean commit that holds the code.
 
 Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next to the repository.
 """
 
 #: the issue-3 suites, in the order ``run_all`` runs them
-ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed")
+ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed", "point_choice")
 #: the issue-4 suites
-ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection")
+ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection", "detection_speed")
 #: the issue-5 suite
 FORECAST_SUITES = ("wta_forecasting",)
 #: the issue-7 suite: memory as series grow, Dask/Spark throughput
 SCALE_SUITES = ("scale",)
+#: suites outside the collections: the README's demo table
+OTHER_SUITES = ("demo_table",)

@@ -17,26 +17,47 @@ import torch
 
 from tsheads.inference import forecast_arrays
 
-from .report import REPO_ROOT, RESULTS_DIR
+from .report import REPO_ROOT, RESULTS_DIR, ProvenanceError, check_provenance
 
 DEFAULT_SHARED_DATA = REPO_ROOT.parent / "shared" / "datasets"
 
 
 # ------------------------------------------------------------------------------------------ command line
-def base_parser(description: str) -> argparse.ArgumentParser:
-    """Arguments common to all suites (``run_all`` forwards exactly these)."""
+def output_parser(description: str) -> argparse.ArgumentParser:
+    """Arguments every suite has, whatever it runs: data, where results go (and their guard), threads, seed.
+
+    Parameters
+    ----------
+    description : str
+        The suite's one-line description for ``--help``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A parser the suite adds its own arguments to.
+    """
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--data-dir", default=None,
                    help="benchmark data directory (default: $TSHEADS_DATA, else ../shared/datasets if present)")
-    p.add_argument("--quick", action="store_true", help="tiny subset for a smoke test (numbers are not comparable)")
     p.add_argument("--out-dir", default=None,
                    help=f"where <suite>.md/.json go (default: {RESULTS_DIR}, or its quick/ folder with --quick)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help=f"write into {RESULTS_DIR.name}/ even from a git tree with uncommitted changes (refused "
+                        "otherwise: committed numbers must come from a clean commit that holds the code)")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    p.add_argument("--seed", type=int, default=0, help="seed for masks, random data and the random model")
+    return p
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    """:func:`output_parser` (same argument and result) plus the model, speed and ``--quick`` arguments of the
+    network suites; ``run_all`` forwards exactly these."""
+    p = output_parser(description)
+    p.add_argument("--quick", action="store_true", help="tiny subset for a smoke test (numbers are not comparable)")
     p.add_argument("--model", choices=("pretrained", "random"), default="pretrained",
                    help="'random' = untrained DualSpaceModel(EncoderConfig()), for testing the harness only")
     p.add_argument("--weights", default=None,
                    help="path stem of a saved model (<stem>.safetensors + .json) instead of the bundled one")
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    p.add_argument("--seed", type=int, default=0, help="seed for masks, random data and the random model")
     p.add_argument("--batch-size", type=int, default=512, help="rows per forward pass of the network")
     p.add_argument("--jobs", type=int, default=None,
                    help="processes for the statistical peers (default: all CPUs, 1 with --quick)")
@@ -49,20 +70,28 @@ def suite_main(build_parser, run, argv: list[str] | None = None):
 
     args = parse_args(build_parser(), argv)
     report = run(args)
-    md, js = write_report(report, args.out_dir)
+    md, js = write_report(report, args.out_dir, allow_dirty=args.allow_dirty)
     print(md.read_text())
     print(f"wrote {md} and {js}")
     return report
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None):
-    """Parse ``argv`` (default ``sys.argv[1:]``); keep it for the report and resolve the data directory."""
+    """Parse ``argv`` (default ``sys.argv[1:]``); keep it for the report and resolve the data directory.
+
+    Refuses (exit status 2, via ``parser.error``) a run that would write into the committed results
+    folder from a dirty tree, unless ``--allow-dirty`` is given (see :func:`evaluation.report.check_provenance`).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv
     args.data_dir = resolve_data_dir(args.data_dir)
     if args.out_dir is None:  # smoke-test tables must never overwrite real results
-        args.out_dir = str(RESULTS_DIR / "quick" if args.quick else RESULTS_DIR)
+        args.out_dir = str(RESULTS_DIR / "quick" if getattr(args, "quick", False) else RESULTS_DIR)
+    try:  # refuse before the run, not after hours of it (write_report checks again)
+        check_provenance(args.out_dir, args.allow_dirty)
+    except ProvenanceError as err:
+        parser.error(str(err))
     if args.threads:
         torch.set_num_threads(args.threads)
     return args

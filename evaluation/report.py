@@ -1,7 +1,9 @@
 """Write a suite's result as Markdown (for people) and JSON (for tools) with everything needed to redo it.
 
-A result without its command, date, machine and parameters cannot be checked later, so
-:func:`write_report` refuses to write one without them. ``tabulate`` (pandas' ``to_markdown``) is not a
+A result without its command, date, machine, commit and parameters cannot be checked later, so
+:func:`write_report` records them all, and refuses to write into the committed ``evaluation/results`` from a
+tree with uncommitted changes (:func:`check_provenance`; ``--allow-dirty`` overrides, and the report then says
+so). ``tabulate`` (pandas' ``to_markdown``) is not a
 dependency of tsheads, hence the small formatter :func:`markdown_table`.
 """
 
@@ -26,6 +28,7 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "evaluation" / "results"
 MISSING = "—"
+MAX_CHANGES_LISTED = 20  # changed paths kept in a report
 
 
 # ------------------------------------------------------------------------------------------------ tables
@@ -63,7 +66,7 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".3f", index: bool = True) 
 
 
 def _json_value(value):
-    """NaN/inf are not JSON: write ``null``; numpy scalars become Python numbers."""
+    """NaN/inf are not JSON: write ``null``; numpy scalars become Python numbers, time stamps ISO strings."""
     if isinstance(value, (np.floating, float)):
         value = float(value)
         return value if math.isfinite(value) else None
@@ -77,6 +80,8 @@ def _json_value(value):
         return [_json_value(v) for v in value]
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, (pd.Timestamp, _dt.date, np.datetime64)):  # time stamps, e.g. of flagged regions
+        return None if pd.isna(value) else pd.Timestamp(value).isoformat()
     return value
 
 
@@ -131,18 +136,77 @@ def _memory_gib() -> float | None:
         return None
 
 
-def _git_info() -> dict:
-    """Commit and whether the tree had local changes (read-only git calls)."""
-    def run(*args):
-        out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() if out.returncode == 0 else None
+def _git_info(root: Path | None = None) -> dict:
+    """Commit, whether the tree had local changes, and the first changed paths (read-only git calls).
 
+    Changed tracked files and untracked files that git does not ignore both count: an untracked module the
+    suite imports is code the commit does not hold. The results folder itself is left out, so one suite of
+    ``run_all`` writing its tables does not make the next one dirty.
+    """
+    root = REPO_ROOT if root is None else Path(root)
+
+    def run(*args):
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        return out.stdout if out.returncode == 0 else None
+
+    results = RESULTS_DIR.relative_to(REPO_ROOT).as_posix()
     try:
         commit = run("rev-parse", "HEAD")
-        status = run("status", "--porcelain", "--untracked-files=no")
+        status = run("status", "--porcelain", "--untracked-files=all", "--", ".", f":(exclude){results}")
     except (OSError, subprocess.SubprocessError):
-        return {"git_commit": None, "git_dirty": None}
-    return {"git_commit": commit, "git_dirty": None if status is None else bool(status)}
+        commit = status = None
+    if commit is None or status is None:  # not a git checkout, or no git: provenance unknown
+        return {"git_commit": None if commit is None else commit.strip(), "git_dirty": None, "git_changes": None}
+    changes = [line[3:] for line in status.splitlines() if line.strip()]
+    return {"git_commit": commit.strip(), "git_dirty": bool(changes), "git_changes": changes[:MAX_CHANGES_LISTED]}
+
+
+class ProvenanceError(RuntimeError):
+    """A result would go into the committed results folder from a tree that is not a clean commit."""
+
+
+def is_results_dir(out_dir: str | os.PathLike | None) -> bool:
+    """Whether ``out_dir`` is the committed results folder (``evaluation/results``, not a subfolder of it)."""
+    target = Path(RESULTS_DIR if out_dir is None else out_dir).expanduser().resolve()
+    return target == RESULTS_DIR.resolve()
+
+
+def check_provenance(out_dir: str | os.PathLike | None, allow_dirty: bool = False, git: dict | None = None) -> dict:
+    """Refuse to write committed results from a tree whose code is not exactly a commit.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike or None
+        Where the suite will write (``None``: the committed results folder).
+    allow_dirty : bool, default False
+        Write anyway (the report still records ``git_dirty`` and the changed paths).
+    git : dict, optional
+        The output of the git query, if already made (default: ask git now).
+
+    Returns
+    -------
+    dict
+        ``git_commit``, ``git_dirty`` and ``git_changes`` (the first changed paths).
+
+    Raises
+    ------
+    ProvenanceError
+        When ``out_dir`` is the committed results folder, ``allow_dirty`` is false and the tree has changes
+        outside that folder, or git cannot tell.
+    """
+    info = _git_info() if git is None else git
+    if allow_dirty or not is_results_dir(out_dir) or info["git_dirty"] is False:
+        return info
+    if info["git_dirty"] is None:
+        reason = "git cannot tell which commit this code is (no git, or not a checkout)"
+    else:
+        shown = ", ".join(info["git_changes"][:5]) + (", ..." if len(info["git_changes"]) > 5 else "")
+        reason = f"the git tree has changes outside {RESULTS_DIR.name}/ ({shown})"
+    raise ProvenanceError(
+        f"refusing to write into the committed results folder {RESULTS_DIR}: {reason}, so the commit recorded "
+        "with the numbers would not hold the code that made them. Commit (or stash) first and run again from "
+        "a clean tree, write elsewhere with --out-dir DIR, or pass --allow-dirty to write anyway (the report "
+        "then says the tree was dirty).")
 
 
 def _invoked_as() -> str:
@@ -191,12 +255,35 @@ class Report:
     floatfmt: dict = field(default_factory=dict)  # caption -> format for that table
 
 
-def write_report(report: Report, out_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """Write ``<out_dir>/<suite>.md`` and ``.json`` (default ``evaluation/results``); return both paths."""
+def write_report(report: Report, out_dir: str | os.PathLike | None = None,
+                 allow_dirty: bool = False) -> tuple[Path, Path]:
+    """Write ``<out_dir>/<suite>.md`` and ``.json`` (default ``evaluation/results``); return both paths.
+
+    Parameters
+    ----------
+    report : Report
+        The suite's tables, command, parameters and timings.
+    out_dir : str or os.PathLike, optional
+        Target folder (default: the committed results folder).
+    allow_dirty : bool, default False
+        Allow writing into the committed results folder from a tree with uncommitted changes
+        (see :func:`check_provenance`); elsewhere it has no effect.
+
+    Returns
+    -------
+    tuple of Path
+        The Markdown and the JSON file.
+
+    Raises
+    ------
+    ProvenanceError
+        When the target is the committed results folder and the tree is not a clean commit.
+    """
     out = Path(out_dir) if out_dir is not None else RESULTS_DIR
+    machine = machine_info()
+    check_provenance(out, allow_dirty, git=machine)
     out.mkdir(parents=True, exist_ok=True)
     now = _dt.datetime.now(_dt.timezone.utc).astimezone()
-    machine = machine_info()
     payload = {
         "suite": report.suite,
         "title": report.title,
@@ -224,7 +311,7 @@ def write_report(report: Report, out_dir: str | os.PathLike | None = None) -> tu
     lines.append(
         f"- machine: {machine['cpu_count']} CPUs ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
         f"torch {machine['torch']} ({machine['torch_threads']} threads), statsmodels {machine['statsmodels']}, "
-        f"commit {(machine['git_commit'] or '?')[:10]}{' (dirty)' if machine['git_dirty'] else ''}, "
+        f"commit {(machine['git_commit'] or '?')[:10]}{_dirty_label(machine)}, "
         f"load average {machine['load_average_1_5_15min']}"
     )
     if report.model:
@@ -241,6 +328,17 @@ def write_report(report: Report, out_dir: str | os.PathLike | None = None) -> tu
     md_path = out / f"{report.suite}.md"
     md_path.write_text("\n".join(lines))
     return md_path, json_path
+
+
+def _dirty_label(machine: dict) -> str:
+    """How the Markdown header shows the tree's state next to the commit."""
+    changes = machine.get("git_changes")
+    if machine["git_dirty"] is None:
+        return " (clean state unknown)"
+    if not machine["git_dirty"]:
+        return " (clean)"
+    more = "+" if len(changes) >= MAX_CHANGES_LISTED else ""
+    return f" (DIRTY: {len(changes)}{more} changed paths, listed in the JSON)"
 
 
 def _short(value, limit: int = 100) -> str:
