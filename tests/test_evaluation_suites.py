@@ -23,6 +23,7 @@ if str(REPO_ROOT) not in sys.path:  # `evaluation` is a top-level package of the
 from evaluation import (  # noqa: E402
     anomaly_detection,
     anomaly_settings_choice,
+    detection_speed,
     etth1_imputation,
     etth1_zero_shot,
     mcomp_zero_shot,
@@ -187,6 +188,21 @@ def test_zero_shot_speed_quick(tmp_path):
         assert any("max |difference| 0.00e+00" in n for n in payload["notes"])
 
 
+def test_detection_speed_quick(tmp_path):
+    detection_speed.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--n-series", "6", "--alone", "2",
+                          "--min-length", "20", "--max-length", "80", "--batch-size", "64"])
+    payload = read_report(tmp_path, "detection_speed")
+    table = {r["path"]: r for r in payload["tables"]["Throughput"]}
+    batched = table["detect, batched, fit_fraction=None"]
+    assert batched["series"] == 6 and batched["series/s (median)"] > 0
+    assert table["one series at a time, fit_fraction=0.5"]["series"] == 2
+    # batching shares forward passes but must not change any series' scores
+    assert sum("max |difference|" in n for n in payload["notes"]) == 2
+    for note in payload["notes"]:
+        if "max |difference|" in note:
+            assert float(note.split("max |difference| ")[1].split(";")[0]) < 1e-9
+
+
 def test_entry_points_dispatch(tmp_path, capsys):
     assert evaluation_main([]) == 2 and "zero_shot" in capsys.readouterr().out
     reports = run_all.main(["--out-dir", str(tmp_path), "--quick", *RANDOM], suites=("zero_shot_speed",))
@@ -241,3 +257,46 @@ def test_statistical_peers_give_finite_gaussian_forecasts():
         assert np.abs(f.mean[:24] - (10 + np.sin(2 * np.pi * np.arange(24) / 24))).max() < 0.5
     paths = peers.ets_samples(y, 12, 24, 50, seed=0)
     assert paths.shape == (50, 12) and np.all(np.isfinite(paths)) and paths.std(0).min() > 0
+
+
+def test_point_choice_quick_reads_no_test_part(fake_etth1, tmp_path, monkeypatch):
+    import dataclasses
+
+    from evaluation import point_choice
+
+    load = point_choice.load_dataset  # the suite chooses on validation windows: hide every test part from it
+    monkeypatch.setattr(point_choice, "load_dataset", lambda *a, **k: dataclasses.replace(load(*a, **k), test_df=None))
+    point_choice.main(["--data-dir", str(fake_etth1), "--out-dir", str(tmp_path), "--quick", *RANDOM,
+                       "--groups", "m3_yearly", "m1_quarterly", "--horizons", "96"])
+    payload = read_report(tmp_path, "point_choice")
+    rows = {r["group"]: r for r in payload["tables"]["M1 / M3 / M4 hourly validation windows (last h of each "
+                                                     "training part)"]}
+    assert set(rows) == {"m3_yearly", "m1_quarterly", "all"}
+    assert rows["all"]["series"] == rows["m3_yearly"]["series"] + rows["m1_quarterly"]["series"]
+    assert payload["choice"] == rows["all"]["better point"] in ("mean", "median")
+    etth1 = payload["tables"]["ETTh1 validation windows (targets in rows 8640-11519, normalised)"]
+    assert etth1[0]["h"] == 96 and etth1[0]["windows"] > 0 and np.isfinite(etth1[0]["MSE median"])
+
+
+def test_validation_group_holds_out_the_end_of_the_training_part():
+    from evaluation.point_choice import validation_group
+    from tsheads import load_dataset
+
+    group, dropped = validation_group("m3_yearly", None, 5)
+    ds = load_dataset("m3_yearly")
+    first = ds.train_df[ds.train_df["unique_id"] == group.ids[0]]["y"].to_numpy()
+    assert np.array_equal(group.test[0], first[-group.h:]) and np.array_equal(group.train[0], first[:-group.h])
+    assert len(group.ids) + dropped == 5
+
+
+def test_demo_table_writes_the_demo_job(tmp_path):
+    from evaluation import demo_table
+
+    demo_table.main(["--dataset", "sample", "--out-dir", str(tmp_path)])
+    payload = json.loads((tmp_path / "demo_table.json").read_text())
+    forecast = next(v for k, v in payload["tables"].items() if k.startswith("Forecast"))
+    models = {r["model"]: r for r in forecast}
+    assert {"TSHeads", "TSHeads-tuned", "SeasonalNaive", "Naive", "Naive2"} <= set(models)
+    assert models["Naive2"]["owa"] == pytest.approx(1.0) and all(np.isfinite(r["mase"]) for r in forecast)
+    assert any(k.startswith("Labelled anomalies") for k in payload["tables"])
+    assert payload["anomalies"]["points"] > 0 and payload["command"].startswith("python -m evaluation.demo_table")

@@ -91,3 +91,23 @@ class DatasetNotFoundError(TsheadsError, FileNotFoundError):
 
 class WeightsError(TsheadsError):
     """A weight/config file is corrupt, truncated, foreign or of an unsupported format version."""
+
+
+class OutputError(TsheadsError):
+    """An output file cannot be written: a directory, a missing, read-only or full folder, a path under a file."""
+
+
+class ValueRangeError(TsheadsError):
+    """A result would leave the float64 range (about +/-1.8e308), e.g. intervals of series near its limits."""
+
+
+class SplitSeriesError(TsheadsError):
+    """The rows of a series are split between non-adjacent parts of a file read in pieces (not sorted by id)."""
+
+
+class NonNumericValueError(DataTypeError, TypeError):
+    """An object array holds a value that is not a number (a TypeError too, as in scikit-learn)."""
+
+
+class DatasetFileError(TsheadsError):
+    """A public dataset's file is present but empty, truncated or not in the expected format."""

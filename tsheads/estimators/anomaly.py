@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..errors import TsheadsError, WeightsError
 from ..scoring.combine import Calibration, agreement_weights, combine, fill_undefined, moving_average
-from ..scoring.heads import EMBED_STRIDE, EMBED_WIDTH, MAX_BANK, SCORE_HEADS, head_deviations, subsequence_embeddings
+from ..scoring.heads import MAX_BANK, SCORE_HEADS, Packed, head_deviations, model_outputs
 from .base import check_positive_int
-from .detector_base import BaseDetector
+from .detector_base import BaseDetector, as_channels, peak_scale
 from .pretrained import PretrainedModelMixin
 
 COMBINE_RULES = ("auto", "agreement", "max", "mean", "supervised")
@@ -28,6 +28,8 @@ MASK_LAYOUTS = ("spread", "block")
 ERRORS = ("squared", "absolute")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
 SUPERVISED_CANDIDATES = ("auto", "agreement", "max", "mean")
+#: ``detect`` runs the network over groups of series with about this many points in all (bounds its memory)
+DETECT_GROUP_POINTS = 1 << 17
 
 
 class TriangulationDetector(PretrainedModelMixin, BaseDetector):
@@ -60,7 +62,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         The forecast head predicts this many steps (at most 96) from each origin (origins every ``horizon``
         points), so a point is compared with a forecast made 1 to ``horizon`` steps before it.
     smoothing : int, default 64
-        Width of the centred moving average over each head's deviations (1 = none). The defaults of
+        Width of the centred moving average over each head's deviations (1 = none), at most half the fit
+        data's length (a wider window gives a short series plateaus of tied scores). The defaults of
         ``smoothing``, ``mask``, ``error`` and ``combine`` were chosen on injected anomalies in non-test data
         (``python -m evaluation.anomaly_settings_choice``).
     mask : {"spread", "block"}, default "spread"
@@ -187,15 +190,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         heads = self._heads()
         self.embedding_bank_ = self.embedding_bank_starts_ = None
         self.fit_length_, self.fit_digest_ = x.shape[1], _digest(x, observed)
-        embeddings = None
-        if "embedding" in heads:  # computed once: the bank, and the fit data's own embedding scores
-            embeddings = subsequence_embeddings(model, x, observed, EMBED_WIDTH, EMBED_STRIDE, self.batch_size,
-                                                self.precision)
-            starts, emb = embeddings
+        outputs = self._outputs(x, observed)
+        if "embedding" in heads:  # the fit data's subsequences are the bank of normal shapes
+            starts, emb = outputs["embedding"]
             keep = np.unique(np.linspace(0, len(emb) - 1, min(len(emb), MAX_BANK)).astype(int))
             self.embedding_bank_ = emb[keep].astype(np.float32)
             self.embedding_bank_starts_ = starts[keep]
-        smoothed = self._smoothed_deviations(x, observed, fit_data=True, embeddings=embeddings)
+        smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True)
         self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
         summary = np.stack([calibrated[h].max(0) for h in heads])  # (H, T): channel-max per head
@@ -245,18 +246,39 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return max(candidates, key=lambda r: quality[r])
 
     # scoring ---------------------------------------------------------------------------------------
-    def _smoothed_deviations(self, x, observed, fit_data: bool = False, embeddings=None) -> dict:
+    def _outputs(self, x, observed) -> dict:
+        """The network's outputs for one scaled series (:func:`~tsheads.scoring.heads.model_outputs`).
+
+        ``detect`` runs the network over many series at once and hands each series' detector its outputs
+        (``_precomputed``, keyed by :func:`_digest` of the scaled arrays); otherwise they are computed here.
+        """
+        ready = self.__dict__.get("_precomputed", {}).get(_digest(x, observed))
+        if ready is not None:
+            return ready
+        return self._model_outputs([x], [observed])[0]
+
+    def _model_outputs(self, xs, observeds) -> list:
+        return model_outputs(self._model(), Packed.of(xs, observeds), self._heads(), window=self.window,
+                             stride=self.stride or max(1, self.window // 2), horizon=self.horizon, layout=self.mask,
+                             batch_size=self.batch_size, precision=self.precision)
+
+    def _smoothing(self) -> int:
+        """Width of the moving average: ``smoothing``, at most half the fit data's length.
+
+        A window wider than the series would give whole stretches of a short series the same average
+        (plateaus of tied scores), so nothing but rounding would decide which of them are flagged.
+        """
+        return max(1, min(self.smoothing, self.fit_length_ // 2))
+
+    def _smoothed_deviations(self, x, observed, outputs: dict, fit_data: bool = False) -> dict:
         starts_fit = (not fit_data and self.embedding_bank_ is not None and x.shape[1] >= self.fit_length_
                       and _digest(x[:, :self.fit_length_], observed[:, :self.fit_length_]) == self.fit_digest_)
-        raw = head_deviations(self._model(), x, observed, self._heads(), window=self.window,
-                              stride=self.stride or max(1, self.window // 2), horizon=self.horizon,
-                              layout=self.mask, bank=None if fit_data else self.embedding_bank_,
-                              bank_starts=self.embedding_bank_starts_ if starts_fit else None, embeddings=embeddings,
-                              batch_size=self.batch_size, precision=self.precision)
+        raw = head_deviations(outputs, x.shape[1], self._heads(), bank=None if fit_data else self.embedding_bank_,
+                              bank_starts=self.embedding_bank_starts_ if starts_fit else None)
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
         # squares of absurd outliers finite
-        return {h: fill_undefined(moving_average(np.minimum(v, 1e100) ** power, self.smoothing))
+        return {h: fill_undefined(moving_average(np.minimum(v, 1e100) ** power, self._smoothing()))
                 for h, v in raw.items()}
 
     def _assemble(self, calibrated: dict, rule: Optional[str] = None) -> dict:
@@ -275,7 +297,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return {"score": score, **{f"score_{h}": calibrated[h].max(0) for h in heads}}
 
     def _channel_scores(self, x, observed) -> dict:
-        smoothed = self._smoothed_deviations(x, observed)
+        smoothed = self._smoothed_deviations(x, observed, self._outputs(x, observed))
         return self._assemble({h: self.head_calibration_[h](smoothed[h]) for h in self._heads()})
 
     def _extra_columns(self) -> list:
@@ -285,6 +307,28 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self.combine == "supervised":
             raise TsheadsError("detect fits each series without labels, so combine='supervised' cannot choose; "
                                "fit(X, y) on labelled data and use the chosen rule (combine_) instead")
+
+    def _detect_series(self, series: list, n_fit: list):
+        """Series go through the network together, a group at a time (the fit part and the whole series of
+        each); each series' detector then fits and scores from its share of the outputs, as it would alone."""
+        if self.fine_tune:  # every series tunes its own network
+            yield from super()._detect_series(series, n_fit)
+            return
+        for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
+            arrays = {}
+            for i in group:
+                x, observed = as_channels(series[i], allow_nan=True)
+                scale = peak_scale(x[:, :n_fit[i]])
+                for part in ((x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]]), (x / scale, observed)):
+                    arrays.setdefault(_digest(*part), part)
+            outputs = dict(zip(arrays, self._model_outputs(*zip(*arrays.values()))))
+            for i in group:
+                est = self._series_copy()
+                est._precomputed = outputs
+                try:
+                    yield est, est._fit_and_score(series[i], n_fit[i])
+                finally:
+                    del est._precomputed
 
     def _series_copy(self):
         """Copies share the loaded pretrained weights (read-only unless fine-tuning, which loads its own)."""
@@ -407,6 +451,18 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if "embedding" in heads:
             est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c)
         return est
+
+
+def _groups(lengths: list, budget: int) -> list:
+    """Consecutive runs of indices whose lengths sum to at most ``budget`` (a longer one goes alone)."""
+    groups, current, total = [], [], 0
+    for i, n in enumerate(lengths):
+        if current and total + n > budget:
+            groups.append(current)
+            current, total = [], 0
+        current.append(i)
+        total += n
+    return groups + [current] if current else groups
 
 
 def _column(values, n: int, positive: bool = False) -> np.ndarray:

@@ -12,14 +12,21 @@ score, so an anomaly in any channel counts and channels of different scales are 
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..errors import DataTypeError, EmptyDataError, NonFiniteError, SeriesTooShortError, TsheadsError
+from ..errors import (
+    DataTypeError,
+    EmptyDataError,
+    NonFiniteError,
+    NonNumericValueError,
+    SeriesTooShortError,
+    TsheadsError,
+)
 from ..frames import Columns, validate
 from ..scoring.combine import Calibration
 
@@ -32,6 +39,11 @@ class BaseDetector(BaseEstimator):
 
     #: whether NaN in the input is scored around (masked) rather than refused
     allow_nan = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.allow_nan
+        return tags
 
     # subclasses ------------------------------------------------------------------------------------
     def _min_length(self) -> int:
@@ -57,6 +69,16 @@ class BaseDetector(BaseEstimator):
     def _check_detect(self) -> None:
         """Refuse settings ``detect`` cannot serve (it fits without labels)."""
 
+    def _detect_series(self, series: list, n_fit: list) -> Iterator[tuple["BaseDetector", dict]]:
+        """For each series ``(T, C)``: its own detector fitted on its first ``n_fit`` rows, and its :meth:`_score`.
+
+        Subclasses may share work between series (forward passes of a network) as long as every series
+        scores as it would alone.
+        """
+        for values, k in zip(series, n_fit):
+            est = self._series_copy()
+            yield est, est._fit_and_score(values, k)
+
     # pyod API --------------------------------------------------------------------------------------
     def fit(self, X, y=None):
         """Learn normal behaviour from ``X`` (unlabelled; ``y`` is ignored, as in pyod).
@@ -75,20 +97,26 @@ class BaseDetector(BaseEstimator):
         self : BaseDetector
             The fitted detector (``threshold_``, ``decision_scores_`` and ``labels_`` of the fit data set).
         """
+        self._fit_output(X)
+        return self
+
+    def _fit_output(self, X) -> dict:
+        """Fit on ``X`` and return the fit data's own :meth:`_score` output; a failed fit leaves no state."""
         try:
             self._check_contamination()
             x, observed = self._as_array(X, fitting=True)
             self.n_channels_ = x.shape[0]
             scores = self._fit_series(x, observed) or self._channel_scores(x, observed)
             self.channel_calibration_ = Calibration.fit(scores["score"])
-            self.decision_scores_ = self._combine_channels(scores["score"])
-            self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - self.contamination))
+            out = self._calibrated(scores)
+            self.decision_scores_ = out["decision"]
+            self.threshold_ = self._threshold(self.decision_scores_)
             self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
         except BaseException:
             for name in [k for k in self.__dict__ if k.endswith("_") and not k.startswith("_")]:
                 delattr(self, name)
             raise
-        return self
+        return out
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of every time step of ``X``, shape ``(T,)``; higher = more anomalous.
@@ -159,7 +187,9 @@ class BaseDetector(BaseEstimator):
         """Score every series of a long frame; returns it sorted, with score columns and a 0/1 flag.
 
         Each series gets its own copy of this detector, fitted on its first ``fit_fraction`` of rows
-        (``None``: the whole series, i.e. unsupervised scoring of each series against itself). Rows are
+        (``None``: the whole series, i.e. unsupervised scoring of each series against itself). A series'
+        flags are scores above the ``1 - contamination`` quantile of its fit rows' scores (as scored in the
+        whole series), so about a ``contamination`` share of the fit rows is flagged. Rows are
         scored in time order; regular spacing is not required, duplicated timestamps are refused. Other
         columns are carried through. Subclasses add columns (e.g. one per head).
 
@@ -175,7 +205,7 @@ class BaseDetector(BaseEstimator):
             Names of the added score and 0/1 flag columns (default ``anomaly_score``, ``is_anomaly``); they
             must not exist in ``df``.
         threshold_col : str, optional
-            Also add each series' flag threshold (its detector's ``threshold_``) under this name, e.g. to
+            Also add each series' flag threshold under this name, e.g. to
             draw it with :func:`tsheads.plotting.plot_anomalies`.
 
         Returns
@@ -208,20 +238,21 @@ class BaseDetector(BaseEstimator):
         parts: dict[str, list] = {}
         from tqdm.auto import tqdm
 
-        spans = list(zip(bounds[:-1], bounds[1:]))
+        series = [values[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        n_fit = [len(v) if frac is None else max(self._min_length(), int(round(frac * len(v)))) for v in series]
         # one bar over the series for detectors that take ``verbose`` (the tsheads one); classical ones are quiet
-        for a, b in tqdm(spans, desc="detect", unit="series", leave=False,
-                         disable=not getattr(self, "verbose", False) or len(spans) < 2):
-            series = values[a:b]
-            n_fit = len(series) if fit_fraction is None else max(self._min_length(), int(round(fit_fraction * (b - a))))
-            est = self._series_copy().fit(series[:n_fit])
-            out = est._score(series)
+        fitted = tqdm(self._detect_series(series, n_fit), total=len(series), desc="detect", unit="series",
+                      leave=False, disable=not getattr(self, "verbose", False) or len(series) < 2)
+        for (est, out), k in zip(fitted, n_fit):
+            # the threshold comes from the fit rows as scored here, in the whole series' context (edges,
+            # rank-based combination), so that a ``contamination`` share of them is flagged
+            threshold = est._threshold(out["decision"][:k])
             cols = {**out["extras"], score_col: out["decision"],
-                    flag_col: (out["decision"] > est.threshold_).astype(np.int64)}
+                    flag_col: (out["decision"] > threshold).astype(np.int64)}
             if threshold_col is not None:
-                cols[threshold_col] = np.full(len(series), float(est.threshold_))
-            for k, v in cols.items():
-                parts.setdefault(k, []).append(v)
+                cols[threshold_col] = np.full(len(out["decision"]), threshold)
+            for name, v in cols.items():
+                parts.setdefault(name, []).append(v)
         for k, v in parts.items():
             frame[k] = np.concatenate(v)
         return frame
@@ -230,13 +261,25 @@ class BaseDetector(BaseEstimator):
     def _score(self, X) -> dict:
         check_is_fitted(self, "threshold_")
         x, observed = self._as_array(X, fitting=False)
-        scores = self._channel_scores(x, observed)
+        return self._calibrated(self._channel_scores(x, observed))
+
+    def _calibrated(self, scores: dict) -> dict:
+        """Channel-calibrated scores of :meth:`_channel_scores` output: decision ``(T,)``, channels, extras."""
         channels = _finite(self.channel_calibration_(scores["score"]))
         extras = {k: _finite(v) for k, v in scores.items() if k != "score"}
         return {"decision": channels.max(0), "channels": channels, "extras": extras}
 
-    def _combine_channels(self, raw: np.ndarray) -> np.ndarray:
-        return _finite(self.channel_calibration_(raw)).max(0)
+    def _fit_and_score(self, values: np.ndarray, n_fit: int) -> dict:
+        """Fit on the first ``n_fit`` rows of one series ``values`` and return the whole series' scores.
+
+        When the fit data is the whole series, its scores come from the fit itself (one pass, not two).
+        """
+        out = self._fit_output(values[:n_fit])
+        return out if n_fit == len(values) else self._score(values)
+
+    def _threshold(self, scores: np.ndarray) -> float:
+        """The ``1 - contamination`` quantile of fit scores: what ``threshold_`` is (pyod's convention)."""
+        return float(np.quantile(scores, 1.0 - self.contamination))
 
     def _check_contamination(self) -> None:
         c = self.contamination
@@ -249,26 +292,37 @@ class BaseDetector(BaseEstimator):
         Dividing by one constant per channel changes no detector's ranking, and it keeps squared errors
         and variances of series near 1e200 or 1e-200 inside float64.
         """
-        x, observed = as_channels(X, allow_nan=self.allow_nan)
-        need = self._min_length()
-        if x.shape[1] < need:
-            raise SeriesTooShortError(f"{type(self).__name__} needs at least {need} time steps, got {x.shape[1]}")
+        x, observed = as_channels(X, allow_nan=self.allow_nan, min_length=self._min_length(), name=type(self).__name__)
         names = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
         if fitting:
-            peak = np.abs(x).max(1, keepdims=True)
-            self.input_scale_ = np.where(peak > 0, peak, 1.0)
+            self.input_scale_ = peak_scale(x)
+            self.n_features_in_ = x.shape[0]
             self.feature_names_in_ = names
         else:
             if x.shape[0] != self.n_channels_:
-                raise TsheadsError(f"X has {x.shape[0]} channel(s); this detector was fitted on {self.n_channels_}")
+                reshape = " (Reshape your data: one column per channel, (time, channels))" if np.ndim(X) == 1 else ""
+                raise TsheadsError(f"X has {x.shape[0]} features, but {type(self).__name__} is expecting "
+                                   f"{self.n_channels_} features as input: one per channel of the fit data{reshape}")
             fitted = getattr(self, "feature_names_in_", None)
             if names is not None and fitted is not None and names != fitted:
                 raise TsheadsError(f"X has columns {names}; this detector was fitted on {fitted} (same order)")
         return x / self.input_scale_, observed
 
 
-def as_channels(X, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One series as ``(channels, time)``: 1-D array/Series, ``(T, C)`` array or a wide DataFrame."""
+def peak_scale(x: np.ndarray) -> np.ndarray:
+    """``(C, 1)`` largest magnitude of each channel of ``(C, T)`` values (1 for an all-zero channel)."""
+    peak = np.abs(x).max(1, keepdims=True)
+    return np.where(peak > 0, peak, 1.0)
+
+
+def as_channels(X, allow_nan: bool, min_length: int = 1, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
+    """One series as ``(channels, time)``: 1-D array/Series, ``(T, C)`` array or a wide DataFrame.
+
+    Errors follow scikit-learn's conventions (and wording) for sparse, complex, object and empty input;
+    ``name`` (the estimator) and ``min_length`` (fewest time steps) go into the messages.
+    """
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):  # scipy.sparse matrices and arrays
+        raise DataTypeError(f"sparse input is not supported by {name}: a series is dense; pass X.toarray()")
     if isinstance(X, pd.DataFrame):
         types = pd.api.types
         bad = [c for c in X.columns if not types.is_numeric_dtype(X[c]) or types.is_bool_dtype(X[c])]
@@ -277,16 +331,18 @@ def as_channels(X, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
                                 "(for a long frame with ids and timestamps use detect(df))")
         arr = X.to_numpy(dtype=np.float64)
     else:
-        raw = np.asarray(X.to_numpy() if isinstance(X, pd.Series) else X)
-        if raw.dtype.kind not in "iuf":  # bool, complex, datetime, strings and objects are not measurements
-            raise DataTypeError(f"X must hold integer or float numbers, got dtype {raw.dtype}")
-        arr = raw.astype(np.float64)
+        arr = _numbers(np.asarray(X.to_numpy() if isinstance(X, pd.Series) else X))
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
         raise DataTypeError(f"X must be 1-D (time) or 2-D (time, channels); got shape {arr.shape}")
     if arr.size == 0:
-        raise EmptyDataError(f"X is empty (shape {arr.shape})")
+        kind = "sample(s)" if arr.shape[0] == 0 else "feature(s)"
+        raise EmptyDataError(f"X is empty: found array with 0 {kind} (shape={arr.shape}) while a minimum of 1 is "
+                             "required.")
+    if arr.shape[0] < min_length:
+        raise SeriesTooShortError(f"{name} needs at least {min_length} time steps, got {arr.shape[0]} "
+                                  f"(n_samples={arr.shape[0]})")
     if arr.shape[1] > arr.shape[0]:
         raise DataTypeError(f"X of shape {arr.shape} has more channels than time steps; pass (time, channels)")
     if np.isinf(arr).any():
@@ -301,6 +357,20 @@ def as_channels(X, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
         if len(empty):
             raise NonFiniteError(f"channel {int(empty[0])} of X has no finite value")
     return np.where(observed, arr, 0.0).T.copy(), observed.T.copy()
+
+
+def _numbers(raw: np.ndarray) -> np.ndarray:
+    """An array of numbers as float64; objects are converted (as scikit-learn does), other kinds refused."""
+    if raw.dtype.kind == "c":
+        raise DataTypeError(f"Complex data not supported: X must hold integer or float numbers, got dtype {raw.dtype}")
+    if raw.dtype.kind == "O":
+        try:
+            return raw.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise NonNumericValueError(f"X of dtype object holds a value that is not a number ({err})") from None
+    if raw.dtype.kind not in "iuf":  # bool, datetime, strings are not measurements
+        raise DataTypeError(f"X must hold integer or float numbers, got dtype {raw.dtype}")
+    return raw.astype(np.float64)
 
 
 def _finite(a: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Per-head deviation scores of one series from the pretrained model (arrays in, arrays out).
+"""Per-head deviation scores of series from the pretrained model (arrays in, arrays out).
 
 Each head answers "how far is this point from what the model expected without seeing it?", in data units:
 
@@ -13,10 +13,15 @@ Each head answers "how far is this point from what the model expected without se
   the others it compares with the fit data itself, so it learns what "normal" looks like for this series
   (the job Sub-PCA's subspace does for raw windows).
 
-Unobserved points (``observed`` False) are never inputs; their deviation is NaN here (the caller fills it).
+Many series go through the network together (:class:`Packed`): the windows of all of them share forward
+passes, and each series' deviations are the same as when it is scored alone (every window is its own row,
+and the inference functions make a row's output independent of its batch mates). Unobserved points
+(``observed`` False) are never inputs; their deviation is NaN here (the caller fills it).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,6 +36,51 @@ MIN_HISTORY = 8
 #: subsequence length and step of the embedding head (64 beat 32, 48, 128 and 256 on the dev data of
 #: ``evaluation.anomaly_settings_choice``); at most this many fit subsequences are kept as the normal bank
 EMBED_WIDTH, EMBED_STRIDE, MAX_BANK = 64, 16, 4096
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Series ``(C, T_i)`` with the same channels, end to end as one ``(C, N)`` array plus their offsets.
+
+    Windows of every series are cut from it by (series, local position), so one forward pass serves
+    windows of many series; :meth:`split` gives per-point results back per series.
+    """
+
+    x: np.ndarray
+    observed: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def of(cls, xs, observeds) -> "Packed":
+        """Pack ``(C, T_i)`` values and observed masks (one pair per series)."""
+        lengths = [x.shape[1] for x in xs]
+        return cls(np.concatenate(xs, axis=1), np.concatenate(observeds, axis=1), np.r_[0, np.cumsum(lengths)])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def rows(self, starts_of) -> tuple[np.ndarray, np.ndarray]:
+        """Series index and local start ``(W,)`` of every window; ``starts_of(length)`` gives one series' starts."""
+        per = [np.asarray(starts_of(int(t)), dtype=np.int64) for t in self.lengths]
+        return np.repeat(np.arange(len(per)), [len(s) for s in per]), np.concatenate(per)
+
+    def gather(self, owner: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Windows ``(W, C, L)`` at local positions ``pos`` ``(W, L)`` of series ``owner`` ``(W,)``.
+
+        Positions outside their series are unobserved zeros. Also returns the packed column of every
+        position (clipped into its series) and whether it lies inside the series.
+        """
+        length = self.lengths[owner][:, None]
+        inside = (pos >= 0) & (pos < length)
+        cols = self.offsets[owner][:, None] + np.clip(pos, 0, length - 1)
+        xw = np.where(inside[:, None, :], self.x[:, cols].transpose(1, 0, 2), 0.0)
+        ow = inside[:, None, :] & self.observed[:, cols].transpose(1, 0, 2)
+        return xw, ow, cols, inside
+
+    def split(self, a: np.ndarray) -> list[np.ndarray]:
+        """A packed ``(..., N)`` array as one ``(..., T_i)`` array per series."""
+        return np.split(a, self.offsets[1:-1], axis=-1)
 
 
 def patch_masks(context: int, patch: int, n_masks: int, layout: str = "spread") -> np.ndarray:
@@ -50,82 +100,100 @@ def patch_masks(context: int, patch: int, n_masks: int, layout: str = "spread") 
     return group[None, :] == np.arange(n_masks)[:, None]
 
 
-def _gather(x: np.ndarray, observed: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Windows ``(W, C, L)`` of a ``(C, T)`` series at positions ``pos`` ``(W, L)``; outside = unobserved."""
-    inside = (pos >= 0) & (pos < x.shape[1])
-    safe = np.clip(pos, 0, x.shape[1] - 1)
-    xw = np.where(inside[:, None, :], x[:, safe].transpose(1, 0, 2), 0.0)
-    ow = inside[:, None, :] & observed[:, safe].transpose(1, 0, 2)
-    return xw, ow
+def _distinct_rows(run, x: np.ndarray, observed: np.ndarray) -> tuple:
+    """``run(x, observed)`` (a tuple of per-row outputs) on the distinct rows of ``(x, observed)`` only.
+
+    A window shared by a fit part and its whole series (or by identical series) goes through the network
+    once; outputs are copied back to every row. Exact, because a row's output does not depend on its batch.
+    """
+    n = len(x)
+    key = np.concatenate([np.ascontiguousarray(x, dtype=np.float64).reshape(n, -1).view(np.uint8),
+                          np.ascontiguousarray(observed, dtype=np.uint8).reshape(n, -1)], axis=1)
+    _, first, inverse = np.unique(key.view(np.dtype((np.void, key.shape[1]))).ravel(), return_index=True,
+                                  return_inverse=True)
+    if len(first) == n:
+        return run(x, observed)
+    return tuple(out[inverse.ravel()] for out in run(x[first], observed[first]))
 
 
-def reconstruction_deviations(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, window: int, stride: int,
-                              n_masks: int = 4, batch_size: int = 512, precision: str = "float32",
-                              chunk: int = 256, layout: str = "spread") -> dict[str, np.ndarray]:
-    """``{"time": (C, T), "fft": (C, T)}`` mean absolute deviation of each point from its masked rebuild.
+def _per_point(cols: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """``(C, n)`` sums of window values ``(W, C, L)`` (where ``weights`` ``(W, C, L)``) at packed columns ``(W, L)``.
+
+    One bincount over all windows: a point's terms are added in window order, whatever the batching.
+    """
+    return np.stack([np.bincount(cols.ravel(), np.where(weights[:, ch], values[:, ch], 0.0).ravel(), minlength=n)
+                     for ch in range(values.shape[1])])
+
+
+def reconstruction_deviations(model: DualSpaceModel, packed: Packed, window: int, stride: int, n_masks: int = 4,
+                              batch_size: int = 512, precision: str = "float32", chunk: int = 256,
+                              layout: str = "spread") -> dict[str, np.ndarray]:
+    """``{"time": (C, N), "fft": (C, N)}`` mean absolute deviation of each packed point from its masked rebuild.
 
     ``window`` must not exceed the model's context (shorter windows are left-padded and masked).
     """
-    c, t = x.shape
+    c, n = packed.x.shape
     context, patch = model.config.context_length, model.config.patch_length
     hidden = patch_masks(context, patch, n_masks, layout)  # (K, context)
-    sums = {h: np.zeros((c, t)) for h in RECONSTRUCTION_HEADS}
-    counts = np.zeros((c, t))
-    starts = window_starts(t, window, stride)
+    owner, starts = packed.rows(lambda t: window_starts(t, window, stride))
+    pos = starts[:, None] + np.arange(window)[None, :]
+    dev = {h: np.zeros((len(starts), c, window)) for h in RECONSTRUCTION_HEADS}
+    seen = np.zeros((len(starts), c, window), dtype=bool)
+    keep = slice(context - window, context)  # the window itself, without the left padding
+    sel = hidden[None, :, None, :]  # (1, K, 1, context): each point's rebuild from the mask that hid it
     for i in range(0, len(starts), chunk):
-        pos = starts[i:i + chunk, None] + np.arange(window)[None, :]
-        xw, ow = _gather(x, observed, pos)
+        rows = slice(i, i + chunk)
+        xw, ow, _, _ = packed.gather(owner[rows], pos[rows])
         xc, oc = fit_context(xw, ow, context)  # (W, C, context)
         w = len(xc)
         xin = np.repeat(xc, n_masks, axis=0)
         oin = np.repeat(oc, n_masks, axis=0) & ~np.tile(hidden, (w, 1))[:, None, :]
-        recon = reconstruct_pair(model, xin, oin, batch_size, precision=precision)
-        sel = hidden[None, :, None, :]  # (1, K, 1, context): each point's rebuild from the mask that hid it
-        keep = slice(context - window, context)  # the window itself, without the left padding
-        cols, valid = pos, pos >= 0
-        obs_kept = oc[:, :, keep]
+        recon = _distinct_rows(lambda a, o: reconstruct_pair(model, a, o, batch_size, precision=precision), xin, oin)
+        seen[rows] = oc[:, :, keep]
         for head, r in zip(RECONSTRUCTION_HEADS, recon):
             rebuilt = (r.reshape(w, n_masks, c, context) * sel).sum(1)[:, :, keep]
-            dev = np.where(obs_kept, np.abs(xc[:, :, keep] - rebuilt), 0.0)
-            for ch in range(c):
-                sums[head][ch] += np.bincount(cols[valid], dev[:, ch][valid], minlength=t)
-        for ch in range(c):
-            counts[ch] += np.bincount(cols[valid], obs_kept[:, ch][valid].astype(float), minlength=t)
+            dev[head][rows] = np.abs(xc[:, :, keep] - rebuilt)
+    cols = packed.offsets[owner][:, None] + np.clip(pos, 0, None)  # reconstruction windows never pass the end
+    seen &= (pos >= 0)[:, None, :]
+    counts = _per_point(cols, np.ones(seen.shape), seen, n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {h: np.where(counts > 0, s / np.maximum(counts, 1), np.nan) for h, s in sums.items()}
+        return {h: np.where(counts > 0, _per_point(cols, d, seen, n) / np.maximum(counts, 1), np.nan)
+                for h, d in dev.items()}
 
 
-def forecast_deviations(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, window: int, horizon: int,
-                        batch_size: int = 512, precision: str = "float32", chunk: int = 2048) -> np.ndarray:
-    """``(C, T)`` absolute distance of each point to the median forecast made ``1..horizon`` steps before it."""
-    c, t = x.shape
+def forecast_deviations(model: DualSpaceModel, packed: Packed, window: int, horizon: int, batch_size: int = 512,
+                        precision: str = "float32", chunk: int = 2048) -> np.ndarray:
+    """``(C, N)`` absolute distance of each packed point to the median forecast made ``1..horizon`` steps before."""
+    c, n = packed.x.shape
     median_index = model.config.quantiles.index(0.5)
-    out = np.full((c, t), np.nan)
-    origins = np.arange(min(MIN_HISTORY, t), t, horizon)
+    out = np.full((c, n), np.nan)
+    owner, origins = packed.rows(lambda t: np.arange(min(MIN_HISTORY, t), t, horizon))
     for i in range(0, len(origins), chunk):
-        t0 = origins[i:i + chunk]
-        xw, ow = _gather(x, observed, t0[:, None] + np.arange(-window, 0)[None, :])
-        _, quants = forecast_arrays(model, xw, ow, horizon, batch_size, precision=precision)
-        median = quants[:, :, median_index]  # (W, C, horizon)
-        fpos = t0[:, None] + np.arange(horizon)[None, :]
-        inside = fpos < t
-        safe = np.minimum(fpos, t - 1)
-        truth = x[:, safe].transpose(1, 0, 2)
-        seen = observed[:, safe].transpose(1, 0, 2) & inside[:, None, :]
-        dev = np.abs(truth - median)
+        who, t0 = owner[i:i + chunk], origins[i:i + chunk]
+        xw, ow, _, _ = packed.gather(who, t0[:, None] + np.arange(-window, 0)[None, :])
+        _, quants = _distinct_rows(lambda a, o: forecast_arrays(model, a, o, horizon, batch_size, precision=precision),
+                                   xw, ow)
+        truth, seen, cols, _ = packed.gather(who, t0[:, None] + np.arange(horizon)[None, :])
+        dev = np.abs(truth - quants[:, :, median_index])  # (W, C, horizon)
         for ch in range(c):
-            out[ch, safe[seen[:, ch]]] = dev[:, ch][seen[:, ch]]
+            out[ch, cols[seen[:, ch]]] = dev[:, ch][seen[:, ch]]
     return out
 
 
-def subsequence_embeddings(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, width: int, stride: int,
-                           batch_size: int = 512, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
-    """Starts ``(W,)`` and unit-length semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
-    starts = window_starts(x.shape[1], width, stride)
-    xw, ow = _gather(x, observed, starts[:, None] + np.arange(width)[None, :])
-    semantic, _ = embed_arrays(model, xw, ow, batch_size, precision=precision)
+def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, stride: int, batch_size: int = 512,
+                           precision: str = "float32", chunk: int = 2048) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per series: starts ``(W,)`` and unit-length semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
+    owner, starts = packed.rows(lambda t: window_starts(t, width, stride))
+    parts = []
+    for i in range(0, len(starts), chunk):
+        xw, ow, _, _ = packed.gather(owner[i:i + chunk], starts[i:i + chunk, None] + np.arange(width)[None, :])
+        parts.append(_distinct_rows(lambda a, o: embed_arrays(model, a, o, batch_size, precision=precision)[:1],
+                                    xw, ow)[0])
+    semantic = np.concatenate(parts)
     norm = np.linalg.norm(semantic, axis=-1, keepdims=True)
-    return starts, semantic / np.where(norm > 0, norm, 1.0)
+    unit = semantic / np.where(norm > 0, norm, 1.0)
+    bounds = np.cumsum(np.bincount(owner, minlength=len(packed.lengths)))[:-1]
+    return list(zip(np.split(starts, bounds), np.split(unit, bounds)))
 
 
 def nearest_distances(emb: np.ndarray, bank: np.ndarray, overlap: tuple | None = None,
@@ -158,33 +226,51 @@ def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width
         return np.where(counts > 0, np.stack(rows) / np.maximum(counts, 1), np.nan)
 
 
-def head_deviations(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, heads=SCORE_HEADS, *,
-                    window: int, stride: int, horizon: int, n_masks: int = 4, layout: str = "spread",
-                    bank: np.ndarray | None = None, bank_starts: np.ndarray | None = None, embeddings=None,
-                    embed_width: int = EMBED_WIDTH, embed_stride: int = EMBED_STRIDE,
-                    batch_size: int = 512, precision: str = "float32") -> dict[str, np.ndarray]:
-    """Raw deviations ``(C, T)`` of the requested ``heads`` for one series ``x`` ``(C, T)``.
+def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, window: int, stride: int,
+                  horizon: int, n_masks: int = 4, layout: str = "spread", embed_width: int = EMBED_WIDTH,
+                  embed_stride: int = EMBED_STRIDE, batch_size: int = 512,
+                  precision: str = "float32") -> list[dict]:
+    """What the network says about each packed series, from shared forward passes.
 
-    The ``embedding`` head compares with ``bank`` (unit embeddings ``(B, C, D)`` of the fit data, from
-    :func:`subsequence_embeddings` with the same ``embed_width``); ``bank=None`` scores ``x`` against itself,
-    ignoring overlapping subsequences (how the fit data is scored). ``bank_starts`` (the bank entries' starts)
-    says that ``x`` begins with the fit data, so entries overlapping a scored subsequence are ignored too:
-    otherwise every subsequence of the fit part would find itself. ``embeddings``: ``x``'s own
-    :func:`subsequence_embeddings`, when the caller already has them.
+    Per series a dict with the raw deviations ``(C, T)`` of the ``time``, ``fft`` and ``forecast`` heads
+    among ``heads``, and for the ``embedding`` head its :func:`subsequence_embeddings` (``(starts, emb)``),
+    which :func:`head_deviations` compares with a bank.
     """
-    out = {}
+    per_point = {}
+    if any(h in RECONSTRUCTION_HEADS for h in heads):
+        per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
+                                                   layout=layout))
+    if "forecast" in heads:
+        per_point["forecast"] = forecast_deviations(model, packed, window, horizon, batch_size, precision)
+    out = [{} for _ in packed.lengths]
+    for head, values in per_point.items():
+        for series, part in zip(out, packed.split(values)):
+            series[head] = part
     if "embedding" in heads:
-        starts, emb = embeddings or subsequence_embeddings(model, x, observed, embed_width, embed_stride,
-                                                           batch_size, precision)
+        for series, emb in zip(out, subsequence_embeddings(model, packed, embed_width, embed_stride, batch_size,
+                                                           precision)):
+            series["embedding"] = emb
+    return out
+
+
+def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.ndarray | None = None,
+                    bank_starts: np.ndarray | None = None, embed_width: int = EMBED_WIDTH) -> dict[str, np.ndarray]:
+    """Raw deviations ``(C, T)`` of the requested ``heads`` for one series of ``length`` points.
+
+    ``outputs``: the series' :func:`model_outputs`. The ``embedding`` head compares with ``bank`` (unit
+    embeddings ``(B, C, D)`` of the fit data, from :func:`subsequence_embeddings` with the same
+    ``embed_width``); ``bank=None`` scores the series against itself, ignoring overlapping subsequences (how
+    the fit data is scored). ``bank_starts`` (the bank entries' starts) says that the series begins with
+    the fit data, so entries overlapping a scored subsequence are ignored too: otherwise every subsequence
+    of the fit part would find itself.
+    """
+    out = {h: outputs[h] for h in heads if h != "embedding"}
+    if "embedding" in heads:
+        starts, emb = outputs["embedding"]
         overlap = None
         if bank is None:  # the fit data against itself; a series too short for two disjoint parts scores 0
             bank, bank_starts = emb, starts
         if bank_starts is not None and bank_starts.max() - bank_starts.min() >= embed_width:
             overlap = (starts, bank_starts, embed_width)
-        out["embedding"] = windows_to_points(starts, nearest_distances(emb, bank, overlap), x.shape[1], embed_width)
-    if any(h in RECONSTRUCTION_HEADS for h in heads):
-        out.update(reconstruction_deviations(model, x, observed, window, stride, n_masks, batch_size, precision,
-                                             layout=layout))
-    if "forecast" in heads:
-        out["forecast"] = forecast_deviations(model, x, observed, window, horizon, batch_size, precision)
+        out["embedding"] = windows_to_points(starts, nearest_distances(emb, bank, overlap), length, embed_width)
     return {h: out[h] for h in heads}
