@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,7 +34,7 @@ from tsheads.estimators.anomaly_baselines import (
 from tsheads.metrics.anomaly import anomaly_metrics
 from tsheads.scoring.combine import combine
 
-from .common import base_parser, model_from_args, model_info, parameters, suite_main
+from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .report import Report, Timings, suite_command
 
 SUITE = "anomaly_detection"
@@ -136,12 +135,7 @@ def run(args) -> Report:
     model = model_from_args(args)
     notes, tables = [], {}
     with tempfile.TemporaryDirectory() as tmp:
-        weights = args.weights
-        if weights is None and args.model == "random":  # estimators load weights from a file
-            from tsheads.nn.weights import save_model
-
-            weights = str(Path(tmp) / "random")
-            save_model(model, weights)
+        weights = estimator_weights(args, model, tmp)
         if args.quick:
             args.max_series = args.max_series or 2
         series = nab_series(args)

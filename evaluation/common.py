@@ -156,6 +156,20 @@ def model_from_args(args):
     return load_model(args.model, args.seed, args.weights)
 
 
+def estimator_weights(args, model, folder) -> str | None:
+    """The ``weights=`` an estimator needs to use ``model``: the suite's file, else ``model`` saved in ``folder``.
+
+    Estimators load weights from files, so the untrained ``--model random`` network is saved first; None
+    (the shipped weights) for the pretrained model.
+    """
+    if args.weights is None and args.model == "random":
+        from tsheads.nn.weights import save_model
+
+        save_model(model, Path(folder) / "random")
+        return str(Path(folder) / "random")
+    return args.weights
+
+
 def model_info(model, args) -> dict:
     """What identifies the network behind a number: source, size, shape, weight-file metadata, weight hash."""
     digest = hashlib.sha256()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,7 @@ import torch
 
 from tsheads.estimators.anomaly import TriangulationDetector
 
-from .common import base_parser, model_from_args, model_info, parameters, suite_main
+from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .report import Report, Timings, suite_command
 
 SUITE = "detection_speed"
@@ -77,12 +76,7 @@ def run(args) -> Report:
     subset = df[df["unique_id"].isin(sorted(df["unique_id"].unique())[:n_alone])]
     rows, notes = {}, []
     with tempfile.TemporaryDirectory() as tmp:
-        weights = args.weights
-        if weights is None and args.model == "random":  # the estimator loads weights from a file
-            from tsheads.nn.weights import save_model
-
-            weights = str(Path(tmp) / "random")
-            save_model(model, weights)
+        weights = estimator_weights(args, model, tmp)
         det = TriangulationDetector(weights=weights, batch_size=args.batch_size)
         det.detect(long_frame(series[:2]))  # warm-up; also loads and caches the weights
         for fit_fraction in (None, 0.5):

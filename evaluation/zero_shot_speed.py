@@ -15,7 +15,6 @@ import resource
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ import torch
 
 from tsheads.inference import forecast_arrays
 
-from .common import base_parser, model_from_args, model_info, parameters, suite_main
+from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .report import Report, Timings, suite_command
 
 SUITE = "zero_shot_speed"
@@ -91,12 +90,7 @@ def run(args) -> Report:
         from tsheads import ZeroShotForecaster
 
         with tempfile.TemporaryDirectory() as tmp:
-            weights = args.weights
-            if weights is None and args.model == "random":  # the estimator loads weights from a file
-                from tsheads.nn.weights import save_model
-
-                weights = str(Path(tmp) / "random")
-                save_model(model, weights)
+            weights = estimator_weights(args, model, tmp)
             est = ZeroShotForecaster(weights=weights, batch_size=args.batch_size)
             est.forecast(df.iloc[: warm * args.length], h=args.h)  # warm-up; also loads and caches the weights
             with timings.time("ZeroShotForecaster.forecast"):
