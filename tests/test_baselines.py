@@ -169,3 +169,19 @@ def test_tiny_quantile_column_name_round_trips():
     out = Naive().fit(frame(np.arange(20.0))).predict(2, quantiles=[1e-5, 0.5])
     assert "Naive-q-0.00001" in out.columns
     assert parse_column("Naive-q-0.00001") == ("Naive", "q", 1e-5)
+
+
+def test_values_near_the_float_limit_forecast_and_refuse_only_overflowing_intervals():
+    from tsheads.errors import ValueRangeError
+
+    y = 1.5e308 * np.where(np.arange(100) % 2, 1.0, -1.0)  # alternating: seasonal differences of 3e308
+    assert SeasonalNaive(1).fit(frame(y)).predict(3)["SeasonalNaive"].tolist() == [1.5e308] * 3  # copied values
+    out = SeasonalNaive(2).fit(frame(y)).predict(3, level=[80])  # no seasonal change: zero width, finite
+    assert np.isfinite(out.drop(columns=["unique_id", "ds"]).to_numpy()).all()
+    with pytest.raises(ValueRangeError, match="beyond the float64 range.*point forecasts only"):
+        SeasonalNaive(1).fit(frame(y)).predict(3, level=[80])
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=100)
+    for scale in (1e300, 1e-300):  # the residual spread scales exactly with the series
+        unit = SeasonalNaive(1).fit(frame(noise)).sigma_
+        np.testing.assert_allclose(SeasonalNaive(1).fit(frame(noise * scale)).sigma_ / scale, unit, rtol=1e-12)

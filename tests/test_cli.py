@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -202,6 +205,8 @@ def test_load_model_refuses_a_saved_detector(csv, tmp_path, capsys):
     (["--model", "naive", "--season-length", 24], "--season-length do(es) not apply"),
     (["--fine-tune-steps", 10], "needs --fine-tune"),
     (["--plot-series", "a"], "add --plot"),
+    (["--model", "wta", "--save-model", "in.csv/m"], "in.csv is a file, not a folder"),
+    (["--model", "wta", "--save-model", "."], "names a folder, not a file stem"),
 ])
 def test_contradictory_forecast_options_are_refused_before_training(options, message, csv, tmp_path, capsys,
                                                                       monkeypatch):
@@ -327,3 +332,62 @@ def test_streaming_never_leaves_the_last_series_alone_or_the_output_half_written
                         capsys)
     assert code == 0, err
     assert len(pd.read_parquet(out)) == 180
+
+
+def _partials(*folders) -> list:
+    return [p for folder in folders for p in folder.rglob("*.partial")]
+
+
+def test_unwritable_outputs_are_one_error_line_and_leave_no_partial_files(csv, tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for output, message in [(folder, "is a directory"), (csv / "out.csv", "is a file, not a folder"),
+                            (tmp_path / "no" / "out.csv", "does not exist"), (tmp_path / "out.xlsx", "'.xlsx'")]:
+        code, out, err = _run(["forecast", csv, "-H", 3, "-o", output], capsys)
+        assert code == EXIT_BAD_INPUT and message in err and err.count("\n") == 1, err
+    assert "reads and writes .parquet, .pq, .csv" in err and not (tmp_path / "out.xlsx").exists()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != folder and real_access(path, mode))
+    code, _, err = _run(["forecast", csv, "-H", 3, "-o", folder / "out.csv"], capsys)
+    assert code == EXIT_BAD_INPUT and "not writable (a read-only file system" in err
+    assert _partials(tmp_path, tmp_path.parent) == [] and list(folder.iterdir()) == []
+
+
+def test_a_full_disk_while_writing_is_one_error_line_and_keeps_the_older_output(csv, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "fc.csv"
+    out.write_text("an older result")
+
+    def full_disk(frame, path=None, **kwargs):
+        Path(path).write_text("half a ro")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    code, _, err = _run(["forecast", csv, "-H", 3, "--model", "naive", "-o", out], capsys)
+    assert code == EXIT_BAD_INPUT and err.count("\n") == 1 and "No space left on device" in err, err
+    assert out.read_text() == "an older result" and _partials(tmp_path) == []
+
+
+def test_unknown_input_types_are_refused_not_read_as_csv(csv, tmp_path, capsys):
+    as_json = tmp_path / "in.json"
+    as_json.write_text(csv.read_text())
+    code, _, err = _run(["forecast", as_json, "-H", 3], capsys)
+    assert code == EXIT_BAD_INPUT and "unknown file type '.json'" in err and ".csv.gz" in err
+
+
+def test_one_row_pieces_of_a_file_sorted_by_time_report_the_order(tmp_path, capsys):
+    path = tmp_path / "by_time.csv"
+    _frame(n=30).sort_values(["ds", "unique_id"]).to_csv(path, index=False)
+    code, _, err = _run(["forecast", path, "-H", 3, "--chunk-rows", 1, "-o", tmp_path / "fc.csv"], capsys)
+    assert code == EXIT_BAD_INPUT and "not contiguous" in err and "sort the file by id" in err, err
+    assert not (tmp_path / "fc.csv").exists()
+
+
+def test_mixed_date_formats_get_advice_that_fits_the_command_line(tmp_path, capsys):
+    frame = _frame(n=30)
+    frame["ds"] = frame["ds"].dt.strftime("%Y-%m-%d %H:%M")
+    frame.loc[4, "ds"] = "01/01/2024 04:00"
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = _run(["forecast", path, "-H", 3], capsys)
+    assert code == EXIT_BAD_INPUT and "mixes date formats" in err and "ISO 8601" in err
+    assert "format=" not in err and err.count("\n") == 1

@@ -413,3 +413,22 @@ def test_taylor_is_real_bundled_and_on_its_calendar(monkeypatch, tmp_path):
     validate(ds.df)  # regular, no gaps or duplicates
     assert ds.meta["seasonalities"] == [48, 336]
     pd.testing.assert_frame_equal(pd.concat([ds.train_df, ds.test_df], ignore_index=True), ds.df)
+
+
+@pytest.mark.parametrize("loader, rel, content", [
+    (load_etth1, "ett/ETTh1.csv", b""),
+    (load_etth1, "ett/ETTh1.csv", b"date,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT\n"),  # a header, no rows
+    (load_exchange_rate, "exchange_rate/exchange_rate.txt.gz", gzip.compress(b"")),
+    (load_exchange_rate, "exchange_rate/exchange_rate.txt.gz",
+     gzip.compress("".join(f"{i * 0.37:.5f},{i % 7}\n" for i in range(2000)).encode())[:2000]),  # cut short
+    (load_m4_hourly, "m4/Hourly-train.csv", b""),
+    (load_nab, "nab/labels/combined_windows.json", b""),
+])
+def test_empty_or_damaged_dataset_files_are_one_project_error(loader, rel, content, tmp_path):
+    from tsheads.errors import DatasetFileError
+
+    for name in ("m4/Hourly-train.csv", "m4/Hourly-test.csv", rel):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(DatasetFileError, match=rf"{rel.split('/')[-1]} is empty or damaged.*download=True"):
+        loader(tmp_path)

@@ -392,3 +392,42 @@ def test_fill_gaps_is_vectorised_and_exact_on_many_series():
     filled = fill_gaps(holes, freq=1)
     np.testing.assert_array_equal(filled["y"].to_numpy(), df["y"].to_numpy())
     assert filled["is_filled"].sum() == 2 * n
+
+
+def test_long_frame_with_an_id_column_of_another_name_is_refused_not_merged():
+    df = make_long().rename(columns={"unique_id": "id"})
+    with pytest.raises(MissingColumnError, match=r"no id column 'unique_id'.*'id'.*pass id_col='id'"):
+        validate(df)
+    with pytest.raises(MissingColumnError, match=r"no id column 'uid'.*'unique_id'"):  # a typo in id_col
+        validate(make_long(), Columns(id="uid"))
+    out, _ = validate(df, Columns(id="id"))
+    assert out["id"].unique().tolist() == ["s0", "s1"]
+    single, _ = validate(df.loc[df["id"] == "s0", ["ds", "y"]])  # only time and target: one series
+    assert single["unique_id"].unique().tolist() == ["series_0"] and len(single) == 10
+
+
+@pytest.mark.parametrize("names", [("ds", "ds", "y"), ("unique_id", "y", "y"), ("y", "ds", "y"),
+                                   ("unique_id", "ds", ("y", "y"))])
+def test_id_time_and_target_must_name_different_columns(names):
+    with pytest.raises(TsheadsError, match="must be distinct"):
+        Columns(*names)
+
+
+@pytest.mark.parametrize("module, hint", [("dask.dataframe.core", "tsheads.distributed"),
+                                          ("pyspark.sql.dataframe", "tsheads.distributed"),
+                                          ("polars.dataframe.frame", "to_pandas")])
+def test_frames_of_other_libraries_are_named_with_their_module(module, hint):
+    frame_type = type("DataFrame", (), {"__module__": module, "to_pandas": lambda self: None})
+    with pytest.raises(DataTypeError, match=rf"got {module}\.DataFrame.*{hint}"):
+        validate(frame_type())
+
+
+def test_mixed_date_formats_name_two_stamps_without_pandas_options():
+    df = make_long()
+    df["ds"] = df["ds"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    df.loc[3, "ds"] = "01/01/2021 03:00"
+    with pytest.raises(DataTypeError, match="mixes date formats") as caught:
+        validate(df)
+    message = str(caught.value)
+    assert "'01/01/2021 03:00' at row 3" in message and "ISO 8601" in message
+    assert "format=" not in message and "You might want" not in message

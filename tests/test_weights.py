@@ -1,6 +1,9 @@
 """Model files: round trip, and a clear WeightsError for every kind of broken or foreign file."""
 
+import errno
 import json
+import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -142,3 +145,43 @@ def test_tensors_changed_after_saving_are_refused_by_checksum(tmp_path, tiny_mod
     config.pop("tensors_sha256")  # a file saved before checksums: loads as before
     (tmp_path / "m.json").write_text(json.dumps(config))
     assert load_model(stem) is not None
+
+
+def test_unwritable_save_paths_raise_one_output_error_before_writing(tmp_path, tiny_model, monkeypatch):
+    from tsheads.errors import OutputError, TsheadsError
+    from tsheads.nn.weights import check_save_path
+
+    model = tiny_model()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(OutputError, match="afile is a file, not a folder"):
+        save_model(model, afile / "m")
+    with pytest.raises(TsheadsError, match="names a folder, not a file stem"):
+        save_model(model, tmp_path / "..")
+    (tmp_path / "m.json").mkdir()
+    with pytest.raises(OutputError, match="m.json is a directory"):
+        check_save_path(tmp_path / "m")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    with pytest.raises(OutputError, match="not writable"):
+        save_model(model, locked / "sub" / "m")  # the nearest existing folder is read-only
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["afile"]
+
+
+def test_a_full_disk_keeps_the_older_model_and_leaves_no_partial_file(saved, tiny_model, monkeypatch):
+    from tsheads.errors import OutputError
+
+    model, stem = saved
+    before = sorted(p.read_bytes() for p in stem.parent.iterdir())
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OutputError, match="No space left on device"):
+        save_model(tiny_model(seed=1), stem)  # the tensors are written, the config is not: neither is published
+    assert sorted(p.read_bytes() for p in stem.parent.iterdir()) == before
+    monkeypatch.undo()
+    assert load_model(stem).config == model.config

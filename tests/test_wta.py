@@ -246,3 +246,15 @@ def test_numpy_scalar_settings_save_and_bad_sample_seeds(tmp_path, data):
     for bad in ("abc", -1, 1.5):
         with pytest.raises(TsheadsError, match="random_state"):
             est.sample(5, random_state=bad)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_extreme_magnitudes_train_and_forecast_like_unit_ones(scale):
+    df = bimodal_frame(n_series=3, n_periods=10)
+    params = {**SMALL, "max_epochs": 2, "steps_per_epoch": 5}
+    unit = WTAForecaster(n_hypotheses=2, **params).fit(df).predict(level=[80])
+    scaled = WTAForecaster(n_hypotheses=2, **params).fit(df.assign(y=df["y"] * scale)).predict(level=[80])
+    columns = ["WTA", "WTA-lo-80", "WTA-hi-80"]
+    expected = unit[columns].to_numpy()
+    np.testing.assert_allclose(scaled[columns].to_numpy() / scale, expected, rtol=0,
+                               atol=1e-4 * np.abs(expected).max())

@@ -240,3 +240,39 @@ def test_chunked_predict_equals_one_pass(monkeypatch):
     monkeypatch.setattr(zero_shot, "CHUNK_BATCHES", 1)
     chunked = ZeroShotForecaster(batch_size=2).predict(12, level=[80], quantiles=[0.3], df=frame)  # 5 chunks
     pd.testing.assert_frame_equal(chunked, one_pass, check_exact=True)
+
+
+def test_api_refuses_a_frame_whose_id_column_has_another_name(model):
+    import tsheads
+    from tsheads.errors import DataTypeError, MissingColumnError
+
+    df = seasonal_frame(n_series=2, length=60).rename(columns={"unique_id": "id"})
+    for call in (lambda: tsheads.forecast(df, 3), lambda: model.predict(h=3, df=df),
+                 lambda: tsheads.detect(df), lambda: tsheads.forecast(df.rename(columns={"id": "unique_id"}), 3,
+                                                                      id_col="uid")):
+        with pytest.raises(MissingColumnError, match="pass id_col="):
+            call()
+    with pytest.raises(TsheadsError, match="must be distinct"):
+        tsheads.forecast(df, 3, id_col="id", target_col="id")
+    fc = tsheads.forecast(df, 3, id_col="id")
+    assert fc.groupby("id").size().to_dict() == {"s0": 3, "s1": 3}
+    spark_like = type("DataFrame", (), {"__module__": "pyspark.sql.dataframe"})()
+    with pytest.raises(DataTypeError, match=r"pyspark\.sql\.dataframe\.DataFrame.*tsheads\.distributed"):
+        tsheads.forecast(spark_like, 3)
+
+
+def test_zero_shot_paths_leave_torch_random_state_alone():
+    import torch
+
+    import tsheads
+
+    df = seasonal_frame(n_series=2, length=80)
+    gappy = df.drop(index=[5, 6]).reset_index(drop=True)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    tsheads.forecast(df, 4)  # each call on a fresh estimator: loading the network included
+    ZeroShotForecaster().predict(h=4, df=df)
+    ZeroShotForecaster().impute(gappy)
+    ZeroShotForecaster().transform(df)
+    ZeroShotForecaster().fit(df).predict(4)
+    assert torch.equal(torch.get_rng_state(), before)

@@ -216,10 +216,13 @@ def _check_plot_options(args) -> None:
     if args.plot_series is not None and not args.plot:
         raise TsheadsError("--plot-series chooses the series --plot draws; add --plot FILE.png")
     if args.plot:
+        from .files import check_writable
+
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             raise TsheadsError("--plot needs matplotlib: pip install 'tsheads[plot]'") from None
+        check_writable(args.plot, "plot")
 
 
 def _plot_id(frame, args):
@@ -243,14 +246,18 @@ def _run_pieces(args, process, whole: bool = False):
             Path(args.output).resolve() == Path(args.input).resolve():
         raise TsheadsError("-o names the input file; write the result to another file")
 
-    if whole or not args.chunk_rows:
-        pieces = [read_frame(args.input, id_col=args.id_col, time_col=args.time_col)]
-    else:
-        pieces = iter_frames(args.input, id_col=args.id_col, time_col=args.time_col, chunk_rows=args.chunk_rows)
     drawn, plot = None, getattr(args, "plot", None)
-    with FrameWriter(args.output) as writer:
+    with FrameWriter(args.output) as writer:  # refuses an output that cannot be written before any reading
+        if whole or not args.chunk_rows:
+            pieces = iter([read_frame(args.input, id_col=args.id_col, time_col=args.time_col)])
+        else:
+            pieces = iter_frames(args.input, id_col=args.id_col, time_col=args.time_col, chunk_rows=args.chunk_rows)
         for piece in pieces:
-            out = process(piece)
+            try:
+                out = process(piece)
+            except TsheadsError:
+                _raise_if_split(pieces)
+                raise
             writer.write(out)
             if plot and drawn is None:
                 uid = _plot_id(piece, args)
@@ -260,6 +267,20 @@ def _run_pieces(args, process, whole: bool = False):
         raise TsheadsError(f"the output is written, but --plot-series {args.plot_series!r} is not a series of the "
                            "input: nothing drawn")
     return drawn
+
+
+def _raise_if_split(pieces) -> None:
+    """Read the rest of the input (without processing it): a series whose rows are split across the file, as
+    in one sorted by time, makes pieces of a few rows each, and that is the real cause of an error they raise."""
+    from .errors import SplitSeriesError
+
+    try:
+        for _ in pieces:
+            pass
+    except SplitSeriesError:
+        raise
+    except TsheadsError:
+        pass
 
 
 def _check_forecast_options(args) -> None:
@@ -275,6 +296,10 @@ def _check_forecast_options(args) -> None:
         if args.save_model is not None:
             raise TsheadsError("--save-model with --load-model would only copy the saved files")
         return
+    if args.save_model is not None:
+        from .nn.weights import check_save_path
+
+        check_save_path(args.save_model)  # before training, not after it
     if args.hypotheses and args.model != "wta":
         raise TsheadsError("--hypotheses needs --model wta (or --load-model of a saved WTA forecaster)")
     unused = [_option(k) for k, models in MODEL_OPTIONS.items()

@@ -49,6 +49,12 @@ class Columns:
     time: str = "ds"
     target: Union[str, tuple] = "y"
 
+    def __post_init__(self):
+        names = [self.id, self.time, *self.targets]
+        if len(set(names)) != len(names):
+            raise TsheadsError(f"id, time and target columns must be distinct, got {names}; "
+                               "pass id_col/time_col/target_col naming different columns")
+
     @property
     def targets(self) -> tuple:
         """The target column name(s) as a tuple, also for a single target."""
@@ -84,9 +90,7 @@ def to_long(data, columns: Columns = Columns()) -> pd.DataFrame:
         )
         return frame.reset_index(drop=True)
     if not isinstance(data, pd.DataFrame):
-        raise DataTypeError(
-            f"expected a pandas DataFrame or Series, got {type(data).__name__}"
-        )
+        raise DataTypeError(_not_pandas(data))
     if columns.id in data.columns:
         return data
     if columns.id in (data.index.names or []):
@@ -94,7 +98,7 @@ def to_long(data, columns: Columns = Columns()) -> pd.DataFrame:
     if len(columns.targets) == 1 and columns.time not in data.columns and _is_wide(data):
         return _wide_to_long(data, columns)
     if columns.time in data.columns and all(t in data.columns for t in columns.targets):
-        # a single series given as a frame without an id column
+        _check_single_series(data, columns)
         frame = data.copy()
         frame.insert(0, columns.id, "series_0")
         return frame
@@ -104,6 +108,38 @@ def to_long(data, columns: Columns = Columns()) -> pd.DataFrame:
         "indexed by a DatetimeIndex, PeriodIndex or a named integer index). "
         f"Columns present: {listed(data.columns)}. Pass id_col/time_col/target_col to name yours."
     )
+
+
+#: top-level modules of the distributed frames :mod:`tsheads.distributed` runs on
+_DISTRIBUTED_FRAMES = ("dask", "pyspark", "fugue")
+
+
+def _not_pandas(data) -> str:
+    """The message for input that is no pandas object, naming its type with its module."""
+    kind = type(data)
+    module = kind.__module__ or ""
+    name = f"{module}.{kind.__qualname__}" if module not in ("", "builtins") else kind.__qualname__
+    if module.split(".")[0] in _DISTRIBUTED_FRAMES:
+        hint = ("; a Spark or Dask frame runs through tsheads.distributed.forecast / tsheads.distributed.detect "
+                "(pip install 'tsheads[distributed]'), or collect it to pandas first")
+    else:
+        hint = "; convert it to pandas first (e.g. its .to_pandas())" if hasattr(data, "to_pandas") else ""
+    return f"expected a pandas DataFrame or Series, got {name}{hint}"
+
+
+def _check_single_series(data: pd.DataFrame, columns: Columns) -> None:
+    """A frame without the id column is one series only if it holds nothing but time and target(s).
+
+    Any other column may be the series id under another name (``id``, or a typo in ``id_col``): reading
+    such a frame as one series would silently merge every series into one.
+    """
+    others = [c for c in data.columns if c != columns.time and c not in columns.targets]
+    if others:
+        raise MissingColumnError(
+            f"the frame has no id column {columns.id!r} but other columns besides {columns.time!r} and "
+            f"{listed(columns.targets)}: {listed(others)}. If one of them identifies the series, pass "
+            f"id_col={others[0]!r} (or its name); for a single series, drop the other columns."
+        )
 
 
 def _wide_to_long(wide: pd.DataFrame, columns: Columns) -> pd.DataFrame:
@@ -268,9 +304,7 @@ def coerce_time(times: pd.Series, name: str) -> pd.Series:
                 warnings.simplefilter("ignore", FutureWarning)  # pandas' mixed-offset notice; handled below
                 out = pd.to_datetime(times)
         except (ValueError, TypeError) as exc:
-            raise DataTypeError(
-                f"time column {name!r} (dtype {times.dtype}) could not be parsed as datetimes: {exc}"
-            ) from None
+            raise DataTypeError(_unparsable_time(times, name, exc)) from None
         if not pd.api.types.is_datetime64_any_dtype(out):
             raise DataTypeError(
                 f"time column {name!r} mixes UTC offsets; parse it with pd.to_datetime(..., utc=True) "
@@ -288,6 +322,30 @@ def coerce_time(times: pd.Series, name: str) -> pd.Series:
                 "use integer time stamps for such series"
             ) from None
     return out
+
+
+def _unparsable_time(times: pd.Series, name: str, exc: Exception) -> str:
+    """The message for time stamps pandas cannot parse: the stamps that are no dates, or else two stamps in
+    different formats (pandas' own advice is about ``pd.to_datetime`` options a file's user does not have)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            each = pd.to_datetime(times, format="mixed", errors="coerce", utc=True)  # every stamp on its own
+        bad = times[each.isna() & times.notna()]
+    except (ValueError, TypeError):
+        reason = str(exc).split("You might want to try")[0].strip().rstrip(".")
+        return f"time column {name!r} (dtype {times.dtype}) could not be parsed as datetimes ({reason})"
+    if len(bad):
+        return (f"time column {name!r} (dtype {times.dtype}) could not be parsed as datetimes: "
+                f"{listed(bad.unique())}, first at row {bad.index[0]}")
+    from pandas.tseries.api import guess_datetime_format
+
+    first_format = guess_datetime_format(str(times.iloc[0])) or "%Y-%m-%d"
+    other = times[pd.to_datetime(times, format=first_format, errors="coerce").isna()]
+    example = f" ({times.iloc[0]!r} at row {times.index[0]}, {other.iloc[0]!r} at row {other.index[0]})" \
+        if len(other) else ""
+    return (f"time column {name!r} mixes date formats{example}; write every stamp in one format, preferably "
+            "ISO 8601 (2021-01-31 or 2021-01-31 14:00:00)")
 
 
 def _coerce_target(values: pd.Series, name: str) -> pd.Series:

@@ -6,7 +6,6 @@ refuses what the estimators would choke on later with a message that names the f
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Iterator, Optional, Union
@@ -14,16 +13,50 @@ from typing import Iterator, Optional, Union
 import numpy as np
 import pandas as pd
 
-from .errors import DataTypeError, EmptyDataError, MissingColumnError, TsheadsError
+from .errors import DataTypeError, EmptyDataError, MissingColumnError, SplitSeriesError, TsheadsError
+from .files import check_writable, discard, partial_path, publish, written_error, written_whole
 
-__all__ = ["FrameWriter", "iter_frames", "read_frame", "write_frame"]
+__all__ = ["FORMATS", "FrameWriter", "file_format", "iter_frames", "read_frame", "write_frame"]
 
 PathLike = Union[str, Path]
-_PARQUET = (".parquet", ".pq")
+#: file suffixes by format; CSV may be compressed (pandas infers the compression from the suffix)
+FORMATS = {"parquet": (".parquet", ".pq"),
+           "csv": (".csv", ".csv.gz", ".csv.bz2", ".csv.xz")}
+#: pandas' name of the compression each CSV suffix implies (temporary files have no telling suffix)
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
+
+
+def file_format(path: PathLike) -> str:
+    """``"csv"`` or ``"parquet"`` by the file's suffix (``"-"``, stdin or stdout, is CSV).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file name, or ``"-"``.
+
+    Returns
+    -------
+    str
+        The format.
+
+    Raises
+    ------
+    TsheadsError
+        Any other suffix (``.json``, ``.xlsx`` ...): it would be read or written as the wrong format.
+    """
+    if str(path) == "-":
+        return "csv"
+    name = Path(path).name.lower()
+    for kind, suffixes in FORMATS.items():
+        if name.endswith(suffixes):
+            return kind
+    supported = ", ".join(s for suffixes in FORMATS.values() for s in suffixes)
+    raise TsheadsError(f"{path}: unknown file type {''.join(Path(path).suffixes) or '(no suffix)'!r}; tsheads "
+                       f"reads and writes {supported}, or - for stdin/stdout")
 
 
 def _is_parquet(path: PathLike) -> bool:
-    return str(path).lower().endswith(_PARQUET)
+    return file_format(path) == "parquet"
 
 
 def _parquet_engine_missing(err: ImportError) -> TsheadsError:
@@ -36,7 +69,8 @@ def read_frame(path: PathLike, *, id_col: str = "unique_id", time_col: str = "ds
     Parameters
     ----------
     path : str or pathlib.Path
-        The file; the suffix picks the format (``.parquet`` / ``.pq`` is Parquet, anything else CSV).
+        The file; the suffix picks the format (``.parquet`` / ``.pq`` is Parquet, ``.csv`` and compressed
+        ``.csv.gz`` ... CSV; others are refused, see :data:`FORMATS`).
     id_col : str
         The series id column: read from CSV as text, so ids such as ``"001"`` keep their leading zeros.
     time_col : str
@@ -51,7 +85,8 @@ def read_frame(path: PathLike, *, id_col: str = "unique_id", time_col: str = "ds
     Raises
     ------
     TsheadsError
-        A missing file, an empty file, a missing time column or time stamps that do not parse.
+        A missing file, an unknown suffix, an empty file, a missing time column or time stamps that do not
+        parse.
     """
     name = "stdin" if str(path) == "-" else str(path)
     frame = pd.concat(list(_raw_pieces(path, name, id_col, None)), ignore_index=True)
@@ -85,20 +120,26 @@ def write_frame(frame: pd.DataFrame, path: PathLike) -> None:
     frame : pandas.DataFrame
         What to write.
     path : str or pathlib.Path
-        Target file; ``.parquet`` / ``.pq`` is Parquet, ``"-"`` is CSV on stdout, anything else CSV.
+        Target file; ``.parquet`` / ``.pq`` is Parquet, ``.csv`` (also compressed) CSV, ``"-"`` CSV on
+        stdout; other suffixes are refused. The file appears only when completely written.
     """
+    parquet = _is_parquet(path)
     if str(path) == "-":
         frame.to_csv(sys.stdout, index=False)
         return
-    try:
-        if _is_parquet(path):
-            frame.to_parquet(path, index=False)
-        else:
-            frame.to_csv(path, index=False)
-    except ImportError as err:
-        raise _parquet_engine_missing(err) from err
-    except OSError as err:
-        raise TsheadsError(f"cannot write {path}: {err}") from err
+    with written_whole([path]) as (temp,):
+        try:
+            if parquet:
+                frame.to_parquet(temp, index=False)
+            else:
+                frame.to_csv(temp, index=False, compression=_compression(path))
+        except ImportError as err:
+            raise _parquet_engine_missing(err) from err
+
+
+def _compression(path: PathLike) -> Optional[str]:
+    """The compression of a CSV target by its suffix (the temporary file it is written to has none)."""
+    return _COMPRESSION.get(Path(path).suffix.lower())
 
 
 def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "ds",
@@ -126,7 +167,8 @@ def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "d
     Raises
     ------
     TsheadsError
-        As :func:`read_frame`, and when a series' rows are split between non-adjacent parts of the file.
+        As :func:`read_frame`; :class:`~tsheads.errors.SplitSeriesError` when a series' rows are split between
+        non-adjacent parts of the file.
     """
     name = "stdin" if str(path) == "-" else str(path)
     pieces = _raw_pieces(path, name, id_col, int(chunk_rows))
@@ -163,12 +205,13 @@ def iter_frames(path: PathLike, *, id_col: str = "unique_id", time_col: str = "d
 
 def _raw_pieces(path: PathLike, name: str, id_col: str, chunk_rows: Optional[int]) -> Iterator[pd.DataFrame]:
     """The file as frames of ``chunk_rows`` rows (``None``: one frame), ids read as text from CSV."""
+    parquet = _is_parquet(path)
     if str(path) != "-" and not Path(path).is_file():
         raise TsheadsError(f"no such file: {name}")
     try:
-        if _is_parquet(path) and chunk_rows is None:
+        if parquet and chunk_rows is None:
             yield pd.read_parquet(path)
-        elif _is_parquet(path):
+        elif parquet:
             import pyarrow.parquet as pq
 
             # pre_buffer=False: pre-buffering keeps every row group's bytes, so memory would grow with the file
@@ -197,8 +240,9 @@ def _check_new_series(piece: pd.DataFrame, done: np.ndarray, id_col: str, name: 
     hashes = pd.util.hash_array(np.asarray(ids, dtype=object))
     again = np.isin(hashes, done)
     if again.any():
-        raise TsheadsError(f"{name}: the rows of series {ids[np.argmax(again)]!r} are not contiguous (it appears "
-                           "again after other series); sort the file by id, or read it whole (--chunk-rows 0)")
+        raise SplitSeriesError(f"{name}: the rows of series {ids[np.argmax(again)]!r} are not contiguous (it "
+                               "appears again after other series); sort the file by id, or read it whole "
+                               "(--chunk-rows 0)")
     return np.union1d(done, hashes)
 
 
@@ -212,7 +256,8 @@ class FrameWriter:
     Parameters
     ----------
     path : str or pathlib.Path
-        Target; ``.parquet`` / ``.pq`` is Parquet, ``"-"`` is CSV on stdout, anything else CSV.
+        Target; ``.parquet`` / ``.pq`` is Parquet, ``.csv`` (also compressed) CSV, ``"-"`` CSV on stdout;
+        other suffixes, directories and unwritable folders are refused when the block starts.
     """
 
     def __init__(self, path: PathLike):
@@ -223,8 +268,8 @@ class FrameWriter:
 
     def __enter__(self) -> "FrameWriter":
         if str(self.path) != "-":
-            target = Path(self.path)
-            self._temp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            self._temp = partial_path(check_writable(self.path))
+        file_format(self.path)
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -247,22 +292,27 @@ class FrameWriter:
                     self._parquet = pq.ParquetWriter(str(self._temp), table.schema)
                 self._parquet.write_table(table.cast(self._parquet.schema))
             else:
-                frame.to_csv(self._temp, index=False, header=not self._started, mode="a" if self._started else "w")
+                frame.to_csv(self._temp, index=False, header=not self._started, mode="a" if self._started else "w",
+                             compression=_compression(self.path))
         except ImportError as err:
             raise _parquet_engine_missing(err) from err
         except OSError as err:
-            raise TsheadsError(f"cannot write {self.path}: {err}") from err
+            raise written_error(self.path, err) from None
         except (ValueError, TypeError, NotImplementedError) as err:  # pyarrow's ArrowInvalid is a ValueError
             raise TsheadsError(f"cannot append to {self.path}: a column's type changed between pieces of the "
                                f"input ({err}); read it whole with --chunk-rows 0, or write CSV") from err
         self._started = True
 
     def __exit__(self, kind, error, trace) -> None:
+        failure = None
         if self._parquet is not None:
-            self._parquet.close()
-        if self._temp is None:
-            return
-        if error is None and self._started:
-            os.replace(self._temp, self.path)
-        else:
-            self._temp.unlink(missing_ok=True)
+            try:
+                self._parquet.close()
+            except OSError as err:  # the last bytes go out here: a full disk shows now
+                failure = written_error(self.path, err)
+        if self._temp is not None and error is None and failure is None and self._started:
+            publish([self._temp], [Path(self.path)])
+        elif self._temp is not None:
+            discard([self._temp])
+        if failure is not None and error is None:
+            raise failure

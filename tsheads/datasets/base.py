@@ -18,6 +18,7 @@ mirror works too).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DatasetNotFoundError, ShapeError
+from ..errors import DatasetFileError, DatasetNotFoundError, ShapeError
 
 __all__ = ["DATA_ENV", "DEFAULT_DATA_DIR", "Dataset", "get_data_dir"]
 
@@ -205,6 +206,60 @@ def fetch(url: str, dest: Path) -> Path:
             pass
         raise DatasetNotFoundError(f"could not download {url} to {dest}: {err}") from err
     return dest
+
+
+def read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv(path, **kwargs)`` of a dataset file; an empty, truncated or garbled one is refused.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (compression inferred from its suffix).
+    **kwargs
+        Passed to :func:`pandas.read_csv`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, with at least one row.
+
+    Raises
+    ------
+    DatasetFileError
+        The file is empty (no header or no rows), cut short or not text, naming the file and the fix.
+    """
+    try:
+        frame = pd.read_csv(path, **kwargs)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as err:
+        raise _damaged(path, err) from None
+    if frame.empty:
+        raise _damaged(path, "no rows")
+    return frame
+
+
+def read_json(path: Path):
+    """The JSON document in a dataset file; an empty or garbled one is refused as for :func:`read_csv`.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    object
+        The parsed document.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as err:
+        raise _damaged(path, err) from None
+
+
+def _damaged(path: Path, reason) -> DatasetFileError:
+    return DatasetFileError(f"dataset file {path} is empty or damaged ({reason}); delete it and load the "
+                            "dataset again with download=True, or copy a good file there")
 
 
 def ragged_to_long(ids, values, lengths, first_ds) -> pd.DataFrame:

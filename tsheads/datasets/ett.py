@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingColumnError, TsheadsError
-from .base import Dataset, ensure_files, get_data_dir, join_url
+from .base import Dataset, ensure_files, get_data_dir, join_url, read_csv
 
 __all__ = ["ETTH1_SPLITS", "ETT_BASE_URL", "ETT_SOURCE", "etth1_split_bounds", "load_etth1"]
 
@@ -100,7 +100,7 @@ def load_etth1(
         "ETTh1", root, {ETTH1_REL: join_url(base, "ETT-small/ETTh1.csv")},
         download=download, source=ETT_SOURCE, manifest="etth1.md", data_dir_arg=data_dir,
     )[ETTH1_REL]
-    wide = pd.read_csv(path)
+    wide = read_csv(path)
     missing = [c for c in ["date", *ETTH1_COLUMNS] if c not in wide.columns]
     if missing:
         raise MissingColumnError(f"{path}: missing column(s) {missing}; found {list(wide.columns)}")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TsheadsError
-from .base import Dataset, ensure_files, get_data_dir, join_url
+from .base import Dataset, ensure_files, get_data_dir, join_url, read_csv
 
 __all__ = ["EXCHANGE_RATE_BASE_URL", "EXCHANGE_RATE_SOURCE", "load_exchange_rate"]
 
@@ -68,7 +68,7 @@ def load_exchange_rate(
         "exchange_rate", root, {EXCHANGE_RATE_REL: join_url(base, "exchange_rate/exchange_rate.txt.gz")},
         download=download, source=EXCHANGE_RATE_SOURCE, manifest="exchange_rate.md", data_dir_arg=data_dir,
     )[EXCHANGE_RATE_REL]
-    values = pd.read_csv(path, header=None).to_numpy(dtype=np.float64)
+    values = read_csv(path, header=None).to_numpy(dtype=np.float64)
     if values.ndim != 2 or values.shape[0] < 2:
         raise TsheadsError(f"{path}: expected a numeric table without header, got shape {values.shape}")
     n_rows, n_series = values.shape

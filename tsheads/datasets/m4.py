@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TsheadsError
-from .base import Dataset, ensure_files, get_data_dir, join_url, ragged_to_long
+from .base import Dataset, ensure_files, get_data_dir, join_url, ragged_to_long, read_csv
 
 __all__ = ["M4_BASE_URL", "M4_SOURCE", "load_m4_hourly"]
 
@@ -26,7 +26,7 @@ M4_HOURLY_SEASONALITY = 24
 
 def _read_wide(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ids, values [n, max_len] with NaN padding, lengths) of an M4 wide CSV."""
-    wide = pd.read_csv(path, dtype={"V1": str})
+    wide = read_csv(path, dtype={"V1": str})
     ids = wide.iloc[:, 0].astype(str).to_numpy(dtype=object)
     values = wide.iloc[:, 1:].to_numpy(dtype=np.float64)
     present = ~np.isnan(values)

@@ -8,7 +8,6 @@ Every point whose timestamp lies in a window ``[start, end]`` (both ends inclusi
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 
@@ -17,7 +16,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from ..errors import DatasetNotFoundError, TsheadsError
-from .base import Dataset, ensure_files, get_data_dir, join_url
+from .base import Dataset, ensure_files, get_data_dir, join_url, read_csv, read_json
 
 __all__ = ["NAB_BASE_URL", "NAB_SOURCE", "load_nab"]
 
@@ -70,8 +69,7 @@ def load_nab(
         "NAB labels", root, {LABELS_REL: join_url(base, "labels/combined_windows.json")},
         download=download, source=NAB_SOURCE, manifest="nab.md", data_dir_arg=data_dir,
     )[LABELS_REL]
-    with open(labels_path) as fh:
-        raw_windows: dict = json.load(fh)
+    raw_windows: dict = read_json(labels_path)
     listed = sorted(raw_windows)
     all_categories = sorted({key.split("/", 1)[0] for key in listed})
 
@@ -103,7 +101,7 @@ def load_nab(
     frames, windows, series_freq, n_dupes = [], {}, {}, {}
     for key in keys:
         uid = key.removesuffix(".csv")
-        raw = pd.read_csv(paths[f"nab/data/{key}"])
+        raw = read_csv(paths[f"nab/data/{key}"])
         if list(raw.columns[:2]) != ["timestamp", "value"]:
             raise TsheadsError(f"{paths[f'nab/data/{key}']}: expected columns timestamp,value, got {list(raw.columns)}")
         ts = pd.to_datetime(raw["timestamp"]).astype("datetime64[ns]")
@@ -129,9 +127,8 @@ def load_nab(
     point_labels = None
     point_path = root / POINT_LABELS_REL
     if point_path.is_file():
-        with open(point_path) as fh:
-            point_labels = {k[:-4]: [pd.Timestamp(x) for x in v] for k, v in json.load(fh).items()
-                            if k in raw_windows and k.split("/", 1)[0] in chosen}
+        point_labels = {k[:-4]: [pd.Timestamp(x) for x in v] for k, v in read_json(point_path).items()
+                        if k in raw_windows and k.split("/", 1)[0] in chosen}
 
     ids = [k[:-4] for k in keys]
     meta = {

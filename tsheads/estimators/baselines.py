@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from statsmodels.tsa.seasonal import seasonal_decompose
 
-from ..errors import SeriesTooShortError, TsheadsError
+from ..errors import SeriesTooShortError, TsheadsError, ValueRangeError
 from ..windows import Panel
 from .base import BaseForecaster, check_positive_int, gaussian_bands
 
@@ -41,8 +41,7 @@ class SeasonalNaive(BaseForecaster):
         m = self.season_length_ = check_positive_int(self.season_length, "season_length")
         self.last_season_ = np.stack([panel.series(i)[-m:, 0] for i in range(panel.n_series)])
         # RMS of y[t] - y[t-m]; NaN marks series too short to have one
-        self.sigma_ = np.array([_rms(panel.series(i)[m:, 0] - panel.series(i)[:-m, 0])
-                                for i in range(panel.n_series)])
+        self.sigma_ = np.array([_seasonal_rms(panel.series(i)[:, 0], m) for i in range(panel.n_series)])
 
     def _predict_panel(self, h, level, quantiles):
         m = self.season_length_
@@ -57,8 +56,22 @@ class SeasonalNaive(BaseForecaster):
                 f"to size intervals (first: {self.panel_.ids[no_residuals][0]!r}); "
                 "ask for point forecasts only or give longer series"
             )
-        sigma = self.sigma_[:, None] * np.sqrt(j // m + 1)[None, :]
-        return point, gaussian_bands(self.model_name, point, sigma, level, quantiles)
+        with np.errstate(over="ignore", invalid="ignore"):
+            sigma = self.sigma_[:, None] * np.sqrt(j // m + 1)[None, :]
+            extra = gaussian_bands(self.model_name, point, sigma, level, quantiles)
+        self._check_bands_finite(extra)
+        return point, extra
+
+    def _check_bands_finite(self, extra: dict) -> None:
+        """Refuse intervals that overflow float64 (series near +/-1.8e308 with a spread of that order)."""
+        beyond = ~np.all([np.isfinite(v).all(axis=1) for v in extra.values()], axis=0)
+        if beyond.any():
+            first = int(np.argmax(beyond))
+            raise ValueRangeError(
+                f"{int(beyond.sum())} series have prediction intervals beyond the float64 range of +/-1.8e308 "
+                f"(first: {self.panel_.ids[first]!r}, residual spread {self.sigma_[first]:.3g}); ask for point "
+                "forecasts only, or rescale the series (e.g. divide by 1e10) and scale the forecasts back"
+            )
 
 
 class Naive(SeasonalNaive):
@@ -141,11 +154,17 @@ def seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
     return seasonal_decompose(y, model="multiplicative", period=m, two_sided=True).seasonal[:m].copy()
 
 
-def _rms(residuals: np.ndarray) -> float:
-    """Root mean square, scaled first so values near the float limits neither overflow nor underflow."""
-    if len(residuals) == 0:
+def _seasonal_rms(y: np.ndarray, m: int) -> float:
+    """RMS of ``y[t] - y[t-m]``; NaN with no such difference, inf when it exceeds the float64 range.
+
+    The differences are taken of ``y / peak``, so values near the float limits (where ``y[t] - y[t-m]``
+    itself would overflow) or near zero (where squares would underflow) keep their true spread.
+    """
+    if len(y) <= m:
         return float("nan")
-    peak = np.max(np.abs(residuals))
+    peak = np.max(np.abs(y))
     if peak == 0:
         return 0.0
-    return float(peak * np.sqrt(np.mean((residuals / peak) ** 2)))
+    z = y / peak
+    with np.errstate(over="ignore"):
+        return float(peak * np.sqrt(np.mean((z[m:] - z[:-m]) ** 2)))

@@ -13,6 +13,7 @@ raw paths and their weights.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -206,7 +207,7 @@ class WTAForecaster(PretrainedForecaster):
         from ..training import standardised_pairs, train_wta, wta_outputs
 
         self._check_params()
-        system = _joint_panel(panel) if self.joint else panel
+        system = _unit_scaled(_joint_panel(panel) if self.joint else panel)
         model = self._build_model()
         context, h = self._context(model), int(self.h)
         if self.season_length is not None and int(self.season_length) > context:
@@ -332,11 +333,16 @@ class WTAForecaster(PretrainedForecaster):
         from ..mixture import mixture_quantiles, recalibrated_levels
 
         hyp, weights, sigma = self._per_series(*self._mixture(panel, h))
+        # in units of each series' largest magnitude, where the bisection's precision is relative, however
+        # tiny or huge the series (powers of two: exact both ways)
+        exponents = _binary_exponents(np.maximum(np.abs(hyp).max(axis=(1, 2)), sigma.max(axis=1)))[:, None]
+        hyp, sigma = np.ldexp(hyp, -exponents[..., None]), np.ldexp(sigma, -exponents)
         wanted = band_levels(level, quantiles) + [0.5]
         means = hyp.transpose(0, 2, 1)  # (n, h, K)
         w = np.broadcast_to(weights[:, None, :], means.shape)
         values = mixture_quantiles(means, w, sigma, recalibrated_levels(wanted, self.pit_table_))  # (n, h, L)
-        point = values[..., -1] if self.point == "median" else (w * means).sum(-1)
+        values = np.ldexp(values, exponents[..., None])
+        point = values[..., -1] if self.point == "median" else np.ldexp((w * means).sum(-1), exponents)
         return point, band_columns(self.model_name, level, quantiles, [values[..., k] for k in range(len(wanted) - 1)])
 
     def predict_hypotheses(self, h: Optional[int] = None, df=None, *, id_col: str = "unique_id",
@@ -544,6 +550,23 @@ def _coverage(hyp, weights, bandwidth, table, future, observed, levels) -> dict:
         inside = (future >= q[..., 2 * i]) & (future <= q[..., 2 * i + 1])
         out[str(lv)] = float(inside[observed].mean())
     return out
+
+
+def _unit_scaled(panel: Panel) -> Panel:
+    """``panel`` with each series (and channel) divided by the power of two nearest its largest magnitude.
+
+    Training windows are float32 (:func:`tsheads.windows.sliding_windows`), where magnitudes beyond about
+    3e38 overflow and below about 1e-38 vanish; scaled, every series peaks in [0.5, 1). A power of two
+    divides exactly, and the training pairs are z-scored per window, so nothing else changes.
+    """
+    magnitudes = np.where(np.isfinite(panel.values), np.abs(panel.values), 0.0)
+    exponents = _binary_exponents(np.maximum.reduceat(magnitudes, panel.indptr[:-1], axis=0))  # (n_series, C)
+    return replace(panel, values=np.ldexp(panel.values, -np.repeat(exponents, panel.lengths, axis=0)))
+
+
+def _binary_exponents(peaks: np.ndarray) -> np.ndarray:
+    """``e`` with ``peaks / 2**e`` in [0.5, 1) (0 for zeros): dividing by ``2**e`` is exact in float64."""
+    return np.frexp(peaks)[1]
 
 
 def _joint_panel(panel: Panel) -> Panel:

@@ -13,7 +13,8 @@ from typing import Optional
 
 import torch
 
-from ..errors import WeightsError
+from ..errors import TsheadsError, WeightsError
+from ..files import check_writable, written_whole
 from .config import EncoderConfig
 from .model import DualSpaceModel
 from .wta import WTAConfig, WTAModel
@@ -32,22 +33,50 @@ def model_stem(path) -> Path:
 
 def _paths(stem) -> tuple[Path, Path]:
     stem = model_stem(stem)
+    if not stem.name or stem.name == "..":
+        raise TsheadsError(f"model path {str(stem)!r} names a folder, not a file stem; add one, e.g. "
+                           f"{str(stem / 'model')!r}")
     return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
 
 
+def check_save_path(stem) -> None:
+    """Refuse, before any training, a stem whose two files could not be written (see :func:`save_model`).
+
+    Parameters
+    ----------
+    stem : str or path
+        File stem; a ``.safetensors`` or ``.json`` suffix is dropped.
+
+    Raises
+    ------
+    OutputError
+        A directory, a path under a file, or a read-only or unwritable folder.
+    """
+    for path in _paths(stem):
+        check_writable(path, "model file", create_folders=True)
+
+
 def save_model(model, stem, meta: Optional[dict] = None) -> Path:
-    """Write ``<stem>.safetensors`` and ``<stem>.json``; returns the tensor file's path."""
+    """Write ``<stem>.safetensors`` and ``<stem>.json``, both or neither; returns the tensor file's path.
+
+    An unwritable stem (see :func:`check_save_path`), a full disk or any other write failure raises
+    :class:`~tsheads.errors.OutputError` and leaves any earlier files of that stem as they were.
+    """
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     tensors_path, config_path = _paths(stem)
-    tensors_path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": type(model).__name__,
            "config": model.config.to_dict(), "n_parameters": model.n_parameters(), "meta": meta or {}}
     json.dumps(doc)  # before any file is written, so bad metadata leaves nothing half-saved
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tensors_path), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
-    doc["tensors_sha256"] = file_digest(tensors_path)  # load refuses tensors changed after saving
-    config_path.write_text(json.dumps(doc, indent=1))
+    with written_whole([tensors_path, config_path], "model file", create_folders=True) as (tensors_temp, config_temp):
+        try:
+            save_file(state, str(tensors_temp), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+        except SafetensorError as exc:  # its I/O errors (a full disk) are not OSErrors
+            raise OSError(str(exc)) from None
+        doc["tensors_sha256"] = file_digest(tensors_temp)  # load refuses tensors changed after saving
+        config_temp.write_text(json.dumps(doc, indent=1))
     return tensors_path
 
 
@@ -123,7 +152,8 @@ def load_model(stem, device="cpu", architecture: str = "DualSpaceModel"):
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise WeightsError(f"weight file {tensors_path} is corrupt or not a safetensors file ({exc})") from None
     try:
-        model = ARCHITECTURES[architecture][0](config)
+        with torch.random.fork_rng(devices=[]):  # the random initial weights are overwritten: leave the seed alone
+            model = ARCHITECTURES[architecture][0](config)
     except (RuntimeError, ValueError, TypeError) as exc:  # a config that passed the checks but cannot be built
         raise WeightsError(f"{tensors_path}: cannot build a model from its config ({exc})") from None
     expected = model.state_dict()
