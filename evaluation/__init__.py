@@ -14,7 +14,9 @@ parameters), so every number in the README can be traced to a file and re-made w
     python -m evaluation.anomaly_settings_choice   # how the detector's defaults were chosen (dev data)
     python -m evaluation.detection_speed    # detect over many short series: series per second, every head
     python -m evaluation anomaly            # the three anomaly suites
+    python -m evaluation.wta_settings_choice  # the WTA forecaster's M4 settings, chosen on validation windows
     python -m evaluation.wta_forecasting    # WTA forecaster on M4 hourly + exchange rate vs ETS/Theta/DeepAR
+    python -m evaluation wta                # both (the M4 row uses the choice only with --m4-settings-from)
     python -m evaluation.scale              # peak memory for 10k..1M series, Dask/Spark throughput
     python -m evaluation.demo_table         # the `tsheads demo` table of the README, as a results file
 
@@ -28,8 +30,8 @@ Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next t
 ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed", "point_choice")
 #: the issue-4 suites
 ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection", "detection_speed")
-#: the issue-5 suite
-FORECAST_SUITES = ("wta_forecasting",)
+#: the issue-5 suites: the M4 settings choice on validation windows, then the benchmark
+FORECAST_SUITES = ("wta_settings_choice", "wta_forecasting")
 #: the issue-7 suite: memory as series grow, Dask/Spark throughput
 SCALE_SUITES = ("scale",)
 #: suites outside the collections: the README's demo table

@@ -8,9 +8,17 @@ RMSE, coverage and times for each WTA loss, the K=1 ablation, DeepAR, ETS and th
 figure of hypotheses and their weights goes next to the tables.
 
     python -m evaluation.wta_forecasting [--data-dir DIR] [--quick] [--datasets m4_hourly exchange_rate]
+        [--m4-settings-from evaluation/results/wta_settings_choice.json]
+
+The M4 settings are ``M4_SETTINGS`` unless ``--m4-settings-from`` names the result of
+``evaluation.wta_settings_choice``, which chooses them on validation windows cut from the training parts
+(``M4_SETTINGS`` themselves were settled on this suite's test set, so only the chosen row is a clean result).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,13 +35,17 @@ from .peers import deepar, ets_forecast, ets_samples, map_series, theta_forecast
 from .report import RESULTS_DIR, Report, Timings, suite_command
 
 SUITE = "wta_forecasting"
+CHOICE_SUITE = "wta_settings_choice"  # the suite that chooses the M4 settings on validation windows
 DATASETS = ("m4_hourly", "exchange_rate")
 LEVELS = (80, 95)
 QUANTILES = tuple(np.round(np.arange(1, 20) / 20, 2))  # 0.05 .. 0.95, as GluonTS' CRPS approximations
 N_SAMPLES = 100
 N_PATHS = 8  # paths scored by distortion for every model: the K hypotheses, or the first 8 samples
 
+# set by hand after trial runs scored on the M4 test set; --m4-settings-from replaces them with a validated choice
 M4_SETTINGS = dict(h=48, n_hypotheses=8, season_length=24, batch_size=64)
+# the choice must have been made with the same network and training budget as the run that uses it
+CHOICE_MUST_MATCH = ("model", "weights", "epochs", "steps_per_epoch")
 # a joint sample holds all 8 series, so 8 windows make the same 64 sequences per step as on M4
 EXCHANGE_SETTINGS = dict(h=30, n_hypotheses=8, season_length=1, joint=True, batch_size=8)
 EXCHANGE_VARIANTS = {"tsheads WTA relaxed": {"wta": "relaxed"}, "tsheads WTA hard": {"wta": "hard"},
@@ -74,6 +86,65 @@ def _coverages(y, q_intervals) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ M4 hourly
+def wta_label(settings: dict) -> str:
+    """The table row of a WTA forecaster with these settings."""
+    return f"tsheads WTA (K={settings['n_hypotheses']}, {settings.get('wta', 'relaxed')})"
+
+
+def training_summary(wta: WTAForecaster) -> str:
+    """Epochs run, heads that win on held-out windows and the in-sample held-out coverage of a fitted model."""
+    return (f"{len(wta.history_)} epochs (early stopping), {wta.n_heads_used_}/{wta.n_hypotheses} heads win on the "
+            f"held-out windows, in-sample held-out coverage {wta.validation_coverage_}")
+
+
+def fit_predict_wta(args, settings: dict, train_df: pd.DataFrame, ids, timings: Timings, key: str):
+    """Fit a WTA forecaster on ``train_df`` and forecast ``h`` steps after it (timed as ``key fit`` / ``key predict``).
+
+    Returns the model, the point forecasts ``(n, h)`` and the bands ``(n, h, L)`` (see :func:`_bands`).
+    """
+    wta = _wta(args, settings)
+    with timings.time(f"{key} fit"):
+        wta.fit(train_df)
+    with timings.time(f"{key} predict"):
+        fc = wta.predict(level=list(LEVELS), quantiles=list(QUANTILES))
+    return wta, _matrix(fc, "WTA", ids), _bands(fc, "WTA", ids)
+
+
+def m4_baselines(train_df: pd.DataFrame, h: int, m: int, ids, timings: Timings) -> tuple[dict, dict, dict]:
+    """Seasonal naive (with bands) and Naive2 after ``train_df``: points, bands and (train, predict) seconds."""
+    with timings.time("m4 snaive"):
+        sn = SeasonalNaive(season_length=m).fit(train_df)
+        fc = sn.predict(h, level=list(LEVELS), quantiles=list(QUANTILES))
+    with timings.time("m4 naive2"):
+        naive2 = _matrix(Naive2(season_length=m).fit(train_df).predict(h), "Naive2", ids)
+    points = {"seasonal naive": _matrix(fc, "SeasonalNaive", ids), "Naive2": naive2}
+    times = {"seasonal naive": (timings.seconds["m4 snaive"], 0.0), "Naive2": (timings.seconds["m4 naive2"], 0.0)}
+    return points, {"seasonal naive": _bands(fc, "SeasonalNaive", ids)}, times
+
+
+def m4_table(y: np.ndarray, trains: list, m: int, points: dict, quants: dict, times: dict) -> pd.DataFrame:
+    """sMAPE, MASE and OWA (vs ``points["Naive2"]``) per method; CRPS (wQL) and coverage where it has bands.
+
+    ``y`` and every point array are ``(n, h)``; bands are ``(n, h, L)`` in :func:`_bands` order; MASE scales
+    are the in-sample seasonal naive errors of ``trains`` (period ``m``); ``times``: (train, predict) seconds.
+    """
+    scales = np.array([seasonal_scale(t, m) for t in trains])
+    naive2_smape, naive2_mase = smape(y, points["Naive2"], axis=-1), np.abs(y - points["Naive2"]).mean(1) / scales
+    rows = {}
+    for label, p in points.items():
+        s, ms = smape(y, p, axis=-1), np.abs(y - p).mean(1) / scales
+        row = {"sMAPE": float(s.mean()), "MASE": float(ms.mean()), "OWA": owa(s, ms, naive2_smape, naive2_mase)}
+        if label in quants:
+            q = quants[label]
+            row["CRPS (wQL)"] = mean_weighted_quantile_loss(y, q[..., 2 * len(LEVELS):], QUANTILES)
+            row.update(_coverages(y, q[..., :2 * len(LEVELS)]))
+        row["train s"], row["predict s"] = times[label]
+        rows[label] = row
+    table = pd.DataFrame(rows).T
+    table.index.name = "method"
+    return table
+
+
 def run_m4(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dict]:
     ds = load_dataset("m4_hourly", data_dir=args.data_dir)
     ids = list(ds.ids[:args.max_series] if args.max_series else ds.ids)
@@ -82,29 +153,16 @@ def run_m4(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dict]:
     y = _matrix(test_df, "y", ids)
     trains = [g.to_numpy(np.float64) for _, g in train_df.groupby("unique_id", sort=False)["y"]]
     h, m = y.shape[1], 24
-    points, quants, times = {}, {}, {}  # quants: (n, h, len(levels)) at interval levels + QUANTILES
     all_levels = _interval_levels() + list(QUANTILES)
 
-    wta = _wta(args, M4_SETTINGS)
-    with timings.time("m4 tsheads fit"):
-        wta.fit(train_df)
-    with timings.time("m4 tsheads predict"):
-        fc = wta.predict(level=list(LEVELS), quantiles=list(QUANTILES))
-    name = "tsheads WTA (K=8, relaxed)"
-    points[name], quants[name] = _matrix(fc, "WTA", ids), _bands(fc, "WTA", ids)
-    times[name] = (timings.seconds["m4 tsheads fit"], timings.seconds["m4 tsheads predict"])
-    notes.append(f"M4 tsheads: {len(wta.history_)} epochs (early stopping), {wta.n_heads_used_}/8 heads win on the "
-                 f"held-out windows, in-sample held-out coverage {wta.validation_coverage_}.")
-
-    with timings.time("m4 snaive"):
-        sn = SeasonalNaive(season_length=m).fit(train_df)
-        fc = sn.predict(h, level=list(LEVELS), quantiles=list(QUANTILES))
-    points["seasonal naive"] = _matrix(fc, "SeasonalNaive", ids)
-    quants["seasonal naive"] = _bands(fc, "SeasonalNaive", ids)
-    times["seasonal naive"] = (timings.seconds["m4 snaive"], 0.0)
-    with timings.time("m4 naive2"):
-        points["Naive2"] = _matrix(Naive2(season_length=m).fit(train_df).predict(h), "Naive2", ids)
-    times["Naive2"] = (timings.seconds["m4 naive2"], 0.0)
+    name = wta_label(args.m4_settings)
+    wta, point, bands = fit_predict_wta(args, args.m4_settings, train_df, ids, timings, "m4 tsheads")
+    # quants: (n, h, len(levels)) at interval levels + QUANTILES
+    points, quants, times = {name: point}, {name: bands}, {name: (timings.seconds["m4 tsheads fit"],
+                                                                  timings.seconds["m4 tsheads predict"])}
+    notes.append(f"M4 tsheads: {training_summary(wta)}.")
+    for into, baseline in zip((points, quants, times), m4_baselines(train_df, h, m, ids, timings)):
+        into.update(baseline)
 
     for label, fn in (("ETS", ets_forecast), ("Theta", theta_forecast)):
         with timings.time(f"m4 {label}"):
@@ -122,20 +180,7 @@ def run_m4(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dict]:
     quants["DeepAR (GluonTS)"] = sample_quantiles(samples.transpose(0, 2, 1), all_levels)
     times["DeepAR (GluonTS)"] = (run.train_seconds, run.predict_seconds)
 
-    scales = np.array([seasonal_scale(t, m) for t in trains])
-    naive2_smape, naive2_mase = smape(y, points["Naive2"], axis=-1), np.abs(y - points["Naive2"]).mean(1) / scales
-    rows = {}
-    for label, p in points.items():
-        s, ms = smape(y, p, axis=-1), np.abs(y - p).mean(1) / scales
-        row = {"sMAPE": float(s.mean()), "MASE": float(ms.mean()), "OWA": owa(s, ms, naive2_smape, naive2_mase)}
-        if label in quants:
-            q = quants[label]
-            row["CRPS (wQL)"] = mean_weighted_quantile_loss(y, q[..., 2 * len(LEVELS):], QUANTILES)
-            row.update(_coverages(y, q[..., :2 * len(LEVELS)]))
-        row["train s"], row["predict s"] = times[label]
-        rows[label] = row
-    table = pd.DataFrame(rows).T
-    table.index.name = "method"
+    table = m4_table(y, trains, m, points, quants, times)
     return table, {"wta": wta, "ids": ids, "train_df": train_df, "test_df": test_df}
 
 
@@ -246,12 +291,67 @@ def write_figure(path, m4: dict | None, exchange: dict | None) -> None:
     plt.close(fig)
 
 
+# ------------------------------------------------------------------------------------------------ settings
+def m4_settings(args) -> tuple[dict, str]:
+    """The M4 settings of this run and a note on where they come from.
+
+    Without ``--m4-settings-from``: :data:`M4_SETTINGS`. With it: the settings recorded under ``choice`` by
+    ``evaluation.wta_settings_choice`` in that JSON file (over :data:`M4_SETTINGS`). A full run (no ``--quick``,
+    no ``--max-series``) refuses, with SystemExit, a choice made on a subset of the series or candidates, from a
+    dirty tree, or with another network or training budget (:data:`CHOICE_MUST_MATCH`); a smoke run only notes
+    the problems.
+    """
+    if not args.m4_settings_from:
+        return dict(M4_SETTINGS), ("M4_SETTINGS, settled by hand after trial runs scored on this test set (not "
+                                   f"a clean result; see evaluation.{CHOICE_SUITE})")
+    path = Path(args.m4_settings_from)
+    try:
+        payload = json.loads(path.read_text())
+        chosen, made_with = payload["choice"]["settings"], payload["parameters"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SystemExit(f"--m4-settings-from {path}: not a readable {CHOICE_SUITE} result ({err!r}); "
+                         f"run python -m evaluation.{CHOICE_SUITE} first") from None
+    if payload.get("suite") != CHOICE_SUITE:
+        raise SystemExit(f"--m4-settings-from {path}: a {payload.get('suite')!r} result, not {CHOICE_SUITE!r}")
+    problems = [f"{k}={made_with.get(k)!r} there but {getattr(args, k)!r} here" for k in CHOICE_MUST_MATCH
+                if made_with.get(k) != getattr(args, k)]
+    if not payload["choice"].get("complete"):
+        problems.append("chosen on a subset of the series or of the candidates (--quick / --max-series / "
+                        "--candidates)")
+    machine = payload.get("machine", {})
+    if machine.get("git_dirty") is not False:
+        problems.append("chosen from a git tree with uncommitted changes (or of unknown state)")
+    if problems and not (args.quick or args.max_series):
+        raise SystemExit(f"--m4-settings-from {path}: " + "; ".join(problems) + f". Re-run evaluation.{CHOICE_SUITE} "
+                         "from a clean commit with this run's --model/--weights/--epochs/--steps-per-epoch on every "
+                         "series and every candidate.")
+    note = (f"chosen on validation windows by evaluation.{CHOICE_SUITE} ({path.name}: candidate "
+            f"{payload['choice'].get('candidate')!r}, commit {str(machine.get('git_commit'))[:10]}, "
+            f"{'dirty' if machine.get('git_dirty') else 'clean'} tree, {payload.get('date')})")
+    return {**M4_SETTINGS, **chosen}, note + ("; NOT APPLICABLE to a full run: " + "; ".join(problems) if problems
+                                              else "")
+
+
+def add_training_arguments(p) -> None:
+    """The tsheads training budget and the M4 subset, shared with ``evaluation.wta_settings_choice``."""
+    p.add_argument("--epochs", type=int, default=None, help="most tsheads epochs (default 40; 2 with --quick)")
+    p.add_argument("--steps-per-epoch", type=int, default=50)
+    p.add_argument("--max-series", type=int, default=None, help="first N M4 series (default all; fewer with --quick)")
+
+
+def training_defaults(args) -> None:
+    """Fill in the default training budget: 40 epochs (2 with ``--quick``)."""
+    args.epochs = args.epochs or (2 if args.quick else 40)
+
+
 # ------------------------------------------------------------------------------------------------ suite
 def run(args) -> Report:
     timings, notes, tables, figure_data = Timings(), [], {}, {}
     if args.quick:
         args.max_series = args.max_series or 12
     if "m4_hourly" in args.datasets:
+        args.m4_settings, source = m4_settings(args)
+        notes.append(f"M4 tsheads settings {args.m4_settings}: {source}.")
         table, figure_data["m4"] = run_m4(args, timings, notes)
         tables["M4 hourly (414 series, h=48)" if not args.max_series else
                f"M4 hourly (first {args.max_series} series, h=48)"] = table
@@ -260,15 +360,14 @@ def run(args) -> Report:
         tables["Exchange rate (8 series jointly, 5 rolling windows of 30)"] = table
     figure = (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR) / "wta_hypotheses.png"
     if args.out_dir:
-        from pathlib import Path
-
         figure = Path(args.out_dir) / "wta_hypotheses.png"
     figure.parent.mkdir(parents=True, exist_ok=True)
     write_figure(figure, figure_data.get("m4"), figure_data.get("exchange"))
     notes += [
         f"Figure of hypotheses and weights: {figure.name}.",
-        "tsheads WTA: pretrained dual-space encoder (fine-tuned at 0.1x the heads' rate), 8 hypothesis + 8 score "
-        "heads, hypotheses as offsets from the seasonal-naive path (M4: 24 h; exchange: the last value), trained "
+        "tsheads WTA: pretrained dual-space encoder (fine-tuned at a lower rate than the heads), K hypothesis + K "
+        "score heads, hypotheses as offsets from the seasonal-naive path where season_length is set (M4: see its "
+        "settings above; exchange: K=8, the last value), trained "
         f"{args.epochs} epochs x {args.steps_per_epoch} batches of 64 sequences (M4: 64 windows; exchange: 8 windows "
         "x 8 series) at most, with early stopping on the held-out "
         "last 10 % of each series; intervals from the CRPS-fitted kernel mixture with PIT recalibration.",
@@ -295,16 +394,17 @@ def run(args) -> Report:
 def build_parser():
     p = base_parser(__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
-    p.add_argument("--epochs", type=int, default=None, help="most tsheads epochs (default 40; 2 with --quick)")
+    add_training_arguments(p)
     p.add_argument("--deepar-epochs", type=int, default=None, help="DeepAR epochs (default 40; 1 with --quick)")
-    p.add_argument("--steps-per-epoch", type=int, default=50)
-    p.add_argument("--max-series", type=int, default=None, help="first N M4 series (default all; 12 with --quick)")
+    p.add_argument("--m4-settings-from", default=None, metavar="JSON",
+                   help=f"M4 settings chosen on validation windows: a {CHOICE_SUITE}.json result (default: the "
+                        "hand-set M4_SETTINGS, which were settled on the test set)")
     return p
 
 
 def main(argv: list[str] | None = None) -> Report:
     def run_with_defaults(args):
-        args.epochs = args.epochs or (2 if args.quick else 40)
+        training_defaults(args)
         args.deepar_epochs = args.deepar_epochs or (1 if args.quick else 40)
         return run(args)
 

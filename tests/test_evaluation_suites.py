@@ -30,6 +30,7 @@ from evaluation import (  # noqa: E402
     peers,
     run_all,
     wta_forecasting,
+    wta_settings_choice,
     zero_shot_speed,
 )
 from evaluation.__main__ import main as evaluation_main  # noqa: E402
@@ -245,6 +246,51 @@ def test_wta_forecasting_quick(data_dir, tmp_path):
     ex = {r["method"]: r for r in payload["tables"]["Exchange rate (8 series jointly, 5 rolling windows of 30)"]}
     assert len(ex) == 7 and all(0 <= r["coverage 80"] <= 1 and r["CRPS-sum"] > 0 for r in ex.values())
     assert (tmp_path / "wta_hypotheses.png").stat().st_size > 10_000
+
+
+def test_wta_settings_choice_quick_reads_no_test_part(data_dir, tmp_path, monkeypatch):
+    import dataclasses
+
+    from evaluation import point_choice
+
+    load = point_choice.load_dataset  # the settings are chosen on validation windows: hide the test part entirely
+    monkeypatch.setattr(point_choice, "load_dataset", lambda *a, **k: dataclasses.replace(
+        ds := load(*a, **k), test_df=None, df=ds.train_df))
+    wta_settings_choice.main(["--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--quick", *RANDOM,
+                              "--max-series", "2", "--epochs", "1", "--steps-per-epoch", "1",
+                              "--candidates", "no_anchor", "committed"])
+    payload = read_report(tmp_path, "wta_settings_choice")
+    table = {r["candidate"]: r for r in payload["tables"]["Candidates on the validation windows (last 48 points "
+                                                         "of each training part)"]}
+    assert list(table) == ["committed", "no_anchor"]  # listed order, which decides ties
+    assert table["no_anchor"]["season_length (0 = no anchor)"] == 0 and table["committed"]["K"] == 8
+    assert all(np.isfinite([r["OWA"], r["CRPS (wQL)"]]).all() for r in table.values())
+    choice = payload["choice"]
+    assert table[choice["candidate"]]["OWA"] == min(r["OWA"] for r in table.values())
+    assert choice["settings"] == wta_settings_choice.candidate_settings(choice["candidate"])
+    assert choice["complete"] is False and payload["parameters"]["n_series"] == 2
+    reference = {r["method"]: r for r in payload["tables"]["Reference on the same windows"]}
+    assert set(reference) == {"seasonal naive", "Naive2"} and reference["Naive2"]["OWA"] == pytest.approx(1.0)
+
+    # the benchmark takes the choice from that file, but refuses a subset's choice for a full run
+    args = wta_forecasting.build_parser().parse_args(["--m4-settings-from", str(tmp_path / "wta_settings_choice.json"),
+                                                      "--quick", *RANDOM, "--epochs", "1", "--steps-per-epoch", "1"])
+    settings, note = wta_forecasting.m4_settings(args)
+    assert settings == {**wta_forecasting.M4_SETTINGS, **choice["settings"]}
+    assert choice["candidate"] in note and "NOT APPLICABLE" in note
+    args.quick = False
+    with pytest.raises(SystemExit, match="subset"):
+        wta_forecasting.m4_settings(args)
+
+
+def test_wta_settings_candidates_are_wta_parameters():
+    from tsheads.estimators.wta import WTAForecaster
+
+    accepted = set(WTAForecaster(h=1).get_params())
+    table = wta_settings_choice.settings_table(wta_settings_choice.CANDIDATES)
+    assert len(table) <= 6 and not table.duplicated().any()  # every candidate differs from the others
+    for name in wta_settings_choice.CANDIDATES:
+        assert set(wta_settings_choice.candidate_settings(name)) <= accepted, name
 
 
 def test_statistical_peers_give_finite_gaussian_forecasts():
