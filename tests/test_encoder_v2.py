@@ -178,3 +178,25 @@ def test_sampler_redraws_synthetic_series_that_overflow_float32(monkeypatch):
     monkeypatch.setattr(corpus_module, "synthetic_series", lambda rng, n: next(draws))
     batch = CorpusSampler(64, 12, [], real_fraction=0.0, seed=0).batch(1)
     assert np.isfinite(batch.x).all() and batch.x[0, 0, -1] > 0
+
+
+def test_v2_files_say_format_version_2_and_the_estimator_passes_the_resolution(tmp_path):
+    from tsheads import ZeroShotForecaster
+    from tsheads.nn.weights import load_model, save_model
+
+    torch.manual_seed(0)
+    model = DualSpaceModel(TINY_V2)
+    with torch.no_grad():
+        model.encoder.resolution_embed.weight.normal_(0, 1)
+    save_model(model, tmp_path / "v2")
+    v1_shape = EncoderConfig(context_length=64, patch_length=8, d_model=16, n_layers=1)
+    save_model(DualSpaceModel(v1_shape), tmp_path / "v1")
+    assert json.loads((tmp_path / "v2.json").read_text())["format_version"] == 2
+    assert json.loads((tmp_path / "v1.json").read_text())["format_version"] == 1
+    assert load_model(tmp_path / "v2").config == TINY_V2
+    y = 10 + np.sin(np.arange(60) / 2)
+    monthly = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=60, freq="MS"), "y": y})
+    steps = monthly.assign(ds=np.arange(60))
+    est = ZeroShotForecaster(weights=str(tmp_path / "v2"))
+    a, b = est.forecast(monthly, h=12), est.forecast(steps, h=12)
+    assert np.isfinite(a.iloc[:, -1]).all() and not np.allclose(a.iloc[:, -1], b.iloc[:, -1])

@@ -394,9 +394,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self.embedding_bank_ is not None:
             from safetensors.numpy import save_file
 
-            save_file({"embedding_bank": np.ascontiguousarray(self.embedding_bank_),
-                       "starts": np.ascontiguousarray(self.embedding_bank_starts_, dtype=np.int64)},
-                      str(_bank_path(path)))
+            from ..files import written_whole
+
+            with written_whole([_bank_path(path)], "embedding bank file") as (temp,):
+                save_file({"embedding_bank": np.ascontiguousarray(self.embedding_bank_),
+                           "starts": np.ascontiguousarray(self.embedding_bank_starts_, dtype=np.int64)}, str(temp))
         return out
 
     @classmethod

@@ -214,10 +214,7 @@ class BaseDetector(BaseEstimator):
             ``df`` validated and sorted by id and time, plus the subclass's columns, ``score_col`` and
             ``flag_col``.
         """
-        columns = Columns(id_col, time_col, target_col)
-        names = [columns.id, columns.time, *columns.targets]
-        if len(set(names)) != len(names):
-            raise TsheadsError(f"id, time and target columns must be distinct, got {names}")
+        columns = Columns(id_col, time_col, target_col)  # refuses one column named twice
         frac = fit_fraction
         if frac is not None and (isinstance(frac, bool) or not isinstance(frac, (float, int, np.floating))
                                  or not 0 < frac <= 1):

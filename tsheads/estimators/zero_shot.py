@@ -21,6 +21,7 @@ from ..errors import TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns, fill_gaps, to_long
 from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
+from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel, forecast_frame, sliding_windows
 from .base import check_positive_int
 from .pretrained import PretrainedForecaster
@@ -164,11 +165,13 @@ class ZeroShotForecaster(PretrainedForecaster):
         # Series go through in chunks, so the working set (context windows and every trained quantile,
         # 99 x h per series) stays bounded however many series there are; only the output grows with n.
         chunk = max(1, int(self.batch_size)) * CHUNK_BATCHES
+        # encoder v2 knows the sampling resolution (hourly, monthly ...); v1 networks ignore it
+        resolution = resolution_index(step_seconds(panel.freq)) if model.config.n_resolutions else None
         for start in tqdm(range(0, n, chunk), desc="forecast", unit="chunk", leave=False,
                           disable=not self.verbose or n <= chunk):
             stop = min(n, start + chunk)
             x, observed = panel.take(start, stop).tail(self._context(model))
-            mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision)
+            mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution)
             mean, quants = mean[:, 0], quants[:, 0]  # (m, h), (m, Q, h)
             point[start:stop] = mean if self.point == "mean" else quants[:, levels.index(0.5)]
             if wanted:

@@ -20,7 +20,9 @@ from .model import DualSpaceModel
 from .wta import WTAConfig, WTAModel
 
 FORMAT = "tsheads-weights"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: versions this tsheads reads: 1 (encoder v1 shapes), 2 (files whose network uses encoder-v2 parts)
+READABLE_VERSIONS = (1, 2)
 #: every network a file may hold, with the config class its JSON ``config`` section is read by
 ARCHITECTURES = {"DualSpaceModel": (DualSpaceModel, EncoderConfig), "WTAModel": (WTAModel, WTAConfig)}
 
@@ -66,18 +68,27 @@ def save_model(model, stem, meta: Optional[dict] = None) -> Path:
     from safetensors.torch import save_file
 
     tensors_path, config_path = _paths(stem)
-    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "architecture": type(model).__name__,
+    version = format_version(model.config)
+    doc = {"format": FORMAT, "format_version": version, "architecture": type(model).__name__,
            "config": model.config.to_dict(), "n_parameters": model.n_parameters(), "meta": meta or {}}
     json.dumps(doc)  # before any file is written, so bad metadata leaves nothing half-saved
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with written_whole([tensors_path, config_path], "model file", create_folders=True) as (tensors_temp, config_temp):
         try:
-            save_file(state, str(tensors_temp), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+            save_file(state, str(tensors_temp), metadata={"format": FORMAT, "format_version": str(version)})
         except SafetensorError as exc:  # its I/O errors (a full disk) are not OSErrors
             raise OSError(str(exc)) from None
         doc["tensors_sha256"] = file_digest(tensors_temp)  # load refuses tensors changed after saving
         config_temp.write_text(json.dumps(doc, indent=1))
     return tensors_path
+
+
+def format_version(config) -> int:
+    """2 where the network uses encoder-v2 parts, else 1, so v1-shaped files stay readable by older tsheads
+    and an older tsheads refuses a v2 file by its version rather than by an unknown config key."""
+    encoder = getattr(config, "encoder", config)
+    v2 = getattr(encoder, "forecast_head", "flat") != "flat" or getattr(encoder, "n_resolutions", 0)
+    return FORMAT_VERSION if v2 else 1
 
 
 def file_digest(path) -> str:
@@ -107,9 +118,9 @@ def _read_doc(stem):
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise WeightsError(f"{config_path} is not a tsheads model config (format {doc.get('format')!r})"
                            if isinstance(doc, dict) else f"{config_path} is not a tsheads model config")
-    if doc.get("format_version") != FORMAT_VERSION:
+    if doc.get("format_version") not in READABLE_VERSIONS:
         raise WeightsError(f"{config_path} has format version {doc.get('format_version')!r}; this tsheads "
-                           f"reads version {FORMAT_VERSION}")
+                           f"reads versions {', '.join(map(str, READABLE_VERSIONS))}")
     if doc.get("architecture") not in ARCHITECTURES:
         raise WeightsError(f"{config_path} holds an unknown architecture {doc.get('architecture')!r}; "
                            f"this tsheads knows {sorted(ARCHITECTURES)}")
