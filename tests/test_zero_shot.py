@@ -224,7 +224,7 @@ def test_stateless_forecast_equals_the_estimator():
 
     frame = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 120), "ds": np.tile(np.arange(120), 2),
                           "y": np.r_[np.sin(np.arange(120) / 5), np.cos(np.arange(120) / 7) + 3]})
-    got = tsheads.forecast(frame, 10, level=[80], quantiles=[0.25], context_length=96)
+    got = tsheads.forecast(frame, 10, method="network", level=[80], quantiles=[0.25], context_length=96)
     expected = ZeroShotForecaster(context_length=96).predict(10, level=[80], quantiles=[0.25], df=frame)
     pd.testing.assert_frame_equal(got, expected)
     assert list(got.columns) == ["unique_id", "ds", "TSHeads", "TSHeads-lo-80", "TSHeads-hi-80", "TSHeads-q-0.25"]

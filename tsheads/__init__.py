@@ -6,8 +6,10 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
 - baselines: :class:`Naive`, :class:`SeasonalNaive`, :class:`Naive2`
 - pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings),
   :class:`WTAForecaster` (K weighted forecast hypotheses, winner-takes-all training) and
-  :class:`TriangulationDetector` / :func:`detect` (anomaly scores from four heads), and :func:`forecast`
-  (stateless zero-shot forecasts of a long frame); imported on first use so
+  :class:`TriangulationDetector` / :func:`detect` (anomaly scores from four heads),
+  :class:`ValidatedForecaster` (the network and classical forecasters backtested and combined per series, with
+  conformal intervals) and :func:`forecast` (stateless forecasts of a long frame: validated by default,
+  ``method="network"`` for the bare network); imported on first use so
   ``import tsheads`` stays free of torch
 - classical anomaly detectors: :class:`SubPCADetector`, :class:`WindowIForestDetector`,
   :class:`MatrixProfileDetector`, :class:`STLResidualDetector`
@@ -32,7 +34,7 @@ __version__ = "0.1.0.dev0"
 
 _LAZY = {"ZeroShotForecaster": "tsheads.estimators.zero_shot", "TriangulationDetector": "tsheads.estimators.anomaly",
          "detect": "tsheads.estimators.anomaly", "WTAForecaster": "tsheads.estimators.wta",
-         "forecast": "tsheads.estimators.zero_shot"}
+         "forecast": "tsheads.estimators.validated", "ValidatedForecaster": "tsheads.estimators.validated"}
 
 
 def __getattr__(name):
@@ -53,6 +55,7 @@ __all__ = [
     "Naive2",
     "SeasonalNaive",
     "TsheadsError",
+    "ValidatedForecaster",
     "WTAForecaster",
     "ZeroShotForecaster",
     "cross_validation",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
@@ -105,3 +106,31 @@ def cross_validation(
     out = pd.concat(results, ignore_index=True)
     front = [id_col, time_col, "cutoff", *targets]
     return out[front + [c for c in out.columns if c not in front]]
+
+
+def origin_cutoffs(length: int, h: int, n_windows: int, step_size: int, min_train_length: int) -> np.ndarray:
+    """Training lengths of the rolling origins of one series, oldest first, as :func:`cross_validation` counts them.
+
+    Window ``w`` trains on all but the last ``h + (n_windows - 1 - w) * step_size`` points; windows that
+    would leave fewer than ``min_train_length`` training points are dropped (so short series get fewer).
+
+    Parameters
+    ----------
+    length : int
+        Points in the series.
+    h : int
+        Forecast horizon of every window.
+    n_windows : int
+        Most windows wanted.
+    step_size : int
+        Steps between consecutive origins.
+    min_train_length : int
+        Fewest training points a window may leave.
+
+    Returns
+    -------
+    numpy.ndarray
+        Training lengths (int), at most ``n_windows``, possibly empty.
+    """
+    cuts = length - h - step_size * np.arange(n_windows - 1, -1, -1)
+    return cuts[cuts >= min_train_length].astype(np.int64)

@@ -1,0 +1,124 @@
+"""How ValidatedForecaster's default combination rule is chosen, on validation data only.
+
+Validation windows (as in ``evaluation.point_choice``, whose ``validation_group`` builds them): each series'
+M3 / M4-hourly *training* part with its last ``h`` points held out; the official test parts are never loaded.
+``ValidatedForecaster`` backtests its candidates inside the remaining history once per group; every rule of
+:mod:`tsheads.combine` then weights the same candidate forecasts, and each candidate alone is shown next to them.
+Scores: relative MASE (geometric mean over series of MAE / MAE of seasonal naive) and mean sMAPE.
+
+Rule, fixed before the numbers: the default is the rule with the lowest relative MASE pooled over every
+validation series; ties go to the earlier rule in ``tsheads.combine.RULES``.
+
+    python -m evaluation.combination_choice [--data-dir DIR] [--quick] [--max-series N] [--groups ...]
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+from tsheads.combine import RULES
+from tsheads.errors import DatasetNotFoundError
+from tsheads.estimators.validated import ValidatedForecaster, weights_with_fallback
+
+from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
+from .mcomp_zero_shot import aggregate, series_scores
+from .point_choice import validation_group
+from .report import Report, Timings, suite_command
+
+SUITE = "combination_choice"
+GROUPS = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m4_hourly")
+CANDIDATES = ("network", "naive", "drift", "snaive", "theta", "ets")
+
+
+def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object, dict, float]:
+    """The validation group, every rule's and candidate's forecasts of its held-out window, and series/s."""
+    max_series = args.max_series if args.max_series is not None else (20 if args.quick else None)
+    with timings.time(f"load {name}"):
+        group, _ = validation_group(name, args.data_dir, max_series)
+    est = ValidatedForecaster(season_length=group.m, weights=weights, batch_size=args.batch_size)
+    start = time.perf_counter()
+    with timings.time(f"validated {name}"):
+        est.fit(group.train_df).predict(group.h)
+    seconds = time.perf_counter() - start
+    names = list(est.backtest_errors_.columns)
+    order = [list(est.chosen_.index).index(i) for i in group.ids]  # rows in group order
+    errors = est.backtest_errors_.to_numpy()[order]
+    final = est.candidate_forecasts_[order]
+    forecasts = {rule: np.einsum("nc,nch->nh", weights_with_fallback(errors, names, rule), np.nan_to_num(final))
+                 for rule in RULES}
+    for family in CANDIDATES:  # each candidate alone; where it did not run, the short-series rule (network)
+        cols = [c for c, n in enumerate(names) if n == family or (family == "snaive" and n == f"snaive_{group.m}")]
+        if cols:
+            alone = np.where(np.isfinite(errors[:, cols[0]])[:, None], np.nan_to_num(final[:, cols[0]]),
+                             final[:, names.index("network")])
+            forecasts[f"{family} alone"] = alone
+    seasonal = [c for c, n in enumerate(names) if n == f"snaive_{group.m}"]
+    forecasts["snaive"] = final[:, seasonal[0]] if seasonal else final[:, names.index("naive")]
+    forecasts["snaive"] = np.where(np.isfinite(forecasts["snaive"]), forecasts["snaive"], final[:, 1])
+    return group, forecasts, len(group.ids) / seconds
+
+
+def run(args) -> Report:
+    """Score every rule and candidate on the validation windows and apply the rule."""
+    timings, notes, rows, pooled, sizes = Timings(), [], {}, {}, {}
+    with timings.time("load model"):
+        model = model_from_args(args)
+    with tempfile.TemporaryDirectory() as folder:
+        weights = estimator_weights(args, model, folder)
+        for name in args.groups:
+            try:
+                group, forecasts, speed = group_forecasts(name, args, weights, timings)
+            except DatasetNotFoundError as err:
+                notes.append(f"skipped {name}: {str(err).split('. ')[0]}")
+                continue
+            scores = series_scores(group, forecasts)
+            agg = aggregate(scores)
+            rows[name] = {k: agg[k]["rel_mase"] for k in forecasts if k != "snaive"} | {"series/s": speed}
+            sizes[name] = len(group.ids)
+            for k, s in scores.items():
+                pooled.setdefault(k, []).append(s)
+    choice = None
+    if rows:
+        merged = {k: {s: np.concatenate([p[s] for p in parts]) for s in ("smape", "mase", "mae")}
+                  for k, parts in pooled.items() if len(parts) == len(sizes)}  # methods every group has
+        agg = aggregate(merged)
+        rows["all"] = {k: agg[k]["rel_mase"] for k in merged if k != "snaive"}
+        sizes["all"] = sum(sizes.values())
+        choice = min(RULES, key=lambda r: (agg[r]["rel_mase"], RULES.index(r)))
+        notes.append(f"CHOICE (the rule): default combination = {choice} (pooled relative MASE "
+                     f"{agg[choice]['rel_mase']:.4f}).")
+    table = pd.DataFrame(rows).T.rename_axis("group")
+    table.insert(0, "series", pd.Series(sizes))
+    if args.max_series or args.quick:
+        notes.append("SUBSET: not every series of each group; the choice is not the published one.")
+    notes += ["Numbers are relative MASE (lower is better; seasonal naive = 1). 'X alone' = candidate X where it ran, "
+              "the network elsewhere. series/s: ValidatedForecaster fit + predict, backtest included."]
+    return Report(
+        suite=SUITE, title="Default combination rule of ValidatedForecaster on M3 / M4-hourly validation windows",
+        command=suite_command(SUITE, args.argv), parameters=parameters(args),
+        tables={"Relative MASE on validation windows (last h of each training part)": table},
+        wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,
+        model=model_info(model, args), extra={"choice": choice},
+    )
+
+
+def build_parser():
+    """Suite options: which groups and how many series of each."""
+    p = base_parser(__doc__.splitlines()[0])
+    p.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
+    p.add_argument("--max-series", type=int, default=None,
+                   help="first N series of each group (default: all; 20 with --quick)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> Report:
+    """``python -m evaluation.combination_choice``: run, write ``combination_choice.{md,json}``, print the table."""
+    return suite_main(build_parser, run, argv)
+
+
+if __name__ == "__main__":
+    main()

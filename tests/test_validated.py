@@ -1,0 +1,113 @@
+"""ValidatedForecaster, combination rules and conformal intervals: contract, choice, coverage, fallbacks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import tsheads
+from tsheads.combine import combination_weights
+from tsheads.conformal import adaptive_levels, conformal_radius
+from tsheads.errors import GapError, TsheadsError
+from tsheads.estimators.validated import ValidatedForecaster
+
+
+def frame(values, uid="a", freq="30min"):
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=len(values), freq=freq),
+                         "y": np.asarray(values, dtype=float)})
+
+
+def weekly_half_hourly(weeks=6, seed=0):
+    """Half-hourly load-like series: a daily shape whose size depends on the weekday (weekends low)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(weeks * 336)
+    day = (t // 48) % 7
+    shape = np.sin(2 * np.pi * t / 48) * np.array([3, 3.5, 4, 4.5, 5, 1, 0.5])[day]
+    return 20 + shape + 6 * (day < 5) + rng.normal(0, 0.2, len(t))
+
+
+def test_contract_params_clone_and_not_fitted():
+    est = ValidatedForecaster(n_windows=4, combination="best", random_state=0)
+    assert clone(est).get_params() == est.get_params()
+    assert est.set_params(n_windows=3).n_windows == 3
+    with pytest.raises(NotFittedError):
+        est.predict(3)
+    fitted = est.fit(frame(np.arange(60.0) % 7))
+    assert fitted is est and hasattr(est, "model_")
+    with pytest.raises(TsheadsError, match="combination rule"):
+        ValidatedForecaster(combination="mystery").fit(frame(np.arange(60.0)))
+    with pytest.raises(TsheadsError, match="intervals"):
+        ValidatedForecaster(intervals="bootstrap").fit(frame(np.arange(60.0)))
+
+
+def test_weekly_cycle_picks_weekly_seasonal_naive_and_beats_network():
+    y = weekly_half_hourly()
+    train, test = y[:-48], y[-48:]
+    est = ValidatedForecaster(n_windows=6, step_size=12).fit(frame(train))
+    out = est.predict(48)
+    chosen = est.chosen_.loc["a"]
+    assert chosen["snaive_336"] == max(chosen[c] for c in est.backtest_errors_.columns)
+    network = tsheads.forecast(frame(train), 48, method="network")["TSHeads"].to_numpy()
+    assert np.abs(out["TSHeads"].to_numpy() - test).mean() < np.abs(network - test).mean()
+    assert "snaive_336" in chosen["used"] and chosen["origins"] == 6
+
+
+def test_split_conformal_covers_about_nominal_on_iid_noise():
+    rng = np.random.default_rng(1)
+    radius = conformal_radius(rng.normal(size=(3000, 20, 2)), 0.8)
+    covered = np.abs(rng.normal(size=(3000, 2))) <= radius
+    assert abs(covered.mean() - 0.8) < 0.03
+    assert np.all(conformal_radius(np.full((2, 3, 4), np.nan), 0.9) == 0)  # no residual: zero, never NaN
+
+
+def test_adaptive_level_rises_after_a_variance_shift():
+    rng = np.random.default_rng(2)
+    steady = rng.normal(size=(300, 30, 1))
+    shifted = np.concatenate([steady[:, :15], 5 * steady[:, 15:]], axis=1)
+    assert adaptive_levels(shifted, 0.8).mean() > adaptive_levels(steady, 0.8).mean() + 0.05
+
+
+def test_intervals_and_quantiles_are_ordered_and_adaptive_option_runs():
+    y = weekly_half_hourly(weeks=3, seed=3)
+    for intervals in ("conformal", "adaptive"):
+        out = ValidatedForecaster(n_windows=5, intervals=intervals).forecast(frame(y), 24, level=[80, 95],
+                                                                            quantiles=[0.1, 0.9])
+        assert (out["TSHeads-lo-95"] <= out["TSHeads-lo-80"]).all()
+        assert (out["TSHeads-lo-80"] <= out["TSHeads"]).all() and (out["TSHeads"] <= out["TSHeads-hi-80"]).all()
+        assert np.allclose(out["TSHeads-q-0.1"], out["TSHeads-lo-80"])
+
+
+def test_short_series_fall_back_to_the_network_and_nothing_is_nan():
+    df = pd.concat([frame(np.r_[1.0, 2.0, 3.0], "short"), frame(np.full(40, 5.0), "flat"),
+                    frame(np.sin(np.arange(50)), "long")])
+    est = ValidatedForecaster(n_windows=3).fit(df)
+    out = est.predict(12, level=[80], quantiles=[0.25])
+    assert np.isfinite(out.drop(columns=["unique_id", "ds"]).to_numpy()).all()
+    assert est.chosen_.loc["short", "origins"] == 0 and est.chosen_.loc["short", "used"] == "network 1.00"
+    assert est.chosen_.loc["long", "origins"] > 0
+    weights = est.chosen_.drop(columns=["origins", "used"]).to_numpy()
+    assert np.allclose(weights.sum(axis=1), 1.0)
+
+
+def test_gaps_are_refused_as_elsewhere():
+    df = frame(np.arange(40.0)).drop(index=[10, 11])
+    with pytest.raises(GapError):
+        ValidatedForecaster().fit(df)
+
+
+def test_combination_rules_weight_the_best_candidates():
+    errors = np.array([[1.0, 2.0, np.nan, 4.0], [np.nan] * 4])
+    best = combination_weights(errors, "best")
+    assert best[0].tolist() == [1.0, 0.0, 0.0, 0.0] and np.allclose(best[1], 0.25)
+    inverse = combination_weights(errors, "inverse_top2")[0]
+    assert inverse[0] > inverse[1] > 0 and inverse[2] == inverse[3] == 0
+
+
+def test_stateless_forecast_switch():
+    df = frame(weekly_half_hourly(weeks=2, seed=4))
+    validated = tsheads.forecast(df, 6, n_windows=3)
+    network = tsheads.forecast(df, 6, method="network")
+    assert list(validated.columns) == list(network.columns) == ["unique_id", "ds", "TSHeads"]
+    with pytest.raises(TsheadsError, match="method"):
+        tsheads.forecast(df, 6, method="magic")

@@ -1,0 +1,114 @@
+"""Choosing and weighting forecast candidates per series from their rolling-origin backtest errors.
+
+Input: ``errors`` of shape ``(n_series, n_candidates)``, each a candidate's mean scaled error over a
+series' backtest origins (MASE-like: absolute error divided by the series' seasonal-naive scale), NaN
+where a candidate could not run on that series. Output: weights of the same shape, each row summing to 1
+and zero on NaN candidates. Rules are named strings so a validation suite can compare them and an
+estimator can take one as a parameter:
+
+- ``"best"``: all weight on the lowest error.
+- ``"inverse_top<k>"``: weights proportional to ``1 / error`` over the ``k`` lowest errors.
+- ``"equal_top<k>"``: equal weights over the ``k`` lowest errors.
+
+The default, :data:`DEFAULT_RULE`, was chosen on the M3 and M4-hourly *training* parts only
+(``evaluation/combination_choice.py``). Pure numpy.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import TsheadsError
+
+#: rules compared by ``evaluation.combination_choice``
+RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "equal_top2", "equal_top3")
+#: the rule used when none is given (see module docstring)
+DEFAULT_RULE = "inverse_top3"
+_RULE = re.compile(r"^(?P<kind>inverse|equal)_top(?P<k>[1-9]\d*)$")
+
+
+def check_rule(rule: str) -> tuple[str, int]:
+    """``rule`` as ``(kind, k)``: ``"best"`` is ``("equal", 1)``; a TsheadsError for anything else.
+
+    Parameters
+    ----------
+    rule : str
+        A rule name (see module docstring).
+
+    Returns
+    -------
+    tuple of (str, int)
+        Weighting kind (``"inverse"`` or ``"equal"``) and how many candidates it keeps.
+    """
+    if rule == "best":
+        return "equal", 1
+    match = _RULE.match(str(rule))
+    if match is None:
+        raise TsheadsError(f"combination rule must be 'best', 'inverse_top<k>' or 'equal_top<k>', got {rule!r}")
+    return match["kind"], int(match["k"])
+
+
+def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndarray:
+    """Weights per series and candidate from mean backtest errors (see module docstring).
+
+    Ties keep the earlier candidate. Zero errors (a candidate that was exact on every origin) share the
+    weight equally under the inverse rules. A row with no finite error gets equal weights on every
+    candidate, so the caller decides what such series use.
+
+    Parameters
+    ----------
+    errors : ndarray
+        ``(n, c)`` non-negative mean scaled errors, NaN for candidates that did not run.
+    rule : str, default DEFAULT_RULE
+        A rule name.
+
+    Returns
+    -------
+    ndarray
+        ``(n, c)`` weights, rows summing to 1.
+    """
+    kind, k = check_rule(rule)
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.ndim != 2:
+        raise TsheadsError(f"errors must be (n_series, n_candidates), got shape {errors.shape}")
+    usable = np.isfinite(errors)
+    ranked = np.where(usable, errors, np.inf)
+    order = np.argsort(ranked, axis=1, kind="stable")
+    keep = np.zeros_like(usable)
+    np.put_along_axis(keep, order[:, :k], True, axis=1)
+    keep &= usable
+    if kind == "equal":
+        raw = keep.astype(np.float64)
+    else:
+        exact = keep & (errors == 0)
+        with np.errstate(divide="ignore"):
+            inverse = np.where(keep & ~exact, 1.0 / np.where(keep, errors, 1.0), 0.0)
+        raw = np.where(exact.any(axis=1, keepdims=True), exact.astype(np.float64), inverse)
+    total = raw.sum(axis=1, keepdims=True)
+    equal = np.full_like(raw, 1.0 / max(errors.shape[1], 1))
+    return np.where(total > 0, raw / np.where(total > 0, total, 1.0), equal)
+
+
+def mean_scaled_errors(forecasts: np.ndarray, actuals: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Mean over origins and steps of ``|actual - forecast| / scale``: the errors the rules rank.
+
+    Parameters
+    ----------
+    forecasts : ndarray
+        ``(n, c, k, h)`` backtest forecasts of ``c`` candidates at ``k`` origins; NaN where missing.
+    actuals : ndarray
+        ``(n, k, h)`` the values they forecast (NaN for missing origins).
+    scale : ndarray
+        ``(n,)`` positive per-series scale (e.g. in-sample seasonal-naive MAE).
+
+    Returns
+    -------
+    ndarray
+        ``(n, c)`` errors; NaN where a candidate has no forecast at any origin of the series.
+    """
+    err = np.abs(actuals[:, None] - forecasts) / scale[:, None, None, None]
+    count = np.isfinite(err).sum(axis=(2, 3))
+    total = np.where(np.isfinite(err), err, 0.0).sum(axis=(2, 3))
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)

@@ -1,0 +1,303 @@
+"""A forecaster that checks itself: candidates backtested inside each series' history, then combined.
+
+Per series, the pretrained network (zero-shot), naive, drift, seasonal naive at each period the series
+shows, Theta and ETS (:mod:`tsheads.candidates`) forecast from up to ``n_windows`` rolling origins inside
+the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled errors there pick or weight them
+(:mod:`tsheads.combine`); intervals are conformal on the combination's residuals at the same origins
+(:mod:`tsheads.conformal`). The network runs once over every series and origin together.
+
+Short-series rule: a series with fewer than ``h + MIN_TRAIN`` points has no backtest origin; it gets the
+network's forecast and the network's own quantile bands (``origins == 0`` in :attr:`chosen_`).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ..backtest import origin_cutoffs
+from ..candidates import classical_forecasts, season_lengths
+from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors
+from ..conformal import conformal_bands
+from ..errors import TsheadsError
+from ..forecast_columns import band_columns, band_levels
+from ..inference import forecast_arrays, interpolate_quantiles
+from ..timegrid import resolution_index, step_seconds
+from ..windows import Panel
+from .base import check_positive_int
+from .pretrained import PretrainedForecaster, check_random_state
+from .zero_shot import ZeroShotForecaster
+
+#: fewest training points a backtest origin leaves a series
+MIN_TRAIN = 8
+#: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``
+CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta", "ets")
+
+
+class ValidatedForecaster(PretrainedForecaster):
+    """Per-series backtested choice and weighting of the network and classical forecasters (module docstring).
+
+    Parameters
+    ----------
+    season_length : int or list of int, optional
+        Seasonal periods for the seasonal-naive candidates; None: the day, week and year in steps of the
+        frequency (:func:`tsheads.candidates.season_lengths`; none for integer time).
+    n_windows : int, default 10
+        Most backtest origins per series.
+    step_size : int, default 1
+        Steps between origins.
+    combination : str, default DEFAULT_RULE
+        Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
+    intervals : {"conformal", "adaptive"}, default "conformal"
+        Split-conformal radii per step, or adaptive conformal inference for drifting series.
+    candidates : sequence of str, optional
+        Subset of :data:`CANDIDATES` to consider; None: all.
+    ets_model : str, default "ZZN"
+        statsforecast AutoETS model string (see :mod:`tsheads.candidates` for why non-seasonal).
+    weights, context_length, batch_size, precision, device
+        The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
+    random_state : int, optional
+        Accepted for the estimator contract; every step is deterministic.
+    alias : str, optional
+        Name of the forecast column (default ``"TSHeads"``, as the bare network).
+
+    Attributes
+    ----------
+    chosen_ : pandas.DataFrame
+        After ``predict``: one row per series, each candidate's weight, ``origins`` (backtest origins used;
+        0 = the short-series rule) and ``used`` (the weighted candidates in words).
+    backtest_errors_ : pandas.DataFrame
+        After ``predict``: each candidate's mean scaled backtest error per series (NaN: did not run).
+    candidate_forecasts_ : ndarray
+        After ``predict``: ``(n_series, n_candidates, h)`` each candidate's forecast (columns of ``chosen_``).
+    """
+
+    def __init__(self, season_length=None, n_windows: int = 10, step_size: int = 1,
+                 combination: str = DEFAULT_RULE, intervals: str = "conformal", candidates=None,
+                 ets_model: str = "ZZN", weights=None, context_length: Optional[int] = None, batch_size: int = 512,
+                 precision: str = "float32", device: str = "cpu", random_state: Optional[int] = None,
+                 alias: Optional[str] = None):
+        self.season_length = season_length
+        self.n_windows = n_windows
+        self.step_size = step_size
+        self.combination = combination
+        self.intervals = intervals
+        self.candidates = candidates
+        self.ets_model = ets_model
+        self.weights = weights
+        self.context_length = context_length
+        self.batch_size = batch_size
+        self.precision = precision
+        self.device = device
+        self.random_state = random_state
+        self.alias = alias
+
+    def _network(self) -> ZeroShotForecaster:
+        return ZeroShotForecaster(weights=self.weights, context_length=self.context_length,
+                                  batch_size=self.batch_size, precision=self.precision, device=self.device)
+
+    def _check_params(self) -> None:
+        check_positive_int(self.n_windows, "n_windows")
+        check_positive_int(self.step_size, "step_size")
+        check_rule(self.combination)
+        check_random_state(self.random_state)
+        if self.intervals not in ("conformal", "adaptive"):
+            raise TsheadsError(f"intervals must be 'conformal' or 'adaptive', got {self.intervals!r}")
+        unknown = set(self.candidates or ()) - set(CANDIDATES)
+        if unknown or (self.candidates is not None and not len(self.candidates)):
+            raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
+        self._periods(None)
+        self._network()._check_params()
+
+    def _periods(self, freq) -> list[int]:
+        """The seasonal periods asked for, else those of ``freq``."""
+        if self.season_length is None:
+            return season_lengths(freq) if freq is not None else []
+        given = np.atleast_1d(self.season_length).tolist()
+        return sorted({check_positive_int(m, "season_length") for m in given if m != 1})
+
+    def _fit_panel(self, panel: Panel) -> None:
+        network = self._network()
+        self.model_ = network._model()
+        self.network_ = network
+
+    def _uses(self, family: str) -> bool:
+        return self.candidates is None or family in self.candidates
+
+    def _predict_panel(self, h, level, quantiles):
+        check_is_fitted(self, "model_")
+        panel = self.panel_
+        series = [panel.series(i)[:, 0] for i in range(panel.n_series)]
+        cuts = [origin_cutoffs(len(y), h, self.n_windows, self.step_size, MIN_TRAIN) for y in series]
+        periods = self._periods(panel.freq) if self._uses("seasonal_naive") else []
+        names, forecasts = self._candidate_forecasts(series, cuts, h, periods)
+        k_max = max(1, max(len(c) for c in cuts))
+        actuals = np.full((len(series), k_max, h), np.nan)
+        for i, (y, c) in enumerate(zip(series, cuts)):
+            for j, cut in enumerate(c):
+                actuals[i, k_max - len(c) + j] = y[cut:cut + h]
+        back = np.stack([forecasts[name][:, :k_max] for name in names], axis=1)  # (n, C, K, h)
+        final = np.stack([forecasts[name][:, k_max] for name in names], axis=1)  # (n, C, h)
+        has_origins = np.isfinite(actuals[:, :, 0]).any(axis=1)
+        # a candidate competes when it ran at half of its series' origins or more (seasonal naive needs m points)
+        ran = np.isfinite(back).all(axis=3).sum(axis=2)
+        origins = np.isfinite(actuals[:, :, 0]).sum(axis=1)
+        usable = (2 * ran >= origins[:, None]) & np.isfinite(final).all(axis=2) & has_origins[:, None]
+        errors = np.where(usable, mean_scaled_errors(back, actuals, _scales(series, cuts, periods)), np.nan)
+        weights = weights_with_fallback(errors, names, self.combination)
+        no_choice = ~np.isfinite(errors).any(axis=1)
+        self.candidate_forecasts_ = final
+        point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
+        combined = np.einsum("nc,nckh->nkh", weights, np.nan_to_num(back))
+        residuals = np.where(np.isfinite(actuals), actuals - combined, np.nan)
+        self._record(names, weights, errors, origins)
+        extra = conformal_bands(self.model_name, point, residuals, level, quantiles,
+                                adaptive=self.intervals == "adaptive")
+        if (level or quantiles) and no_choice.any():
+            self._network_bands(extra, point, no_choice, level, quantiles)
+        return point, extra
+
+    def _candidate_forecasts(self, series, cuts, h, periods) -> tuple[list, dict]:
+        """Candidate name -> ``(n, k_max + 1, h)`` forecasts; origins right-aligned, the real forecast last."""
+        k_max = max(1, max(len(c) for c in cuts))
+        n = len(series)
+        out: dict[str, np.ndarray] = {}
+        if self._uses("network"):
+            out["network"] = self._network_forecasts(series, cuts, h, k_max)
+        want_models = self._uses("theta") or self._uses("ets")
+        for i, (y, c) in enumerate(zip(series, cuts)):
+            own = [m for m in periods if 2 * m <= len(y)]
+            rows = np.r_[c, len(y)]
+            for name, values in classical_forecasts(y, rows, h, own, self.ets_model, want_models).items():
+                family = "seasonal_naive" if name.startswith("snaive_") else name
+                if not self._uses(family):
+                    continue
+                block = out.setdefault(name, np.full((n, k_max + 1, h), np.nan))
+                block[i, k_max + 1 - len(rows):] = values
+        names = [name for name in ("network", "naive", "drift") if name in out]
+        names += sorted((name for name in out if name.startswith("snaive_")), key=lambda s: int(s.split("_")[1]))
+        names += [name for name in ("theta", "ets") if name in out]
+        return names, out
+
+    def _network_forecasts(self, series, cuts, h, k_max) -> np.ndarray:
+        """The network's median from every origin and the series' end, in one batched call."""
+        model = self.model_
+        context = self.network_._context(model)
+        rows = [(i, int(cut), k_max + 1 - len(c) - 1 + j) for i, c in enumerate(cuts)
+                for j, cut in enumerate(np.r_[c, len(series[i])])]
+        length = min(context, max(cut for _, cut, _ in rows))
+        x = np.zeros((len(rows), 1, length))
+        observed = np.zeros_like(x, dtype=bool)
+        for r, (i, cut, _) in enumerate(rows):
+            tail = series[i][max(0, cut - length):cut]
+            x[r, 0, length - len(tail):] = tail
+            observed[r, 0, length - len(tail):] = True
+        resolution = resolution_index(step_seconds(self.panel_.freq)) if model.config.n_resolutions else None
+        _, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution)
+        median = quants[:, 0, list(model.config.quantiles).index(0.5)]
+        out = np.full((len(series), k_max + 1, h), np.nan)
+        for r, (i, _, slot) in enumerate(rows):
+            out[i, slot] = median[r]
+        self._network_quantiles = quants[[r for r, (_, _, slot) in enumerate(rows) if slot == k_max], 0]
+        return out
+
+    def _network_bands(self, extra, point, rows, level, quantiles) -> None:
+        """Overwrite the bands of short series (no backtest) with the network's quantiles around ``point``."""
+        if any(lv > 98 for lv in level):
+            raise TsheadsError(f"levels above 98 need quantiles beyond the trained 0.01/0.99; got {level}")
+        levels = self.model_.config.quantiles
+        quants = self._network_quantiles[rows]
+        bands = interpolate_quantiles(levels, quants, band_levels(level, quantiles))
+        shift = point[rows] - quants[:, list(levels).index(0.5)]  # centre on the point actually given
+        for name, values in band_columns(self.model_name, level, quantiles, list(bands.transpose(1, 0, 2))).items():
+            extra[name][rows] = values + shift
+
+    def _record(self, names, weights, errors, origins) -> None:
+        ids = pd.Index(self.panel_.ids, name=self.panel_.columns.id)
+        chosen = pd.DataFrame(weights, index=ids, columns=names)
+        chosen["origins"] = origins
+        chosen["used"] = [" + ".join(f"{names[c]} {w[c]:.2f}" for c in np.argsort(-w) if w[c] > 0) for w in weights]
+        self.chosen_ = chosen
+        self.backtest_errors_ = pd.DataFrame(errors, index=ids, columns=names)
+
+
+def weights_with_fallback(errors: np.ndarray, names: list, rule: str) -> np.ndarray:
+    """:func:`tsheads.combine.combination_weights`, with the short-series rule for rows without any error.
+
+    Parameters
+    ----------
+    errors : ndarray
+        ``(n, c)`` mean scaled backtest errors, NaN where a candidate did not run.
+    names : list of str
+        Candidate names of the columns (the rule falls back on ``network``, else ``naive``).
+    rule : str
+        Combination rule.
+
+    Returns
+    -------
+    ndarray
+        ``(n, c)`` weights, rows summing to 1.
+    """
+    weights = combination_weights(errors, rule)
+    no_choice = ~np.isfinite(errors).any(axis=1)
+    weights[no_choice] = 0.0
+    weights[no_choice, names.index("network" if "network" in names else "naive")] = 1.0
+    return weights
+
+
+def _scales(series, cuts, periods) -> np.ndarray:
+    """Per series, the in-sample seasonal-naive MAE before its first origin (naive, then mean |y|, then 1)."""
+    out = np.ones(len(series))
+    for i, (y, c) in enumerate(zip(series, cuts)):
+        train = y[:c[0]] if len(c) else y
+        for m in [p for p in periods[:1] if p < len(train)] + [1]:
+            scale = np.mean(np.abs(train[m:] - train[:-m])) if len(train) > m else 0.0
+            if scale > 0:
+                break
+        else:
+            scale = np.mean(np.abs(train))
+        out[i] = scale if np.isfinite(scale) and scale > 0 else 1.0
+    return out
+
+
+def forecast(df, h: int, *, method: str = "validated", level=None, quantiles=None, id_col: str = "unique_id",
+             time_col: str = "ds", target_col="y", freq=None, **params) -> pd.DataFrame:
+    """Forecasts of every series of a frame in one stateless call: self-validated by default, or the bare network.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or pandas.Series
+        Long frame (``id_col``, ``time_col``, ``target_col``), wide frame or one series.
+    h : int
+        Steps to forecast after each series' last time stamp.
+    method : {"validated", "network"}, default "validated"
+        ``"validated"``: :class:`ValidatedForecaster` (network and classical candidates backtested per series,
+        conformal intervals); ``"network"``: the pretrained network alone
+        (:func:`tsheads.estimators.zero_shot.forecast`).
+    level : sequence of float, optional
+        Prediction-interval levels in percent (``TSHeads-lo-80`` ...).
+    quantiles : sequence of float, optional
+        Quantile levels in (0, 1) (``TSHeads-q-0.1`` ...).
+    id_col, time_col, target_col : str
+        Column names of ``df``.
+    freq : str or int, optional
+        Frequency when it cannot be inferred.
+    **params
+        Parameters of the chosen estimator, e.g. ``season_length`` or ``context_length``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``h`` rows per series: the id and time columns, the point forecast and the requested bands.
+    """
+    columns = dict(id_col=id_col, time_col=time_col, target_col=target_col, freq=freq)
+    if method == "network":
+        from .zero_shot import forecast as network_forecast
+
+        return network_forecast(df, h, level=level, quantiles=quantiles, **columns, **params)
+    if method != "validated":
+        raise TsheadsError(f"method must be 'validated' or 'network', got {method!r}")
+    return ValidatedForecaster(**params).forecast(df, h, level=level, quantiles=quantiles, **columns)
