@@ -98,7 +98,8 @@ def test_spark_forecast_and_detect_equal_pandas(spark):
 
 def test_pandas_without_engine_stays_local_and_bad_settings_fail_early():
     df = _frame(n_series=2)
-    pd.testing.assert_frame_equal(forecast(df, 4), __import__("tsheads").forecast(df, 4))
+    # tsheads.distributed forecasts with the bare network (tsheads.forecast defaults to ValidatedForecaster)
+    pd.testing.assert_frame_equal(forecast(df, 4), __import__("tsheads").forecast(df, 4, method="network"))
     with pytest.raises(TsheadsError, match="no column 'value'"):
         forecast(df, 4, target_col="value", engine="dask")
     with pytest.raises(TsheadsError):
