@@ -14,6 +14,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from .errors import FrequencyError, GapError, listed
+from .nn.config import RESOLUTIONS
 
 Freq = Union[str, int, pd.DateOffset, None]
 
@@ -254,8 +255,6 @@ def resolution_index(step_seconds: float | None) -> int:
 
     ``None`` or NaN (integer time, no calendar) is "unknown"; steps past the quarterly bucket are yearly.
     """
-    from .nn.config import RESOLUTIONS
-
     if step_seconds is None or not np.isfinite(step_seconds) or step_seconds <= 0:
         return RESOLUTIONS.index("unknown")
     for name, edge in _RESOLUTION_EDGES_S:
