@@ -415,15 +415,16 @@ def test_taylor_is_real_bundled_and_on_its_calendar(monkeypatch, tmp_path):
     pd.testing.assert_frame_equal(pd.concat([ds.train_df, ds.test_df], ignore_index=True), ds.df)
 
 
+# fixed gzip mtime and explicit ids: pytest-xdist workers must collect the same test names
 @pytest.mark.parametrize("loader, rel, content", [
     (load_etth1, "ett/ETTh1.csv", b""),
     (load_etth1, "ett/ETTh1.csv", b"date,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT\n"),  # a header, no rows
-    (load_exchange_rate, "exchange_rate/exchange_rate.txt.gz", gzip.compress(b"")),
+    (load_exchange_rate, "exchange_rate/exchange_rate.txt.gz", gzip.compress(b"", mtime=0)),
     (load_exchange_rate, "exchange_rate/exchange_rate.txt.gz",
-     gzip.compress("".join(f"{i * 0.37:.5f},{i % 7}\n" for i in range(2000)).encode())[:2000]),  # cut short
+     gzip.compress("".join(f"{i * 0.37:.5f},{i % 7}\n" for i in range(2000)).encode(), mtime=0)[:2000]),  # cut short
     (load_m4_hourly, "m4/Hourly-train.csv", b""),
     (load_nab, "nab/labels/combined_windows.json", b""),
-])
+], ids=["etth1-empty", "etth1-header-only", "exchange-empty-gzip", "exchange-cut-gzip", "m4-empty", "nab-empty"])
 def test_empty_or_damaged_dataset_files_are_one_project_error(loader, rel, content, tmp_path):
     from tsheads.errors import DatasetFileError
 
