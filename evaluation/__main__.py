@@ -1,16 +1,17 @@
-"""``python -m evaluation zero_shot|anomaly|wta [ARGS]`` runs a collection; ``python -m evaluation SUITE`` one."""
+"""``python -m evaluation COLLECTION [ARGS]`` runs a collection (zero_shot, anomaly, wta, validated, scale)."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-from . import ANOMALY_SUITES, FORECAST_SUITES, OTHER_SUITES, SCALE_SUITES, ZERO_SHOT_SUITES
+from . import ANOMALY_SUITES, FORECAST_SUITES, OTHER_SUITES, SCALE_SUITES, VALIDATED_SUITES, ZERO_SHOT_SUITES
 from .run_all import main as run_all
 
 COLLECTIONS = {"zero_shot": ZERO_SHOT_SUITES, "anomaly": ANOMALY_SUITES, "wta": FORECAST_SUITES,
+               "validated": VALIDATED_SUITES,
                "scale": SCALE_SUITES}
-SUITES = (*ZERO_SHOT_SUITES, *ANOMALY_SUITES, *FORECAST_SUITES, *SCALE_SUITES, *OTHER_SUITES)
+SUITES = (*ZERO_SHOT_SUITES, *ANOMALY_SUITES, *FORECAST_SUITES, *VALIDATED_SUITES, *SCALE_SUITES, *OTHER_SUITES)
 
 
 def main(argv: list[str] | None = None):

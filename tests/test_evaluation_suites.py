@@ -29,6 +29,7 @@ from evaluation import (  # noqa: E402
     mcomp_zero_shot,
     peers,
     run_all,
+    validated_forecasting,
     wta_forecasting,
     wta_settings_choice,
     zero_shot_speed,
@@ -154,6 +155,21 @@ def test_mcomp_zero_shot_quick(tmp_path):
         assert np.isfinite(rel["all"][method]) and rel["all"][method] > 0
     smape = {r["group"]: r for r in payload["tables"]["sMAPE (mean, %)"]}
     assert 0 <= smape["m3_yearly"]["ETS (AICc)"] <= 200
+
+
+def test_validated_forecasting_quick(tmp_path):
+    validated_forecasting.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly",
+                                "m1_quarterly", "--max-series", "4"])
+    payload = read_report(tmp_path, "validated_forecasting")
+    rel = {r["group"]: r for r in payload["tables"]["Relative MASE (vs seasonal naive at m)"]}
+    assert set(rel) == {"m3_yearly", "m1_quarterly", "M1 + M3 + M4 hourly"}
+    assert rel["M1 + M3 + M4 hourly"]["series"] == 8
+    for method in ("validated", "network", "theta alone", "Comb"):
+        assert np.isfinite(rel["M1 + M3 + M4 hourly"][method]) and rel["M1 + M3 + M4 hourly"][method] > 0
+    bands = payload["tables"]["Intervals: scaled CRPS, coverage and width"]
+    validated = [r for r in bands if r["method"] == "validated"]
+    assert len(validated) == 2 and all(0 <= r["cover 80"] <= r["cover 95"] <= 1 for r in validated)
+    assert all(r["width 95"] >= r["width 80"] >= 0 and r["CRPS"] > 0 for r in bands)
 
 
 def test_mcomp_scores_on_a_known_case():

@@ -4,6 +4,8 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
 
 - data: :func:`validate`, :func:`fill_gaps`, :class:`Columns`, :func:`load_dataset`
 - baselines: :class:`Naive`, :class:`SeasonalNaive`, :class:`Naive2`
+- conformal intervals for any of these forecasters: :class:`ConformalForecaster` (split conformal or
+  adaptive, from the wrapped model's own errors at rolling origins)
 - pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings),
   :class:`WTAForecaster` (K weighted forecast hypotheses, winner-takes-all training) and
   :class:`TriangulationDetector` / :func:`detect` (anomaly scores from four heads),
@@ -27,6 +29,7 @@ from .estimators.anomaly_baselines import (
     WindowIForestDetector,
 )
 from .estimators.baselines import Naive, Naive2, SeasonalNaive
+from .estimators.conformalized import ConformalForecaster
 from .frames import Columns, fill_gaps, validate
 from .metrics.evaluate import evaluate
 
@@ -46,6 +49,7 @@ def __getattr__(name):
 
 __all__ = [
     "Columns",
+    "ConformalForecaster",
     "MatrixProfileDetector",
     "STLResidualDetector",
     "SubPCADetector",
