@@ -2,8 +2,10 @@
 
 Zero-shot forecasts use the shipped weights as they are. ``fine_tune="head"`` adapts only the forecast
 head on sliding windows of the history you ``fit`` (fast, hard to overfit); ``fine_tune="all"`` adapts
-every weight (slower; more capacity, more risk). We compare the three on Taylor's test week, then save the
-tuned model and load it back: a loaded model must reproduce the saved one's forecasts exactly.
+every weight (slower; more capacity, more risk). Both hold out the last 10 % of the history, stop early
+when the loss there stops falling and keep the best weights (``model.fine_tune_report_`` says how it went).
+We compare the three on Taylor's test week, then save the tuned model and load it back: a loaded model must
+reproduce the saved one's forecasts exactly.
 
     python examples/fine_tuning.py [--steps 100] [--quick] [--out-dir DIR]
 """

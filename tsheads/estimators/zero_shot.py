@@ -2,22 +2,24 @@
 
 ``ZeroShotForecaster`` needs no training: ``predict(h, df=df)`` forecasts any long frame with the
 bundled weights. ``fit(df)`` keeps the frame for ``predict(h)`` and, with ``fine_tune="head"`` or
-``"all"``, adapts the model to it first. Point forecasts are the median of the quantile head by default
-(``point="mean"`` uses the MSE-trained mean head); quantiles and intervals come from the quantile head
-(levels 0.01 ... 0.99, interpolated in between).
+``"all"``, adapts the model to it first, on all but the last part of each series: that part is held out
+to stop training early and keep the best weights (never worse than zero-shot there). Point forecasts are
+the median of the quantile head by default (``point="mean"`` uses the MSE-trained mean head); quantiles
+and intervals come from the quantile head (levels 0.01 ... 0.99, interpolated in between).
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
 from tqdm.auto import tqdm
 
-from ..errors import TsheadsError, WeightsError
+from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns, fill_gaps, to_long
 from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
@@ -28,6 +30,8 @@ from .pretrained import PretrainedForecaster
 
 #: network batches per inference chunk: bounds the working memory of predict for any number of series
 CHUNK_BATCHES = 16
+#: most held-out sequences (windows x channels) scored at each fine-tuning validation check
+MAX_VALIDATION_ROWS = 256
 
 
 class ZeroShotForecaster(PretrainedForecaster):
@@ -51,6 +55,16 @@ class ZeroShotForecaster(PretrainedForecaster):
         Fine-tuning budget (AdamW minibatches; defaults 200, 64 and 1e-4).
     fine_tune_horizon : int, optional
         Future length of the training windows (default: the model's 96, or less for short series).
+    fine_tune_validation : int, float or None, default 0.1
+        Held-out part of each series for fine-tuning: a number of last points, or a fraction of the median
+        series length (at least the fine-tuning horizon either way). Training windows never reach into it;
+        the loss on windows whose futures lie in it is checked before training (zero-shot) and every
+        ``max(5, fine_tune_steps // 20)`` steps, and the weights with the lowest loss are kept, so
+        fine-tuning cannot end worse than zero-shot there; a ``UserWarning`` says when zero-shot stays
+        best. Series too short to hold it out train on everything, with a warning. None: no validation
+        split (all steps, last weights).
+    fine_tune_patience : int or None, default 5
+        Validation checks without improvement after which fine-tuning stops early; None: never.
     random_state : int, optional
         Seed for fine-tuning (the zero-shot path is deterministic anyway).
     device : str, default "cpu"
@@ -62,12 +76,24 @@ class ZeroShotForecaster(PretrainedForecaster):
         Name of the forecast column (default ``"TSHeads"``).
     verbose : bool, default False
         Progress bars.
+
+    Attributes
+    ----------
+    fit_history_ : list of float
+        Training loss per fine-tuning step (empty without fine-tuning).
+    fine_tune_report_ : dict or None
+        After fine-tuning (None without): ``validation_points`` held out per series (0: no split),
+        ``validation_windows``, ``zero_shot_loss`` and ``best_loss`` (validation loss before training and
+        of the kept weights), ``best_step`` (0: the zero-shot weights), ``steps_run``, ``stopped_early``,
+        ``kept_zero_shot`` and ``evaluations`` (``[step, validation loss]`` pairs); the losses are None
+        without a split.
     """
 
     def __init__(self, weights=None, context_length: Optional[int] = None, point: str = "median",
                  batch_size: int = 512, fine_tune: Optional[str] = None, fine_tune_steps: int = 200,
                  fine_tune_batch_size: int = 64, learning_rate: float = 1e-4,
-                 fine_tune_horizon: Optional[int] = None, random_state: Optional[int] = None,
+                 fine_tune_horizon: Optional[int] = None, fine_tune_validation: Union[int, float, None] = 0.1,
+                 fine_tune_patience: Optional[int] = 5, random_state: Optional[int] = None,
                  device: str = "cpu", precision: str = "float32", alias: Optional[str] = None,
                  verbose: bool = False):
         self.weights = weights
@@ -79,6 +105,8 @@ class ZeroShotForecaster(PretrainedForecaster):
         self.fine_tune_batch_size = fine_tune_batch_size
         self.learning_rate = learning_rate
         self.fine_tune_horizon = fine_tune_horizon
+        self.fine_tune_validation = fine_tune_validation
+        self.fine_tune_patience = fine_tune_patience
         self.random_state = random_state
         self.device = device
         self.precision = precision
@@ -93,24 +121,66 @@ class ZeroShotForecaster(PretrainedForecaster):
             raise TsheadsError(f"fine_tune must be None, 'head' or 'all', got {self.fine_tune!r}")
         if self.fine_tune_horizon is not None:
             check_positive_int(self.fine_tune_horizon, "fine_tune_horizon")
+        vs = self.fine_tune_validation
+        points = isinstance(vs, (int, np.integer)) and not isinstance(vs, bool) and vs >= 1
+        fraction = isinstance(vs, (float, np.floating)) and 0 < vs < 1
+        if not (vs is None or points or fraction):
+            raise TsheadsError("fine_tune_validation must be None, a number of points >= 1 or a fraction in (0, 1), "
+                               f"got {vs!r}")
+        if self.fine_tune_patience is not None:
+            check_positive_int(self.fine_tune_patience, "fine_tune_patience")
         self._check_model_params()
 
     # fit / predict ---------------------------------------------------------------------------------
     def _fit_panel(self, panel: Panel) -> None:
         model = self._load()
-        self.fit_history_ = []
+        self.fit_history_, self.fine_tune_report_ = [], None
         if self.fine_tune is not None:
-            from ..training import fine_tune
-
-            horizon = self.fine_tune_horizon or model.config.horizon
-            horizon = check_positive_int(horizon, "fine_tune_horizon")
-            longest = int(panel.lengths.max())
-            horizon = min(horizon, model.config.horizon, max(1, longest // 2))
-            windows = sliding_windows(panel, self._context(model), horizon,
-                                      stride=_stride(panel, horizon), min_context=min(horizon, 8))
-            self.fit_history_ = fine_tune(model, windows, self.fine_tune, self.fine_tune_steps,
-                                          self.fine_tune_batch_size, self.learning_rate, self._seed, self.verbose)
+            self.fit_history_, self.fine_tune_report_ = self._fine_tune(model, panel)
         self.model_ = model
+
+    def _fine_tune(self, model, panel: Panel) -> tuple[list, dict]:
+        """Fine-tune ``model`` in place on ``panel``, with the held-out validation part when there is room."""
+        from ..training import fine_tune, fine_tune_validated
+
+        horizon = self.fine_tune_horizon or model.config.horizon
+        horizon = check_positive_int(horizon, "fine_tune_horizon")
+        longest = int(panel.lengths.max())
+        horizon = min(horizon, model.config.horizon, max(1, longest // 2))
+        context, min_context = self._context(model), min(horizon, 8)
+        budget = (self.fine_tune, self.fine_tune_steps, self.fine_tune_batch_size, self.learning_rate, self._seed,
+                  self.verbose)
+        n_val = self._validation_points(panel, horizon)
+        if n_val:
+            try:
+                train = sliding_windows(panel, context, horizon, stride=_stride(panel, horizon, skip_last=n_val),
+                                        min_context=min_context, skip_last=n_val)
+                n_valid = int(np.clip(panel.lengths - min_context - horizon + 1, 0, n_val - horizon + 1).sum())
+                stride = max(1, -(-n_valid * panel.n_channels // MAX_VALIDATION_ROWS))
+                valid = sliding_windows(panel, context, horizon, stride=stride, min_context=min_context,
+                                        within_last=n_val)
+            except SeriesTooShortError:
+                warnings.warn(f"fine-tuning without a validation split: no series is long enough to hold out its last "
+                              f"{n_val} points and still train on {min_context + horizon} before them (longest: "
+                              f"{longest}); the last weights are kept unchecked, and they may forecast worse than "
+                              "zero-shot. Lower fine_tune_validation or fine_tune_horizon.", UserWarning, stacklevel=4)
+            else:
+                history, report = fine_tune_validated(model, train, valid, *budget,
+                                                      patience=self.fine_tune_patience)
+                return history, {"validation_points": n_val, "validation_windows": len(valid.past), **report}
+        windows = sliding_windows(panel, context, horizon, stride=_stride(panel, horizon), min_context=min_context)
+        history = fine_tune(model, windows, *budget)
+        return history, {"validation_points": 0, "validation_windows": 0, "zero_shot_loss": None, "best_loss": None,
+                         "best_step": len(history), "steps_run": len(history), "stopped_early": False,
+                         "kept_zero_shot": False, "evaluations": []}
+
+    def _validation_points(self, panel: Panel, horizon: int) -> int:
+        """Points held out at the end of each series for fine-tuning (0: no split), at least ``horizon``."""
+        vs = self.fine_tune_validation
+        if vs is None:
+            return 0
+        n = int(vs) if isinstance(vs, (int, np.integer)) else int(round(vs * float(np.median(panel.lengths))))
+        return max(n, horizon)
 
     def predict(self, h=None, level: Optional[Sequence[float]] = None, quantiles: Optional[Sequence[float]] = None,
                 df=None, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None):
@@ -297,7 +367,9 @@ class ZeroShotForecaster(PretrainedForecaster):
         from ..nn.weights import save_model
 
         params = {k: v for k, v in self.get_params().items() if k != "weights"}
-        return save_model(self._model(), path, meta={"estimator": type(self).__name__, "params": params})
+        meta = {"estimator": type(self).__name__, "params": params,
+                "fine_tune_report": getattr(self, "fine_tune_report_", None)}
+        return save_model(self._model(), path, meta=meta)
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "ZeroShotForecaster":
@@ -334,7 +406,7 @@ class ZeroShotForecaster(PretrainedForecaster):
         except TypeError as exc:
             raise WeightsError(f"{path}: saved parameters do not fit {cls.__name__} ({exc})") from None
         est.model_ = load_model(path, device=device)
-        est.fit_history_ = []
+        est.fit_history_, est.fine_tune_report_ = [], meta.get("fine_tune_report")
         return est
 
 
@@ -370,7 +442,7 @@ def forecast(df, h: int, *, level: Optional[Sequence[float]] = None, quantiles: 
                                                 time_col=time_col, target_col=target_col, freq=freq)
 
 
-def _stride(panel: Panel, horizon: int, max_windows: int = 20000) -> int:
+def _stride(panel: Panel, horizon: int, max_windows: int = 20000, skip_last: int = 0) -> int:
     """A window stride that keeps the number of fine-tuning windows near ``max_windows``."""
-    total = int(np.maximum(panel.lengths - horizon, 0).sum())
+    total = int(np.maximum(panel.lengths - skip_last - horizon, 0).sum())
     return max(1, total // max_windows)
