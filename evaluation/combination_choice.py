@@ -9,6 +9,12 @@ Scores: relative MASE (geometric mean over series of MAE / MAE of seasonal naive
 Rule, fixed before the numbers: the default is the rule with the lowest relative MASE pooled over every
 validation series; ties go to the earlier rule in ``tsheads.combine.RULES``.
 
+Intervals, second: with the chosen rule, each kind of ``ValidatedForecaster.intervals`` builds 80 and 95 %
+bands: per-series split conformal, adaptive and pooled-over-series conformal from the backtest residuals, and
+the network's own quantiles around the combined point. The default kind is the one with the lowest mean
+absolute coverage error over the two levels, pooled over every validation series; ties go to the earlier kind
+in ``tsheads.estimators.validated.INTERVALS``.
+
     python -m evaluation.combination_choice [--data-dir DIR] [--quick] [--max-series N] [--groups ...]
 """
 
@@ -20,32 +26,45 @@ import time
 import numpy as np
 import pandas as pd
 
-from tsheads.combine import RULES
+from tsheads.combine import DEFAULT_RULE, RULES
+from tsheads.conformal import conformal_bands
 from tsheads.errors import DatasetNotFoundError
-from tsheads.estimators.validated import ValidatedForecaster, weights_with_fallback
+from tsheads.estimators.validated import INTERVALS, ValidatedForecaster, network_bands, weights_with_fallback
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .mcomp_zero_shot import aggregate, series_scores
 from .point_choice import validation_group
 from .report import Report, Timings, suite_command
+from .validated_forecasting import seasonal_mae
 
 SUITE = "combination_choice"
-GROUPS = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m4_hourly")
+GROUPS = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m1_monthly", "m1_quarterly", "m1_yearly",
+          "m4_hourly")
 CANDIDATES = ("network", "naive", "drift", "snaive", "theta", "ets")
+LEVELS = (80, 95)
 
 
-def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object, dict, float]:
-    """The validation group, every rule's and candidate's forecasts of its held-out window, and series/s."""
+def validated_run(group, weights, args, timings: Timings, rule: str = DEFAULT_RULE):
+    """``ValidatedForecaster`` fitted and run on the group's history; the estimator and its series/s."""
+    est = ValidatedForecaster(season_length=group.m, weights=weights, batch_size=args.batch_size, combination=rule)
+    start = time.perf_counter()
+    with timings.time(f"validated {group.name} ({rule})"):
+        est.fit(group.train_df).predict(group.h)
+    return est, len(group.ids) / (time.perf_counter() - start)
+
+
+def rows_in_group_order(est, group) -> list:
+    return [list(est.chosen_.index).index(i) for i in group.ids]
+
+
+def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object, dict, float, object]:
+    """The validation group, every rule's and candidate's forecasts of its held-out window, series/s, the run."""
     max_series = args.max_series if args.max_series is not None else (20 if args.quick else None)
     with timings.time(f"load {name}"):
         group, _ = validation_group(name, args.data_dir, max_series)
-    est = ValidatedForecaster(season_length=group.m, weights=weights, batch_size=args.batch_size)
-    start = time.perf_counter()
-    with timings.time(f"validated {name}"):
-        est.fit(group.train_df).predict(group.h)
-    seconds = time.perf_counter() - start
+    est, speed = validated_run(group, weights, args, timings)
     names = list(est.backtest_errors_.columns)
-    order = [list(est.chosen_.index).index(i) for i in group.ids]  # rows in group order
+    order = rows_in_group_order(est, group)
     errors = est.backtest_errors_.to_numpy()[order]
     final = est.candidate_forecasts_[order]
     forecasts = {rule: np.einsum("nc,nch->nh", weights_with_fallback(errors, names, rule), np.nan_to_num(final))
@@ -59,29 +78,75 @@ def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object,
     seasonal = [c for c, n in enumerate(names) if n == f"snaive_{group.m}"]
     forecasts["snaive"] = final[:, seasonal[0]] if seasonal else final[:, names.index("naive")]
     forecasts["snaive"] = np.where(np.isfinite(forecasts["snaive"]), forecasts["snaive"], final[:, 1])
-    return group, forecasts, len(group.ids) / seconds
+    return group, forecasts, speed, est
+
+
+def interval_scores(group, est) -> dict:
+    """Per interval kind: per-series hits of the 80 / 95 % bands and their widths over the seasonal scale."""
+    order = rows_in_group_order(est, group)
+    residuals, name = est.residuals_[order], est.model_name
+    point = est.candidate_forecasts_[order]  # rebuilt below from the weights the estimator used
+    weights = est.chosen_.iloc[order][list(est.backtest_errors_.columns)].to_numpy()
+    point = np.einsum("nc,nch->nh", weights, np.nan_to_num(point))
+    scale = np.array([seasonal_mae(y, group.m) for y in group.train])[:, None]
+    own = network_bands(name, point, est.network_quantiles_[order], est.model_.config.quantiles, list(LEVELS), [])
+    no_backtest = ~np.isfinite(residuals).any(axis=(1, 2))  # the estimator's short-series rule: the network's bands
+    out = {}
+    for kind in INTERVALS:
+        bands = own
+        if kind != "network":
+            bands = conformal_bands(name, point, residuals, list(LEVELS), [], adaptive=kind == "adaptive",
+                                    pooled=kind == "pooled")
+            bands = {k: np.where(no_backtest[:, None], own[k], v) for k, v in bands.items()}
+        out[kind] = {}
+        for level in LEVELS:
+            lo, hi = bands[f"{name}-lo-{level}"], bands[f"{name}-hi-{level}"]
+            out[kind][f"hit {level}"] = ((group.test >= lo) & (group.test <= hi)).mean(axis=1)
+            out[kind][f"width {level}"] = ((hi - lo) / scale).mean(axis=1)
+    return out
+
+
+def interval_choice(runs: dict, rule: str, weights, args, timings: Timings) -> tuple[pd.DataFrame, str]:
+    """Coverage and width of every interval kind per group and pooled, under ``rule``; and the chosen kind."""
+    hits: dict = {}
+    rows = {}
+    for name, (group, est) in runs.items():
+        if rule != est.combination:
+            est, _ = validated_run(group, weights, args, timings, rule)
+        for kind, scores in interval_scores(group, est).items():
+            rows[(name, kind)] = {k: float(np.mean(v)) for k, v in scores.items()}
+            for k, v in scores.items():
+                hits.setdefault(kind, {}).setdefault(k, []).append(v)
+    error = {}
+    for kind, scores in hits.items():
+        rows[("all", kind)] = {k: float(np.mean(np.concatenate(v))) for k, v in scores.items()}
+        error[kind] = np.mean([abs(rows[("all", kind)][f"hit {lv}"] - lv / 100) for lv in LEVELS])
+    table = pd.DataFrame(rows).T.rename_axis(["group", "intervals"])
+    table.columns = [c.replace("hit", "cover") for c in table.columns]
+    return table, min(INTERVALS, key=lambda k: (error[k], INTERVALS.index(k)))
 
 
 def run(args) -> Report:
     """Score every rule and candidate on the validation windows and apply the rule."""
-    timings, notes, rows, pooled, sizes = Timings(), [], {}, {}, {}
+    timings, notes, rows, pooled, sizes, runs = Timings(), [], {}, {}, {}, {}
     with timings.time("load model"):
         model = model_from_args(args)
     with tempfile.TemporaryDirectory() as folder:
         weights = estimator_weights(args, model, folder)
         for name in args.groups:
             try:
-                group, forecasts, speed = group_forecasts(name, args, weights, timings)
+                group, forecasts, speed, est = group_forecasts(name, args, weights, timings)
             except DatasetNotFoundError as err:
                 notes.append(f"skipped {name}: {str(err).split('. ')[0]}")
                 continue
+            runs[name] = (group, est)
             scores = series_scores(group, forecasts)
             agg = aggregate(scores)
             rows[name] = {k: agg[k]["rel_mase"] for k in forecasts if k != "snaive"} | {"series/s": speed}
             sizes[name] = len(group.ids)
             for k, s in scores.items():
                 pooled.setdefault(k, []).append(s)
-    choice = None
+    choice, kind, interval_table = None, None, pd.DataFrame()
     if rows:
         merged = {k: {s: np.concatenate([p[s] for p in parts]) for s in ("smape", "mase", "mae")}
                   for k, parts in pooled.items() if len(parts) == len(sizes)}  # methods every group has
@@ -91,6 +156,10 @@ def run(args) -> Report:
         choice = min(RULES, key=lambda r: (agg[r]["rel_mase"], RULES.index(r)))
         notes.append(f"CHOICE (the rule): default combination = {choice} (pooled relative MASE "
                      f"{agg[choice]['rel_mase']:.4f}).")
+        with tempfile.TemporaryDirectory() as folder:
+            weights = estimator_weights(args, model, folder)
+            interval_table, kind = interval_choice(runs, choice, weights, args, timings)
+        notes.append(f"CHOICE (the intervals): default intervals = {kind} (with rule {choice}).")
     table = pd.DataFrame(rows).T.rename_axis("group")
     table.insert(0, "series", pd.Series(sizes))
     if args.max_series or args.quick:
@@ -98,11 +167,13 @@ def run(args) -> Report:
     notes += ["Numbers are relative MASE (lower is better; seasonal naive = 1). 'X alone' = candidate X where it ran, "
               "the network elsewhere. series/s: ValidatedForecaster fit + predict, backtest included."]
     return Report(
-        suite=SUITE, title="Default combination rule of ValidatedForecaster on M3 / M4-hourly validation windows",
+        suite=SUITE, title="Default combination rule of ValidatedForecaster on M1 / M3 / M4-hourly validation windows",
         command=suite_command(SUITE, args.argv), parameters=parameters(args),
-        tables={"Relative MASE on validation windows (last h of each training part)": table},
+        tables={"Relative MASE on validation windows (last h of each training part)": table,
+                "Intervals of the chosen rule on validation windows (coverage; width over seasonal-naive MAE)":
+                    interval_table},
         wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,
-        model=model_info(model, args), extra={"choice": choice},
+        model=model_info(model, args), extra={"choice": choice, "intervals": kind},
     )
 
 

@@ -195,7 +195,7 @@ def seasonal_naive(group: Group) -> np.ndarray:
 def interval_scores(group: Group, bands: np.ndarray) -> dict:
     """Scaled CRPS, coverage and scaled mean width of the 80 and 95 % intervals."""
     y = group.test
-    scales = np.array([_scale(t, group.m) for t in group.train])[:, None]
+    scales = np.array([seasonal_mae(t, group.m) for t in group.train])[:, None]
     crps = crps_from_quantiles(y, bands, np.array(QUANTILES), axis=())
     out = {"CRPS": float(np.sum(crps) / np.sum(np.abs(y)))}
     for level, lo, hi in ((80, 1, 3), (95, 0, 4)):
@@ -204,7 +204,8 @@ def interval_scores(group: Group, bands: np.ndarray) -> dict:
     return out
 
 
-def _scale(y: np.ndarray, m: int) -> float:
+def seasonal_mae(y: np.ndarray, m: int) -> float:
+    """In-sample seasonal-naive MAE (lag 1 when too short; mean |y|, then 1, where it is zero)."""
     try:
         return float(seasonal_scale(y, m if len(y) > m else 1))
     except TsheadsError:

@@ -8,9 +8,9 @@ from sklearn.exceptions import NotFittedError
 
 import tsheads
 from tsheads.combine import combination_weights
-from tsheads.conformal import adaptive_levels, conformal_radius
+from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, pooled_radius
 from tsheads.errors import GapError, TsheadsError
-from tsheads.estimators.validated import ValidatedForecaster
+from tsheads.estimators.validated import INTERVALS, ValidatedForecaster
 
 
 def frame(values, uid="a", freq="30min"):
@@ -70,7 +70,7 @@ def test_adaptive_level_rises_after_a_variance_shift():
 
 def test_intervals_and_quantiles_are_ordered_and_adaptive_option_runs():
     y = weekly_half_hourly(weeks=3, seed=3)
-    for intervals in ("conformal", "adaptive"):
+    for intervals in INTERVALS:
         out = ValidatedForecaster(n_windows=5, intervals=intervals).forecast(frame(y), 24, level=[80, 95],
                                                                             quantiles=[0.1, 0.9])
         assert (out["TSHeads-lo-95"] <= out["TSHeads-lo-80"]).all()
@@ -102,6 +102,39 @@ def test_combination_rules_weight_the_best_candidates():
     assert best[0].tolist() == [1.0, 0.0, 0.0, 0.0] and np.allclose(best[1], 0.25)
     inverse = combination_weights(errors, "inverse_top2")[0]
     assert inverse[0] > inverse[1] > 0 and inverse[2] == inverse[3] == 0
+
+
+def test_squared_inverse_rule_leans_harder_on_the_best():
+    errors = np.array([[0.4, 1.4, 1.8, 3.0]])
+    plain, squared = combination_weights(errors, "inverse_top3")[0], combination_weights(errors, "inverse2_top3")[0]
+    assert squared[0] > plain[0] > 0.5 and squared[3] == plain[3] == 0
+    assert np.isclose(squared[0] / squared[1], (1.4 / 0.4) ** 2)
+
+
+def test_pooled_radius_scales_one_quantile_by_each_series_scale():
+    rng = np.random.default_rng(4)
+    scales = rng.uniform(0.5, 20, size=400)
+    residuals = rng.normal(size=(400, 5, 3)) * scales[:, None, None]  # 5 origins each: too few alone
+    radius = pooled_radius(residuals, 0.8, scales)
+    assert np.allclose(radius / scales[:, None], radius[0] / scales[0])  # one scaled quantile per step
+    future = rng.normal(size=(400, 3)) * scales[:, None]
+    assert abs((np.abs(future) <= radius).mean() - 0.8) < 0.04
+    own = conformal_bands("m", np.zeros((400, 3)), residuals, [80], [])  # per series: the largest of 5 residuals
+    assert (radius / scales[:, None]).mean() < 0.9 * (own["m-hi-80"] / scales[:, None]).mean()
+    with pytest.raises(TsheadsError, match="adaptive or pooled"):
+        conformal_bands("m", np.zeros((400, 3)), residuals, [80], [], adaptive=True, pooled=True)
+
+
+def test_network_intervals_centre_the_network_bands_on_the_combined_point():
+    y = weekly_half_hourly(weeks=3, seed=5)
+    est = ValidatedForecaster(n_windows=4, intervals="network").fit(frame(y))
+    out = est.predict(24, level=[80])
+    bare = tsheads.forecast(frame(y), 24, method="network", level=[80])
+    assert np.allclose(out["TSHeads-hi-80"] - out["TSHeads-lo-80"], bare["TSHeads-hi-80"] - bare["TSHeads-lo-80"],
+                       rtol=1e-4, atol=1e-6)
+    assert (out["TSHeads-lo-80"] <= out["TSHeads"]).all() and (out["TSHeads"] <= out["TSHeads-hi-80"]).all()
+    with pytest.raises(TsheadsError, match="network"):
+        ValidatedForecaster(intervals="network", candidates=["naive", "theta"]).fit(frame(y))
 
 
 def test_stateless_forecast_switch():

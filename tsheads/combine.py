@@ -8,6 +8,8 @@ estimator can take one as a parameter:
 
 - ``"best"``: all weight on the lowest error.
 - ``"inverse_top<k>"``: weights proportional to ``1 / error`` over the ``k`` lowest errors.
+- ``"inverse2_top<k>"``: weights proportional to ``1 / error**2`` over the ``k`` lowest errors (leans harder on
+  the best, for series where one candidate, e.g. a weekly seasonal naive, is far ahead).
 - ``"equal_top<k>"``: equal weights over the ``k`` lowest errors.
 
 The default, :data:`DEFAULT_RULE`, was chosen on the M3 and M4-hourly *training* parts only
@@ -23,10 +25,11 @@ import numpy as np
 from .errors import TsheadsError
 
 #: rules compared by ``evaluation.combination_choice``
-RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "equal_top2", "equal_top3")
+RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "inverse2_top2", "inverse2_top3", "inverse2_top5",
+         "equal_top2", "equal_top3")
 #: the rule used when none is given (see module docstring)
 DEFAULT_RULE = "inverse_top3"
-_RULE = re.compile(r"^(?P<kind>inverse|equal)_top(?P<k>[1-9]\d*)$")
+_RULE = re.compile(r"^(?P<kind>inverse2?|equal)_top(?P<k>[1-9]\d*)$")
 
 
 def check_rule(rule: str) -> tuple[str, int]:
@@ -40,13 +43,14 @@ def check_rule(rule: str) -> tuple[str, int]:
     Returns
     -------
     tuple of (str, int)
-        Weighting kind (``"inverse"`` or ``"equal"``) and how many candidates it keeps.
+        Weighting kind (``"inverse"``, ``"inverse2"`` or ``"equal"``) and how many candidates it keeps.
     """
     if rule == "best":
         return "equal", 1
     match = _RULE.match(str(rule))
     if match is None:
-        raise TsheadsError(f"combination rule must be 'best', 'inverse_top<k>' or 'equal_top<k>', got {rule!r}")
+        raise TsheadsError(f"combination rule must be 'best', 'inverse_top<k>', 'inverse2_top<k>' or 'equal_top<k>', "
+                           f"got {rule!r}")
     return match["kind"], int(match["k"])
 
 
@@ -84,7 +88,8 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndar
     else:
         exact = keep & (errors == 0)
         with np.errstate(divide="ignore"):
-            inverse = np.where(keep & ~exact, 1.0 / np.where(keep, errors, 1.0), 0.0)
+            power = 2.0 if kind == "inverse2" else 1.0
+            inverse = np.where(keep & ~exact, 1.0 / np.where(keep, errors, 1.0) ** power, 0.0)
         raw = np.where(exact.any(axis=1, keepdims=True), exact.astype(np.float64), inverse)
     total = raw.sum(axis=1, keepdims=True)
     equal = np.full_like(raw, 1.0 / max(errors.shape[1], 1))

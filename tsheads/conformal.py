@@ -45,6 +45,45 @@ def conformal_radius(residuals: np.ndarray, level: float | np.ndarray) -> np.nda
     return np.where(count > 0, radius, 0.0)
 
 
+def pooled_radius(residuals: np.ndarray, level: float, scales: np.ndarray) -> np.ndarray:
+    """Half-width per series and step from scores pooled over every series: ``q_step * scale``.
+
+    Each residual is divided by its series' ``scale`` (e.g. the series' own mean absolute backtest error);
+    per step, the finite-sample-corrected quantile of these scores over all series and origins, times a
+    series' scale, is its radius. Ten origins per series give a 95 % band that is just the largest residual;
+    pooling gives each step thousands of scores, at the price of assuming that scaled errors are alike
+    across the series of a frame.
+
+    Parameters
+    ----------
+    residuals : ndarray
+        ``(n, k, h)`` residuals, NaN for missing origins.
+    level : float
+        Coverage in (0, 1).
+    scales : ndarray
+        ``(n,)`` positive per-series scales; series with NaN scale get radius 0.
+
+    Returns
+    -------
+    ndarray
+        ``(n, h)`` radii.
+    """
+    res = np.asarray(residuals, dtype=np.float64)
+    scales = np.asarray(scales, dtype=np.float64)
+    scores = np.abs(res) / scales[:, None, None]
+    n, k, h = scores.shape
+    radius = conformal_radius(scores.transpose(1, 0, 2).reshape(1, n * k, h) if n else scores[:1], level)[0]
+    return np.where(np.isfinite(scales)[:, None], radius[None, :] * np.nan_to_num(scales)[:, None], 0.0)
+
+
+def backtest_scales(residuals: np.ndarray) -> np.ndarray:
+    """Per series, the mean absolute residual over origins and steps (NaN where none, or where all are 0)."""
+    res = np.abs(np.asarray(residuals, dtype=np.float64))
+    count = np.isfinite(res).sum(axis=(1, 2))
+    mean = np.where(np.isfinite(res), res, 0.0).sum(axis=(1, 2)) / np.maximum(count, 1)
+    return np.where((count > 0) & (mean > 0), mean, np.nan)
+
+
 def adaptive_levels(residuals: np.ndarray, level: float, gamma: float = ACI_GAMMA, warm_up: int = 2) -> np.ndarray:
     """Per series and step, the coverage level ACI arrives at after walking the origins oldest first.
 
@@ -82,7 +121,7 @@ def adaptive_levels(residuals: np.ndarray, level: float, gamma: float = ACI_GAMM
 
 
 def conformal_bands(model: str, point: np.ndarray, residuals: np.ndarray, level: list, quantiles: list,
-                    adaptive: bool = False) -> dict:
+                    adaptive: bool = False, pooled: bool = False) -> dict:
     """Interval (``model-lo-80`` ...) and quantile (``model-q-0.1`` ...) columns around ``point``.
 
     A quantile ``q`` is the bound of the central ``|2q - 1|`` interval on its side (``q = 0.5`` is the
@@ -102,6 +141,9 @@ def conformal_bands(model: str, point: np.ndarray, residuals: np.ndarray, level:
         Quantile levels in (0, 1).
     adaptive : bool, default False
         Use the ACI level of each series and step (:func:`adaptive_levels`) instead of the nominal one.
+    pooled : bool, default False
+        Pool scaled scores over the series (:func:`pooled_radius` with :func:`backtest_scales`); series whose
+        scale is undefined (no residual, or all zero) keep their own split-conformal radius.
 
     Returns
     -------
@@ -111,10 +153,16 @@ def conformal_bands(model: str, point: np.ndarray, residuals: np.ndarray, level:
     residuals = np.asarray(residuals, dtype=np.float64)
     if residuals.ndim != 3 or residuals.shape[0] != point.shape[0] or residuals.shape[2] != point.shape[1]:
         raise TsheadsError(f"residuals of shape {residuals.shape} do not match forecasts of shape {point.shape}")
+    if adaptive and pooled:
+        raise TsheadsError("conformal bands are either adaptive or pooled, not both")
+    scales = backtest_scales(residuals) if pooled else None
     bands = []
     for p in band_levels(level, quantiles):
         coverage = abs(2.0 * p - 1.0)
         if adaptive and coverage > 0:
             coverage = adaptive_levels(residuals, coverage)
-        bands.append(point + np.sign(p - 0.5) * conformal_radius(residuals, coverage))
+        radius = conformal_radius(residuals, coverage)
+        if pooled:
+            radius = np.where(np.isfinite(scales)[:, None], pooled_radius(residuals, coverage, scales), radius)
+        bands.append(point + np.sign(p - 0.5) * radius)
     return band_columns(model, level, quantiles, bands)

@@ -35,6 +35,9 @@ from .zero_shot import ZeroShotForecaster
 MIN_TRAIN = 8
 #: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``
 CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta", "ets")
+#: interval kinds: :mod:`tsheads.conformal` per series, adaptive per series, scaled scores pooled over series;
+#: or the network's own quantile bands around the combined point
+INTERVALS = ("conformal", "adaptive", "pooled", "network")
 
 
 class ValidatedForecaster(PretrainedForecaster):
@@ -51,8 +54,10 @@ class ValidatedForecaster(PretrainedForecaster):
         Steps between origins.
     combination : str, default DEFAULT_RULE
         Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
-    intervals : {"conformal", "adaptive"}, default "conformal"
-        Split-conformal radii per step, or adaptive conformal inference for drifting series.
+    intervals : {"conformal", "adaptive", "pooled", "network"}, default "conformal"
+        Split-conformal radii per series and step, adaptive conformal inference for drifting series,
+        scores scaled by each series' backtest error and pooled over every series of the frame, or the
+        pretrained network's own quantile bands shifted onto the combined point (needs the network candidate).
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: all.
     ets_model : str, default "ZZN"
@@ -73,6 +78,12 @@ class ValidatedForecaster(PretrainedForecaster):
         After ``predict``: each candidate's mean scaled backtest error per series (NaN: did not run).
     candidate_forecasts_ : ndarray
         After ``predict``: ``(n_series, n_candidates, h)`` each candidate's forecast (columns of ``chosen_``).
+    network_quantiles_ : ndarray
+        After ``predict`` (with the network candidate): ``(n_series, n_quantiles, h)`` the network's quantiles
+        at its trained levels (``model_.config.quantiles``) from the end of each series.
+    residuals_ : ndarray
+        After ``predict``: ``(n_series, n_origins, h)`` the combination's backtest residuals (actual minus
+        forecast), oldest origin first, NaN where a series has fewer origins; the intervals come from these.
     """
 
     def __init__(self, season_length=None, n_windows: int = 10, step_size: int = 1,
@@ -104,8 +115,10 @@ class ValidatedForecaster(PretrainedForecaster):
         check_positive_int(self.step_size, "step_size")
         check_rule(self.combination)
         check_random_state(self.random_state)
-        if self.intervals not in ("conformal", "adaptive"):
-            raise TsheadsError(f"intervals must be 'conformal' or 'adaptive', got {self.intervals!r}")
+        if self.intervals not in INTERVALS:
+            raise TsheadsError(f"intervals must be one of {INTERVALS}, got {self.intervals!r}")
+        if self.intervals == "network" and not self._uses("network"):
+            raise TsheadsError("intervals='network' needs the 'network' candidate")
         unknown = set(self.candidates or ()) - set(CANDIDATES)
         if unknown or (self.candidates is not None and not len(self.candidates)):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
@@ -154,10 +167,12 @@ class ValidatedForecaster(PretrainedForecaster):
         combined = np.einsum("nc,nckh->nkh", weights, np.nan_to_num(back))
         residuals = np.where(np.isfinite(actuals), actuals - combined, np.nan)
         self._record(names, weights, errors, origins)
+        self.residuals_ = residuals
         extra = conformal_bands(self.model_name, point, residuals, level, quantiles,
-                                adaptive=self.intervals == "adaptive")
-        if (level or quantiles) and no_choice.any():
-            self._network_bands(extra, point, no_choice, level, quantiles)
+                                adaptive=self.intervals == "adaptive", pooled=self.intervals == "pooled")
+        network_rows = np.ones_like(no_choice) if self.intervals == "network" else no_choice
+        if (level or quantiles) and network_rows.any():
+            self._network_bands(extra, point, network_rows, level, quantiles)
         return point, extra
 
     def _candidate_forecasts(self, series, cuts, h, periods) -> tuple[list, dict]:
@@ -201,19 +216,15 @@ class ValidatedForecaster(PretrainedForecaster):
         out = np.full((len(series), k_max + 1, h), np.nan)
         for r, (i, _, slot) in enumerate(rows):
             out[i, slot] = median[r]
-        self._network_quantiles = quants[[r for r, (_, _, slot) in enumerate(rows) if slot == k_max], 0]
+        self.network_quantiles_ = quants[[r for r, (_, _, slot) in enumerate(rows) if slot == k_max], 0]
         return out
 
     def _network_bands(self, extra, point, rows, level, quantiles) -> None:
-        """Overwrite the bands of short series (no backtest) with the network's quantiles around ``point``."""
-        if any(lv > 98 for lv in level):
-            raise TsheadsError(f"levels above 98 need quantiles beyond the trained 0.01/0.99; got {level}")
-        levels = self.model_.config.quantiles
-        quants = self._network_quantiles[rows]
-        bands = interpolate_quantiles(levels, quants, band_levels(level, quantiles))
-        shift = point[rows] - quants[:, list(levels).index(0.5)]  # centre on the point actually given
-        for name, values in band_columns(self.model_name, level, quantiles, list(bands.transpose(1, 0, 2))).items():
-            extra[name][rows] = values + shift
+        """Overwrite the bands of ``rows`` (short series, or all) with the network's quantiles around ``point``."""
+        bands = network_bands(self.model_name, point[rows], self.network_quantiles_[rows],
+                              self.model_.config.quantiles, level, quantiles)
+        for name, values in bands.items():
+            extra[name][rows] = values
 
     def _record(self, names, weights, errors, origins) -> None:
         ids = pd.Index(self.panel_.ids, name=self.panel_.columns.id)
@@ -246,6 +257,35 @@ def weights_with_fallback(errors: np.ndarray, names: list, rule: str) -> np.ndar
     weights[no_choice] = 0.0
     weights[no_choice, names.index("network" if "network" in names else "naive")] = 1.0
     return weights
+
+
+def network_bands(model: str, point: np.ndarray, quants: np.ndarray, levels, level: list, quantiles: list) -> dict:
+    """Band columns from the network's quantiles, shifted so that their median sits on ``point``.
+
+    Parameters
+    ----------
+    model : str
+        Name of the point-forecast column.
+    point : ndarray
+        ``(n, h)`` the point forecasts actually given.
+    quants : ndarray
+        ``(n, Q, h)`` the network's quantiles at ``levels``.
+    levels : sequence of float
+        The network's trained quantile levels (0.01 ... 0.99, with 0.5).
+    level, quantiles : list
+        Interval levels in percent and quantile levels wanted.
+
+    Returns
+    -------
+    dict
+        Column name -> ``(n, h)`` array, in :func:`tsheads.forecast_columns.band_columns` order.
+    """
+    if any(lv > 98 for lv in level):
+        raise TsheadsError(f"levels above 98 need quantiles beyond the trained 0.01/0.99; got {level}")
+    bands = interpolate_quantiles(levels, quants, band_levels(level, quantiles))
+    shift = point - quants[:, list(levels).index(0.5)]
+    return {name: values + shift
+            for name, values in band_columns(model, level, quantiles, list(bands.transpose(1, 0, 2))).items()}
 
 
 def _scales(series, cuts, periods) -> np.ndarray:
