@@ -32,8 +32,8 @@ ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "z
 ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection", "detection_speed")
 #: the issue-5 suites: the M4 settings choice on validation windows, then the benchmark
 FORECAST_SUITES = ("wta_settings_choice", "wta_forecasting")
-#: the issue-16 suites: the combination rule and intervals chosen on validation windows, then the benchmark
-VALIDATED_SUITES = ("combination_choice", "validated_forecasting")
+#: the issue-16 suites: combination rule, intervals and origins chosen on validation windows, then the benchmark
+VALIDATED_SUITES = ("combination_choice", "backtest_choice", "validated_forecasting")
 #: the issue-7 suite: memory as series grow, Dask/Spark throughput
 SCALE_SUITES = ("scale",)
 #: suites outside the collections: the README's demo table

@@ -23,6 +23,7 @@ if str(REPO_ROOT) not in sys.path:  # `evaluation` is a top-level package of the
 from evaluation import (  # noqa: E402
     anomaly_detection,
     anomaly_settings_choice,
+    backtest_choice,
     detection_speed,
     etth1_imputation,
     etth1_zero_shot,
@@ -170,6 +171,15 @@ def test_validated_forecasting_quick(tmp_path):
     validated = [r for r in bands if r["method"] == "validated"]
     assert len(validated) == 2 and all(0 <= r["cover 80"] <= r["cover 95"] <= 1 for r in validated)
     assert all(r["width 95"] >= r["width 80"] >= 0 and r["CRPS"] > 0 for r in bands)
+
+
+def test_backtest_choice_quick_picks_one_setting(tmp_path):
+    backtest_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly", "--max-series", "5"])
+    payload = read_report(tmp_path, "backtest_choice")
+    pooled = {r["setting"]: r for r in payload["tables"]["Pooled over every validation series"]}
+    assert len(pooled) == len(backtest_choice.SETTINGS) and payload["choice"] in pooled
+    best = min(r["score"] for r in pooled.values())
+    assert pooled[payload["choice"]]["score"] <= best + 0.005 + 1e-9
 
 
 def test_mcomp_scores_on_a_known_case():
