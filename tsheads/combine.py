@@ -12,7 +12,7 @@ estimator can take one as a parameter:
   the best, for series where one candidate, e.g. a weekly seasonal naive, is far ahead).
 - ``"equal_top<k>"``: equal weights over the ``k`` lowest errors.
 
-The default, :data:`DEFAULT_RULE`, was chosen on the M3 and M4-hourly *training* parts only
+The default, :data:`DEFAULT_RULE`, was chosen on the M1, M3 and M4-hourly *training* parts only
 (``evaluation/combination_choice.py``). Pure numpy.
 """
 
@@ -28,7 +28,7 @@ from .errors import TsheadsError
 RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "inverse2_top2", "inverse2_top3", "inverse2_top5",
          "equal_top2", "equal_top3")
 #: the rule used when none is given (see module docstring)
-DEFAULT_RULE = "inverse_top3"
+DEFAULT_RULE = "inverse2_top3"
 _RULE = re.compile(r"^(?P<kind>inverse2?|equal)_top(?P<k>[1-9]\d*)$")
 
 

@@ -3,8 +3,9 @@
 Per series, the pretrained network (zero-shot), naive, drift, seasonal naive at each period the series
 shows, Theta and ETS (:mod:`tsheads.candidates`) forecast from up to ``n_windows`` rolling origins inside
 the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled errors there pick or weight them
-(:mod:`tsheads.combine`); intervals are conformal on the combination's residuals at the same origins
-(:mod:`tsheads.conformal`). The network runs once over every series and origin together.
+(:mod:`tsheads.combine`). Intervals are the network's quantile bands moved onto the combined point by
+default, or conformal on the combination's residuals at the same origins (:mod:`tsheads.conformal`). The
+network runs once over every series and origin together.
 
 Short-series rule: a series with fewer than ``h + MIN_TRAIN`` points has no backtest origin; it gets the
 network's forecast and the network's own quantile bands (``origins == 0`` in :attr:`chosen_`).
@@ -54,10 +55,13 @@ class ValidatedForecaster(PretrainedForecaster):
         Steps between origins.
     combination : str, default DEFAULT_RULE
         Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
-    intervals : {"conformal", "adaptive", "pooled", "network"}, default "conformal"
+    intervals : {"conformal", "adaptive", "pooled", "network"}, default "network"
         Split-conformal radii per series and step, adaptive conformal inference for drifting series,
         scores scaled by each series' backtest error and pooled over every series of the frame, or the
         pretrained network's own quantile bands shifted onto the combined point (needs the network candidate).
+        The default came closest to nominal coverage on validation windows (``evaluation.combination_choice``:
+        80 / 95 % bands covered 0.816 / 0.955 pooled over 4,317 series; per-series conformal 0.70 / 0.80, ten
+        correlated origins being too few).
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: all.
     ets_model : str, default "ZZN"
@@ -87,7 +91,7 @@ class ValidatedForecaster(PretrainedForecaster):
     """
 
     def __init__(self, season_length=None, n_windows: int = 10, step_size: int = 1,
-                 combination: str = DEFAULT_RULE, intervals: str = "conformal", candidates=None,
+                 combination: str = DEFAULT_RULE, intervals: str = "network", candidates=None,
                  ets_model: str = "ZZN", weights=None, context_length: Optional[int] = None, batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", random_state: Optional[int] = None,
                  alias: Optional[str] = None):
