@@ -7,6 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import tsheads
+from tsheads.candidates_pool import MIN_PARALLEL_SERIES
 from tsheads.combine import combination_weights
 from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, pooled_radius
 from tsheads.errors import GapError, TsheadsError
@@ -135,6 +136,18 @@ def test_network_intervals_centre_the_network_bands_on_the_combined_point():
     assert (out["TSHeads-lo-80"] <= out["TSHeads"]).all() and (out["TSHeads"] <= out["TSHeads-hi-80"]).all()
     with pytest.raises(TsheadsError, match="network"):
         ValidatedForecaster(intervals="network", candidates=["naive", "theta"]).fit(frame(y))
+
+
+def test_worker_processes_give_the_same_forecasts_and_bad_n_jobs_is_refused():
+    rng = np.random.default_rng(6)
+    df = pd.concat([frame(10 + np.sin(np.arange(60) * 2 * np.pi / 12) + rng.normal(0, 0.3, 60), f"s{i}", "MS")
+                    for i in range(MIN_PARALLEL_SERIES)])
+    alone = ValidatedForecaster(n_windows=3, n_jobs=None).forecast(df, 6, level=[80])
+    pooled = ValidatedForecaster(n_windows=3, n_jobs=2).forecast(df, 6, level=[80])
+    pd.testing.assert_frame_equal(alone, pooled)
+    for bad in (0, 1.5, True, "all"):
+        with pytest.raises(TsheadsError, match="n_jobs"):
+            ValidatedForecaster(n_jobs=bad).fit(df)
 
 
 def test_stateless_forecast_switch():

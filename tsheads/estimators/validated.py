@@ -20,7 +20,8 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..backtest import origin_cutoffs
-from ..candidates import classical_forecasts, season_lengths
+from ..candidates import season_lengths
+from ..candidates_pool import start_classical
 from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
@@ -68,6 +69,10 @@ class ValidatedForecaster(PretrainedForecaster):
         statsforecast AutoETS model string (see :mod:`tsheads.candidates` for why non-seasonal).
     weights, context_length, batch_size, precision, device
         The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
+    n_jobs : int or None, default -1
+        Processes for the classical candidates, which run beside the network (-1: every CPU; None or 1: in
+        this process). Frames under 64 series, and systems without ``fork``, always use this process; the
+        forecasts do not depend on it.
     random_state : int, optional
         Accepted for the estimator contract; every step is deterministic.
     alias : str, optional
@@ -93,8 +98,8 @@ class ValidatedForecaster(PretrainedForecaster):
     def __init__(self, season_length=None, n_windows: int = 10, step_size: int = 1,
                  combination: str = DEFAULT_RULE, intervals: str = "network", candidates=None,
                  ets_model: str = "ZZN", weights=None, context_length: Optional[int] = None, batch_size: int = 512,
-                 precision: str = "float32", device: str = "cpu", random_state: Optional[int] = None,
-                 alias: Optional[str] = None):
+                 precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
+                 random_state: Optional[int] = None, alias: Optional[str] = None):
         self.season_length = season_length
         self.n_windows = n_windows
         self.step_size = step_size
@@ -107,6 +112,7 @@ class ValidatedForecaster(PretrainedForecaster):
         self.batch_size = batch_size
         self.precision = precision
         self.device = device
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.alias = alias
 
@@ -117,6 +123,9 @@ class ValidatedForecaster(PretrainedForecaster):
     def _check_params(self) -> None:
         check_positive_int(self.n_windows, "n_windows")
         check_positive_int(self.step_size, "step_size")
+        if self.n_jobs is not None and (isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer))
+                                        or self.n_jobs == 0):
+            raise TsheadsError(f"n_jobs must be None or a non-zero integer (-1: every CPU), got {self.n_jobs!r}")
         check_rule(self.combination)
         check_random_state(self.random_state)
         if self.intervals not in INTERVALS:
@@ -184,13 +193,17 @@ class ValidatedForecaster(PretrainedForecaster):
         k_max = max(1, max(len(c) for c in cuts))
         n = len(series)
         out: dict[str, np.ndarray] = {}
-        if self._uses("network"):
-            out["network"] = self._network_forecasts(series, cuts, h, k_max)
         want_models = self._uses("theta") or self._uses("ets")
-        for i, (y, c) in enumerate(zip(series, cuts)):
-            own = [m for m in periods if 2 * m <= len(y)]
-            rows = np.r_[c, len(y)]
-            for name, values in classical_forecasts(y, rows, h, own, self.ets_model, want_models).items():
+        tasks = [(y, np.r_[c, len(y)], [m for m in periods if 2 * m <= len(y)]) for y, c in zip(series, cuts)]
+        classical = start_classical(tasks, h, self.ets_model, want_models, self.n_jobs)  # runs beside the network
+        try:
+            if self._uses("network"):
+                out["network"] = self._network_forecasts(series, cuts, h, k_max)
+        except BaseException:
+            classical.cancel()
+            raise
+        for i, ((_, rows, _), candidates) in enumerate(zip(tasks, classical.result())):
+            for name, values in candidates.items():
                 family = "seasonal_naive" if name.startswith("snaive_") else name
                 if not self._uses(family):
                     continue
