@@ -7,6 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import tsheads
+from tsheads.candidates import classical_forecasts
 from tsheads.candidates_pool import MIN_PARALLEL_SERIES
 from tsheads.combine import combination_weights
 from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, pooled_radius
@@ -148,6 +149,17 @@ def test_worker_processes_give_the_same_forecasts_and_bad_n_jobs_is_refused():
     for bad in (0, 1.5, True, "all"):
         with pytest.raises(TsheadsError, match="n_jobs"):
             ValidatedForecaster(n_jobs=bad).fit(df)
+
+
+def test_ets_candidate_carries_the_season_it_divided_out():
+    t = np.arange(132)
+    y = (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+    out = classical_forecasts(y[:120], np.array([96, 120]), 12, [12])
+    truth = y[120:]
+    assert np.corrcoef(out["ets"][1], truth)[0, 1] > 0.95
+    assert np.abs(out["ets"][1] - truth).mean() < 0.3 * np.abs(out["naive"][1] - truth).mean()
+    flat = classical_forecasts(np.full(60, 5.0) + np.arange(60) * 0.01, np.array([60]), 12, [12])["ets"][0]
+    assert np.ptp(flat) < 0.2  # no season where the test finds none
 
 
 def test_stateless_forecast_switch():
