@@ -10,10 +10,10 @@ Rule, fixed before the numbers: the default is the rule with the lowest relative
 validation series; ties go to the earlier rule in ``tsheads.combine.RULES``.
 
 Intervals, second: with the chosen rule, each kind of ``ValidatedForecaster.intervals`` builds 80 and 95 %
-bands: per-series split conformal, adaptive and pooled-over-series conformal from the backtest residuals, and
-the network's own quantiles around the combined point. The default kind is the one with the lowest mean
-absolute coverage error over the two levels, pooled over every validation series; ties go to the earlier kind
-in ``tsheads.estimators.validated.INTERVALS``.
+bands: per-series split conformal, adaptive, pooled-over-series and normalised (by the network's spread)
+conformal from the backtest residuals, and the network's own quantiles around the combined point. The default
+kind is the one with the lowest mean absolute coverage error over the two levels, pooled over every validation
+series; ties go to the earlier kind in ``tsheads.estimators.validated.INTERVALS``.
 
     python -m evaluation.combination_choice [--data-dir DIR] [--quick] [--max-series N] [--groups ...]
 """
@@ -95,8 +95,11 @@ def interval_scores(group, est) -> dict:
     for kind in INTERVALS:
         bands = own
         if kind != "network":
+            k = residuals.shape[1]
+            spread = est.network_spread_[order]
             bands = conformal_bands(name, point, residuals, list(LEVELS), [], adaptive=kind == "adaptive",
-                                    pooled=kind == "pooled")
+                                    pooled=kind == "pooled",
+                                    spread=(spread[:, :k], spread[:, k]) if kind == "normalized" else None)
             bands = {k: np.where(no_backtest[:, None], own[k], v) for k, v in bands.items()}
         out[kind] = {}
         for level in LEVELS:

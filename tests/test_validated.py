@@ -10,7 +10,7 @@ import tsheads
 from tsheads.candidates import classical_forecasts
 from tsheads.candidates_pool import MIN_PARALLEL_SERIES
 from tsheads.combine import combination_weights
-from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, pooled_radius
+from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, normalized_radius, pooled_radius
 from tsheads.errors import GapError, TsheadsError
 from tsheads.estimators.validated import INTERVALS, ValidatedForecaster
 
@@ -123,8 +123,19 @@ def test_pooled_radius_scales_one_quantile_by_each_series_scale():
     assert abs((np.abs(future) <= radius).mean() - 0.8) < 0.04
     own = conformal_bands("m", np.zeros((400, 3)), residuals, [80], [])  # per series: the largest of 5 residuals
     assert (radius / scales[:, None]).mean() < 0.9 * (own["m-hi-80"] / scales[:, None]).mean()
-    with pytest.raises(TsheadsError, match="adaptive or pooled"):
+    with pytest.raises(TsheadsError, match="adaptive, pooled or normalised"):
         conformal_bands("m", np.zeros((400, 3)), residuals, [80], [], adaptive=True, pooled=True)
+
+
+def test_normalized_radius_follows_the_spread_and_covers_about_nominal():
+    rng = np.random.default_rng(7)
+    spread = rng.uniform(0.5, 5.0, size=(300, 6, 4))
+    residuals = rng.normal(size=spread.shape) * spread
+    final = rng.uniform(0.5, 5.0, size=(300, 4))
+    radius = normalized_radius(residuals, spread, final, 0.8)
+    assert np.allclose(radius / final, radius[0, 0] / final[0, 0])  # one factor for the whole frame
+    assert abs((np.abs(rng.normal(size=final.shape) * final) <= radius).mean() - 0.8) < 0.04
+    assert np.all(normalized_radius(np.full((2, 3, 4), np.nan), spread[:2, :3], final[:2], 0.8) == 0)
 
 
 def test_network_intervals_centre_the_network_bands_on_the_combined_point():

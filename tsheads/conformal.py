@@ -76,6 +76,40 @@ def pooled_radius(residuals: np.ndarray, level: float, scales: np.ndarray) -> np
     return np.where(np.isfinite(scales)[:, None], radius[None, :] * np.nan_to_num(scales)[:, None], 0.0)
 
 
+def normalized_radius(residuals: np.ndarray, spread: np.ndarray, final_spread: np.ndarray,
+                      level: float) -> np.ndarray:
+    """Half-width ``c * final_spread``, ``c`` the pooled quantile of ``|residual| / spread`` (normalised conformal).
+
+    ``spread`` is a local scale known before the truth, e.g. the network's 10-90 % quantile width at each
+    origin and step: it grows with the horizon and with the series' noise, so one ratio ``c`` per level,
+    taken over every series, origin and step of the frame, fits all of them (with a single series there are
+    still ``k * h`` ratios, not ``k``).
+
+    Parameters
+    ----------
+    residuals : ndarray
+        ``(n, k, h)`` residuals, NaN for missing origins.
+    spread : ndarray
+        ``(n, k, h)`` the local scale at the same origins and steps.
+    final_spread : ndarray
+        ``(n, h)`` the local scale of the forecast being banded.
+    level : float
+        Coverage in (0, 1).
+
+    Returns
+    -------
+    ndarray
+        ``(n, h)`` radii; 0 where there is no usable ratio at all.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.abs(np.asarray(residuals, dtype=np.float64)) / np.asarray(spread, dtype=np.float64)
+    ratios = ratios[np.isfinite(ratios)]
+    if not len(ratios):
+        return np.zeros_like(final_spread, dtype=np.float64)
+    factor = conformal_radius(ratios.reshape(1, -1, 1), level)[0, 0]
+    return factor * np.nan_to_num(np.asarray(final_spread, dtype=np.float64))
+
+
 def backtest_scales(residuals: np.ndarray) -> np.ndarray:
     """Per series, the mean absolute residual over origins and steps (NaN where none, or where all are 0)."""
     res = np.abs(np.asarray(residuals, dtype=np.float64))
@@ -121,7 +155,7 @@ def adaptive_levels(residuals: np.ndarray, level: float, gamma: float = ACI_GAMM
 
 
 def conformal_bands(model: str, point: np.ndarray, residuals: np.ndarray, level: list, quantiles: list,
-                    adaptive: bool = False, pooled: bool = False) -> dict:
+                    adaptive: bool = False, pooled: bool = False, spread: tuple | None = None) -> dict:
     """Interval (``model-lo-80`` ...) and quantile (``model-q-0.1`` ...) columns around ``point``.
 
     A quantile ``q`` is the bound of the central ``|2q - 1|`` interval on its side (``q = 0.5`` is the
@@ -144,6 +178,9 @@ def conformal_bands(model: str, point: np.ndarray, residuals: np.ndarray, level:
     pooled : bool, default False
         Pool scaled scores over the series (:func:`pooled_radius` with :func:`backtest_scales`); series whose
         scale is undefined (no residual, or all zero) keep their own split-conformal radius.
+    spread : tuple of ndarray, optional
+        ``(backtest spread (n, k, h), final spread (n, h))``: normalised conformal with this local scale
+        (:func:`normalized_radius`) instead of the above.
 
     Returns
     -------
@@ -153,8 +190,8 @@ def conformal_bands(model: str, point: np.ndarray, residuals: np.ndarray, level:
     residuals = np.asarray(residuals, dtype=np.float64)
     if residuals.ndim != 3 or residuals.shape[0] != point.shape[0] or residuals.shape[2] != point.shape[1]:
         raise TsheadsError(f"residuals of shape {residuals.shape} do not match forecasts of shape {point.shape}")
-    if adaptive and pooled:
-        raise TsheadsError("conformal bands are either adaptive or pooled, not both")
+    if adaptive + pooled + (spread is not None) > 1:
+        raise TsheadsError("conformal bands are either adaptive, pooled or normalised by a spread, not several")
     scales = backtest_scales(residuals) if pooled else None
     bands = []
     for p in band_levels(level, quantiles):
@@ -162,7 +199,9 @@ def conformal_bands(model: str, point: np.ndarray, residuals: np.ndarray, level:
         if adaptive and coverage > 0:
             coverage = adaptive_levels(residuals, coverage)
         radius = conformal_radius(residuals, coverage)
-        if pooled:
+        if spread is not None:
+            radius = normalized_radius(residuals, *spread, coverage)
+        elif pooled:
             radius = np.where(np.isfinite(scales)[:, None], pooled_radius(residuals, coverage, scales), radius)
         bands.append(point + np.sign(p - 0.5) * radius)
     return band_columns(model, level, quantiles, bands)

@@ -37,9 +37,11 @@ from .zero_shot import ZeroShotForecaster
 MIN_TRAIN = 8
 #: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``
 CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta", "ets")
-#: interval kinds: :mod:`tsheads.conformal` per series, adaptive per series, scaled scores pooled over series;
-#: or the network's own quantile bands around the combined point
-INTERVALS = ("conformal", "adaptive", "pooled", "network")
+#: interval kinds: :mod:`tsheads.conformal` per series, adaptive per series, scaled scores pooled over series,
+#: normalised by the network's spread; or the network's own quantile bands around the combined point
+INTERVALS = ("conformal", "adaptive", "pooled", "normalized", "network")
+#: the network's quantile levels whose distance is the local scale of ``intervals="normalized"``
+SPREAD_LEVELS = (0.1, 0.9)
 
 
 class ValidatedForecaster(PretrainedForecaster):
@@ -56,10 +58,12 @@ class ValidatedForecaster(PretrainedForecaster):
         Steps between origins.
     combination : str, default DEFAULT_RULE
         Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
-    intervals : {"conformal", "adaptive", "pooled", "network"}, default "network"
+    intervals : {"conformal", "adaptive", "pooled", "normalized", "network"}, default "network"
         Split-conformal radii per series and step, adaptive conformal inference for drifting series,
-        scores scaled by each series' backtest error and pooled over every series of the frame, or the
-        pretrained network's own quantile bands shifted onto the combined point (needs the network candidate).
+        scores scaled by each series' backtest error and pooled over every series of the frame, scores
+        scaled by the network's 10-90 % spread at each origin and step and pooled over everything
+        (normalised conformal), or the pretrained network's own quantile bands shifted onto the combined
+        point (the last two need the network candidate).
         The default came closest to nominal coverage on validation windows (``evaluation.combination_choice``:
         80 / 95 % bands covered 0.816 / 0.955 pooled over 4,317 series; per-series conformal 0.70 / 0.80, ten
         correlated origins being too few).
@@ -90,6 +94,9 @@ class ValidatedForecaster(PretrainedForecaster):
     network_quantiles_ : ndarray
         After ``predict`` (with the network candidate): ``(n_series, n_quantiles, h)`` the network's quantiles
         at its trained levels (``model_.config.quantiles``) from the end of each series.
+    network_spread_ : ndarray
+        After ``predict`` (with the network candidate): ``(n_series, n_origins + 1, h)`` the network's 10-90 %
+        quantile width at each backtest origin (aligned with ``residuals_``) and, last, at the series' end.
     residuals_ : ndarray
         After ``predict``: ``(n_series, n_origins, h)`` the combination's backtest residuals (actual minus
         forecast), oldest origin first, NaN where a series has fewer origins; the intervals come from these.
@@ -130,8 +137,8 @@ class ValidatedForecaster(PretrainedForecaster):
         check_random_state(self.random_state)
         if self.intervals not in INTERVALS:
             raise TsheadsError(f"intervals must be one of {INTERVALS}, got {self.intervals!r}")
-        if self.intervals == "network" and not self._uses("network"):
-            raise TsheadsError("intervals='network' needs the 'network' candidate")
+        if self.intervals in ("network", "normalized") and not self._uses("network"):
+            raise TsheadsError(f"intervals={self.intervals!r} needs the 'network' candidate")
         unknown = set(self.candidates or ()) - set(CANDIDATES)
         if unknown or (self.candidates is not None and not len(self.candidates)):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
@@ -181,8 +188,12 @@ class ValidatedForecaster(PretrainedForecaster):
         residuals = np.where(np.isfinite(actuals), actuals - combined, np.nan)
         self._record(names, weights, errors, origins)
         self.residuals_ = residuals
+        spread = None
+        if self.intervals == "normalized":
+            spread = (self.network_spread_[:, :k_max], self.network_spread_[:, k_max])
         extra = conformal_bands(self.model_name, point, residuals, level, quantiles,
-                                adaptive=self.intervals == "adaptive", pooled=self.intervals == "pooled")
+                                adaptive=self.intervals == "adaptive", pooled=self.intervals == "pooled",
+                                spread=spread)
         network_rows = np.ones_like(no_choice) if self.intervals == "network" else no_choice
         if (level or quantiles) and network_rows.any():
             self._network_bands(extra, point, network_rows, level, quantiles)
@@ -229,10 +240,14 @@ class ValidatedForecaster(PretrainedForecaster):
             observed[r, 0, length - len(tail):] = True
         resolution = resolution_index(step_seconds(self.panel_.freq)) if model.config.n_resolutions else None
         _, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution)
-        median = quants[:, 0, list(model.config.quantiles).index(0.5)]
+        levels = list(model.config.quantiles)
+        median = quants[:, 0, levels.index(0.5)]
+        lo, hi = interpolate_quantiles(levels, quants[:, 0], SPREAD_LEVELS).transpose(1, 0, 2)
         out = np.full((len(series), k_max + 1, h), np.nan)
+        self.network_spread_ = np.full_like(out, np.nan)
         for r, (i, _, slot) in enumerate(rows):
             out[i, slot] = median[r]
+            self.network_spread_[i, slot] = hi[r] - lo[r]
         self.network_quantiles_ = quants[[r for r, (_, _, slot) in enumerate(rows) if slot == k_max], 0]
         return out
 
