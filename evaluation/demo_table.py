@@ -37,7 +37,9 @@ def run(args) -> Report:
         f"The same job as `tsheads demo --dataset {args.dataset}` (`make demo` for Taylor); its printed table is "
         "this one. Forecast numbers are deterministic (seed fixed); the seconds column is wall time.",
         f"Models: {', '.join(result.forecast_table['model'])}. TSHeads-tuned = the forecast head fine-tuned "
-        f"{demo.TUNE_STEPS} steps on the history; coverage of the {'/'.join(map(str, demo.LEVELS))} % intervals.",
+        f"{demo.TUNE_STEPS} steps on the history (last 10 % held out for early stopping); TSHeads-validated = "
+        "ValidatedForecaster, the default of tsheads.forecast; coverage of the "
+        f"{'/'.join(map(str, demo.LEVELS))} % intervals.",
         f"Anomalies: TriangulationDetector(contamination={demo.CONTAMINATION}) fit on the first "
         f"{demo.FIT_FRACTION:.0%} of {result.series!r}; threshold {result.threshold:.3f}; {flagged} of "
         f"{len(result.detected)} points flagged.",

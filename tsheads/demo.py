@@ -64,12 +64,14 @@ def holdout(ds: Dataset, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _forecasters(ds: Dataset, random_state: int) -> list:
     from .estimators.baselines import Naive, Naive2, SeasonalNaive
+    from .estimators.validated import ValidatedForecaster
     from .estimators.zero_shot import ZeroShotForecaster
 
     m = ds.seasonality or 1
     models = [ZeroShotForecaster(),
               ZeroShotForecaster(fine_tune="head", fine_tune_steps=TUNE_STEPS, random_state=random_state,
                                  alias="TSHeads-tuned"),
+              ValidatedForecaster(alias="TSHeads-validated"),  # what tsheads.forecast(df, h) returns
               SeasonalNaive(season_length=m)]
     longer = [s for s in ds.meta.get("seasonalities", []) if s > m]
     if longer:  # e.g. the weekly cycle of half-hourly demand: the baseline to beat
