@@ -113,6 +113,18 @@ def test_squared_inverse_rule_leans_harder_on_the_best():
     assert np.isclose(squared[0] / squared[1], (1.4 / 0.4) ** 2)
 
 
+def test_within_rules_drop_candidates_far_behind_the_best():
+    errors = np.array([[0.36, 1.5, 1.6, 1.7], [1.0, 1.2, 1.9, 2.5], [0.0, 0.0, 1.0, np.nan]])
+    cut = combination_weights(errors, "inverse2_top3_within2")
+    assert cut[0].tolist() == [1.0, 0.0, 0.0, 0.0]  # the weekly-naive case: nothing else within 2x
+    assert cut[1, 0] > cut[1, 1] > cut[1, 2] > 0 and cut[1, 3] == 0  # 1.9 <= 2 x 1.0 stays
+    assert cut[2].tolist() == [0.5, 0.5, 0.0, 0.0]
+    assert np.allclose(cut.sum(axis=1), 1.0)
+    for bad in ("inverse_top3_within0.5", "inverse_top3_within", "top3_within2"):
+        with pytest.raises(TsheadsError, match="combination rule"):
+            combination_weights(errors, bad)
+
+
 def test_pooled_radius_scales_one_quantile_by_each_series_scale():
     rng = np.random.default_rng(4)
     scales = rng.uniform(0.5, 20, size=400)

@@ -11,6 +11,9 @@ estimator can take one as a parameter:
 - ``"inverse2_top<k>"``: weights proportional to ``1 / error**2`` over the ``k`` lowest errors (leans harder on
   the best, for series where one candidate, e.g. a weekly seasonal naive, is far ahead).
 - ``"equal_top<k>"``: equal weights over the ``k`` lowest errors.
+- any of these with ``_within<r>`` (e.g. ``"inverse2_top3_within2"``): candidates whose error exceeds ``r``
+  times the lowest get no weight, so one candidate far ahead of the rest (a weekly seasonal naive on
+  half-hourly demand) is not diluted by them.
 
 The default, :data:`DEFAULT_RULE`, was chosen on the M1, M3 and M4-hourly *training* parts only
 (``evaluation/combination_choice.py``). Pure numpy.
@@ -26,14 +29,14 @@ from .errors import TsheadsError
 
 #: rules compared by ``evaluation.combination_choice``
 RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "inverse2_top2", "inverse2_top3", "inverse2_top5",
-         "equal_top2", "equal_top3")
+         "equal_top2", "equal_top3", "inverse_top3_within2", "inverse2_top3_within2", "inverse2_top3_within1.5")
 #: the rule used when none is given (see module docstring)
 DEFAULT_RULE = "inverse2_top3"
-_RULE = re.compile(r"^(?P<kind>inverse2?|equal)_top(?P<k>[1-9]\d*)$")
+_RULE = re.compile(r"^(?P<kind>inverse2?|equal)_top(?P<k>[1-9]\d*)(_within(?P<r>[1-9]\d*(\.\d+)?))?$")
 
 
-def check_rule(rule: str) -> tuple[str, int]:
-    """``rule`` as ``(kind, k)``: ``"best"`` is ``("equal", 1)``; a TsheadsError for anything else.
+def check_rule(rule: str) -> tuple[str, int, float]:
+    """``rule`` as ``(kind, k, ratio)``: ``"best"`` is ``("equal", 1, inf)``; a TsheadsError for anything else.
 
     Parameters
     ----------
@@ -42,16 +45,17 @@ def check_rule(rule: str) -> tuple[str, int]:
 
     Returns
     -------
-    tuple of (str, int)
-        Weighting kind (``"inverse"``, ``"inverse2"`` or ``"equal"``) and how many candidates it keeps.
+    tuple of (str, int, float)
+        Weighting kind (``"inverse"``, ``"inverse2"`` or ``"equal"``), how many candidates it keeps, and the
+        largest error, as a multiple of the lowest, that may still get weight (inf: no cut).
     """
     if rule == "best":
-        return "equal", 1
+        return "equal", 1, np.inf
     match = _RULE.match(str(rule))
     if match is None:
         raise TsheadsError(f"combination rule must be 'best', 'inverse_top<k>', 'inverse2_top<k>' or 'equal_top<k>', "
-                           f"got {rule!r}")
-    return match["kind"], int(match["k"])
+                           f"optionally with '_within<r>' (r >= 1), got {rule!r}")
+    return match["kind"], int(match["k"]), float(match["r"]) if match["r"] else np.inf
 
 
 def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndarray:
@@ -73,7 +77,7 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndar
     ndarray
         ``(n, c)`` weights, rows summing to 1.
     """
-    kind, k = check_rule(rule)
+    kind, k, ratio = check_rule(rule)
     errors = np.asarray(errors, dtype=np.float64)
     if errors.ndim != 2:
         raise TsheadsError(f"errors must be (n_series, n_candidates), got shape {errors.shape}")
@@ -83,6 +87,8 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndar
     keep = np.zeros_like(usable)
     np.put_along_axis(keep, order[:, :k], True, axis=1)
     keep &= usable
+    if np.isfinite(ratio):  # far behind the best: no weight (a zero lowest error keeps only exact ties)
+        keep &= ~(ranked > ratio * ranked.min(axis=1, keepdims=True))
     if kind == "equal":
         raw = keep.astype(np.float64)
     else:
