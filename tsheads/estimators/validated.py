@@ -65,7 +65,7 @@ class ValidatedForecaster(PretrainedForecaster):
         (normalised conformal), or the pretrained network's own quantile bands shifted onto the combined
         point (the last two need the network candidate).
         The default came closest to nominal coverage on validation windows (``evaluation.combination_choice``:
-        80 / 95 % bands covered 0.816 / 0.955 pooled over 4,317 series; per-series conformal 0.70 / 0.80, ten
+        80 / 95 % bands covered 0.815 / 0.956 pooled over 4,317 series; per-series conformal 0.71 / 0.81, ten
         correlated origins being too few).
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: all.
