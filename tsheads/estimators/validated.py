@@ -52,10 +52,12 @@ class ValidatedForecaster(PretrainedForecaster):
     season_length : int or list of int, optional
         Seasonal periods for the seasonal-naive candidates; None: the day, week and year in steps of the
         frequency (:func:`tsheads.candidates.season_lengths`; none for integer time).
-    n_windows : int, default 10
+    n_windows : int, default 3
         Most backtest origins per series.
-    step_size : int, default 1
-        Steps between origins.
+    step_size : int, optional
+        Steps between origins; None: ``max(1, h // n_windows)``, so the origins spread over one horizon.
+        Three origins spread so were as accurate as ten adjacent ones on validation windows (relative MASE
+        0.792 against 0.788) at 1.6 times the speed (``evaluation.backtest_choice``).
     combination : str, default DEFAULT_RULE
         Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
     intervals : {"conformal", "adaptive", "pooled", "normalized", "network"}, default "network"
@@ -102,7 +104,7 @@ class ValidatedForecaster(PretrainedForecaster):
         forecast), oldest origin first, NaN where a series has fewer origins; the intervals come from these.
     """
 
-    def __init__(self, season_length=None, n_windows: int = 10, step_size: int = 1,
+    def __init__(self, season_length=None, n_windows: int = 3, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, intervals: str = "network", candidates=None,
                  ets_model: str = "ZZN", weights=None, context_length: Optional[int] = None, batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
@@ -129,7 +131,8 @@ class ValidatedForecaster(PretrainedForecaster):
 
     def _check_params(self) -> None:
         check_positive_int(self.n_windows, "n_windows")
-        check_positive_int(self.step_size, "step_size")
+        if self.step_size is not None:
+            check_positive_int(self.step_size, "step_size")
         if self.n_jobs is not None and (isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer))
                                         or self.n_jobs == 0):
             raise TsheadsError(f"n_jobs must be None or a non-zero integer (-1: every CPU), got {self.n_jobs!r}")
@@ -164,7 +167,8 @@ class ValidatedForecaster(PretrainedForecaster):
         check_is_fitted(self, "model_")
         panel = self.panel_
         series = [panel.series(i)[:, 0] for i in range(panel.n_series)]
-        cuts = [origin_cutoffs(len(y), h, self.n_windows, self.step_size, MIN_TRAIN) for y in series]
+        step = self.step_size or max(1, h // self.n_windows)
+        cuts = [origin_cutoffs(len(y), h, self.n_windows, step, MIN_TRAIN) for y in series]
         periods = self._periods(panel.freq) if self._uses("seasonal_naive") else []
         names, forecasts = self._candidate_forecasts(series, cuts, h, periods)
         k_max = max(1, max(len(c) for c in cuts))
