@@ -281,6 +281,20 @@ def test_stdin_input(monkeypatch, capsys):
     assert out.splitlines()[0] == "unique_id,ds,Naive" and len(out.splitlines()) == 5
 
 
+def test_validated_model_is_what_tsheads_forecast_returns(csv, capsys):
+    import io
+
+    import tsheads
+
+    code, out, err = _run(["forecast", csv, "-H", 4, "--model", "validated", "--season-length", 24, "-q"], capsys)
+    assert code == 0, err
+    got = pd.read_csv(io.StringIO(out), parse_dates=["ds"])
+    want = tsheads.forecast(pd.read_csv(csv, parse_dates=["ds"]), 4, level=[80, 95], season_length=24)
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=False, rtol=1e-6)
+    code, _, err = _run(["forecast", csv, "-H", 4, "--model", "validated", "--fine-tune", "head"], capsys)
+    assert code == 2 and "--fine-tune do(es) not apply to --model validated" in err
+
+
 def test_isolation_forest_runs_are_repeatable(csv, capsys):
     runs = [_run(["detect", csv, "--detector", "iforest", "--fit-fraction", 0.5], capsys)[1] for _ in range(2)]
     assert runs[0] == runs[1] and "anomaly_score" in runs[0]

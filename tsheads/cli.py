@@ -21,7 +21,7 @@ __all__ = ["build_parser", "main"]
 #: exit status for bad input or usage, as argparse's; an unexpected failure (a bug) shows its traceback, status 1
 EXIT_BAD_INPUT = 2
 
-FORECAST_MODELS = ("zero-shot", "wta", "seasonal-naive", "naive")
+FORECAST_MODELS = ("zero-shot", "validated", "wta", "seasonal-naive", "naive")
 DETECTORS = {"tsheads": "TriangulationDetector", "subpca": "SubPCADetector", "iforest": "WindowIForestDetector",
              "matrix-profile": "MatrixProfileDetector", "stl": "STLResidualDetector"}
 
@@ -91,12 +91,14 @@ def _forecast_parser(sub) -> None:
     _io(p)
     _seed(p)
     p.add_argument("-H", "--horizon", type=_positive_int, required=True, help="steps to forecast")
-    p.add_argument("--model", choices=FORECAST_MODELS, default="zero-shot", help="default zero-shot")
+    p.add_argument("--model", choices=FORECAST_MODELS, default="zero-shot",
+                   help="default zero-shot (the network alone); validated = what tsheads.forecast(df, h) returns: "
+                        "the network and classical forecasters backtested and weighted per series")
     p.add_argument("--level", type=float, nargs="*", default=None,
                    help="prediction-interval levels in percent (default 80 95; none: --level alone)")
     p.add_argument("--quantiles", type=float, nargs="*", default=None, help="quantile levels in (0, 1), e.g. 0.1 0.9")
     p.add_argument("--season-length", type=_positive_int, default=None,
-                   help="seasonal period: the seasonal-naive period, and the WTA heads' anchor")
+                   help="seasonal period: of seasonal naive, of the validated candidates, the WTA heads' anchor")
     p.add_argument("--context-length", type=_positive_int, default=None, help="history the network reads (<= 512)")
     p.add_argument("--fine-tune", choices=("head", "all"), default=None,
                    help="zero-shot model: fine-tune the forecast head or the whole model on the frame first")
@@ -199,9 +201,10 @@ TRAINING_OPTIONS = {"model": "zero-shot", "fine_tune": None, "fine_tune_steps": 
                     "season_length": None, "n_hypotheses": 8, "max_epochs": 40, "steps_per_epoch": 50,
                     "precision": "float32"}
 #: the models each training option applies to (set for another model, it would be silently ignored)
-MODEL_OPTIONS = {"fine_tune": ("zero-shot",), "context_length": ("zero-shot", "wta"), "precision": ("zero-shot", "wta"),
-                 "season_length": ("seasonal-naive", "wta"), "n_hypotheses": ("wta",), "max_epochs": ("wta",),
-                 "steps_per_epoch": ("wta",)}
+MODEL_OPTIONS = {"fine_tune": ("zero-shot",), "context_length": ("zero-shot", "validated", "wta"),
+                 "precision": ("zero-shot", "validated", "wta"),
+                 "season_length": ("seasonal-naive", "validated", "wta"), "n_hypotheses": ("wta",),
+                 "max_epochs": ("wta",), "steps_per_epoch": ("wta",)}
 
 
 def _option(name: str) -> str:
@@ -332,6 +335,11 @@ def _forecaster(args):
         return ZeroShotForecaster(context_length=args.context_length, fine_tune=args.fine_tune,
                                   fine_tune_steps=args.fine_tune_steps, random_state=args.random_state,
                                   precision=args.precision, verbose=not args.quiet)
+    if args.model == "validated":
+        from .estimators.validated import ValidatedForecaster
+
+        return ValidatedForecaster(season_length=args.season_length, context_length=args.context_length,
+                                   precision=args.precision)
     if args.model == "wta":
         from .estimators.wta import WTAForecaster
 
