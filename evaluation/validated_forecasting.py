@@ -237,6 +237,10 @@ def run(args) -> Report:
     rel, smape, probabilistic, speed, sizes, pooled = {}, {}, {}, {}, {}, {}
     with tempfile.TemporaryDirectory() as folder:
         weights = estimator_weights(args, model, folder)
+        with timings.time("warm-up (numba compiles statsforecast's models on first use)"):
+            warm = load_group("m3_yearly", args.data_dir, 3)
+            validated_and_candidates(warm, weights, args.batch_size, Timings())
+            statsforecast_peers(warm, 1, Timings())
         for name in tqdm(args.groups, desc="groups", leave=False):
             try:
                 group, point, bands, speeds = run_group(name, args, weights, jobs, timings)
