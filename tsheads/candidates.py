@@ -139,7 +139,8 @@ def seasonal_factors(y: np.ndarray, m: int) -> np.ndarray:
 
     if m <= 1 or len(y) < 3 * m or not np.all(np.isfinite(y)):
         return np.ones(1)
-    factors = seasonal_indices(y, m)
+    with np.errstate(all="ignore"):  # magnitudes near the float limits overflow the ACF: then no season
+        factors = seasonal_indices(y, m)
     return factors if np.all(np.isfinite(factors)) and np.all(factors > 0) else np.ones(1)
 
 
