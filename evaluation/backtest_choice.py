@@ -2,7 +2,8 @@
 
 Each origin costs one network row per series and one classical forecast per candidate, so the number of
 origins sets the speed. Validation windows as in ``evaluation.combination_choice`` (each series' M1 / M3 /
-M4-hourly *training* part with its last ``h`` points held out; the official test parts are never loaded). Every
+M4-hourly *training* part with its last ``h`` points held out, the official test parts never loaded; and long
+hourly corpus series with their last week held out). Every
 setting runs ``ValidatedForecaster`` with its other defaults (combination rule and intervals, chosen in
 ``evaluation.combination_choice``) on the same windows; scores: relative MASE pooled over every series, coverage
 of the 80 and 95 % intervals, series per second (fit + predict).
@@ -27,8 +28,8 @@ from tsheads.estimators.validated import ValidatedForecaster
 
 from .combination_choice import GROUPS, LEVELS
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
+from .corpus_validation import load_validation, season_arg
 from .mcomp_zero_shot import aggregate, series_scores
-from .point_choice import validation_group
 from .report import Report, Timings, suite_command
 from .validated_forecasting import in_order, seasonal_naive
 
@@ -44,8 +45,8 @@ def setting_name(n_windows: int, step: int) -> str:
 def run_setting(group, n_windows: int, step: int, weights, args, timings: Timings) -> tuple[np.ndarray, dict, float]:
     """Point forecasts in group order, per-series hits of the 80 / 95 % bands, and series/s."""
     step_size = step or max(1, group.h // n_windows)
-    est = ValidatedForecaster(season_length=group.m, n_windows=n_windows, step_size=step_size, weights=weights,
-                              batch_size=args.batch_size)
+    est = ValidatedForecaster(season_length=season_arg(group), n_windows=n_windows, step_size=step_size,
+                              weights=weights, batch_size=args.batch_size)
     start = time.perf_counter()
     with timings.time(f"{group.name} {setting_name(n_windows, step)}"):
         fc = est.fit(group.train_df).predict(group.h, level=list(LEVELS))
@@ -66,10 +67,10 @@ def run(args) -> Report:
     with tempfile.TemporaryDirectory() as folder:
         weights = estimator_weights(args, model, folder)
         with timings.time("warm-up (numba compiles statsforecast's models on first use)"):
-            run_setting(validation_group(args.groups[0], args.data_dir, 5)[0], 2, 1, weights, args, Timings())
+            run_setting(load_validation(args.groups[0], args.data_dir, 5), 2, 1, weights, args, Timings())
         for group_name in args.groups:
             try:
-                group, _ = validation_group(group_name, args.data_dir, max_series)
+                group = load_validation(group_name, args.data_dir, max_series)
             except DatasetNotFoundError as err:
                 notes.append(f"skipped {group_name}: {str(err).split('. ')[0]}")
                 continue

@@ -1,7 +1,9 @@
 """How ValidatedForecaster's default combination rule is chosen, on validation data only.
 
 Validation windows (as in ``evaluation.point_choice``, whose ``validation_group`` builds them): each series'
-M3 / M4-hourly *training* part with its last ``h`` points held out; the official test parts are never loaded.
+M1 / M3 / M4-hourly *training* part with its last ``h`` points held out (the official test parts are never
+loaded), and long hourly series of the pretraining corpus with their last week held out
+(:mod:`evaluation.corpus_validation`).
 ``ValidatedForecaster`` backtests its candidates inside the remaining history once per group; every rule of
 :mod:`tsheads.combine` then weights the same candidate forecasts, and each candidate alone is shown next to them.
 Scores: relative MASE (geometric mean over series of MAE / MAE of seasonal naive) and mean sMAPE.
@@ -32,21 +34,23 @@ from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.validated import INTERVALS, ValidatedForecaster, network_bands, weights_with_fallback
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
+from .corpus_validation import NAME as CORPUS
+from .corpus_validation import load_validation, season_arg
 from .mcomp_zero_shot import aggregate, series_scores
-from .point_choice import validation_group
 from .report import Report, Timings, suite_command
 from .validated_forecasting import seasonal_mae
 
 SUITE = "combination_choice"
 GROUPS = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m1_monthly", "m1_quarterly", "m1_yearly",
-          "m4_hourly")
+          "m4_hourly", CORPUS)
 CANDIDATES = ("network", "naive", "drift", "snaive", "theta", "ets")
 LEVELS = (80, 95)
 
 
 def validated_run(group, weights, args, timings: Timings, rule: str = DEFAULT_RULE):
     """``ValidatedForecaster`` fitted and run on the group's history; the estimator and its series/s."""
-    est = ValidatedForecaster(season_length=group.m, weights=weights, batch_size=args.batch_size, combination=rule)
+    est = ValidatedForecaster(season_length=season_arg(group), weights=weights, batch_size=args.batch_size,
+                              combination=rule)
     start = time.perf_counter()
     with timings.time(f"validated {group.name} ({rule})"):
         est.fit(group.train_df).predict(group.h)
@@ -61,7 +65,7 @@ def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object,
     """The validation group, every rule's and candidate's forecasts of its held-out window, series/s, the run."""
     max_series = args.max_series if args.max_series is not None else (20 if args.quick else None)
     with timings.time(f"load {name}"):
-        group, _ = validation_group(name, args.data_dir, max_series)
+        group = load_validation(name, args.data_dir, max_series)
     est, speed = validated_run(group, weights, args, timings)
     names = list(est.backtest_errors_.columns)
     order = rows_in_group_order(est, group)
