@@ -182,6 +182,20 @@ def test_backtest_choice_quick_picks_one_setting(tmp_path):
     assert pooled[payload["choice"]]["score"] <= best + 0.005 + 1e-9
 
 
+def test_corpus_validation_group_is_hourly_history_and_one_held_out_week():
+    from evaluation import corpus_validation
+    from tsheads.pretrain.staged import staged_root
+
+    if staged_root() is None:
+        pytest.skip("no staged pretraining corpus here (../shared/pretraining or $TSHEADS_PRETRAINING)")
+    group = corpus_validation.corpus_group(max_series=6)
+    assert len(group.ids) == 6 and group.test.shape == (6, corpus_validation.HORIZON) and group.h == 168
+    assert all(len(y) == corpus_validation.HISTORY for y in group.train)
+    assert group.train_df.groupby("unique_id").size().eq(corpus_validation.HISTORY).all()
+    assert pd.infer_freq(group.train_df["ds"].iloc[:10]) == "h" and np.isfinite(group.test).all()
+    assert corpus_validation.season_arg(group) is None  # day and week from the stamps, as Taylor's
+
+
 def test_mcomp_scores_on_a_known_case():
     group = mcomp_zero_shot.Group("g", ["a", "b"], [np.array([1.0, 2, 3, 4]), np.array([5.0, 5, 5, 5])],
                                   np.array([[5.0, 6], [5, 5]]), pd.DataFrame(), 1)
