@@ -26,8 +26,9 @@ import pandas as pd
 from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.validated import ValidatedForecaster
 
-from .combination_choice import GROUPS, LEVELS
-from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
+from .combination_choice import LEVELS
+from .combination_choice import build_parser as validation_parser
+from .common import estimator_weights, model_from_args, model_info, parameters, suite_main
 from .corpus_validation import load_validation, season_arg
 from .mcomp_zero_shot import aggregate, series_scores
 from .report import Report, Timings, suite_command
@@ -121,12 +122,8 @@ def run(args) -> Report:
 
 
 def build_parser():
-    """Suite options: which groups and how many series of each."""
-    p = base_parser(__doc__.splitlines()[0])
-    p.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
-    p.add_argument("--max-series", type=int, default=None,
-                   help="first N series of each group (default: all; 20 with --quick)")
-    return p
+    """The options of ``evaluation.combination_choice``: which groups and how many series of each."""
+    return validation_parser(__doc__.splitlines()[0])
 
 
 def main(argv: list[str] | None = None) -> Report:

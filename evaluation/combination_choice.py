@@ -29,9 +29,8 @@ import numpy as np
 import pandas as pd
 
 from tsheads.combine import DEFAULT_RULE, RULES
-from tsheads.conformal import conformal_bands
 from tsheads.errors import DatasetNotFoundError
-from tsheads.estimators.validated import INTERVALS, ValidatedForecaster, network_bands, weights_with_fallback
+from tsheads.estimators.validated import INTERVALS, ValidatedForecaster, interval_bands, weights_with_fallback
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .corpus_validation import NAME as CORPUS
@@ -93,18 +92,11 @@ def interval_scores(group, est) -> dict:
     weights = est.chosen_.iloc[order][list(est.backtest_errors_.columns)].to_numpy()
     point = np.einsum("nc,nch->nh", weights, np.nan_to_num(point))
     scale = np.array([seasonal_mae(y, group.m) for y in group.train])[:, None]
-    own = network_bands(name, point, est.network_quantiles_[order], est.model_.config.quantiles, list(LEVELS), [])
-    no_backtest = ~np.isfinite(residuals).any(axis=(1, 2))  # the estimator's short-series rule: the network's bands
+    no_choice = ~np.isfinite(est.backtest_errors_.to_numpy()[order]).any(axis=1)  # the estimator's short-series rule
     out = {}
     for kind in INTERVALS:
-        bands = own
-        if kind != "network":
-            k = residuals.shape[1]
-            spread = est.network_spread_[order]
-            bands = conformal_bands(name, point, residuals, list(LEVELS), [], adaptive=kind == "adaptive",
-                                    pooled=kind == "pooled",
-                                    spread=(spread[:, :k], spread[:, k]) if kind == "normalized" else None)
-            bands = {k: np.where(no_backtest[:, None], own[k], v) for k, v in bands.items()}
+        bands = interval_bands(kind, name, point, residuals, no_choice, est.network_quantiles_[order],
+                               est.model_.config.quantiles, est.network_spread_[order], list(LEVELS), [])
         out[kind] = {}
         for level in LEVELS:
             lo, hi = bands[f"{name}-lo-{level}"], bands[f"{name}-hi-{level}"]
@@ -184,9 +176,9 @@ def run(args) -> Report:
     )
 
 
-def build_parser():
-    """Suite options: which groups and how many series of each."""
-    p = base_parser(__doc__.splitlines()[0])
+def build_parser(description: str = __doc__.splitlines()[0]):
+    """Suite options: which groups and how many series of each (shared with ``evaluation.backtest_choice``)."""
+    p = base_parser(description)
     p.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
     p.add_argument("--max-series", type=int, default=None,
                    help="first N series of each group (default: all; 20 with --quick)")

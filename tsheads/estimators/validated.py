@@ -192,15 +192,9 @@ class ValidatedForecaster(PretrainedForecaster):
         residuals = np.where(np.isfinite(actuals), actuals - combined, np.nan)
         self._record(names, weights, errors, origins)
         self.residuals_ = residuals
-        spread = None
-        if self.intervals == "normalized":
-            spread = (self.network_spread_[:, :k_max], self.network_spread_[:, k_max])
-        extra = conformal_bands(self.model_name, point, residuals, level, quantiles,
-                                adaptive=self.intervals == "adaptive", pooled=self.intervals == "pooled",
-                                spread=spread)
-        network_rows = np.ones_like(no_choice) if self.intervals == "network" else no_choice
-        if (level or quantiles) and network_rows.any():
-            self._network_bands(extra, point, network_rows, level, quantiles)
+        extra = interval_bands(self.intervals, self.model_name, point, residuals, no_choice,
+                               getattr(self, "network_quantiles_", None), self.model_.config.quantiles,
+                               getattr(self, "network_spread_", None), level, quantiles)
         return point, extra
 
     def _candidate_forecasts(self, series, cuts, h, periods) -> tuple[list, dict]:
@@ -255,13 +249,6 @@ class ValidatedForecaster(PretrainedForecaster):
         self.network_quantiles_ = quants[[r for r, (_, _, slot) in enumerate(rows) if slot == k_max], 0]
         return out
 
-    def _network_bands(self, extra, point, rows, level, quantiles) -> None:
-        """Overwrite the bands of ``rows`` (short series, or all) with the network's quantiles around ``point``."""
-        bands = network_bands(self.model_name, point[rows], self.network_quantiles_[rows],
-                              self.model_.config.quantiles, level, quantiles)
-        for name, values in bands.items():
-            extra[name][rows] = values
-
     def _record(self, names, weights, errors, origins) -> None:
         ids = pd.Index(self.panel_.ids, name=self.panel_.columns.id)
         chosen = pd.DataFrame(weights, index=ids, columns=names)
@@ -293,6 +280,51 @@ def weights_with_fallback(errors: np.ndarray, names: list, rule: str) -> np.ndar
     weights[no_choice] = 0.0
     weights[no_choice, names.index("network" if "network" in names else "naive")] = 1.0
     return weights
+
+
+def interval_bands(kind: str, model: str, point: np.ndarray, residuals: np.ndarray, network_rows: np.ndarray,
+                   quants, levels, spread, level: list, quantiles: list) -> dict:
+    """Band columns of one ``intervals`` kind, with the short-series rule: ``network_rows`` get the network's.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`INTERVALS`.
+    model : str
+        Name of the point-forecast column.
+    point : ndarray
+        ``(n, h)`` the combined point forecasts.
+    residuals : ndarray
+        ``(n, k, h)`` the combination's backtest residuals, oldest origin first.
+    network_rows : ndarray of bool
+        ``(n,)`` series without a backtest choice: they take the network's bands whatever ``kind``.
+    quants : ndarray or None
+        ``(n, Q, h)`` the network's quantiles at ``levels`` (needed for ``"network"`` and ``network_rows``).
+    levels : sequence of float
+        The network's trained quantile levels.
+    spread : ndarray or None
+        ``(n, k + 1, h)`` the network's spread at each origin and, last, at the end (``"normalized"`` only).
+    level, quantiles : list
+        Interval levels in percent and quantile levels wanted.
+
+    Returns
+    -------
+    dict
+        Column name -> ``(n, h)`` array; empty when no band is asked for.
+    """
+    if not (level or quantiles):
+        return {}
+    if kind == "network":
+        return network_bands(model, point, quants, levels, level, quantiles)
+    k = residuals.shape[1]
+    bands = conformal_bands(model, point, residuals, level, quantiles, adaptive=kind == "adaptive",
+                            pooled=kind == "pooled",
+                            spread=(spread[:, :k], spread[:, k]) if kind == "normalized" else None)
+    if network_rows.any():
+        own = network_bands(model, point[network_rows], quants[network_rows], levels, level, quantiles)
+        for name, values in own.items():
+            bands[name][network_rows] = values
+    return bands
 
 
 def network_bands(model: str, point: np.ndarray, quants: np.ndarray, levels, level: list, quantiles: list) -> dict:
