@@ -43,13 +43,17 @@ def setting_name(n_windows: int, step: int) -> str:
     return f"{n_windows} origins, step {step if step else 'h/n'}"
 
 
-def run_setting(group, n_windows: int, step: int, weights, args, timings: Timings) -> tuple[np.ndarray, dict, float]:
+def settings_of(pairs=SETTINGS) -> dict[str, dict]:
+    """Setting name -> ``ValidatedForecaster`` keyword arguments (``step_size=None`` spreads over a horizon)."""
+    return {setting_name(n, step): {"n_windows": n, "step_size": step or None} for n, step in pairs}
+
+
+def run_setting(group, name: str, kwargs: dict, weights, args, timings: Timings) -> tuple[np.ndarray, dict, float]:
     """Point forecasts in group order, per-series hits of the 80 / 95 % bands, and series/s."""
-    step_size = step or max(1, group.h // n_windows)
-    est = ValidatedForecaster(season_length=season_arg(group), n_windows=n_windows, step_size=step_size,
-                              weights=weights, batch_size=args.batch_size)
+    est = ValidatedForecaster(season_length=season_arg(group), weights=weights, batch_size=args.batch_size,
+                              **kwargs)
     start = time.perf_counter()
-    with timings.time(f"{group.name} {setting_name(n_windows, step)}"):
+    with timings.time(f"{group.name} {name}"):
         fc = est.fit(group.train_df).predict(group.h, level=list(LEVELS))
     speed = len(group.ids) / (time.perf_counter() - start)
     name = est.model_name
@@ -60,15 +64,23 @@ def run_setting(group, n_windows: int, step: int, weights, args, timings: Timing
 
 def run(args) -> Report:
     """Run every setting on every group, pool, and apply the rule."""
+    return compare_settings(args, settings_of(), SUITE,
+                            "Backtest origins of ValidatedForecaster on M1 / M3 / M4-hourly validation windows")
+
+
+def compare_settings(args, settings: dict[str, dict], suite: str, title: str) -> Report:
+    """Every setting (name -> ``ValidatedForecaster`` keyword arguments) on every validation group; the rule."""
     timings, notes, rows, pooled, hits, seconds, sizes = Timings(), [], {}, {}, {}, {}, {}
     with timings.time("load model"):
         model = model_from_args(args)
     max_series = args.max_series if args.max_series is not None else (20 if args.quick else None)
-    names = [setting_name(*s) for s in SETTINGS]
+    names = list(settings)
     with tempfile.TemporaryDirectory() as folder:
         weights = estimator_weights(args, model, folder)
         with timings.time("warm-up (numba compiles statsforecast's models on first use)"):
-            run_setting(load_validation(args.groups[0], args.data_dir, 5), 2, 1, weights, args, Timings())
+            for name, kwargs in settings.items():
+                run_setting(load_validation(args.groups[0], args.data_dir, 5), name, kwargs, weights, args,
+                            Timings())
         for group_name in args.groups:
             try:
                 group = load_validation(group_name, args.data_dir, max_series)
@@ -76,8 +88,8 @@ def run(args) -> Report:
                 notes.append(f"skipped {group_name}: {str(err).split('. ')[0]}")
                 continue
             forecasts, sizes[group_name] = {}, len(group.ids)
-            for setting, name in zip(SETTINGS, names):
-                forecasts[name], h, speed = run_setting(group, *setting, weights, args, timings)
+            for name, kwargs in settings.items():
+                forecasts[name], h, speed = run_setting(group, name, kwargs, weights, args, timings)
                 for level in LEVELS:
                     hits.setdefault((name, level), []).append(h[level])
                 seconds[name] = seconds.get(name, 0.0) + len(group.ids) / speed
@@ -112,8 +124,7 @@ def run(args) -> Report:
     per_group = pd.DataFrame(rows).T.rename_axis("group")
     per_group.insert(0, "series", pd.Series(sizes))
     return Report(
-        suite=SUITE, title="Backtest origins of ValidatedForecaster on M1 / M3 / M4-hourly validation windows",
-        command=suite_command(SUITE, args.argv), parameters=parameters(args),
+        suite=suite, title=title, command=suite_command(suite, args.argv), parameters=parameters(args),
         tables={"Pooled over every validation series": summary.rename_axis("setting"),
                 "Per group: relative MASE and series/s": per_group},
         wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,

@@ -24,6 +24,7 @@ from evaluation import (  # noqa: E402
     anomaly_detection,
     anomaly_settings_choice,
     backtest_choice,
+    classical_choice,
     detection_speed,
     etth1_imputation,
     etth1_zero_shot,
@@ -180,6 +181,15 @@ def test_backtest_choice_quick_picks_one_setting(tmp_path):
     assert len(pooled) == len(backtest_choice.SETTINGS) and payload["choice"] in pooled
     best = min(r["score"] for r in pooled.values())
     assert pooled[payload["choice"]]["score"] <= best + 0.005 + 1e-9
+
+
+def test_classical_choice_quick_compares_every_form(tmp_path):
+    classical_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_quarterly",
+                           "--max-series", "5"])
+    payload = read_report(tmp_path, "classical_choice")
+    pooled = {r["setting"]: r for r in payload["tables"]["Pooled over every validation series"]}
+    assert set(pooled) == set(classical_choice.SETTINGS) and payload["choice"] in pooled
+    assert all(np.isfinite(r["relative MASE"]) and r["series/s"] > 0 for r in pooled.values())
 
 
 def test_corpus_validation_group_is_hourly_history_and_one_held_out_week():

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import tsheads
-from tsheads.candidates import classical_forecasts
+from tsheads.candidates import ModelSpec, classical_forecasts
 from tsheads.candidates_pool import MIN_PARALLEL_SERIES
 from tsheads.combine import combination_weights
 from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, normalized_radius, pooled_radius
@@ -183,6 +183,39 @@ def test_ets_candidate_carries_the_season_it_divided_out():
     assert np.abs(out["ets"][1] - truth).mean() < 0.3 * np.abs(out["naive"][1] - truth).mean()
     flat = classical_forecasts(np.full(60, 5.0) + np.arange(60) * 0.01, np.array([60]), 12, [12])["ets"][0]
     assert np.ptp(flat) < 0.2  # no season where the test finds none
+
+
+@pytest.mark.parametrize("ets, theta", [("AAdN", "adjusted"), ("ANN", "adjusted"), ("AZN", "seasonal")])
+def test_every_model_form_follows_a_seasonal_series(ets, theta):
+    t = np.arange(132)
+    y = (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+    out = classical_forecasts(y[:120], np.array([96, 120]), 12, [12], ModelSpec(ets=ets, theta=theta))
+    naive_error = np.abs(out["naive"][1] - y[120:]).mean()
+    for name in ("theta", "ets"):
+        assert np.abs(out[name][1] - y[120:]).mean() < 0.3 * naive_error, name
+
+
+@pytest.mark.parametrize("theta", ["adjusted", "seasonal"])
+def test_statsmodels_fallback_without_statsforecast(monkeypatch, theta):
+    monkeypatch.setitem(__import__("sys").modules, "statsforecast.models", None)  # import fails as if absent
+    t = np.arange(132)
+    y = (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+    out = classical_forecasts(y[:120], np.array([96, 120]), 12, [12], ModelSpec(theta=theta))
+    naive_error = np.abs(out["naive"][1] - y[120:]).mean()
+    for name in ("theta", "ets"):
+        assert np.isfinite(out[name]).all() and np.abs(out[name][1] - y[120:]).mean() < 0.5 * naive_error, name
+
+
+def test_model_forms_are_checked_and_left_out_models_are_not_run():
+    assert ModelSpec(ets="AAdN").ets_arguments() == {"model": "AAN", "damped": True}
+    assert ModelSpec(ets="ZZN").ets_arguments() == {"model": "ZZN"}
+    df = frame(weekly_half_hourly(weeks=2))
+    for bad in ({"ets_model": "XYZ"}, {"ets_model": "AAdd"}, {"ets_model": 3}, {"theta_model": "optimised"}):
+        with pytest.raises(TsheadsError, match="ets_model|theta_model"):
+            ValidatedForecaster(**bad).fit(df)
+    only_theta = classical_forecasts(np.arange(40.0), np.array([30, 40]), 5, [], ModelSpec(ets=None))
+    assert "theta" in only_theta and "ets" not in only_theta
+    assert set(classical_forecasts(np.arange(40.0), np.array([40]), 5, [], None)) == {"naive", "drift"}
 
 
 def test_stateless_forecast_switch():

@@ -4,25 +4,59 @@ What :class:`~tsheads.estimators.validated.ValidatedForecaster` backtests next t
 seasonal naive at every period the series is long enough for, Theta and ETS. Theta and ETS come from
 ``statsforecast`` when it is installed (``pip install 'tsheads[fast]'``): each is fitted once, at the oldest
 origin, and run forward to the later origins with those parameters, so a series costs one fit per model
-rather than one per origin. ETS is restricted to non-seasonal forms (``ZZN``) by default, fitted on the
-series divided by its multiplicative seasonal factors (the M4 test and decomposition at the first period,
-as the M4 benchmarks do), which are multiplied back into the forecast: the full AutoETS search costs about
-75 ms per M3 monthly series against 4 ms. Without statsforecast, statsmodels' Theta and
-damped-trend Holt are fitted at every origin (slower, same role).
+rather than one per origin. Which forms run is a :class:`ModelSpec`. ETS is restricted to non-seasonal
+forms by default, fitted on the series divided by its multiplicative seasonal factors (the M4 test and
+decomposition at the first period, as the M4 benchmarks do), which are multiplied back into the forecast:
+the full AutoETS search costs about 75 ms per M3 monthly series against 4 ms. Theta can run on the same
+adjusted series (``theta="adjusted"``) or do statsforecast's own seasonal test and decomposition again at
+every origin (``"seasonal"``). Without statsforecast, statsmodels' Theta and damped-trend Holt are
+fitted at every origin (slower, same role).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import TsheadsError
 from .timegrid import step_seconds
 
 #: seasonal periods (in seconds) a calendar series may show: day, week, year
 _CYCLES_S = (86400.0, 7 * 86400.0, 365.25 * 86400.0)
 #: fewest points Theta and ETS are fitted on (statsforecast refuses "tiny datasets")
 MIN_MODEL_POINTS = 8
+#: how Theta meets a season: on the series divided by :func:`seasonal_factors`, or statsforecast's own handling
+THETA_FORMS = ("adjusted", "seasonal")
+#: statsforecast AutoETS model strings (error, trend, season; ``Z`` = search), optionally damped: ``"AAdN"``
+_ETS_FORM = re.compile(r"^([AMZ])([NAMZ])(d?)([NAMZ])$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The statistical candidates and their forms; ``None`` leaves a model out.
+
+    ``ets``: an AutoETS model string such as ``"ZZN"`` (search every non-seasonal form), ``"AZN"`` (additive
+    errors only) or ``"AAdN"`` (additive damped trend, the M4 "Damped" benchmark). A non-seasonal form is
+    fitted on the seasonally adjusted series. ``theta``: one of :data:`THETA_FORMS`.
+    """
+
+    ets: str | None = "ZZN"
+    theta: str | None = "seasonal"
+
+    def __post_init__(self):
+        if self.ets is not None and not (isinstance(self.ets, str) and _ETS_FORM.match(self.ets)):
+            raise TsheadsError(f"ets_model must be an ETS model string such as 'ZZN', 'AZN' or 'AAdN' (error A/M/Z, "
+                               f"trend N/A/M/Z with an optional d for damped, season N/A/M/Z), got {self.ets!r}")
+        if self.theta is not None and self.theta not in THETA_FORMS:
+            raise TsheadsError(f"theta_model must be one of {THETA_FORMS}, got {self.theta!r}")
+
+    def ets_arguments(self) -> dict:
+        """AutoETS keyword arguments: ``model`` and, for a ``d`` form, ``damped=True``."""
+        error, trend, damped, season = _ETS_FORM.match(self.ets).groups()
+        return {"model": error + trend + season, **({"damped": True} if damped else {})}
 
 
 def season_lengths(freq, longest: int | None = None) -> list[int]:
@@ -56,8 +90,8 @@ def season_lengths(freq, longest: int | None = None) -> list[int]:
     return sorted(m for m in periods if longest is None or m <= longest)
 
 
-def classical_forecasts(y: np.ndarray, cuts: np.ndarray, h: int, periods: list[int], ets_model: str = "ZZN",
-                        models: bool = True) -> dict[str, np.ndarray]:
+def classical_forecasts(y: np.ndarray, cuts: np.ndarray, h: int, periods: list[int],
+                        models: ModelSpec | None = ModelSpec()) -> dict[str, np.ndarray]:
     """Forecasts ``(len(cuts), h)`` of every classical candidate from ``y[:cut]`` for each cut.
 
     A candidate that cannot run from a cut (too short, a failed fit) has NaN in that row.
@@ -72,10 +106,8 @@ def classical_forecasts(y: np.ndarray, cuts: np.ndarray, h: int, periods: list[i
         Horizon.
     periods : list of int
         Seasonal periods for seasonal naive (and the first for Theta's deseasonalisation).
-    ets_model : str, default "ZZN"
-        statsforecast AutoETS model string.
-    models : bool, default True
-        Include Theta and ETS (False: only the naive family, e.g. for speed).
+    models : ModelSpec or None, default ModelSpec()
+        Theta and ETS and their forms (None: only the naive family, e.g. for speed).
 
     Returns
     -------
@@ -91,27 +123,34 @@ def classical_forecasts(y: np.ndarray, cuts: np.ndarray, h: int, periods: list[i
         idx = cuts[:, None] - m + (np.arange(h)[None, :] % m)
         ok = cuts >= m
         out[f"snaive_{m}"] = np.where(ok[:, None], y[np.where(ok[:, None], idx, 0)], np.nan)
-    if models:
+    if models is not None and (models.theta or models.ets):
         m = periods[0] if periods else 1
-        out.update(_model_forecasts(y, cuts, h, m, ets_model))
+        out.update(_model_forecasts(y, cuts, h, m, models))
     return out
 
 
-def _model_forecasts(y, cuts, h, m, ets_model) -> dict[str, np.ndarray]:
+def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
     """Theta and ETS at each cut: statsforecast (fit at the first usable cut, then forward) or statsmodels."""
     usable = cuts >= MIN_MODEL_POINTS
-    out = {name: np.full((len(cuts), h), np.nan) for name in ("theta", "ets")}
+    out = {name: np.full((len(cuts), h), np.nan) for name in ("theta", "ets") if getattr(models, name)}
     if not usable.any():
         return out
+    first = int(cuts[usable][0])
+    factors = seasonal_factors(y[:first], m)
     try:
         from statsforecast.models import AutoETS, Theta
     except ImportError:
-        return _statsmodels_forecasts(y, cuts, h, m, usable, out)
-    first = int(cuts[usable][0])
-    factors = seasonal_factors(y[:first], m) if ets_model.endswith("N") else np.ones(max(m, 1))
+        return _statsmodels_forecasts(y, cuts, h, m, usable, out, factors, models)
     adjusted = y / factors[np.arange(len(y)) % len(factors)]
-    makers = {"theta": (lambda: Theta(season_length=m), y, None),
-              "ets": (lambda: AutoETS(season_length=m, model=ets_model), adjusted, factors)}
+    makers = {}
+    if models.theta == "adjusted":
+        makers["theta"] = (lambda: Theta(season_length=1), adjusted, factors)
+    elif models.theta == "seasonal":
+        makers["theta"] = (lambda: Theta(season_length=m), y, None)
+    if models.ets is not None:
+        seasonal_ets = not models.ets.endswith("N")
+        makers["ets"] = (lambda: AutoETS(season_length=m, **models.ets_arguments()),
+                         y if seasonal_ets else adjusted, None if seasonal_ets else factors)
     for name, (make, series, season) in makers.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -144,27 +183,31 @@ def seasonal_factors(y: np.ndarray, m: int) -> np.ndarray:
     return factors if np.all(np.isfinite(factors)) and np.all(factors > 0) else np.ones(1)
 
 
-def _statsmodels_forecasts(y, cuts, h, m, usable, out) -> dict[str, np.ndarray]:
+def _statsmodels_forecasts(y, cuts, h, m, usable, out, factors, models: ModelSpec) -> dict[str, np.ndarray]:
     """Theta and damped Holt from statsmodels, refitted at every usable cut (no statsforecast installed)."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    factors = seasonal_factors(y[:int(cuts[usable][0])], m)
     season = factors[np.arange(len(y) + h) % len(factors)]
     for row in np.flatnonzero(usable):
-        train = y[:cuts[row]]
+        train, future = y[:cuts[row]], season[cuts[row]:cuts[row] + h]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                seasonal = m > 1 and len(train) >= 2 * m
-                out["theta"][row] = ThetaModel(train, period=m if seasonal else None,
-                                               deseasonalize=seasonal).fit().forecast(h)
+                if models.theta == "adjusted":
+                    fit = ThetaModel(train / season[:cuts[row]], deseasonalize=False).fit()
+                    out["theta"][row] = fit.forecast(h) * future
+                elif models.theta == "seasonal":
+                    seasonal = m > 1 and len(train) >= 2 * m
+                    out["theta"][row] = ThetaModel(train, period=m if seasonal else None,
+                                                   deseasonalize=seasonal).fit().forecast(h)
             except Exception:  # noqa: BLE001
                 pass
             try:
-                holt = ExponentialSmoothing(train / season[:cuts[row]], trend="add", damped_trend=True,
-                                            initialization_method="estimated").fit()
-                out["ets"][row] = holt.forecast(h) * season[cuts[row]:cuts[row] + h]
+                if models.ets is not None:
+                    holt = ExponentialSmoothing(train / season[:cuts[row]], trend="add", damped_trend=True,
+                                                initialization_method="estimated").fit()
+                    out["ets"][row] = holt.forecast(h) * future
             except Exception:  # noqa: BLE001
                 pass
     for name in out:

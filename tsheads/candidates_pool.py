@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable
 
-from .candidates import classical_forecasts
+from .candidates import ModelSpec, classical_forecasts
 
 #: fewest series worth a process pool (forking costs tens of milliseconds)
 MIN_PARALLEL_SERIES = 64
@@ -63,7 +63,7 @@ class Pending:
             self._pool.shutdown(cancel_futures=True)
 
 
-def start_classical(tasks: list, h: int, ets_model: str, models: bool, n_jobs: int | None) -> Pending:
+def start_classical(tasks: list, h: int, models: ModelSpec | None, n_jobs: int | None) -> Pending:
     """Start :func:`tsheads.candidates.classical_forecasts` for every ``(y, cuts, periods)`` task.
 
     Returns at once; with one worker nothing runs before ``result()`` is called.
@@ -74,10 +74,8 @@ def start_classical(tasks: list, h: int, ets_model: str, models: bool, n_jobs: i
         ``(y, cuts, periods)`` per series, as :func:`~tsheads.candidates.classical_forecasts` takes them.
     h : int
         Horizon.
-    ets_model : str
-        statsforecast AutoETS model string.
-    models : bool
-        Include Theta and ETS.
+    models : ModelSpec or None
+        Theta and ETS and their forms (None: the naive family only).
     n_jobs : int or None
         Worker processes (see :func:`n_workers`).
 
@@ -88,12 +86,12 @@ def start_classical(tasks: list, h: int, ets_model: str, models: bool, n_jobs: i
     """
     workers = n_workers(n_jobs, len(tasks))
     if workers == 1:
-        return Pending(lambda: _chunk(tasks, h, ets_model, models))
+        return Pending(lambda: _chunk(tasks, h, models))
     size = -(-len(tasks) // (workers * CHUNKS_PER_WORKER))
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    return Pending(None, pool, [pool.submit(_chunk, tasks[i:i + size], h, ets_model, models)
+    return Pending(None, pool, [pool.submit(_chunk, tasks[i:i + size], h, models)
                                 for i in range(0, len(tasks), size)])
 
 
-def _chunk(tasks: list, h: int, ets_model: str, models: bool) -> list:
-    return [classical_forecasts(y, cuts, h, periods, ets_model, models) for y, cuts, periods in tasks]
+def _chunk(tasks: list, h: int, models: ModelSpec | None) -> list:
+    return [classical_forecasts(y, cuts, h, periods, models) for y, cuts, periods in tasks]

@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..backtest import origin_cutoffs
-from ..candidates import season_lengths
+from ..candidates import ModelSpec, season_lengths
 from ..candidates_pool import start_classical
 from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors
 from ..conformal import conformal_bands
@@ -72,7 +72,11 @@ class ValidatedForecaster(PretrainedForecaster):
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: all.
     ets_model : str, default "ZZN"
-        statsforecast AutoETS model string (see :mod:`tsheads.candidates` for why non-seasonal).
+        statsforecast AutoETS model string, ``d`` for damped (``"AAdN"``); see :class:`tsheads.candidates.ModelSpec`
+        for why non-seasonal.
+    theta_model : {"adjusted", "seasonal"}, default "seasonal"
+        Theta on the seasonally adjusted series (the factors ETS uses), or statsforecast's own seasonal test
+        and decomposition at every origin.
     weights, context_length, batch_size, precision, device
         The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
     n_jobs : int or None, default -1
@@ -106,7 +110,8 @@ class ValidatedForecaster(PretrainedForecaster):
 
     def __init__(self, season_length=None, n_windows: int = 3, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, intervals: str = "network", candidates=None,
-                 ets_model: str = "ZZN", weights=None, context_length: Optional[int] = None, batch_size: int = 512,
+                 ets_model: str = "ZZN", theta_model: str = "seasonal", weights=None,
+                 context_length: Optional[int] = None, batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
                  random_state: Optional[int] = None, alias: Optional[str] = None):
         self.season_length = season_length
@@ -116,6 +121,7 @@ class ValidatedForecaster(PretrainedForecaster):
         self.intervals = intervals
         self.candidates = candidates
         self.ets_model = ets_model
+        self.theta_model = theta_model
         self.weights = weights
         self.context_length = context_length
         self.batch_size = batch_size
@@ -146,6 +152,7 @@ class ValidatedForecaster(PretrainedForecaster):
         if unknown or (self.candidates is not None and not len(self.candidates)):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
         self._periods(None)
+        ModelSpec(ets=self.ets_model, theta=self.theta_model)  # checks both forms, used or not
         self._network()._check_params()
 
     def _periods(self, freq) -> list[int]:
@@ -162,6 +169,12 @@ class ValidatedForecaster(PretrainedForecaster):
 
     def _uses(self, family: str) -> bool:
         return self.candidates is None or family in self.candidates
+
+    def _model_spec(self) -> ModelSpec | None:
+        """The statistical candidates asked for (None: neither Theta nor ETS)."""
+        spec = ModelSpec(ets=self.ets_model if self._uses("ets") else None,
+                         theta=self.theta_model if self._uses("theta") else None)
+        return spec if spec.ets or spec.theta else None
 
     def _predict_panel(self, h, level, quantiles):
         check_is_fitted(self, "model_")
@@ -202,9 +215,8 @@ class ValidatedForecaster(PretrainedForecaster):
         k_max = max(1, max(len(c) for c in cuts))
         n = len(series)
         out: dict[str, np.ndarray] = {}
-        want_models = self._uses("theta") or self._uses("ets")
         tasks = [(y, np.r_[c, len(y)], [m for m in periods if 2 * m <= len(y)]) for y, c in zip(series, cuts)]
-        classical = start_classical(tasks, h, self.ets_model, want_models, self.n_jobs)  # runs beside the network
+        classical = start_classical(tasks, h, self._model_spec(), self.n_jobs)  # runs beside the network
         try:
             if self._uses("network"):
                 out["network"] = self._network_forecasts(series, cuts, h, k_max)
