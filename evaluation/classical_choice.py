@@ -23,13 +23,13 @@ from .common import suite_main
 from .report import Report
 
 SUITE = "classical_choice"
-#: setting name -> ValidatedForecaster keyword arguments; the first is the default before this choice
+#: setting name -> ValidatedForecaster keyword arguments; the first was the default before this choice
 SETTINGS = {
-    "ETS ZZN, Theta seasonal": {"ets_model": "ZZN", "theta_model": "seasonal"},
-    "ETS ZZN, Theta adjusted": {"ets_model": "ZZN", "theta_model": "adjusted"},
-    "ETS AZN, Theta adjusted": {"ets_model": "AZN", "theta_model": "adjusted"},
-    "ETS AAdN, Theta adjusted": {"ets_model": "AAdN", "theta_model": "adjusted"},
-    "ETS ANN, Theta adjusted": {"ets_model": "ANN", "theta_model": "adjusted"},
+    "ETS ZZN, Theta seasonal": {"ets_model": "ZZN", "theta_model": "seasonal", "candidates": CANDIDATES},
+    "ETS ZZN, Theta adjusted": {"ets_model": "ZZN", "theta_model": "adjusted", "candidates": CANDIDATES},
+    "ETS AZN, Theta adjusted": {"ets_model": "AZN", "theta_model": "adjusted", "candidates": CANDIDATES},
+    "ETS AAdN, Theta adjusted": {"ets_model": "AAdN", "theta_model": "adjusted", "candidates": CANDIDATES},
+    "ETS ANN, Theta adjusted": {"ets_model": "ANN", "theta_model": "adjusted", "candidates": CANDIDATES},
     "no ETS, Theta adjusted": {"theta_model": "adjusted", "candidates": tuple(c for c in CANDIDATES if c != "ets")},
 }
 

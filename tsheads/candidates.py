@@ -44,7 +44,7 @@ class ModelSpec:
     """
 
     ets: str | None = "ZZN"
-    theta: str | None = "seasonal"
+    theta: str | None = "adjusted"
 
     def __post_init__(self):
         if self.ets is not None and not (isinstance(self.ets, str) and _ETS_FORM.match(self.ets)):
