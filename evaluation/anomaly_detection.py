@@ -32,7 +32,7 @@ from tsheads.estimators.anomaly_baselines import (
     WindowIForestDetector,
 )
 from tsheads.metrics.anomaly import anomaly_metrics
-from tsheads.scoring.combine import combine
+from tsheads.scoring.combine import combine, reference_rank_mean
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .report import Report, Timings, suite_command
@@ -41,7 +41,8 @@ SUITE = "anomaly_detection"
 FIT_FRACTION = 0.15
 METRICS = ("VUS-PR", "AUC-PR", "VUS-ROC", "AUC-ROC", "R-based-F1")
 HEAD_ROWS = ("tsheads time", "tsheads fft", "tsheads forecast", "tsheads embedding", "tsheads agreement",
-             "tsheads max", "tsheads mean", "tsheads auto, 3 model heads (no embedding)")
+             "tsheads max", "tsheads mean", "tsheads rank (within the scored series)",
+             "tsheads auto, 3 model heads (no embedding)")
 AUTO, TUNED = "tsheads auto (zero-shot)", "tsheads auto, fine-tuned"
 PEERS = {
     "Sub-PCA": lambda seed: SubPCADetector(),
@@ -63,7 +64,9 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
         out[f"tsheads {h}"] = heads[h].to_numpy()
     out["tsheads agreement"] = combine(stacked, "weighted", [det.head_weights_[h] for h in heads.columns])
     out["tsheads max"], out["tsheads mean"] = combine(stacked, "max"), combine(stacked, "mean")
-    out[HEAD_ROWS[-1]] = combine(heads[["time", "fft", "forecast"]].to_numpy().T, "rank")
+    out[HEAD_ROWS[-2]] = combine(stacked, "rank")
+    three = [list(heads.columns).index(h) for h in ("time", "fft", "forecast")]
+    out[HEAD_ROWS[-1]] = reference_rank_mean(stacked[three][:, None, :], det.head_reference_[three][:, :1])[0]
     if args.fine_tune_steps > 0:
         with timings.time(TUNED):
             tuned = TriangulationDetector(weights=weights, batch_size=args.batch_size, fine_tune=True,

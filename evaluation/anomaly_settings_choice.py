@@ -17,7 +17,7 @@ import pandas as pd
 from tsheads.datasets import ETTH1_SPLITS, load_exchange_rate
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
-from tsheads.scoring.combine import agreement_weights, combine
+from tsheads.scoring.combine import agreement_weights, combine, reference_rank_mean
 
 from .anomaly_detection import PEERS
 from .common import base_parser, etth1_normalised, parameters, suite_main
@@ -84,11 +84,14 @@ def rule_scores(det: TriangulationDetector, x: np.ndarray, n_fit: int) -> dict:
     heads = det.score_heads(x)
     fit_heads = det.score_heads(x[:n_fit])
     scores = {h: heads[h].to_numpy() for h in heads.columns}
+    order = list(heads.columns)
     for label, names in (("", list(heads.columns)), (" (3 heads)", list(THREE))):
         stacked = heads[names].to_numpy().T  # (H, T)
         for rule in ("max", "mean"):
             scores[rule + label] = combine(stacked, rule)
-        scores["auto" + label] = combine(stacked, "rank")
+        reference = det.head_reference_[[order.index(n) for n in names]][:, :1]  # univariate: channel 0
+        scores["auto" + label] = reference_rank_mean(stacked[:, None, :], reference)[0]
+        scores["rank" + label] = combine(stacked, "rank")
         scores["agreement" + label] = combine(stacked, "weighted", agreement_weights(fit_heads[names].to_numpy().T))
     return scores
 
@@ -99,7 +102,7 @@ def run(args) -> Report:
     grid = [("spread", e, s) for e in ("squared", "absolute") for s in ((8,) if args.quick else (8, 32, 64, 128))]
     grid += [("block", "squared", s) for s in ((8,) if args.quick else (32, 64))]
     rules = ("time", "fft", "forecast", "embedding", *(r + lab for lab in ("", " (3 heads)")
-                                                       for r in ("auto", "agreement", "max", "mean")))
+                                                       for r in ("auto", "rank", "agreement", "max", "mean")))
     rows = []
     for mask, error, smoothing in grid:
         with timings.time(f"mask={mask} error={error} smoothing={smoothing}"):
@@ -122,8 +125,10 @@ def run(args) -> Report:
     notes = [f"{len(series)} series, 3 injected anomalies each, fit on the first {FIT_FRACTION:.0%}; mean VUS-PR "
              f"(100-point buffer). Best cell: mask={best[0]}, error={best[1]}, smoothing={best[2]}, rule={best[3]} "
              f"({table.stack().max():.3f}); best peer {max(peers, key=peers.get)} ({max(peers.values()):.3f}).",
-             "'auto' is the mean over heads of each head's rank within the scored series (TriangulationDetector's "
-             "default); 'agreement' weighs calibrated scores by the heads' agreement on the fit data. "
+             "'auto' is the mean over heads of each point's rank among the head's fit-data scores "
+             "(TriangulationDetector's default since 0.2); 'rank' the mean of each head's rank within the scored "
+             "series (the default before); 'agreement' weighs calibrated scores by the heads' agreement on the "
+             "fit data. "
              "'(3 heads)': time, fft and forecast only; the other rules use all four heads."]
     return Report(
         suite=SUITE, title="Anomaly detector settings, chosen on injected anomalies (dev data, not a benchmark)",

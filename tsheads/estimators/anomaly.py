@@ -3,9 +3,10 @@
 Independent opinions about each time step: can the time head rebuild it when it is hidden, can the FFT
 head, did the forecast head expect it, and does its shape (the encoder's embedding of the subsequence)
 resemble anything in the fit data? Each head's deviations are smoothed and calibrated on the fit data
-(:mod:`tsheads.scoring.combine`), then combined. ``combine="auto"`` needs no labels: every head ranks the
-scored series and the ranks are averaged (:func:`~tsheads.scoring.combine.rank_mean`), the rule that won on
-the dev data of ``evaluation.anomaly_settings_choice``.
+(:mod:`tsheads.scoring.combine`), then combined. ``combine="auto"`` needs no labels: each head ranks every
+scored point among its own scores of the fit data and the ranks are averaged
+(:func:`~tsheads.scoring.combine.reference_rank_mean`), the rule chosen on the dev data of
+``evaluation.anomaly_settings_choice``.
 """
 
 from __future__ import annotations
@@ -17,17 +18,25 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TsheadsError, WeightsError
-from ..scoring.combine import Calibration, agreement_weights, combine, fill_undefined, moving_average
+from ..scoring.combine import (
+    Calibration,
+    agreement_weights,
+    combine,
+    fill_undefined,
+    moving_average,
+    reference_levels,
+    reference_rank_mean,
+)
 from ..scoring.heads import MAX_BANK, SCORE_HEADS, Packed, head_deviations, model_outputs
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
 from .pretrained import PretrainedModelMixin
 
-COMBINE_RULES = ("auto", "agreement", "max", "mean", "supervised")
+COMBINE_RULES = ("auto", "rank", "agreement", "max", "mean", "supervised")
 MASK_LAYOUTS = ("spread", "block")
 ERRORS = ("squared", "absolute")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
-SUPERVISED_CANDIDATES = ("auto", "agreement", "max", "mean")
+SUPERVISED_CANDIDATES = ("auto", "rank", "agreement", "max", "mean")
 #: ``detect`` runs the network over groups of series with about this many points in all (bounds its memory)
 DETECT_GROUP_POINTS = 1 << 17
 
@@ -45,10 +54,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     combine : str, default "auto"
         How head scores become one score, per channel:
 
-        - ``"auto"`` (no labels): the mean over heads of each head's rank of every time step within the
-          scored input. Scores are therefore relative to the series being scored (as a matrix-profile
-          self-join is): score a whole series at once, not slice by slice; ``predict`` then flags about a
-          ``contamination`` share of it. For absolute, pointwise thresholds (streaming) use a rule below.
+        - ``"auto"`` (no labels): the mean over heads of each time step's rank among that head's scores of
+          the fit data (beyond the largest, by how far). Pointwise: a step's score depends on the fit data
+          and its own neighbourhood only, so slices score as the whole and flags of the fit part do not move
+          when more is scored with it.
+        - ``"rank"``: the mean over heads of each head's rank of every time step within the scored input
+          (relative to the series being scored, as a matrix-profile self-join is; score a whole series at
+          once). The default before version 0.2.
         - ``"agreement"``: calibrated scores weighted by how much each head agrees with the others on the fit
           data (:func:`~tsheads.scoring.combine.agreement_weights`); pointwise, so slices score like the whole.
         - ``"max"`` / ``"mean"`` of the calibrated scores (pointwise), or one head's name.
@@ -185,6 +197,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _fit_series(self, x: np.ndarray, observed: np.ndarray) -> dict:
         self.__dict__.pop("model_", None)  # a refit starts from the pretrained (or given) weights again
         model = self._load() if self.fine_tune else self._model()
+        self.window_ = effective_window(self.window, x.shape[1], model.config.patch_length)
         self.fit_history_ = self._tune(model, x, observed) if self.fine_tune else []
         self.model_ = model
         heads = self._heads()
@@ -199,6 +212,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True)
         self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
+        self.head_reference_ = reference_levels(np.stack([calibrated[h] for h in heads]))  # (H, C, R)
         summary = np.stack([calibrated[h].max(0) for h in heads])  # (H, T): channel-max per head
         self.head_weights_ = dict(zip(heads, agreement_weights(summary).tolist()))
         self.combine_ = self._resolve_rule(calibrated, heads)
@@ -211,7 +225,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         t = x.shape[1]
         future_len = max(1, min(model.config.horizon, t // 2))
         ends = np.arange(min(8, t - future_len), t - future_len + 1, max(1, (t - future_len) // 2000))
-        past_pos = ends[:, None] + np.arange(-self.window, 0)[None, :]
+        past_pos = ends[:, None] + np.arange(-self.window_, 0)[None, :]
         fut_pos = ends[:, None] + np.arange(future_len)[None, :]
 
         def take(pos):
@@ -252,15 +266,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         ``detect`` runs the network over many series at once and hands each series' detector its outputs
         (``_precomputed``, keyed by :func:`_digest` of the scaled arrays); otherwise they are computed here.
         """
-        ready = self.__dict__.get("_precomputed", {}).get(_digest(x, observed))
+        ready = self.__dict__.get("_precomputed", {}).get((_digest(x, observed), self.window_))
         if ready is not None:
             return ready
-        return self._model_outputs([x], [observed])[0]
+        return self._model_outputs([x], [observed], self.window_)[0]
 
-    def _model_outputs(self, xs, observeds) -> list:
-        return model_outputs(self._model(), Packed.of(xs, observeds), self._heads(), window=self.window,
-                             stride=self.stride or max(1, self.window // 2), horizon=self.horizon, layout=self.mask,
-                             batch_size=self.batch_size, precision=self.precision)
+    def _model_outputs(self, xs, observeds, window: int) -> list:
+        stride = min(self.stride, window) if self.stride else max(1, window // 2)
+        return model_outputs(self._model(), Packed.of(xs, observeds), self._heads(), window=window, stride=stride,
+                             horizon=self.horizon, layout=self.mask, batch_size=self.batch_size,
+                             precision=self.precision)
 
     def _smoothing(self) -> int:
         """Width of the moving average: ``smoothing``, at most half the fit data's length.
@@ -289,6 +304,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if rule in heads:
             score = stacked[heads.index(rule)]
         elif rule == "auto":
+            score = reference_rank_mean(stacked, self.head_reference_)
+        elif rule == "rank":
             score = combine(stacked, "rank")
         elif rule == "agreement":
             score = combine(stacked, "weighted", [self.head_weights_[h] for h in heads])
@@ -314,14 +331,17 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self.fine_tune:  # every series tunes its own network
             yield from super()._detect_series(series, n_fit)
             return
+        patch = self._model().config.patch_length
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
-            arrays = {}
+            by_window = {}
             for i in group:
                 x, observed = as_channels(series[i], allow_nan=True)
                 scale = peak_scale(x[:, :n_fit[i]])
+                window = effective_window(self.window, n_fit[i], patch)
                 for part in ((x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]]), (x / scale, observed)):
-                    arrays.setdefault(_digest(*part), part)
-            outputs = dict(zip(arrays, self._model_outputs(*zip(*arrays.values()))))
+                    by_window.setdefault(window, {}).setdefault(_digest(*part), part)
+            outputs = {(key, window): out for window, arrays in by_window.items()
+                       for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window))}
             for i in group:
                 est = self._series_copy()
                 est._precomputed = outputs
@@ -388,6 +408,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                  for h, c in self.head_calibration_.items()},
             "channel_calibration": [self.channel_calibration_.loc.ravel().tolist(),
                                     self.channel_calibration_.scale.ravel().tolist()],
+            "head_reference": self.head_reference_.tolist(),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         out = save_model(self.model_, path, meta=meta)
@@ -440,6 +461,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 raise ValueError(f"calibrations for {sorted(state['head_calibration'])}, heads {list(heads)}")
             est.head_calibration_ = {h: _calibration(state["head_calibration"][h], c) for h in heads}
             est.channel_calibration_ = _calibration(state["channel_calibration"], c)
+            est.head_reference_ = _reference(state["head_reference"], len(heads), c)
             if not np.isfinite(est.threshold_) or c < 1 or est.combine_ not in (*COMBINE_RULES, *heads) \
                     or est.combine_ == "supervised":
                 raise ValueError("threshold, channel count or combination rule out of range")
@@ -448,11 +470,32 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise WeightsError(f"{path}: not a valid saved {cls.__name__} ({type(exc).__name__}: {exc})") from None
         est.model_ = load_model(path, device=device)
+        est.window_ = effective_window(est.window, est.fit_length_, est.model_.config.patch_length)
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
         if "embedding" in heads:
             est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c)
         return est
+
+
+def effective_window(window: int, fit_length: int, patch: int) -> int:
+    """The window used: ``window``, cut to the fit data's length (whole patches) when that is shorter.
+
+    A fit part shorter than the window would be scored as one left-padded window, while later data is
+    scored in full windows; the reconstruction heads err differently in the two (on a noisy sine, fit on
+    300 points, full windows put the fit part's median calibrated time score at 0.6 instead of 0), so the
+    calibration would not carry over and the share flagged would jump with the fit length.
+    """
+    return max(patch, min(window, fit_length // patch * patch))
+
+
+def _reference(values, n_heads: int, n_channels: int) -> np.ndarray:
+    """A saved ``head_reference_``: finite, sorted, ``(heads, channels, levels)``; ValueError otherwise."""
+    ref = np.asarray(values, dtype=np.float64)
+    if ref.ndim != 3 or ref.shape[:2] != (n_heads, n_channels) or ref.shape[2] < 1 \
+            or not np.isfinite(ref).all() or (np.diff(ref, axis=-1) < 0).any():
+        raise ValueError(f"head_reference must be sorted finite levels per head and channel, got shape {ref.shape}")
+    return ref
 
 
 def _groups(lengths: list, budget: int) -> list:

@@ -13,6 +13,8 @@ import numpy as np
 
 #: the fit-data quantile that maps to a calibrated score of 1
 TAIL_QUANTILE = 0.99
+#: order statistics of each head's fit scores kept as the reference of :func:`reference_rank_mean`
+REFERENCE_LEVELS = 512
 
 
 def moving_average(s: np.ndarray, width: int) -> np.ndarray:
@@ -101,6 +103,32 @@ def rank_mean(scores: np.ndarray) -> np.ndarray:
 
     t = scores.shape[-1]
     return (rankdata(scores, axis=-1) - 1).mean(0) / max(t - 1, 1)
+
+
+def reference_levels(scores: np.ndarray) -> np.ndarray:
+    """``(..., R)`` evenly spaced order statistics of fit scores ``(..., T)`` (all of them when ``T <= R``)."""
+    s = np.sort(np.asarray(scores, dtype=np.float64), axis=-1)
+    if s.shape[-1] > REFERENCE_LEVELS:
+        s = s[..., np.linspace(0, s.shape[-1] - 1, REFERENCE_LEVELS).round().astype(int)]
+    return s
+
+
+def reference_rank_mean(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Mean over heads (axis 0) of each score's rank among the fit data's scores of its head and channel.
+
+    ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. A score's
+    rank is the share of fit scores below it (ties count half), plus how far it lies beyond the largest fit
+    score in calibrated units, so points past everything seen in the fit data still differ. Like
+    :func:`rank_mean` on the fit data itself, but a point's value depends on nothing else that is scored:
+    flags of the fit part do not move when a longer stretch is scored with it, and slices score as the whole.
+    """
+    out = np.empty(scores.shape, dtype=np.float64)
+    for h in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            ref, s = reference[h, c], scores[h, c]
+            below = np.searchsorted(ref, s, side="left") + np.searchsorted(ref, s, side="right")
+            out[h, c] = below / (2.0 * len(ref)) + np.maximum(s - ref[-1], 0.0)
+    return out.mean(0)
 
 
 def combine(scores: np.ndarray, method: str, weights=None) -> np.ndarray:
