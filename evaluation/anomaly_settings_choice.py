@@ -27,6 +27,9 @@ SUITE = "anomaly_settings_choice"
 KINDS = ("spike", "level_shift", "pattern_change", "noise_burst", "flat_line")
 FIT_FRACTION = 0.15
 THREE = ("time", "fft", "forecast")
+#: weights of the beyond-the-fit tail in ``auto`` (:data:`tsheads.scoring.combine.TAIL_WEIGHT`) compared at the
+#: detector's default settings; 1.0 without the log is the raw excess
+TAIL_WEIGHTS = (0.0, 0.001, 0.01, 0.05, 0.2, 1.0)
 
 
 def inject(x: np.ndarray, rng: np.random.Generator, n: int = 3, start: int = 0) -> tuple[np.ndarray, np.ndarray, list]:
@@ -103,7 +106,8 @@ def run(args) -> Report:
     grid += [("block", "squared", s) for s in ((8,) if args.quick else (32, 64))]
     rules = ("time", "fft", "forecast", "embedding", *(r + lab for lab in ("", " (3 heads)")
                                                        for r in ("auto", "rank", "agreement", "max", "mean")))
-    rows = []
+    rows, at_defaults = [], []
+    defaults = TriangulationDetector().get_params()
     for mask, error, smoothing in grid:
         with timings.time(f"mask={mask} error={error} smoothing={smoothing}"):
             vus = {r: [] for r in rules}
@@ -113,9 +117,16 @@ def run(args) -> Report:
                                             batch_size=args.batch_size).fit(x[:n_fit])
                 for r, s in rule_scores(det, x, n_fit).items():
                     vus[r].append(vus_pr(lab, s))
+                if (mask, error, smoothing) == (defaults["mask"], defaults["error"], defaults["smoothing"]):
+                    at_defaults.append((det.score_heads(x).to_numpy().T, det.head_reference_[:, :1], lab))
             rows.append({"mask": mask, "error": error, "smoothing": smoothing,
                          **{r: float(np.mean(v)) for r, v in vus.items()}})
     table = pd.DataFrame(rows).set_index(["mask", "error", "smoothing"])
+    tails = pd.DataFrame({"VUS-PR": {
+        ("raw excess" if w == 1.0 else f"{w:g} x log1p"): float(np.mean([
+            vus_pr(lab, (reference_rank_mean(h[:, None], ref, 0.0)[0] + np.mean(np.maximum(h - ref[:, 0, -1:], 0), 0))
+                   if w == 1.0 else reference_rank_mean(h[:, None], ref, w)[0]) for h, ref, lab in at_defaults]))
+        for w in TAIL_WEIGHTS}}).rename_axis("tail term") if at_defaults else pd.DataFrame()
     peers = {}
     for name, make in PEERS.items():
         with timings.time(name):
@@ -134,6 +145,7 @@ def run(args) -> Report:
         suite=SUITE, title="Anomaly detector settings, chosen on injected anomalies (dev data, not a benchmark)",
         command=suite_command(SUITE, args.argv), parameters=parameters(args, n_series=len(series)),
         tables={"Mean VUS-PR of tsheads by setting and combination rule": table,
+                "auto at the default settings: weight of the beyond-the-fit tail": tails,
                 "Mean VUS-PR of the peers on the same series": pd.Series(peers, name="VUS-PR").to_frame()},
         wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes)
 
