@@ -330,3 +330,29 @@ def test_detect_batches_series_and_each_scores_as_alone():
         np.testing.assert_allclose(mine["anomaly_score"].to_numpy(), direct, rtol=1e-9, atol=1e-12)
     spiked = together[together["unique_id"] == "s2"]["anomaly_score"].to_numpy()
     assert spiked[195:206].max() > np.quantile(spiked[:150], 0.99)
+
+
+def test_a_short_fit_part_is_scored_with_windows_it_fits():
+    """Fit on 300 points: later data must be scored in windows of that size, or calibration does not carry."""
+    rng = np.random.default_rng(0)
+    t = np.arange(1000)
+    y = np.sin(2 * np.pi * t / 50) + 0.2 * rng.standard_normal(len(t))
+    det = TriangulationDetector(heads=("time", "fft")).fit(y[:300])
+    assert det.window_ == 288 and TriangulationDetector().fit(y).window_ == 512
+    in_context = det.score_heads(y)[:300]
+    # the fit part scored inside the whole series keeps the calibration it got alone (median 0; 0.6 with 512)
+    assert in_context.median().abs().max() < 0.3
+
+
+def test_auto_scores_do_not_move_with_what_else_is_scored():
+    """``auto`` ranks each point against the fit data, so a far-away anomaly leaves earlier scores alone."""
+    rng = np.random.default_rng(1)
+    t = np.arange(1200)
+    y = np.sin(2 * np.pi * t / 40) + 0.2 * rng.standard_normal(len(t))
+    spiked = y.copy()
+    spiked[1100:1110] += 8.0
+    for rule, same in (("auto", True), ("rank", False)):
+        det = TriangulationDetector(combine=rule).fit(y[:600])
+        a, b = det.decision_function(y)[:600], det.decision_function(spiked)[:600]  # no window reaches both
+        assert np.allclose(a, b, rtol=1e-9, atol=1e-12) == same, rule
+        assert det.decision_function(spiked)[1100:1110].min() > np.quantile(b, 0.99), rule

@@ -55,9 +55,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         How head scores become one score, per channel:
 
         - ``"auto"`` (no labels): the mean over heads of each time step's rank among that head's scores of
-          the fit data (beyond the largest, by how far). Pointwise: a step's score depends on the fit data
-          and its own neighbourhood only, so slices score as the whole and flags of the fit part do not move
-          when more is scored with it.
+          the fit data (beyond the largest, a little more the further out). A step's score depends on the
+          fit data and on the windows around it only, not on how extreme the rest of the scored series is.
         - ``"rank"``: the mean over heads of each head's rank of every time step within the scored input
           (relative to the series being scored, as a matrix-profile self-join is; score a whole series at
           once). The default before version 0.2.

@@ -124,8 +124,8 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. A score's
     rank is the share of fit scores below it (ties count half), plus ``tail_weight * log1p`` of how far it
     lies beyond the largest fit score in calibrated units, so points past everything seen still differ. Like
-    :func:`rank_mean` on the fit data itself, but a point's value depends on nothing else that is scored:
-    flags of the fit part do not move when a longer stretch is scored with it, and slices score as the whole.
+    :func:`rank_mean` on the fit data itself, but a point's value depends on nothing else that is scored (an
+    extreme stretch elsewhere in the scored series does not push every other point's rank down).
     """
     out = np.empty(scores.shape, dtype=np.float64)
     for h in range(scores.shape[0]):
