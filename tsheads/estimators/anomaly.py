@@ -72,7 +72,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     horizon : int, default 16
         The forecast head predicts this many steps (at most 96) from each origin (origins every ``horizon``
         points), so a point is compared with a forecast made 1 to ``horizon`` steps before it.
-    smoothing : int, default 64
+    smoothing : int, default 32
         Width of the centred moving average over each head's deviations (1 = none), at most half the fit
         data's length (a wider window gives a short series plateaus of tied scores). The defaults of
         ``smoothing``, ``mask``, ``error`` and ``combine`` were chosen on injected anomalies in non-test data
@@ -108,7 +108,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     allow_nan = True
 
     def __init__(self, heads=SCORE_HEADS, combine: str = "auto", window: int = 512, stride: Optional[int] = None,
-                 horizon: int = 16, smoothing: int = 64, mask: str = "spread", error: str = "squared",
+                 horizon: int = 16, smoothing: int = 32, mask: str = "spread", error: str = "squared",
                  contamination: float = 0.1, fine_tune: bool = False,
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
