@@ -226,10 +226,10 @@ def test_extreme_magnitudes_rank_like_unit_ones(scale):
     spiky[1500] = 1e160
     det = TriangulationDetector(combine="max").fit(x[:FIT])
     s = det.decision_function(spiky)
-    # the smoothing window spreads the spike over its neighbours, whose scores differ from it only in the
-    # last bits (which ones win depends on the machine's kernels): compare with a tolerance, not exactly
-    assert np.isfinite(s).all() and s[1500] == pytest.approx(s.max(), rel=1e-9) and det.predict(spiky)[1500] == 1
-    assert abs(int(s.argmax()) - 1500) <= det.smoothing
+    # a 1e160 spike spoils the rebuild of every point of the reconstruction window that holds it (deviations
+    # there hit the cap and tie), so the top score lies within that window; the spike itself is flagged
+    assert np.isfinite(s).all() and det.predict(spiky)[1500] == 1
+    assert abs(int(s.argmax()) - 1500) < det.window_ and s[1500] > 1e100 * det.threshold_
     assert np.median(s[:1000]) < det.threshold_  # far from the spike, scores stay ordinary
 
 
