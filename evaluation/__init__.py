@@ -29,7 +29,7 @@ Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next t
 #: the issue-3 suites, in the order ``run_all`` runs them
 ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed", "point_choice")
 #: the issue-4 suites
-ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection", "detection_speed")
+ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection", "detection_speed", "flag_stability")
 #: the issue-5 suites: the M4 settings choice on validation windows, then the benchmark
 FORECAST_SUITES = ("wta_settings_choice", "wta_forecasting")
 #: the issue-16 suites: combination rule, intervals and origins chosen on validation windows, then the benchmark

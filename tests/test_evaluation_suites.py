@@ -28,6 +28,7 @@ from evaluation import (  # noqa: E402
     detection_speed,
     etth1_imputation,
     etth1_zero_shot,
+    flag_stability,
     mcomp_zero_shot,
     peers,
     run_all,
@@ -190,6 +191,16 @@ def test_classical_choice_quick_compares_every_form(tmp_path):
     pooled = {r["setting"]: r for r in payload["tables"]["Pooled over every validation series"]}
     assert set(pooled) == set(classical_choice.SETTINGS) and payload["choice"] in pooled
     assert all(np.isfinite(r["relative MASE"]) and r["series/s"] > 0 for r in pooled.values())
+
+
+def test_flag_stability_quick_reports_moves_per_rule(tmp_path):
+    flag_stability.main(["--out-dir", str(tmp_path), "--quick", *RANDOM])
+    payload = read_report(tmp_path, "flag_stability")
+    summary = {r["combine"]: r for r in payload["tables"]["Summary by combination rule"]}
+    assert set(summary) == set(flag_stability.RULES)
+    cases = payload["tables"]["Every case"]
+    assert all(0 <= r["move"] <= 1 and r["move"] == pytest.approx(abs(r["flagged (fit n)"] - r["flagged (fit 1.01 n)"]))
+               for r in cases)
 
 
 def test_corpus_validation_group_is_hourly_history_and_one_held_out_week():

@@ -1,0 +1,95 @@
+"""Flag stability: how far the share of a series that the detector flags moves when the fit part grows by 1 %.
+
+An operator cannot act on flags that jump with small changes of the fit data (issue 17: fit on 300 or 302
+points of one series, contamination 0.02, flagged 19.2 % and 3.2 % of it). Here: noisy sines (random period)
+and random walks of 1,000 points, synthetic, so no benchmark is touched; each is fitted on its first ``n``
+points and on its first ``1.01 n``, then ``predict`` runs on the whole series. Reported per combination rule:
+the flag shares, the move between the two fits, and the share flagged inside the fit part (where
+``contamination`` says what to expect).
+
+    python -m evaluation.flag_stability [--quick] [--seeds N]
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+from tsheads.estimators.anomaly import TriangulationDetector
+
+from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
+from .report import Report, Timings, suite_command
+
+SUITE = "flag_stability"
+LENGTH, CONTAMINATION, GROWTH = 1000, 0.02, 1.01
+FIT_LENGTHS = (300, 600)
+RULES = ("auto", "rank")
+
+
+def synthetic(kind: str, seed: int) -> np.ndarray:
+    """A noisy sine with a random period (20 to 79 steps) or a Gaussian random walk, ``LENGTH`` points."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(LENGTH)
+    if kind == "sine":
+        return np.sin(2 * np.pi * t / rng.integers(20, 80)) + 0.2 * rng.standard_normal(LENGTH)
+    return rng.standard_normal(LENGTH).cumsum()
+
+
+def run(args) -> Report:
+    timings = Timings()
+    model = model_from_args(args)
+    with tempfile.TemporaryDirectory() as folder:
+        cases = pd.DataFrame(measure(args, estimator_weights(args, model, folder), timings))
+    summary = cases.groupby("combine", sort=False).agg(
+        cases=("move", "size"), **{"max move": ("move", "max"), "median move": ("move", "median"),
+                                   "mean flagged": ("flagged (fit n)", "mean"),
+                                   "mean fit part flagged": ("fit part flagged (fit n)", "mean")})
+    notes = [f"{LENGTH}-point series, contamination {CONTAMINATION}, fit on the first n and on the first "
+             f"{GROWTH:.2f} n points; 'move' is the absolute change of the share of the whole series flagged.",
+             "'auto' ranks each point among the fit data's scores per head (the default); 'rank' ranks within the "
+             "scored series (the default before version 0.2)."]
+    return Report(
+        suite=SUITE, title="Flag stability when the fit part grows by 1 % (synthetic series)",
+        command=suite_command(SUITE, args.argv), parameters=parameters(args), model=model_info(model, args),
+        tables={"Summary by combination rule": summary, "Every case": cases.set_index(["combine", "series", "fit n"])},
+        wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes)
+
+
+def measure(args, weights, timings: Timings) -> list[dict]:
+    """One row per (rule, series, fit length): the flag shares after the two fits and their move."""
+    rows = []
+    seeds = range(1 if args.quick else args.seeds)
+    fit_lengths = FIT_LENGTHS[:1] if args.quick else FIT_LENGTHS
+    for rule in RULES:
+        with timings.time(f"combine={rule}"):
+            for seed in seeds:
+                for kind in ("sine", "walk"):
+                    y = synthetic(kind, seed)
+                    for n in fit_lengths:
+                        shares = {}
+                        for label, k in (("n", n), ("1.01 n", int(n * GROWTH))):
+                            det = TriangulationDetector(contamination=CONTAMINATION, combine=rule,
+                                                        weights=weights, batch_size=args.batch_size).fit(y[:k])
+                            flags = det.predict(y)
+                            shares[label] = (flags.mean(), flags[:k].mean())
+                        rows.append({"combine": rule, "series": f"{kind} {seed}", "fit n": n,
+                                     "flagged (fit n)": shares["n"][0], "flagged (fit 1.01 n)": shares["1.01 n"][0],
+                                     "move": abs(shares["n"][0] - shares["1.01 n"][0]),
+                                     "fit part flagged (fit n)": shares["n"][1]})
+    return rows
+
+
+def build_parser():
+    p = base_parser(__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, default=4, help="series of each kind (default 4; 1 with --quick)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> Report:
+    return suite_main(build_parser, run, argv)
+
+
+if __name__ == "__main__":
+    main()
