@@ -21,7 +21,7 @@ from tsheads.scoring.combine import (
     moving_average,
     rank_mean,
 )
-from tsheads.scoring.heads import nearest_distances, patch_masks, window_starts, windows_to_points
+from tsheads.scoring.heads import central_points, nearest_distances, patch_masks, window_starts, windows_to_points
 from tsheads.scoring.windows import dominant_period, spread_to_points, subsequences
 
 
@@ -42,6 +42,32 @@ def test_window_starts_cover_the_series():
         for a in s:
             covered[max(a, 0):a + window] = True
         assert covered.all() and s[-1] + window == length
+
+
+def test_central_points_give_every_point_one_window_nearest_its_centre():
+    owner, starts = np.array([0, 0, 0, 1]), np.array([0, 256, 488, -12])
+    own = central_points(owner, starts, 512)
+    counts = {0: np.zeros(1000, int), 1: np.zeros(500, int)}
+    for o, a, row in zip(owner, starts, own):
+        pos = a + np.flatnonzero(row)
+        assert (pos >= a).all() and (pos < a + 512).all()
+        np.add.at(counts[o], pos[pos >= 0], 1)
+    assert (counts[0] == 1).all() and (counts[1] == 1).all()  # series 1's single window owns all of it
+    # boundaries halfway between centres (256, 512, 744): 384 and 628, a tie going to the earlier window
+    assert starts[0] + np.flatnonzero(own[0]).max() == 384 and starts[1] + np.flatnonzero(own[1]).max() == 628
+
+
+def test_fit_points_are_rebuilt_alike_in_the_fit_part_and_the_whole_series():
+    """Most fit points keep their reconstruction when the series grows (the flag-stability fix)."""
+    from tsheads.estimators.anomaly import TriangulationDetector
+
+    t = np.arange(1000)
+    y = np.sin(2 * np.pi * t / 37) + 0.2 * np.random.default_rng(0).standard_normal(1000)
+    det = TriangulationDetector(heads=("time",), smoothing=1).fit(y[:600])
+    fit, whole = det.score_heads(y[:600])["time"].to_numpy(), det.score_heads(y)["time"].to_numpy()[:600]
+    # fit windows start at 0 and 88 (centres 256, 344), the whole series' at 0, 256, 488: points up to
+    # 300 come from the first window in both
+    np.testing.assert_allclose(fit[:300], whole[:300], rtol=1e-6, atol=1e-9)
 
 
 def test_moving_average_ignores_nan_and_keeps_length():
