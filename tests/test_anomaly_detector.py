@@ -356,3 +356,45 @@ def test_auto_scores_do_not_move_with_what_else_is_scored():
         a, b = det.decision_function(y)[:600], det.decision_function(spiked)[:600]  # no window reaches both
         assert np.allclose(a, b, rtol=1e-9, atol=1e-12) == same, rule
         assert det.decision_function(spiked)[1100:1110].min() > np.quantile(b, 0.99), rule
+
+
+@pytest.mark.parametrize("kind, seed, n", [("sine", 0, 600), ("walk", 1, 300), ("walk", 3, 300)])
+def test_flagged_share_moves_little_when_the_fit_part_grows_one_percent(kind, seed, n):
+    """Issue 17's stability bound: 1 % more fit data moves the share of the series flagged by under 0.05.
+
+    The three cases that moved most in ``python -m evaluation.flag_stability`` (0.030, 0.029, 0.046); the
+    example in the issue moved 0.16 (19.2 % vs 3.2 %).
+    """
+    from evaluation.flag_stability import GROWTH, synthetic
+
+    y = synthetic(kind, seed)
+    shares = [TriangulationDetector(contamination=0.02).fit(y[:k]).predict(y).mean() for k in (n, int(n * GROWTH))]
+    assert abs(shares[0] - shares[1]) < 0.05
+
+
+def test_stream_scores_new_points_as_the_whole_series_would():
+    rng = np.random.default_rng(0)
+    t = np.arange(1500)
+    y = np.stack([np.sin(2 * np.pi * t / 37) + 0.2 * rng.standard_normal(1500), rng.standard_normal(1500).cumsum()], 1)
+    y[1100:1108, 0] += 3.0
+    y[900:960, 1] = np.nan  # a gap longer than the smoothing: filled with the fit data's typical score
+    det = TriangulationDetector(contamination=0.02, horizon=24).fit(y[:400])
+    stream, pos, streamed = det.stream(y[:400]), 400, []
+    for m in (1, 9, 300, 1, 480, 2, 300):
+        scores = stream.update(y[pos:pos + m])
+        streamed.append(scores)
+        pos += m
+        assert scores.shape == (m,) and np.isfinite(scores).all()
+        np.testing.assert_allclose(scores, det.decision_function(y[:pos])[-m:], rtol=1e-9, atol=1e-9)
+        assert stream._x.shape[1] <= max(det._stream_memory(), 400) + m  # a bounded tail, not the history
+    assert stream.n_seen == pos
+    streamed = np.concatenate(streamed)
+    assert streamed[1100 - 400:1108 - 400].min() > det.threshold_  # the jump in channel 0 is flagged as it arrives
+
+
+def test_stream_refuses_the_within_series_rank_and_unfitted_detectors():
+    y = np.sin(np.arange(300) / 5.0)
+    with pytest.raises(TsheadsError, match="rank"):
+        TriangulationDetector(combine="rank", heads=("time", "fft")).fit(y).stream(y)
+    with pytest.raises(NotFittedError):
+        TriangulationDetector().stream(y)

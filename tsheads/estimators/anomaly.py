@@ -27,7 +27,7 @@ from ..scoring.combine import (
     reference_levels,
     reference_rank_mean,
 )
-from ..scoring.heads import MAX_BANK, SCORE_HEADS, Packed, head_deviations, model_outputs
+from ..scoring.heads import EMBED_WIDTH, MAX_BANK, SCORE_HEADS, Packed, head_deviations, model_outputs
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
 from .pretrained import PretrainedModelMixin
@@ -270,11 +270,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             return ready
         return self._model_outputs([x], [observed], self.window_)[0]
 
-    def _model_outputs(self, xs, observeds, window: int) -> list:
+    def _model_outputs(self, xs, observeds, window: int, origin: int = 0) -> list:
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
         return model_outputs(self._model(), Packed.of(xs, observeds), self._heads(), window=window, stride=stride,
                              horizon=self.horizon, layout=self.mask, batch_size=self.batch_size,
-                             precision=self.precision)
+                             precision=self.precision, origin=origin)
 
     def _smoothing(self) -> int:
         """Width of the moving average: ``smoothing``, at most half the fit data's length.
@@ -284,16 +284,24 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """
         return max(1, min(self.smoothing, self.fit_length_ // 2))
 
-    def _smoothed_deviations(self, x, observed, outputs: dict, fit_data: bool = False) -> dict:
-        starts_fit = (not fit_data and self.embedding_bank_ is not None and x.shape[1] >= self.fit_length_
-                      and _digest(x[:, :self.fit_length_], observed[:, :self.fit_length_]) == self.fit_digest_)
+    def _smoothed_deviations(self, x, observed, outputs: dict, fit_data: bool = False, origin: int = 0,
+                             begins_with_fit: Optional[bool] = None) -> dict:
+        """Smoothed deviations per head; ``origin``/``begins_with_fit`` for the tail of a longer series."""
+        starts_fit = not fit_data and self.embedding_bank_ is not None and (
+            begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
         raw = head_deviations(outputs, x.shape[1], self._heads(), bank=None if fit_data else self.embedding_bank_,
-                              bank_starts=self.embedding_bank_starts_ if starts_fit else None)
+                              bank_starts=self.embedding_bank_starts_ if starts_fit else None, origin=origin)
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
         # squares of absurd outliers finite
-        return {h: fill_undefined(moving_average(np.minimum(v, 1e100) ** power, self._smoothing()))
+        return {h: fill_undefined(moving_average(np.minimum(v, 1e100) ** power, self._smoothing()),
+                                  None if fit_data else self.head_calibration_[h].loc)
                 for h, v in raw.items()}
+
+    def _begins_with_fit(self, x, observed) -> bool:
+        """Whether the (scaled) series ``x`` begins with the fit data."""
+        return x.shape[1] >= self.fit_length_ and \
+            _digest(x[:, :self.fit_length_], observed[:, :self.fit_length_]) == self.fit_digest_
 
     def _assemble(self, calibrated: dict, rule: Optional[str] = None) -> dict:
         """Per-channel combined score plus one channel-max column per head."""
@@ -315,6 +323,37 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _channel_scores(self, x, observed) -> dict:
         smoothed = self._smoothed_deviations(x, observed, self._outputs(x, observed))
         return self._assemble({h: self.head_calibration_[h](smoothed[h]) for h in self._heads()})
+
+    # streaming -------------------------------------------------------------------------------------
+    def stream(self, history) -> "DetectorStream":
+        """A scorer of points as they arrive after ``history`` (the series so far, often the fit data).
+
+        ``stream.update(new)`` returns the scores of the new points, the same as
+        ``decision_function(history + everything so far)[-len(new):]``, computed from a bounded tail.
+
+        Parameters
+        ----------
+        history : array_like, pandas.Series or pandas.DataFrame
+            The series up to now, with the fit data's channels (at least one point).
+
+        Returns
+        -------
+        DetectorStream
+        """
+        from .anomaly_stream import DetectorStream
+
+        return DetectorStream(self, history)
+
+    def _stream_memory(self) -> int:
+        """Points a stream keeps before the new ones: enough for every window, forecast and smoothing."""
+        half = self._smoothing()
+        return self.window_ + self.horizon + EMBED_WIDTH + half + 1
+
+    def _tail_scores(self, x, observed, origin: int, begins_with_fit: bool) -> dict:
+        """:meth:`_score` output for the tail ``x`` (scaled, ``(C, L)``) of a series, from point ``origin`` on."""
+        outputs = self._model_outputs([x], [observed], self.window_, origin=origin)[0]
+        smoothed = self._smoothed_deviations(x, observed, outputs, origin=origin, begins_with_fit=begins_with_fit)
+        return self._calibrated(self._assemble({h: self.head_calibration_[h](smoothed[h]) for h in self._heads()}))
 
     def _extra_columns(self) -> list:
         return [f"score_{h}" for h in self._heads()]

@@ -312,11 +312,14 @@ def peak_scale(x: np.ndarray) -> np.ndarray:
     return np.where(peak > 0, peak, 1.0)
 
 
-def as_channels(X, allow_nan: bool, min_length: int = 1, name: str = "X") -> tuple[np.ndarray, np.ndarray]:
+def as_channels(X, allow_nan: bool, min_length: int = 1, name: str = "X",
+                channels: Optional[int] = None) -> tuple[np.ndarray, np.ndarray]:
     """One series as ``(channels, time)``: 1-D array/Series, ``(T, C)`` array or a wide DataFrame.
 
     Errors follow scikit-learn's conventions (and wording) for sparse, complex, object and empty input;
-    ``name`` (the estimator) and ``min_length`` (fewest time steps) go into the messages.
+    ``name`` (the estimator) and ``min_length`` (fewest time steps) go into the messages. ``channels``: the
+    number expected (new points of a stream): fewer rows than channels is then no ambiguity, and a channel
+    may be missing throughout.
     """
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):  # scipy.sparse matrices and arrays
         raise DataTypeError(f"sparse input is not supported by {name}: a series is dense; pass X.toarray()")
@@ -340,7 +343,10 @@ def as_channels(X, allow_nan: bool, min_length: int = 1, name: str = "X") -> tup
     if arr.shape[0] < min_length:
         raise SeriesTooShortError(f"{name} needs at least {min_length} time steps, got {arr.shape[0]} "
                                   f"(n_samples={arr.shape[0]})")
-    if arr.shape[1] > arr.shape[0]:
+    if channels is not None:
+        if arr.shape[1] != channels:
+            raise DataTypeError(f"{name} has {arr.shape[1]} channel(s); the detector was fitted on {channels}")
+    elif arr.shape[1] > arr.shape[0]:
         raise DataTypeError(f"X of shape {arr.shape} has more channels than time steps; pass (time, channels)")
     if np.isinf(arr).any():
         raise NonFiniteError(f"X holds {int(np.isinf(arr).sum())} infinite value(s)")
@@ -351,7 +357,7 @@ def as_channels(X, allow_nan: bool, min_length: int = 1, name: str = "X") -> tup
                                  "(tsheads.fill_gaps / ZeroShotForecaster.impute) or use TriangulationDetector, "
                                  "which scores around missing points")
         empty = np.flatnonzero(~observed.any(0))
-        if len(empty):
+        if len(empty) and channels is None:
             raise NonFiniteError(f"channel {int(empty[0])} of X has no finite value")
     return np.where(observed, arr, 0.0).T.copy(), observed.T.copy()
 

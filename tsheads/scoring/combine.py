@@ -44,13 +44,20 @@ def moving_average(s: np.ndarray, width: int) -> np.ndarray:
     return out.reshape(s.shape)
 
 
-def fill_undefined(s: np.ndarray) -> np.ndarray:
-    """NaN (points no head could score, e.g. the first few of a forecast) -> the row's median, else 0."""
+def fill_undefined(s: np.ndarray, typical=None) -> np.ndarray:
+    """NaN (points no head could score, e.g. the first few of a forecast) -> ``typical`` of the row.
+
+    ``typical`` (one value per row): what the fit data calls typical (its calibration's median), so a
+    point's value depends on nothing far away; None: the row's own median, else 0 (on the fit data
+    itself, where both agree: filling with the median leaves the median where it was).
+    """
     s = np.array(s, dtype=np.float64)
-    for row in s.reshape(-1, s.shape[-1]):
+    rows = s.reshape(-1, s.shape[-1])
+    fill = None if typical is None else np.broadcast_to(np.asarray(typical, dtype=np.float64).ravel(), len(rows))
+    for i, row in enumerate(rows):
         bad = ~np.isfinite(row)
         if bad.any():
-            row[bad] = np.median(row[~bad]) if (~bad).any() else 0.0
+            row[bad] = fill[i] if fill is not None else np.median(row[~bad]) if (~bad).any() else 0.0
     return s
 
 

@@ -128,15 +128,16 @@ def _per_point(cols: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int
 
 def reconstruction_deviations(model: DualSpaceModel, packed: Packed, window: int, stride: int, n_masks: int = 4,
                               batch_size: int = 512, precision: str = "float32", chunk: int = 256,
-                              layout: str = "spread") -> dict[str, np.ndarray]:
+                              layout: str = "spread", origin: int = 0) -> dict[str, np.ndarray]:
     """``{"time": (C, N), "fft": (C, N)}`` absolute deviation of each packed point from its masked rebuild.
 
-    ``window`` must not exceed the model's context (shorter windows are left-padded and masked).
+    ``window`` must not exceed the model's context (shorter windows are left-padded and masked). ``origin``:
+    see :func:`model_outputs`.
     """
     c, n = packed.x.shape
     context, patch = model.config.context_length, model.config.patch_length
     hidden = patch_masks(context, patch, n_masks, layout)  # (K, context)
-    owner, starts = packed.rows(lambda t: window_starts(t, window, stride))
+    owner, starts = packed.rows(lambda t: local_starts(window_starts(t + origin, window, stride), origin))
     pos = starts[:, None] + np.arange(window)[None, :]
     dev = {h: np.zeros((len(starts), c, window)) for h in RECONSTRUCTION_HEADS}
     seen = np.zeros((len(starts), c, window), dtype=bool)
@@ -163,6 +164,17 @@ def reconstruction_deviations(model: DualSpaceModel, packed: Packed, window: int
                 for h, d in dev.items()}
 
 
+def local_starts(starts: np.ndarray, origin: int, history: int = 0) -> np.ndarray:
+    """Whole-series window starts (or forecast origins) as positions in the tail from ``origin`` on.
+
+    With ``origin > 0`` those that would need points before the tail (``history`` of them before a
+    forecast origin) are dropped; with ``origin == 0`` nothing is (a short series' one window starts
+    before 0 and is padded).
+    """
+    local = np.asarray(starts) - origin
+    return local if origin == 0 else local[local >= history]
+
+
 def central_points(owner: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
     """``(W, window)``: the points of each window that are nearer its centre than any other window's centre.
 
@@ -182,12 +194,16 @@ def central_points(owner: np.ndarray, starts: np.ndarray, window: int) -> np.nda
 
 
 def forecast_deviations(model: DualSpaceModel, packed: Packed, window: int, horizon: int, batch_size: int = 512,
-                        precision: str = "float32", chunk: int = 2048) -> np.ndarray:
-    """``(C, N)`` absolute distance of each packed point to the median forecast made ``1..horizon`` steps before."""
+                        precision: str = "float32", chunk: int = 2048, origin: int = 0) -> np.ndarray:
+    """``(C, N)`` absolute distance of each packed point to the median forecast made ``1..horizon`` steps before.
+
+    ``origin``: see :func:`model_outputs` (forecasts whose ``window`` of history is not all held are dropped).
+    """
     c, n = packed.x.shape
     median_index = model.config.quantiles.index(0.5)
     out = np.full((c, n), np.nan)
-    owner, origins = packed.rows(lambda t: np.arange(min(MIN_HISTORY, t), t, horizon))
+    owner, origins = packed.rows(
+        lambda t: local_starts(np.arange(min(MIN_HISTORY, t + origin), t + origin, horizon), origin, window))
     for i in range(0, len(origins), chunk):
         who, t0 = owner[i:i + chunk], origins[i:i + chunk]
         xw, ow, _, _ = packed.gather(who, t0[:, None] + np.arange(-window, 0)[None, :])
@@ -201,9 +217,10 @@ def forecast_deviations(model: DualSpaceModel, packed: Packed, window: int, hori
 
 
 def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, stride: int, batch_size: int = 512,
-                           precision: str = "float32", chunk: int = 2048) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per series: starts ``(W,)`` and unit-length semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
-    owner, starts = packed.rows(lambda t: window_starts(t, width, stride))
+                           precision: str = "float32", chunk: int = 2048,
+                           origin: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per series: local starts ``(W,)`` and unit semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
+    owner, starts = packed.rows(lambda t: local_starts(window_starts(t + origin, width, stride), origin))
     parts = []
     for i in range(0, len(starts), chunk):
         xw, ow, _, _ = packed.gather(owner[i:i + chunk], starts[i:i + chunk, None] + np.arange(width)[None, :])
@@ -248,33 +265,40 @@ def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width
 
 def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, window: int, stride: int,
                   horizon: int, n_masks: int = 4, layout: str = "spread", embed_width: int = EMBED_WIDTH,
-                  embed_stride: int = EMBED_STRIDE, batch_size: int = 512,
-                  precision: str = "float32") -> list[dict]:
+                  embed_stride: int = EMBED_STRIDE, batch_size: int = 512, precision: str = "float32",
+                  origin: int = 0) -> list[dict]:
     """What the network says about each packed series, from shared forward passes.
 
     Per series a dict with the raw deviations ``(C, T)`` of the ``time``, ``fft`` and ``forecast`` heads
     among ``heads``, and for the ``embedding`` head its :func:`subsequence_embeddings` (``(starts, emb)``),
     which :func:`head_deviations` compares with a bank.
+
+    ``origin``: the packed series are the tail of longer ones, from point ``origin`` on (streaming). Windows
+    and forecast origins are placed as in the whole series, and those that reach before the tail are
+    left out, so the tail's later points get the deviations the whole series gives them; the first
+    ``window + horizon`` points or so of the tail are incomplete.
     """
     per_point = {}
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
-                                                   layout=layout))
+                                                   layout=layout, origin=origin))
     if "forecast" in heads:
-        per_point["forecast"] = forecast_deviations(model, packed, window, horizon, batch_size, precision)
+        per_point["forecast"] = forecast_deviations(model, packed, window, horizon, batch_size, precision,
+                                                    origin=origin)
     out = [{} for _ in packed.lengths]
     for head, values in per_point.items():
         for series, part in zip(out, packed.split(values)):
             series[head] = part
     if "embedding" in heads:
         for series, emb in zip(out, subsequence_embeddings(model, packed, embed_width, embed_stride, batch_size,
-                                                           precision)):
+                                                           precision, origin=origin)):
             series["embedding"] = emb
     return out
 
 
 def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.ndarray | None = None,
-                    bank_starts: np.ndarray | None = None, embed_width: int = EMBED_WIDTH) -> dict[str, np.ndarray]:
+                    bank_starts: np.ndarray | None = None, embed_width: int = EMBED_WIDTH,
+                    origin: int = 0) -> dict[str, np.ndarray]:
     """Raw deviations ``(C, T)`` of the requested ``heads`` for one series of ``length`` points.
 
     ``outputs``: the series' :func:`model_outputs`. The ``embedding`` head compares with ``bank`` (unit
@@ -282,7 +306,7 @@ def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.n
     ``embed_width``); ``bank=None`` scores the series against itself, ignoring overlapping subsequences (how
     the fit data is scored). ``bank_starts`` (the bank entries' starts) says that the series begins with
     the fit data, so entries overlapping a scored subsequence are ignored too: otherwise every subsequence
-    of the fit part would find itself.
+    of the fit part would find itself. ``origin``: the outputs are of a tail from that point on.
     """
     out = {h: outputs[h] for h in heads if h != "embedding"}
     if "embedding" in heads:
@@ -291,6 +315,6 @@ def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.n
         if bank is None:  # the fit data against itself; a series too short for two disjoint parts scores 0
             bank, bank_starts = emb, starts
         if bank_starts is not None and bank_starts.max() - bank_starts.min() >= embed_width:
-            overlap = (starts, bank_starts, embed_width)
+            overlap = (starts + origin, bank_starts, embed_width)
         out["embedding"] = windows_to_points(starts, nearest_distances(emb, bank, overlap), length, embed_width)
     return {h: out[h] for h in heads}
