@@ -12,7 +12,7 @@ scored point among its own scores of the fit data and the ranks are averaged
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ from ..scoring.heads import EMBED_WIDTH, MAX_BANK, SCORE_HEADS, Packed, head_dev
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
 from .pretrained import PretrainedModelMixin
+
+if TYPE_CHECKING:
+    from .anomaly_stream import DetectorStream
 
 COMBINE_RULES = ("auto", "rank", "agreement", "max", "mean", "supervised")
 MASK_LAYOUTS = ("spread", "block")
