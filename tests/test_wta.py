@@ -40,7 +40,7 @@ def quiet_history(df: pd.DataFrame, periods: int = 12) -> pd.DataFrame:
 
 
 SMALL = dict(h=RAMP, context_length=PERIOD, backbone="random", max_epochs=16, steps_per_epoch=40,
-             validation_size=3 * PERIOD, random_state=0)
+             validation_size=3 * PERIOD, random_state=0, season_length=None)
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +258,38 @@ def test_extreme_magnitudes_train_and_forecast_like_unit_ones(scale):
     expected = unit[columns].to_numpy()
     np.testing.assert_allclose(scaled[columns].to_numpy() / scale, expected, rtol=0,
                                atol=1e-4 * np.abs(expected).max())
+
+
+def test_auto_anchor_finds_the_cycle_or_takes_the_last_value():
+    from tsheads.estimators.wta import seasonal_anchor
+    from tsheads.frames import Columns
+    from tsheads.windows import Panel
+
+    rng = np.random.default_rng(0)
+    t = np.arange(600)
+    daily = pd.concat([pd.DataFrame({"unique_id": f"s{i}", "ds": t, "y": np.sin(2 * np.pi * (t + 5 * i) / 24)
+                                     + 0.2 * rng.standard_normal(600)}) for i in range(6)])
+    walks = pd.concat([pd.DataFrame({"unique_id": f"w{i}", "ds": t, "y": rng.standard_normal(600).cumsum()})
+                       for i in range(6)])
+    assert seasonal_anchor(Panel.from_data(daily, Columns()), 48, 512) == 24
+    assert seasonal_anchor(Panel.from_data(walks, Columns()), 48, 512) == 1
+
+
+def test_a_model_worse_than_its_anchor_falls_back_to_it_and_says_so(tmp_path):
+    """One training step cannot beat a seasonal naive on a pure repeating pattern: forecasts become the anchor."""
+    t = np.arange(400)
+    df = pd.concat([pd.DataFrame({"unique_id": f"s{i}", "ds": t, "y": np.sin(2 * np.pi * t / 16) * (1 + i) + 10 * i})
+                    for i in range(4)])
+    with pytest.warns(UserWarning, match="anchor"):
+        wta = WTAForecaster(h=8, n_hypotheses=2, backbone="random", context_length=64, max_epochs=1,
+                            steps_per_epoch=1, random_state=0).fit(df)
+    assert wta.season_length_ == 16 and wta.fallback_
+    assert wta.anchor_check_["anchor"] < wta.anchor_check_["model"]
+    fc = wta.predict(level=[80])
+    naive = np.concatenate([np.sin(2 * np.pi * np.arange(400, 408) / 16) * (1 + i) + 10 * i for i in range(4)])
+    np.testing.assert_allclose(fc["WTA"].to_numpy(), naive, atol=1e-6 * 40)
+    assert (fc["WTA-lo-80"] <= fc["WTA"]).all() and (fc["WTA"] <= fc["WTA-hi-80"]).all()
+    wta.save(tmp_path / "fb")
+    back = WTAForecaster.load(tmp_path / "fb")
+    assert back.fallback_ and back.season_length_ == 16
+    pd.testing.assert_frame_equal(back.predict(df=df, level=[80]), fc)

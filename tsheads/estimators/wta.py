@@ -56,10 +56,13 @@ class WTAForecaster(PretrainedForecaster):
         Start and end temperature of ``wta="annealed"``.
     score_weight : float, default 0.5
         Weight of the score heads' cross-entropy against the winning hypothesis.
-    season_length : int, optional
-        If set, hypotheses are learned as offsets from the seasonal-naive path (the last ``season_length``
-        points repeated; 1 = the last value), a skip connection that lets the heads start from a strong
-        baseline and learn only what it misses. None: hypotheses are learned whole.
+    season_length : int, "auto" or None, default "auto"
+        Hypotheses are learned as offsets from the seasonal-naive path (the last ``season_length`` points
+        repeated; 1 = the last value), a skip connection that lets the heads start from a strong baseline
+        (the *anchor*) and learn only what it misses. ``"auto"``: the cycle found in the training part
+        (:func:`seasonal_anchor`; 1 where the series show none); None: hypotheses are learned whole.
+        After training, the point forecast is compared with the anchor's on the held-out windows; where
+        the anchor is better, forecasts fall back to it (``fallback_``) with a warning.
     backbone : {"pretrained", "random"} or path, default "pretrained"
         ``"pretrained"``: the bundled encoder (hypothesis heads start at its forecast quantiles);
         ``"random"``: untrained, with ``context_length`` rounded up to the patch length; or the path stem
@@ -97,6 +100,14 @@ class WTAForecaster(PretrainedForecaster):
         How often each head is the best one on the held-out windows.
     n_heads_used_ : int
         Heads that win at least once (a warning is raised when some never do: collapsed heads).
+    season_length_ : int
+        The anchor's period used (0: none).
+    anchor_check_ : dict
+        Mean absolute error of the point forecast and of the anchor on the held-out windows (in units of
+        each window's standard deviation).
+    fallback_ : bool
+        Whether forecasts are the anchor's: the network's median path is replaced by the anchor path and the
+        mixture moved with it, so the intervals keep the network's shape and width.
     validation_coverage_ : dict
         Empirical coverage of the 80 % and 95 % intervals on the held-out windows. Those windows also
         calibrate the intervals, so this checks the calibration in-sample (it is close to nominal by
@@ -107,7 +118,7 @@ class WTAForecaster(PretrainedForecaster):
 
     def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
                  epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
-                 season_length: Optional[int] = None, backbone="pretrained", max_epochs: int = 40,
+                 season_length="auto", backbone="pretrained", max_epochs: int = 40,
                  steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 3e-5, validation_size=0.1,
                  patience: int = 5, point: str = "median", joint: bool = False, predict_batch_size: int = 512,
@@ -156,7 +167,8 @@ class WTAForecaster(PretrainedForecaster):
         if end > start:
             raise TsheadsError(f"temperature must decrease (start >= end), got {t!r}")
         check_positive_number(self.score_weight, "score_weight", allow_zero=True)
-        if self.season_length is not None:
+        if self.season_length is not None and not (isinstance(self.season_length, str)
+                                                   and self.season_length == "auto"):
             check_positive_int(self.season_length, "season_length")
         check_positive_number(self.backbone_learning_rate, "backbone_learning_rate", allow_zero=True)
         if not isinstance(self.backbone, (str, Path)):
@@ -174,7 +186,7 @@ class WTAForecaster(PretrainedForecaster):
                                   "predict_batch_size"))
 
     # fit ---------------------------------------------------------------------------------------------
-    def _build_model(self):
+    def _build_model(self, season: int):
         """The untrained WTA network on the chosen backbone, seeded by ``random_state``."""
         import torch
 
@@ -183,7 +195,7 @@ class WTAForecaster(PretrainedForecaster):
         from ..nn.wta import WTAConfig, WTAModel
         from ..pretrained import load_pretrained
 
-        h, k, season = int(self.h), int(self.n_hypotheses), int(self.season_length or 0)
+        h, k = int(self.h), int(self.n_hypotheses)
         with torch.random.fork_rng():
             torch.manual_seed(self._seed)
             if str(self.backbone) == "random":
@@ -208,11 +220,18 @@ class WTAForecaster(PretrainedForecaster):
 
         self._check_params()
         system = _unit_scaled(_joint_panel(panel) if self.joint else panel)
-        model = self._build_model()
-        context, h = self._context(model), int(self.h)
-        if self.season_length is not None and int(self.season_length) > context:
-            raise TsheadsError(f"season_length {self.season_length} exceeds context_length {context}")
         n_val = self._validation_points(system)
+        if isinstance(self.season_length, str):
+            from ..nn.config import EncoderConfig
+
+            longest = int(self.context_length or EncoderConfig.context_length)
+            self.season_length_ = seasonal_anchor(system, n_val, longest)
+        else:
+            self.season_length_ = int(self.season_length or 0)
+        model = self._build_model(self.season_length_)
+        context, h = self._context(model), int(self.h)
+        if self.season_length_ > context:
+            raise TsheadsError(f"season_length {self.season_length} exceeds context_length {context}")
         longest = int(system.lengths.max())
         if longest - n_val - h < 1:
             raise SeriesTooShortError(
@@ -251,13 +270,36 @@ class WTAForecaster(PretrainedForecaster):
         self.heads_won_ = np.bincount(winners, minlength=int(self.n_hypotheses))
         self.n_heads_used_ = int((self.heads_won_ > 0).sum())
         self.validation_coverage_ = _coverage(hyp, weights, self.bandwidth_, self.pit_table_, future, fobs, (80, 95))
+        point = self._point(hyp, weights, np.broadcast_to(self.bandwidth_, hyp.shape[:2] + (h,)))
+        self.anchor_check_ = _anchor_check(point, past, future, fobs, self.season_length_ or 1)
+        self.fallback_ = self.anchor_check_["model"] > self.anchor_check_["anchor"]
         self.history_ = history
         self.model_ = model
+        if self.fallback_:
+            period = self.season_length_ or 1
+            warnings.warn(f"the trained hypotheses forecast the held-out windows worse than the seasonal-naive anchor "
+                          f"(period {period}; mean absolute error {self.anchor_check_['model']:.3f} vs "
+                          f"{self.anchor_check_['anchor']:.3f}), so forecasts fall back to the anchor path with the "
+                          "network's spread around it (fallback_); train longer or on more data",
+                          UserWarning, stacklevel=3)
         if self.n_heads_used_ < int(self.n_hypotheses):
             others = " or ".join(repr(m) for m in ("relaxed", "annealed") if m != self.wta)
             warnings.warn(f"only {self.n_heads_used_} of {self.n_hypotheses} hypothesis heads win on any held-out "
                           f"window (collapsed heads); try wta={others}, fewer hypotheses or a longer training "
                           "(max_epochs, steps_per_epoch)", UserWarning, stacklevel=3)
+
+    def _point(self, hyp: np.ndarray, weights: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """The point forecast ``(n, C, h)`` of hypotheses ``(n, C, K, h)`` with kernel widths ``(n, C, h)``, as
+        ``predict`` makes it (the recalibrated median, or the mean)."""
+        from ..mixture import mixture_quantiles, recalibrated_levels
+
+        n, c, k, h = hyp.shape
+        means = hyp.transpose(0, 1, 3, 2).reshape(n * c, h, k)
+        w = np.broadcast_to(np.repeat(weights, c, axis=0)[:, None, :], means.shape)
+        if self.point == "mean":
+            return (w * means).sum(-1).reshape(n, c, h)
+        levels = recalibrated_levels([0.5], self.pit_table_)
+        return mixture_quantiles(means, w, sigma.reshape(n * c, h), levels)[..., 0].reshape(n, c, h)
 
     # predict -----------------------------------------------------------------------------------------
     def _history(self, df, columns: Columns, freq) -> Panel:
@@ -285,7 +327,13 @@ class WTAForecaster(PretrainedForecaster):
         x, observed = system.tail(self._context(self.model_))
         hyp, weights, scale = hypotheses_arrays(self.model_, x, observed, self.predict_batch_size, self.verbose,
                                                 self.precision)
-        return hyp[..., :h], weights, scale * self.bandwidth_[:h]
+        hyp, sigma = hyp[..., :h], scale * self.bandwidth_[:h]
+        if getattr(self, "fallback_", False):  # the mixture moved so that its point is the anchor path
+            unit = np.where(scale > 0, scale, 1.0)
+            widths = np.broadcast_to(self.bandwidth_[:h], sigma.shape)
+            point = unit * self._point(hyp / unit[..., None], weights, widths)
+            hyp = hyp + (anchor_path(x, observed, self.season_length_ or 1, h) - point)[:, :, None, :]
+        return hyp, weights, sigma
 
     def _per_series(self, hyp, weights, sigma):
         """System-shaped arrays -> one row per series: ``(n, K, h)``, ``(n, K)``, ``(n, h)``."""
@@ -432,7 +480,8 @@ class WTAForecaster(PretrainedForecaster):
         params = {k: _json_safe(v) for k, v in self.get_params().items()}
         meta = {"estimator": type(self).__name__, "params": params, "bandwidth": self.bandwidth_.tolist(),
                 "pit_table": self.pit_table_.tolist(),
-                "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_}
+                "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_,
+                "fallback": bool(self.fallback_), "anchor_check": self.anchor_check_}
         return save_model(self.model_, path, meta=meta)
 
     @classmethod
@@ -487,8 +536,61 @@ class WTAForecaster(PretrainedForecaster):
         est.heads_won_ = np.asarray(heads if isinstance(heads, list) else [], dtype=np.int64)
         est.n_heads_used_ = int((est.heads_won_ > 0).sum())
         est.validation_coverage_ = meta.get("validation_coverage", {})
+        est.season_length_ = int(config.season_length)
+        fallback = meta.get("fallback", False)  # files from before version 0.2 have none
+        if not isinstance(fallback, bool):
+            raise WeightsError(f"{path}: 'fallback' must be true or false, got {fallback!r}")
+        est.fallback_, est.anchor_check_ = fallback, meta.get("anchor_check", {})
         est.history_ = []
         return est
+
+
+def seasonal_anchor(system: Panel, n_val: int, context: int, max_series: int = 512) -> int:
+    """The anchor's period for ``season_length="auto"``: the cycle most series' training parts show.
+
+    Per series (up to ``max_series``, evenly spaced) and channel, :func:`~tsheads.scoring.windows.dominant_period`
+    of the points before the held-out ones; the most common period wins if at least half of them show
+    one (and it fits the context), else 1: the last value, the random walk's forecast.
+    """
+    from ..scoring.windows import dominant_period
+
+    found = []
+    picks = np.unique(np.linspace(0, system.n_series - 1, min(system.n_series, max_series)).astype(int))
+    for i in picks:
+        part = system.values[system.indptr[i]:system.indptr[i + 1] - n_val]
+        for ch in range(part.shape[1]):
+            found.append(dominant_period(part[:, ch], low=2, high=context) if len(part) else None)
+    periods = [p for p in found if p is not None]
+    if 2 * len(periods) < len(found) or not periods:
+        return 1
+    values, counts = np.unique(periods, return_counts=True)
+    return int(values[counts.argmax()])
+
+
+def anchor_path(x: np.ndarray, observed: np.ndarray, period: int, h: int) -> np.ndarray:
+    """Seasonal-naive path ``(n, C, h)`` of contexts ``(n, C, T)`` in data units: the last ``period`` points
+    repeated, an unobserved one replaced by its context's mean (as the network's anchor sees it)."""
+    seen = observed.any(-1, keepdims=True)
+    total = np.where(observed, x, 0.0).sum(-1, keepdims=True)
+    mean = np.where(seen, total / np.maximum(observed.sum(-1, keepdims=True), 1), 0.0)
+    filled = np.where(observed, x, mean)
+    if filled.shape[-1] < period:
+        filled = np.concatenate([np.broadcast_to(mean, filled.shape[:-1] + (period - filled.shape[-1],)), filled], -1)
+    return filled[..., filled.shape[-1] - period + np.arange(h) % period]
+
+
+def _anchor_check(point, past, future, observed, period: int) -> dict:
+    """Mean absolute error of the point forecast ``(n, C, h)`` and of the seasonal-naive anchor on held-out windows.
+
+    All in the windows' standardised units (``past`` ``(n, C, T)``, unobserved points 0 = the window mean,
+    as the network's own anchor sees them).
+    """
+    h = future.shape[-1]
+    anchor = past[..., np.arange(h) % period + past.shape[-1] - period]
+    seen = observed.astype(bool)
+    count = max(int(seen.sum()), 1)
+    return {"model": float(np.abs(point - future)[seen].sum() / count),
+            "anchor": float(np.abs(anchor - future)[seen].sum() / count)}
 
 
 def _paths_frame(panel: Panel, paths: np.ndarray, index_col: str, model: str, **per_path) -> pd.DataFrame:
