@@ -262,16 +262,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return max(candidates, key=lambda r: quality[r])
 
     # scoring ---------------------------------------------------------------------------------------
-    def _outputs(self, x, observed) -> dict:
+    def _outputs(self, x, observed, origin: int = 0) -> dict:
         """The network's outputs for one scaled series (:func:`~tsheads.scoring.heads.model_outputs`).
 
         ``detect`` runs the network over many series at once and hands each series' detector its outputs
         (``_precomputed``, keyed by :func:`_digest` of the scaled arrays); otherwise they are computed here.
         """
-        ready = self.__dict__.get("_precomputed", {}).get((_digest(x, observed), self.window_))
+        ready = None if origin else self.__dict__.get("_precomputed", {}).get((_digest(x, observed), self.window_))
         if ready is not None:
             return ready
-        return self._model_outputs([x], [observed], self.window_)[0]
+        return self._model_outputs([x], [observed], self.window_, origin=origin)[0]
 
     def _model_outputs(self, xs, observeds, window: int, origin: int = 0) -> list:
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
@@ -323,8 +323,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             score = combine(stacked, rule)
         return {"score": score, **{f"score_{h}": calibrated[h].max(0) for h in heads}}
 
-    def _channel_scores(self, x, observed) -> dict:
-        smoothed = self._smoothed_deviations(x, observed, self._outputs(x, observed))
+    def _channel_scores(self, x, observed, origin: int = 0, begins_with_fit: Optional[bool] = None) -> dict:
+        """Scores of ``x`` (scaled ``(C, L)``); ``origin``/``begins_with_fit``: ``x`` is the tail of a longer series."""
+        smoothed = self._smoothed_deviations(x, observed, self._outputs(x, observed, origin), origin=origin,
+                                             begins_with_fit=begins_with_fit)
         return self._assemble({h: self.head_calibration_[h](smoothed[h]) for h in self._heads()})
 
     # streaming -------------------------------------------------------------------------------------
@@ -351,12 +353,6 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """Points a stream keeps before the new ones: enough for every window, forecast and smoothing."""
         half = self._smoothing()
         return self.window_ + self.horizon + EMBED_WIDTH + half + 1
-
-    def _tail_scores(self, x, observed, origin: int, begins_with_fit: bool) -> dict:
-        """:meth:`_score` output for the tail ``x`` (scaled, ``(C, L)``) of a series, from point ``origin`` on."""
-        outputs = self._model_outputs([x], [observed], self.window_, origin=origin)[0]
-        smoothed = self._smoothed_deviations(x, observed, outputs, origin=origin, begins_with_fit=begins_with_fit)
-        return self._calibrated(self._assemble({h: self.head_calibration_[h](smoothed[h]) for h in self._heads()}))
 
     def _extra_columns(self) -> list:
         return [f"score_{h}" for h in self._heads()]

@@ -55,7 +55,8 @@ class DetectorStream:
         x, observed = self._points(X, "X")
         self._x = np.concatenate([self._x, x], axis=1)
         self._observed = np.concatenate([self._observed, observed], axis=1)
-        scores = self.detector._tail_scores(self._x, self._observed, self._origin, self._begins_with_fit)
+        det = self.detector
+        scores = det._calibrated(det._channel_scores(self._x, self._observed, self._origin, self._begins_with_fit))
         self._trim()
         return scores["decision"][-x.shape[1]:]
 
@@ -65,9 +66,9 @@ class DetectorStream:
         return x / det.input_scale_, observed
 
     def _trim(self) -> None:
-        """Keep the last points that the next update's scores depend on (all of them while the series is short)."""
-        keep = self.detector._stream_memory()
-        drop = self._x.shape[1] - keep
-        if drop > 0 and self.n_seen > self.detector.window_:
+        """Keep the last points that the next update's scores depend on (more than ``window_``, so a
+        trimmed tail never holds a padded window)."""
+        drop = self._x.shape[1] - self.detector._stream_memory()
+        if drop > 0:
             self._x, self._observed = self._x[:, drop:], self._observed[:, drop:]
             self._origin += drop
