@@ -407,3 +407,38 @@ def test_demo_table_writes_the_demo_job(tmp_path):
     assert models["Naive2"]["owa"] == pytest.approx(1.0) and all(np.isfinite(r["mase"]) for r in forecast)
     assert any(k.startswith("Labelled anomalies") for k in payload["tables"])
     assert payload["anomalies"]["points"] > 0 and payload["command"].startswith("python -m evaluation.demo_table")
+
+
+def test_wta_defaults_validation_reads_no_test_part_and_resumes(data_dir, tmp_path, monkeypatch):
+    import dataclasses
+
+    from evaluation import point_choice, wta_defaults
+
+    load = point_choice.load_dataset  # the validation split must not see the official test part
+    monkeypatch.setattr(point_choice, "load_dataset", lambda *a, **k: dataclasses.replace(
+        ds := load(*a, **k), test_df=None, df=ds.train_df))
+    argv = ["--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--quick", *RANDOM, "--max-series", "3",
+            "--groups", "m1_yearly", "m1_quarterly", "--variants", "defaults", "sigmoid",
+            "--cache-dir", str(tmp_path / "cache")]
+    wta_defaults.main(argv)
+    payload = read_report(tmp_path, "wta_defaults")
+    owa = {r["group"]: r for r in payload["tables"]["OWA (vs Naive2)"]}
+    assert set(owa) == {"m1_yearly", "m1_quarterly", "mean of groups"}
+    for row in owa.values():
+        assert row["Naive2"] == pytest.approx(1.0)
+        assert np.isfinite([row[m] for m in (wta_defaults.WTA, "tsheads WTA sigmoid", *wta_defaults.PEERS)]).all()
+    details = payload["tables"]["tsheads WTA: anchor, fallback, probabilistic scores"]
+    assert {(r["group"], r["variant"]) for r in details} == {(g, v) for g in ("m1_yearly", "m1_quarterly")
+                                                            for v in (wta_defaults.WTA, "tsheads WTA sigmoid")}
+    assert all(0 <= r["coverage 80"] <= r["coverage 95"] <= 1 and r["anchor period"] >= 1 for r in details)
+    assert not (tmp_path / "cache").exists() or payload["machine"]["git_dirty"] is False  # dirty code: never kept
+    clean = {"git_commit": "0" * 40, "git_dirty": False}  # as from a clean tree: each group is kept, then read back
+    monkeypatch.setattr(wta_defaults, "machine_info", lambda: clean)
+    wta_defaults.main(argv)
+    computed = read_report(tmp_path, "wta_defaults")["tables"]["OWA (vs Naive2)"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
+        f"validation-{g}-{unit}.json" for g in ("m1_quarterly", "m1_yearly") for unit in ("defaults", "peers", "sigmoid")]
+    for name in ("fit_wta", "peer_forecasts"):
+        monkeypatch.setattr(wta_defaults, name, lambda *a: pytest.fail("a kept result was recomputed"))
+    wta_defaults.main(argv)
+    assert read_report(tmp_path, "wta_defaults")["tables"]["OWA (vs Naive2)"] == computed  # as stored, not recomputed

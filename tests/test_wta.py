@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 from tsheads.errors import SeriesTooShortError, TsheadsError, WeightsError
 from tsheads.estimators.wta import WTAForecaster
 from tsheads.inference import interpolate_quantiles
-from tsheads.nn.losses import hypothesis_errors, wta_loss
+from tsheads.nn.losses import hypothesis_errors, score_loss, score_probabilities, wta_loss
 from tsheads.nn.wta import WTAModel
 from tsheads.pretrained import load_pretrained
 
@@ -293,3 +293,29 @@ def test_a_model_worse_than_its_anchor_falls_back_to_it_and_says_so(tmp_path):
     back = WTAForecaster.load(tmp_path / "fb")
     assert back.fallback_ and back.season_length_ == 16
     pd.testing.assert_frame_equal(back.predict(df=df, level=[80]), fc)
+
+
+def test_sigmoid_score_heads_weigh_the_likelier_mode_and_round_trip(tmp_path, data):
+    errors = torch.tensor([[1.0, 2.0, 4.0], [3.0, 0.5, 1.0]])
+    logits = torch.tensor([[2.0, -1.0, 0.0], [0.5, 0.5, -3.0]])
+    target = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # one-hot winners
+    by_hand = -(target * torch.log(torch.sigmoid(logits)) + (1 - target) * torch.log(1 - torch.sigmoid(logits)))
+    assert score_loss(logits, errors, "sigmoid") == pytest.approx(float(by_hand.mean()), rel=1e-5)
+    weights = score_probabilities(logits, "sigmoid")
+    np.testing.assert_allclose(weights.sum(-1).numpy(), 1.0, rtol=1e-6)
+    assert (weights.argmax(-1) == torch.sigmoid(logits).argmax(-1)).all()
+    with pytest.raises(ValueError, match="score kind"):
+        score_loss(logits, errors, "tanh")
+
+    est = WTAForecaster(n_hypotheses=4, score_heads="sigmoid", **SMALL).fit(data)
+    hist = quiet_history(data)
+    hyp = est.predict_hypotheses(df=hist)
+    per_path = hyp.groupby(["unique_id", "hypothesis"]).agg(weight=("weight", "first"), end=("WTA", "last"))
+    np.testing.assert_allclose(per_path.groupby("unique_id")["weight"].sum(), 1.0, atol=1e-6)
+    assert per_path[per_path["end"] > 0].groupby("unique_id")["weight"].sum().mean() > 0.6  # up has p = 0.75
+    est.save(tmp_path / "sig")
+    back = WTAForecaster.load(tmp_path / "sig")
+    assert back.score_heads == "sigmoid" and back.model_.config.scores == "sigmoid"
+    pd.testing.assert_frame_equal(est.predict(df=hist, level=[80]), back.predict(df=hist, level=[80]))
+    with pytest.raises(TsheadsError, match="score_heads"):
+        WTAForecaster(**{**SMALL, "score_heads": "tanh"}).fit(data)

@@ -284,7 +284,7 @@ def _validation_loss(model: WTAModel, pairs) -> dict:
     future = torch.as_tensor(pairs[2]).clamp(-30, 30)
     errors = hypothesis_errors(hyp, future, torch.as_tensor(pairs[3]))
     distortion = float(errors.min(-1).values.mean())
-    return {"val_distortion": distortion, "val_score_ce": float(score_loss(logits, errors))}
+    return {"val_distortion": distortion, "val_score_ce": float(score_loss(logits, errors, model.config.scores))}
 
 
 def train_wta(model: WTAModel, train: tuple, valid: tuple, *, mode: str = "relaxed", epsilon: float = 0.1,
@@ -329,7 +329,8 @@ def train_wta(model: WTAModel, train: tuple, valid: tuple, *, mode: str = "relax
                     past, obs, future, fobs = (torch.as_tensor(a[idx], device=device) for a in train)
                     out = model(past, obs)
                     errors = hypothesis_errors(out.hypotheses, normalise(future, out.scale, fobs).clamp(-30, 30), fobs)
-                    loss = wta_loss(errors, mode, epsilon, t) + score_weight * score_loss(out.logits, errors)
+                    scored = score_loss(out.logits, errors, model.config.scores)
+                    loss = wta_loss(errors, mode, epsilon, t) + score_weight * scored
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(trained, 1.0)

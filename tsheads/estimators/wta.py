@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns
-from ..nn.losses import WTA_MODES
+from ..nn.losses import SCORE_KINDS, WTA_MODES
 from ..timegrid import future_times
 from ..windows import Panel, Windows, forecast_frame, sliding_windows
 from .base import check_positive_int
@@ -56,6 +56,9 @@ class WTAForecaster(PretrainedForecaster):
         Start and end temperature of ``wta="annealed"``.
     score_weight : float, default 0.5
         Weight of the score heads' cross-entropy against the winning hypothesis.
+    score_heads : {"softmax", "sigmoid"}, default "softmax"
+        ``"softmax"``: one cross-entropy over the ``K`` scores, weights = their softmax; ``"sigmoid"``: TimeMCL's
+        ``K`` independent binary cross-entropies, weights = the sigmoids normalised to sum 1.
     season_length : int, "auto" or None, default "auto"
         Hypotheses are learned as offsets from the seasonal-naive path (the last ``season_length`` points
         repeated; 1 = the last value), a skip connection that lets the heads start from a strong baseline
@@ -118,7 +121,7 @@ class WTAForecaster(PretrainedForecaster):
 
     def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
                  epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
-                 season_length="auto", backbone="pretrained", max_epochs: int = 40,
+                 score_heads: str = "softmax", season_length="auto", backbone="pretrained", max_epochs: int = 40,
                  steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 3e-5, validation_size=0.1,
                  patience: int = 5, point: str = "median", joint: bool = False, predict_batch_size: int = 512,
@@ -131,6 +134,7 @@ class WTAForecaster(PretrainedForecaster):
         self.epsilon = epsilon
         self.temperature = temperature
         self.score_weight = score_weight
+        self.score_heads = score_heads
         self.season_length = season_length
         self.backbone = backbone
         self.max_epochs = max_epochs
@@ -167,6 +171,8 @@ class WTAForecaster(PretrainedForecaster):
         if end > start:
             raise TsheadsError(f"temperature must decrease (start >= end), got {t!r}")
         check_positive_number(self.score_weight, "score_weight", allow_zero=True)
+        if self.score_heads not in SCORE_KINDS:
+            raise TsheadsError(f"score_heads must be one of {SCORE_KINDS}, got {self.score_heads!r}")
         if self.season_length is not None and not (isinstance(self.season_length, str)
                                                    and self.season_length == "auto"):
             check_positive_int(self.season_length, "season_length")
@@ -202,9 +208,10 @@ class WTAForecaster(PretrainedForecaster):
                 patch = EncoderConfig.patch_length
                 context = self.context_length or EncoderConfig.context_length
                 context = -(-int(context) // patch) * patch
-                return WTAModel(WTAConfig(EncoderConfig(context_length=context), h, k, season)).to(self.device)
+                config = WTAConfig(EncoderConfig(context_length=context), h, k, season, self.score_heads)
+                return WTAModel(config).to(self.device)
             base = load_pretrained(device="cpu") if str(self.backbone) == "pretrained" else load_model(self.backbone)
-            return WTAModel.from_pretrained(base, h, k, season).to(self.device)
+            return WTAModel.from_pretrained(base, h, k, season, self.score_heads).to(self.device)
 
     def _validation_points(self, system: Panel) -> int:
         vs = self.validation_size
@@ -264,7 +271,7 @@ class WTAForecaster(PretrainedForecaster):
         past, obs, future, fobs = held_out
         hyp, logits = wta_outputs(model, past, obs, self.predict_batch_size)
         winners = hypothesis_errors(hyp, torch.from_numpy(future), torch.from_numpy(fobs)).argmin(-1).numpy()
-        hyp, weights = hyp.double().numpy(), torch.softmax(logits.double(), dim=-1).numpy()
+        hyp, weights = hyp.double().numpy(), model.probabilities(logits.double()).numpy()
         self.bandwidth_ = fit_bandwidth(hyp, weights, future.astype(np.float64), fobs)
         self.pit_table_ = _pit_table(hyp, weights, self.bandwidth_, future, fobs)
         self.heads_won_ = np.bincount(winners, minlength=int(self.n_hypotheses))
@@ -527,7 +534,8 @@ class WTAForecaster(PretrainedForecaster):
         if table.shape != PIT_GRID.shape or not np.all(np.isfinite(table)) or np.any(np.diff(table) < 0) \
                 or table.min() < 0 or table.max() > 1:
             raise WeightsError(f"{path}: the PIT table must be {len(PIT_GRID)} increasing numbers in [0, 1]")
-        if int(est.h) != config.horizon or int(est.n_hypotheses) != config.n_hypotheses:
+        if int(est.h) != config.horizon or int(est.n_hypotheses) != config.n_hypotheses \
+                or est.score_heads != config.scores:
             raise WeightsError(f"{path}: saved parameters disagree with the network's shape")
         est.model_ = load_model(path, device=device, architecture="WTAModel")
         est.bandwidth_ = bandwidth

@@ -94,6 +94,7 @@ def masked_objective(out: Output, x: torch.Tensor, observed: torch.Tensor, hidde
 
 # ------------------------------------------------------------------------------- winner-takes-all losses
 #: how the per-hypothesis errors are turned into one loss (see :func:`wta_loss`)
+SCORE_KINDS = ("softmax", "sigmoid")
 WTA_MODES = ("hard", "relaxed", "annealed")
 
 
@@ -131,10 +132,28 @@ def wta_loss(errors: torch.Tensor, mode: str = "relaxed", epsilon: float = 0.1,
     return (weights * errors).sum(dim=-1).mean()
 
 
-def score_loss(logits: torch.Tensor, errors: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of the score heads against the winning hypothesis of each sample.
+def score_loss(logits: torch.Tensor, errors: torch.Tensor, kind: str = "softmax") -> torch.Tensor:
+    """Loss of the score heads against the winning hypothesis of each sample.
 
-    A softmax over ``K`` logits (rather than TimeMCL's ``K`` independent sigmoids with BCE) makes the
-    scores a probability vector by construction, which the mixture forecast needs.
+    ``"softmax"``: cross-entropy over the ``K`` logits, so the scores form a probability vector by
+    construction, which the mixture forecast needs. ``"sigmoid"``: TimeMCL's ``K`` independent binary
+    cross-entropies (winner 1, the others 0), averaged over heads; the weights are then the sigmoids
+    normalised to sum 1 (:func:`score_probabilities`).
     """
-    return torch.nn.functional.cross_entropy(logits.float(), errors.detach().argmin(dim=-1))
+    winners = errors.detach().argmin(dim=-1)
+    if kind == "softmax":
+        return torch.nn.functional.cross_entropy(logits.float(), winners)
+    if kind == "sigmoid":
+        target = torch.nn.functional.one_hot(winners, logits.shape[-1]).float()
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), target)
+    raise ValueError(f"score kind must be one of {SCORE_KINDS}, got {kind!r}")
+
+
+def score_probabilities(logits: torch.Tensor, kind: str = "softmax") -> torch.Tensor:
+    """Hypothesis weights ``(..., K)`` summing to 1 from score logits trained by :func:`score_loss` of ``kind``."""
+    if kind == "softmax":
+        return torch.softmax(logits, dim=-1)
+    if kind == "sigmoid":
+        p = torch.sigmoid(logits)
+        return p / p.sum(dim=-1, keepdim=True).clamp_min(torch.finfo(p.dtype).tiny)
+    raise ValueError(f"score kind must be one of {SCORE_KINDS}, got {kind!r}")

@@ -18,6 +18,7 @@ from torch import nn
 from ..errors import WeightsError
 from .config import EncoderConfig
 from .encoder import DualSpaceEncoder
+from .losses import SCORE_KINDS, score_probabilities
 from .model import DualSpaceModel, over_outputs
 from .scaling import Scale, denormalise
 
@@ -30,6 +31,7 @@ class WTAConfig:
     horizon: int = 24
     n_hypotheses: int = 8
     season_length: int = 0  # > 0: hypotheses are offsets from the seasonal-naive path of this period
+    scores: str = "softmax"  # how score logits become weights (tsheads.nn.losses.score_probabilities)
 
     def __post_init__(self):
         if not isinstance(self.encoder, EncoderConfig):
@@ -39,6 +41,8 @@ class WTAConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "season_length" else 1):
                 raise WeightsError(f"{name} must be a {'non-negative' if name == 'season_length' else 'positive'} "
                                    f"integer, got {value!r}")
+        if self.scores not in SCORE_KINDS:
+            raise WeightsError(f"scores must be one of {SCORE_KINDS}, got {self.scores!r}")
         if self.season_length > self.encoder.context_length:
             raise WeightsError(f"season_length {self.season_length} exceeds the context {self.encoder.context_length}")
 
@@ -160,9 +164,9 @@ class WTAModel(nn.Module):
 
     @classmethod
     def from_pretrained(cls, base: DualSpaceModel, horizon: int, n_hypotheses: int,
-                        season_length: int = 0) -> "WTAModel":
+                        season_length: int = 0, scores: str = "softmax") -> "WTAModel":
         """Encoder weights copied from ``base``; heads started from its forecast head."""
-        model = cls(WTAConfig(base.config, horizon, n_hypotheses, season_length))
+        model = cls(WTAConfig(base.config, horizon, n_hypotheses, season_length, scores))
         model.encoder.load_state_dict(base.encoder.state_dict())
         model.heads.init_from_forecast_head(base.forecast_head, offsets=season_length > 0)
         return model
@@ -191,7 +195,11 @@ class WTAModel(nn.Module):
     def predict(self, x: torch.Tensor, observed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Hypotheses ``(B, C, K, horizon)`` in data units and their probabilities ``(B, K)``."""
         out = self.forward(x, observed)
-        return self.in_data_units(out), torch.softmax(out.logits.float(), dim=-1)
+        return self.in_data_units(out), self.probabilities(out.logits.float())
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """Hypothesis weights ``(..., K)`` summing to 1 from score logits, as the score heads were trained."""
+        return score_probabilities(logits, self.config.scores)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
