@@ -319,3 +319,38 @@ def test_sigmoid_score_heads_weigh_the_likelier_mode_and_round_trip(tmp_path, da
     pd.testing.assert_frame_equal(est.predict(df=hist, level=[80]), back.predict(df=hist, level=[80]))
     with pytest.raises(TsheadsError, match="score_heads"):
         WTAForecaster(**{**SMALL, "score_heads": "tanh"}).fit(data)
+
+
+def test_step_unit_is_the_mean_absolute_change_of_observed_neighbours():
+    from tsheads.estimators.wta import step_unit
+
+    x = np.array([[[0.0, 1.0, 3.0, 99.0, 4.0, 4.0]], [[5.0, 5.0, 5.0, 5.0, 5.0, 5.0]]])
+    observed = np.ones_like(x, dtype=bool)
+    observed[0, 0, 3] = False  # pairs (2, 3) and (3, 4) are left out
+    fallback = np.full((2, 1, 1), 7.0)
+    np.testing.assert_allclose(step_unit(x, observed, fallback), [[[(1 + 2 + 0) / 3]], [[7.0]]])
+
+
+def test_random_walks_get_kernels_in_step_units_that_follow_each_series_volatility(tmp_path):
+    rng = np.random.default_rng(1)
+    frames = []
+    for i in range(16):  # one random walk per series; half of them move 10 x more per step
+        y = np.cumsum(rng.normal(0, 1.0 if i % 2 else 0.1, 400))
+        frames.append(pd.DataFrame({"unique_id": f"w{i}", "ds": np.arange(400), "y": y}))
+    walks = pd.concat(frames, ignore_index=True)
+    settings = dict(h=8, context_length=64, backbone="random", max_epochs=2, steps_per_epoch=10, random_state=0,
+                    season_length=1, validation_size=40)
+    auto = WTAForecaster(**settings).fit(walks)
+    assert auto.kernel_unit_ == "step"
+    fc = auto.predict(level=[80])
+    width = (fc["WTA-hi-80"] - fc["WTA-lo-80"]).groupby(fc["unique_id"]).mean()
+    calm, wild = width[[f"w{i}" for i in range(0, 16, 2)]], width[[f"w{i}" for i in range(1, 16, 2)]]
+    assert 5 < wild.median() / calm.median() < 20  # 10 x the step size: about 10 x the interval
+    level = WTAForecaster(**settings, kernel_unit="level").fit(walks)
+    assert level.kernel_unit_ == "level"
+    auto.save(tmp_path / "walks")
+    back = WTAForecaster.load(tmp_path / "walks")
+    assert back.kernel_unit_ == "step"
+    pd.testing.assert_frame_equal(fc, back.predict(df=walks, level=[80]))
+    with pytest.raises(TsheadsError, match="kernel_unit"):
+        WTAForecaster(**{**settings, "kernel_unit": "range"}).fit(walks)

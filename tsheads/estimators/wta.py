@@ -33,6 +33,7 @@ from .pretrained import PretrainedForecaster, check_positive_number, check_rando
 
 MAX_TRAIN_ROWS = 60000   # training windows x channels kept in memory (about 150 MB at context 512)
 MAX_VALID_ROWS = 2048    # held-out windows x channels scored after every epoch
+KERNEL_UNITS = ("level", "step")
 
 
 class WTAForecaster(PretrainedForecaster):
@@ -79,6 +80,11 @@ class WTAForecaster(PretrainedForecaster):
         at least ``h``. Used for early stopping and for the kernel widths.
     patience : int, default 5
         Epochs without validation improvement before training stops (best weights are kept).
+    kernel_unit : {"auto", "level", "step"}, default "auto"
+        What a kernel width is measured in, per series: ``"level"`` the context's standard deviation (the
+        network's own scale), ``"step"`` the context's mean absolute change from one point to the next (the
+        scale of a random walk's errors, right where the level wanders far more than it moves per step);
+        ``"auto"`` fits both on the held-out windows and keeps the one with the lower CRPS (``kernel_unit_``).
     point : {"median", "mean"}, default "median"
         Point forecast column: median or mean of the mixture.
     joint : bool, default False
@@ -94,7 +100,9 @@ class WTAForecaster(PretrainedForecaster):
     model_ : WTAModel
         The trained :class:`~tsheads.nn.wta.WTAModel`.
     bandwidth_ : ndarray
-        Kernel width per horizon step, in units of each series' context standard deviation.
+        Kernel width per horizon step, in units of ``kernel_unit_``.
+    kernel_unit_ : str
+        ``"level"`` or ``"step"``: the unit of ``bandwidth_`` (see ``kernel_unit``).
     pit_table_ : ndarray
         Quantiles of the held-out PIT values; maps requested levels to calibrated mixture levels.
     history_ : list of dict
@@ -124,7 +132,8 @@ class WTAForecaster(PretrainedForecaster):
                  score_heads: str = "softmax", season_length="auto", backbone="pretrained", max_epochs: int = 40,
                  steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 3e-5, validation_size=0.1,
-                 patience: int = 5, point: str = "median", joint: bool = False, predict_batch_size: int = 512,
+                 patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
+                 predict_batch_size: int = 512,
                  random_state: Optional[int] = None, device: str = "cpu", precision: str = "float32",
                  alias: Optional[str] = None, verbose: bool = False):
         self.h = h
@@ -144,6 +153,7 @@ class WTAForecaster(PretrainedForecaster):
         self.backbone_learning_rate = backbone_learning_rate
         self.validation_size = validation_size
         self.patience = patience
+        self.kernel_unit = kernel_unit
         self.point = point
         self.joint = joint
         self.predict_batch_size = predict_batch_size
@@ -184,6 +194,8 @@ class WTAForecaster(PretrainedForecaster):
         fraction = isinstance(vs, (float, np.floating)) and 0 < vs < 1
         if not (points or fraction):
             raise TsheadsError(f"validation_size must be a number of points >= 1 or a fraction in (0, 1), got {vs!r}")
+        if self.kernel_unit not in ("auto", *KERNEL_UNITS):
+            raise TsheadsError(f"kernel_unit must be 'auto' or one of {KERNEL_UNITS}, got {self.kernel_unit!r}")
         if self.point not in ("mean", "median"):
             raise TsheadsError(f"point must be 'mean' or 'median', got {self.point!r}")
         if not isinstance(self.joint, (bool, np.bool_)):
@@ -272,12 +284,23 @@ class WTAForecaster(PretrainedForecaster):
         hyp, logits = wta_outputs(model, past, obs, self.predict_batch_size)
         winners = hypothesis_errors(hyp, torch.from_numpy(future), torch.from_numpy(fobs)).argmin(-1).numpy()
         hyp, weights = hyp.double().numpy(), model.probabilities(logits.double()).numpy()
-        self.bandwidth_ = fit_bandwidth(hyp, weights, future.astype(np.float64), fobs)
-        self.pit_table_ = _pit_table(hyp, weights, self.bandwidth_, future, fobs)
+        future = future.astype(np.float64)
+        ones = np.ones(past.shape[:2] + (1,))
+        units = {"level": ones, "step": step_unit(past.astype(np.float64), obs, ones)}
+        fits = {}
+        for name in (KERNEL_UNITS if self.kernel_unit == "auto" else (self.kernel_unit,)):
+            # the default grid spans 0.001..3 context deviations; the same span, counted in this unit
+            grid = np.geomspace(1e-3, 3.0, 48) / float(np.median(units[name]))
+            width = fit_bandwidth(hyp / units[name][..., None], weights, future / units[name], fobs, grid)
+            fits[name] = (width, _held_out_crps(hyp, weights, width * units[name], future, fobs))
+        self.kernel_unit_ = min(fits, key=lambda name: fits[name][1])  # ties: "level", listed first
+        self.bandwidth_ = fits[self.kernel_unit_][0]
+        sigma = np.broadcast_to(self.bandwidth_ * units[self.kernel_unit_], hyp.shape[:2] + (h,))
+        self.pit_table_ = _pit_table(hyp, weights, sigma, future, fobs)
         self.heads_won_ = np.bincount(winners, minlength=int(self.n_hypotheses))
         self.n_heads_used_ = int((self.heads_won_ > 0).sum())
-        self.validation_coverage_ = _coverage(hyp, weights, self.bandwidth_, self.pit_table_, future, fobs, (80, 95))
-        point = self._point(hyp, weights, np.broadcast_to(self.bandwidth_, hyp.shape[:2] + (h,)))
+        self.validation_coverage_ = _coverage(hyp, weights, sigma, self.pit_table_, future, fobs, (80, 95))
+        point = self._point(hyp, weights, sigma)
         self.anchor_check_ = _anchor_check(point, past, future, fobs, self.season_length_ or 1)
         self.fallback_ = self.anchor_check_["model"] > self.anchor_check_["anchor"]
         self.history_ = history
@@ -334,11 +357,11 @@ class WTAForecaster(PretrainedForecaster):
         x, observed = system.tail(self._context(self.model_))
         hyp, weights, scale = hypotheses_arrays(self.model_, x, observed, self.predict_batch_size, self.verbose,
                                                 self.precision)
-        hyp, sigma = hyp[..., :h], scale * self.bandwidth_[:h]
+        kernel_unit = step_unit(x, observed, scale) if self.kernel_unit_ == "step" else scale
+        hyp, sigma = hyp[..., :h], kernel_unit * self.bandwidth_[:h]
         if getattr(self, "fallback_", False):  # the mixture moved so that its point is the anchor path
             unit = np.where(scale > 0, scale, 1.0)
-            widths = np.broadcast_to(self.bandwidth_[:h], sigma.shape)
-            point = unit * self._point(hyp / unit[..., None], weights, widths)
+            point = unit * self._point(hyp / unit[..., None], weights, sigma / unit)
             hyp = hyp + (anchor_path(x, observed, self.season_length_ or 1, h) - point)[:, :, None, :]
         return hyp, weights, sigma
 
@@ -488,7 +511,8 @@ class WTAForecaster(PretrainedForecaster):
         meta = {"estimator": type(self).__name__, "params": params, "bandwidth": self.bandwidth_.tolist(),
                 "pit_table": self.pit_table_.tolist(),
                 "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_,
-                "fallback": bool(self.fallback_), "anchor_check": self.anchor_check_}
+                "fallback": bool(self.fallback_), "anchor_check": self.anchor_check_,
+                "kernel_unit": self.kernel_unit_}
         return save_model(self.model_, path, meta=meta)
 
     @classmethod
@@ -549,6 +573,9 @@ class WTAForecaster(PretrainedForecaster):
         if not isinstance(fallback, bool):
             raise WeightsError(f"{path}: 'fallback' must be true or false, got {fallback!r}")
         est.fallback_, est.anchor_check_ = fallback, meta.get("anchor_check", {})
+        est.kernel_unit_ = meta.get("kernel_unit", "level")  # files from before version 0.2: the level unit
+        if est.kernel_unit_ not in KERNEL_UNITS:
+            raise WeightsError(f"{path}: 'kernel_unit' must be one of {KERNEL_UNITS}, got {est.kernel_unit_!r}")
         est.history_ = []
         return est
 
@@ -585,6 +612,25 @@ def anchor_path(x: np.ndarray, observed: np.ndarray, period: int, h: int) -> np.
     if filled.shape[-1] < period:
         filled = np.concatenate([np.broadcast_to(mean, filled.shape[:-1] + (period - filled.shape[-1],)), filled], -1)
     return filled[..., filled.shape[-1] - period + np.arange(h) % period]
+
+
+def step_unit(x: np.ndarray, observed: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Mean absolute change between consecutive observed points of each context ``(n, C, T)``: ``(n, C, 1)``.
+
+    Where a context has no such pair or never changes, ``fallback`` (same shape) stands in.
+    """
+    pairs = observed[..., 1:] & observed[..., :-1]
+    total = np.where(pairs, np.abs(np.diff(x, axis=-1)), 0.0).sum(-1, keepdims=True)
+    mean = total / np.maximum(pairs.sum(-1, keepdims=True), 1)
+    return np.where(mean > 0, mean, fallback)
+
+
+def _held_out_crps(hyp, weights, sigma, future, observed) -> float:
+    """Mean closed-form CRPS of the mixtures (``sigma`` ``(n, C, h)``) over the observed held-out points."""
+    from ..mixture import mixture_crps
+
+    means, w, sig = _flat_mixture(hyp, weights, sigma)
+    return float(mixture_crps(means[observed], w[observed], sig[observed], future[observed]).mean())
 
 
 def _anchor_check(point, past, future, observed, period: int) -> dict:
