@@ -436,8 +436,9 @@ def test_wta_defaults_validation_reads_no_test_part_and_resumes(data_dir, tmp_pa
     monkeypatch.setattr(wta_defaults, "machine_info", lambda: clean)
     wta_defaults.main(argv)
     computed = read_report(tmp_path, "wta_defaults")["tables"]["OWA (vs Naive2)"]
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
-        f"validation-{g}-{unit}.json" for g in ("m1_quarterly", "m1_yearly") for unit in ("defaults", "peers", "sigmoid")]
+    kept = [f"validation-{g}-{unit}.json" for g in ("m1_quarterly", "m1_yearly")
+            for unit in ("defaults", "peers", "sigmoid")]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == kept
     for name in ("fit_wta", "peer_forecasts"):
         monkeypatch.setattr(wta_defaults, name, lambda *a: pytest.fail("a kept result was recomputed"))
     wta_defaults.main(argv)
