@@ -17,6 +17,7 @@ parameters), so every number in the README can be traced to a file and re-made w
     python -m evaluation.wta_settings_choice  # the WTA forecaster's M4 settings, chosen on validation windows
     python -m evaluation.wta_forecasting    # WTA forecaster on M4 hourly + exchange rate vs ETS/Theta/DeepAR
     python -m evaluation wta                # both (the M4 row uses the choice only with --m4-settings-from)
+    python -m evaluation.wta_defaults       # WTA with its defaults (+ ablations) on M1/M3/M4 vs naive/ETS/Theta
     python -m evaluation.scale              # peak memory for 10k..1M series, Dask/Spark throughput
     python -m evaluation.demo_table         # the `tsheads demo` table of the README, as a results file
 
