@@ -9,8 +9,8 @@ fell back to the anchor, and its training time.
 ``--split validation`` (default) holds out the last ``h`` points of each *training* part and never reads the
 official test part: use it to choose anything. ``--split test`` forecasts the official holdouts.
 
-Each finished group is kept under ``--cache-dir`` (off by default) with the run's commit and settings, so an
-interrupted run resumes where it stopped::
+Each finished WTA variant and the peers of each group are kept under ``--cache-dir`` (off by default) with the
+run's commit and settings, so an interrupted run resumes where it stopped::
 
     python -m evaluation.wta_defaults [--split validation|test] [--groups m3_yearly ...] [--cache-dir runs/wta_defaults]
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from tqdm.auto import tqdm
 
 from tsheads import Naive2, SeasonalNaive
 from tsheads.estimators.wta import WTAForecaster
+from tsheads.files import partial_path, publish
 from tsheads.metrics import mean_weighted_quantile_loss, owa
 
 from .common import base_parser, load_model, model_info, n_jobs, parameters, suite_main
@@ -146,9 +146,9 @@ def cached(args, key: str, unit: str, compute):
     value = json.loads(json.dumps(compute(), default=lambda a: np.asarray(a).tolist()))
     if key:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(".tmp")
+        temp = partial_path(path)
         temp.write_text(json.dumps({"key": key, "value": value}))
-        os.replace(temp, path)
+        publish([temp], [path], "cached result")
     return value, False
 
 

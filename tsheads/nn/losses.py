@@ -94,8 +94,9 @@ def masked_objective(out: Output, x: torch.Tensor, observed: torch.Tensor, hidde
 
 # ------------------------------------------------------------------------------- winner-takes-all losses
 #: how the per-hypothesis errors are turned into one loss (see :func:`wta_loss`)
-SCORE_KINDS = ("softmax", "sigmoid")
 WTA_MODES = ("hard", "relaxed", "annealed")
+#: how the score heads are trained and their logits turned into weights (see :func:`score_loss`)
+SCORE_KINDS = ("softmax", "sigmoid")
 
 
 def hypothesis_errors(hypotheses: torch.Tensor, target: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
