@@ -10,7 +10,8 @@ fell back to the anchor, and its training time.
 official test part: use it to choose anything. ``--split test`` forecasts the official holdouts.
 
 Each finished WTA variant and the peers of each group are kept under ``--cache-dir`` (off by default) with the
-run's commit and settings, so an interrupted run resumes where it stopped::
+run's commit and settings, so an interrupted run resumes where it stopped. Results go to
+``wta_defaults_<split>.md`` (defaults only) or ``wta_ablations_<split>.md`` (with ``--variants``)::
 
     python -m evaluation.wta_defaults [--split validation|test] [--groups m3_yearly ...] [--cache-dir runs/wta_defaults]
 """
@@ -43,10 +44,15 @@ WTA = "tsheads WTA (defaults)"
 VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "defaults": {}, "sigmoid": {"score_heads": "sigmoid"}, "no_anchor": {"season_length": None},
     "k1": {"n_hypotheses": 1}, "k4": {"n_hypotheses": 4}, "k16": {"n_hypotheses": 16},
-    "frozen_encoder": {"backbone_learning_rate": 0.0},
+    "frozen_encoder": {"backbone_learning_rate": 0.0}, "epochs20": {"max_epochs": 20},
 }
 PEERS = ("naive", "seasonal naive", "Naive2", "ETS", "Theta")
 QUICK_SERIES = 6
+
+
+def result_name(args) -> str:
+    """The results file: ``wta_defaults_<split>``, or ``wta_ablations_<split>`` when other variants ran too."""
+    return f"wta_{'defaults' if list(args.variants) == ['defaults'] else 'ablations'}_{args.split}"
 
 
 def variant_label(variant: str) -> str:
@@ -192,7 +198,7 @@ def run(args) -> Report:
           for p, g in beats.items()),
     ]
     return Report(
-        suite=SUITE, title=f"WTA forecaster with its defaults on M-competition sets ({args.split} split)",
+        suite=result_name(args), title=f"WTA forecaster with its defaults on M-competition sets ({args.split} split)",
         command=suite_command(SUITE, args.argv),
         parameters=parameters(args, n_jobs_effective=n_jobs(args)),
         tables={"OWA (vs Naive2)": table, "sMAPE (mean, %)": by_group("sMAPE"), "MASE (mean)": by_group("MASE"),

@@ -58,13 +58,14 @@ def fake_etth1(tmp_path_factory) -> Path:
     return root
 
 
-def read_report(out: Path, suite: str) -> dict:
+def read_report(out: Path, suite: str, module: str | None = None) -> dict:
+    """The report ``suite`` wrote (``module``: the suite's module when its file is named otherwise), checked."""
     md, js = out / f"{suite}.md", out / f"{suite}.json"
     assert md.is_file() and js.is_file()
     payload = json.loads(js.read_text())
     for key in ("command", "date", "machine", "parameters", "wall_times_s", "tables", "model"):
         assert payload[key], key
-    assert payload["command"].startswith(f"python -m evaluation.{suite} ")
+    assert payload["command"].startswith(f"python -m evaluation.{module or suite} ")
     assert payload["machine"]["cpu_count"] >= 1 and payload["machine"]["torch"] == torch.__version__
     assert payload["command"] in md.read_text()
     return payload
@@ -420,8 +421,9 @@ def test_wta_defaults_validation_reads_no_test_part_and_resumes(data_dir, tmp_pa
     argv = ["--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--quick", *RANDOM, "--max-series", "3",
             "--groups", "m1_yearly", "m1_quarterly", "--variants", "defaults", "sigmoid",
             "--cache-dir", str(tmp_path / "cache")]
+    assert wta_defaults.result_name(wta_defaults.build_parser().parse_args(["--split", "test"])) == "wta_defaults_test"
     wta_defaults.main(argv)
-    payload = read_report(tmp_path, "wta_defaults")
+    payload = read_report(tmp_path, "wta_ablations_validation", "wta_defaults")
     owa = {r["group"]: r for r in payload["tables"]["OWA (vs Naive2)"]}
     assert set(owa) == {"m1_yearly", "m1_quarterly", "mean of groups"}
     for row in owa.values():
@@ -435,11 +437,12 @@ def test_wta_defaults_validation_reads_no_test_part_and_resumes(data_dir, tmp_pa
     clean = {"git_commit": "0" * 40, "git_dirty": False}  # as from a clean tree: each group is kept, then read back
     monkeypatch.setattr(wta_defaults, "machine_info", lambda: clean)
     wta_defaults.main(argv)
-    computed = read_report(tmp_path, "wta_defaults")["tables"]["OWA (vs Naive2)"]
+    computed = read_report(tmp_path, "wta_ablations_validation", "wta_defaults")["tables"]["OWA (vs Naive2)"]
     kept = [f"validation-{g}-{unit}.json" for g in ("m1_quarterly", "m1_yearly")
             for unit in ("defaults", "peers", "sigmoid")]
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == kept
     for name in ("fit_wta", "peer_forecasts"):
         monkeypatch.setattr(wta_defaults, name, lambda *a: pytest.fail("a kept result was recomputed"))
     wta_defaults.main(argv)
-    assert read_report(tmp_path, "wta_defaults")["tables"]["OWA (vs Naive2)"] == computed  # as stored, not recomputed
+    stored = read_report(tmp_path, "wta_ablations_validation", "wta_defaults")["tables"]["OWA (vs Naive2)"]
+    assert stored == computed  # as stored, not recomputed
