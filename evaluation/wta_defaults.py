@@ -45,6 +45,7 @@ VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "defaults": {}, "sigmoid": {"score_heads": "sigmoid"}, "no_anchor": {"season_length": None},
     "k1": {"n_hypotheses": 1}, "k4": {"n_hypotheses": 4}, "k16": {"n_hypotheses": 16},
     "frozen_encoder": {"backbone_learning_rate": 0.0}, "epochs20": {"max_epochs": 20},
+    "no_deseasonalise": {"deseasonalise": False}, "anchor_last": {"anchor": "last"},
 }
 PEERS = ("naive", "seasonal naive", "Naive2", "ETS", "Theta")
 QUICK_SERIES = 6
@@ -190,8 +191,8 @@ def run(args) -> Report:
          "before them; the official test part is not read." if args.split == "validation" else
          "TEST split: the official holdouts, forecast from the whole training parts."),
         f"tsheads: WTAForecaster(h=h, random_state={args.seed}) with every other setting at its default "
-        "(season_length='auto', K = 8, relaxed WTA, 40 epochs x 50 batches with early stopping, the bundled "
-        "encoder); its held-out check compares its median with the anchor on its own last 10 % of each series.",
+        "(season_length='auto', deseasonalise='auto', K = 8, relaxed WTA, 40 epochs x 50 batches with early "
+        "stopping, the bundled encoder); its held-out check compares its median with the anchor on its own last 10 % of each series.",
         "OWA = (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2 over group means (series with an undefined MASE "
         "scale left out of both); naive = the last value repeated (random walk).",
         *(f"{variant_label(args.variants[0])} OWA below {p} in {len(g)} of {len(wta)} groups: {', '.join(g) or 'none'}."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -354,3 +356,111 @@ def test_random_walks_get_kernels_in_step_units_that_follow_each_series_volatili
     pd.testing.assert_frame_equal(fc, back.predict(df=walks, level=[80]))
     with pytest.raises(TsheadsError, match="kernel_unit"):
         WTAForecaster(**{**settings, "kernel_unit": "range"}).fit(walks)
+
+
+def monthly_seasonal_frame(n_series=8, n=120, seed=0) -> pd.DataFrame:
+    """Positive monthly series with a multiplicative yearly cycle (phase and level vary by series)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.concat([pd.DataFrame({
+        "unique_id": f"m{i}", "ds": pd.date_range("2000-01-01", periods=n, freq="MS"),
+        "y": (10 + 5 * i) * (1 + 0.3 * np.sin(2 * np.pi * (t + i) / 12)) * (1 + 0.02 * rng.standard_normal(n))})
+        for i in range(n_series)], ignore_index=True)
+
+
+def test_deseasonalised_divides_by_naive2_factors_and_gives_the_next_ones():
+    from tsheads.estimators.baselines import seasonal_indices
+    from tsheads.estimators.wta import deseasonalised
+    from tsheads.frames import Columns
+    from tsheads.windows import Panel
+
+    df = monthly_seasonal_frame(n_series=3)
+    panel = Panel.from_data(df, Columns())
+    adjusted, future = deseasonalised(panel, 12, h=5)
+    assert future.shape == (3, 5, 1)
+    for i in range(3):
+        y = panel.series(i)[:, 0]
+        si = seasonal_indices(y, 12)
+        assert not np.allclose(si, 1.0)  # the cycle was found and divided out
+        np.testing.assert_allclose(adjusted.series(i)[:, 0], y / si[np.arange(120) % 12], rtol=1e-9)
+        np.testing.assert_allclose(future[i, :, 0], si[np.arange(120, 125) % 12], rtol=1e-9)
+    held = deseasonalised(panel, 12, h=5, held_out=24)[1]  # factors from the first 96 points only
+    np.testing.assert_allclose(held[0, :, 0], seasonal_indices(panel.series(0)[:96, 0], 12)[np.arange(120, 125) % 12])
+    assert deseasonalised(panel, 1, h=5)[0] is panel  # no period: nothing changes
+
+
+def test_deseasonalised_fallback_is_naive2_and_round_trips(tmp_path):
+    """With the last-value anchor on monthly data the factors are divided out; a spoilt model falls back to
+    its anchor, which on the adjusted series is exactly the Naive2 forecast."""
+    from tsheads import Naive2
+
+    df = monthly_seasonal_frame()
+    # a learning rate far too high for one step spoils the heads, so the held-out check must fall back
+    settings = dict(h=6, context_length=64, backbone="random", max_epochs=1, steps_per_epoch=3, random_state=0,
+                    season_length=1, anchor="last", validation_size=12, learning_rate=1.0, patience=1)
+    with pytest.warns(UserWarning, match="anchor"):
+        wta = WTAForecaster(**settings).fit(df)
+    assert wta.deseasonal_period_ == 12 and wta.fallback_
+    fc = wta.predict(level=[80])
+    naive2 = Naive2(season_length=12).fit(df).predict(6)
+    np.testing.assert_allclose(fc["WTA"].to_numpy(), naive2["Naive2"].to_numpy(), rtol=1e-6)
+    assert (fc["WTA-lo-80"] <= fc["WTA"]).all() and (fc["WTA"] <= fc["WTA-hi-80"]).all()
+    wta.save(tmp_path / "monthly")
+    back = WTAForecaster.load(tmp_path / "monthly")
+    assert back.deseasonal_period_ == 12
+    pd.testing.assert_frame_equal(back.predict(df=df, level=[80]), fc)
+    off = WTAForecaster(**settings, deseasonalise=False)
+    with pytest.warns(UserWarning, match="anchor"):
+        off.fit(df)
+    assert off.deseasonal_period_ == 0  # its fallback is then the last value
+    np.testing.assert_allclose(off.predict()["WTA"].to_numpy(), np.repeat(df.groupby("unique_id")["y"].last(), 6))
+    auto = WTAForecaster(**{**settings, "season_length": "auto", "max_epochs": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto.fit(df)
+    assert auto.season_length_ == 12 and auto.deseasonal_period_ == 0  # one shared cycle: the seasonal anchor
+    with pytest.raises(TsheadsError, match="deseasonalise"):
+        WTAForecaster(**settings, deseasonalise="yes").fit(df)
+
+
+
+def test_anchor_paths_last_value_season_level_and_trend():
+    from tsheads.nn.anchors import anchor_path
+
+    t = torch.arange(40, dtype=torch.float64)
+    line = (3.0 + 0.5 * t).reshape(1, 1, 40)
+    seen = torch.ones_like(line, dtype=torch.bool)
+    torch.testing.assert_close(anchor_path(line, seen, 4), torch.full((1, 1, 4), 22.5, dtype=torch.float64))
+    # alpha 1 with the whole slope continues a straight line exactly
+    ahead = 3.0 + 0.5 * torch.arange(40, 44, dtype=torch.float64)
+    torch.testing.assert_close(anchor_path(line, seen, 4, 1, 1.0, 1.0), ahead.view(1, 1, 4))
+    cycle = torch.sin(2 * torch.pi * t / 8).reshape(1, 1, 40)
+    torch.testing.assert_close(anchor_path(cycle, seen, 12, 8), cycle[..., 32 + torch.arange(12) % 8])
+    rng = np.random.default_rng(0)
+    z = torch.from_numpy(rng.normal(size=(5, 2, 40)))
+    mask = torch.from_numpy(rng.random((5, 2, 40)) > 0.2)
+    mask[..., -1] = True
+    base = anchor_path(z, mask, 6, 1, 0.3, 0.5)
+    torch.testing.assert_close(anchor_path(2.5 * z - 7.0, mask, 6, 1, 0.3, 0.5), 2.5 * base - 7.0)  # affine
+    shuffled = torch.where(mask, z, torch.from_numpy(rng.normal(size=(5, 2, 40)) * 100))
+    torch.testing.assert_close(anchor_path(shuffled, mask, 6, 1, 0.3, 0.5), base)  # unobserved points ignored
+
+
+def test_auto_anchor_smooths_noise_and_follows_drift():
+    from tsheads.estimators.wta import choose_anchor
+    from tsheads.inference import standardise
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(48)
+
+    def pairs(y):  # 400 windows: 40 points of context, 8 to forecast
+        past, loc, scale = standardise(y[:, None, :40], np.ones((len(y), 1, 40), dtype=bool))
+        future = ((y[:, None, 40:] - loc) / scale).astype(np.float32)
+        return past, np.ones_like(past, dtype=bool), future, np.ones_like(future, dtype=bool)
+
+    noise = rng.normal(size=(400, 48))  # white noise around a level: smooth hard, no slope
+    alpha, beta = choose_anchor(pairs(noise), 8, rng)
+    assert alpha <= 0.3 and beta == 0.0
+    drift = 0.5 * steps + 0.3 * rng.normal(size=(400, 48)).cumsum(1)  # trending random walks: the last value plus slope
+    alpha, beta = choose_anchor(pairs(drift), 8, rng)
+    assert alpha >= 0.7 and beta >= 0.75

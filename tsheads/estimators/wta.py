@@ -67,6 +67,21 @@ class WTAForecaster(PretrainedForecaster):
         (:func:`seasonal_anchor`; 1 where the series show none); None: hypotheses are learned whole.
         After training, the point forecast is compared with the anchor's on the held-out windows; where
         the anchor is better, forecasts fall back to it (``fallback_``) with a warning.
+    anchor : "auto", "last" or (alpha, beta), default "auto"
+        Shape of the anchor where its period is 1: the exponentially smoothed level (weight ``alpha`` in
+        (0, 1]) plus ``beta`` (in [0, 2]) times the fitted slope per step, after the Theta method
+        (:mod:`tsheads.nn.anchors`). ``"auto"``: the pair from a small grid whose path is closest to the
+        training windows' futures (mean absolute error; ``anchor_alpha_``, ``anchor_beta_``); ``"last"``: the
+        last value (1, 0). Periods above 1 always use the seasonal-naive path.
+    deseasonalise : bool or "auto", default "auto"
+        Divide each series by its multiplicative seasonal factors before the network sees it and multiply
+        them back into every hypothesis and kernel width, as the M4 benchmarks (Naive2, Theta) do; a series
+        is adjusted only where it passes the M4 seasonality test and is positive
+        (:func:`tsheads.candidates.seasonal_factors`). The period is the frequency's (12 monthly, 4
+        quarterly, 24 hourly), else the anchor's, else the cycle at least a tenth of the series show (integer
+        time stamps). ``"auto"``: only where the anchor found no common cycle
+        (``season_length_`` 1), so short monthly or quarterly series get the Naive2 anchor while long
+        series with one shared cycle keep the seasonal-naive one.
     backbone : {"pretrained", "random"} or path, default "pretrained"
         ``"pretrained"``: the bundled encoder (hypothesis heads start at its forecast quantiles);
         ``"random"``: untrained, with ``context_length`` rounded up to the patch length; or the path stem
@@ -113,6 +128,10 @@ class WTAForecaster(PretrainedForecaster):
         Heads that win at least once (a warning is raised when some never do: collapsed heads).
     season_length_ : int
         The anchor's period used (0: none).
+    anchor_alpha_, anchor_beta_ : float
+        The anchor's level smoothing and slope share (1 and 0 for the last value or a seasonal-naive path).
+    deseasonal_period_ : int
+        Period of the seasonal factors divided out (0: none; see ``deseasonalise``).
     anchor_check_ : dict
         Mean absolute error of the point forecast and of the anchor on the held-out windows (in units of
         each window's standard deviation).
@@ -129,8 +148,9 @@ class WTAForecaster(PretrainedForecaster):
 
     def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
                  epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
-                 score_heads: str = "softmax", season_length="auto", backbone="pretrained", max_epochs: int = 40,
-                 steps_per_epoch: int = 50, batch_size: int = 64,
+                 score_heads: str = "softmax", season_length="auto", anchor="auto", deseasonalise="auto",
+                 backbone="pretrained",
+                 max_epochs: int = 40, steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 3e-5, validation_size=0.1,
                  patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
                  predict_batch_size: int = 512,
@@ -145,6 +165,8 @@ class WTAForecaster(PretrainedForecaster):
         self.score_weight = score_weight
         self.score_heads = score_heads
         self.season_length = season_length
+        self.anchor = anchor
+        self.deseasonalise = deseasonalise
         self.backbone = backbone
         self.max_epochs = max_epochs
         self.steps_per_epoch = steps_per_epoch
@@ -186,6 +208,9 @@ class WTAForecaster(PretrainedForecaster):
         if self.season_length is not None and not (isinstance(self.season_length, str)
                                                    and self.season_length == "auto"):
             check_positive_int(self.season_length, "season_length")
+        _anchor_pair(self.anchor)
+        if not (isinstance(self.deseasonalise, (bool, np.bool_)) or self.deseasonalise == "auto"):
+            raise TsheadsError(f"deseasonalise must be True, False or 'auto', got {self.deseasonalise!r}")
         check_positive_number(self.backbone_learning_rate, "backbone_learning_rate", allow_zero=True)
         if not isinstance(self.backbone, (str, Path)):
             raise TsheadsError(f"backbone must be 'pretrained', 'random' or a path, got {self.backbone!r}")
@@ -225,6 +250,18 @@ class WTAForecaster(PretrainedForecaster):
             base = load_pretrained(device="cpu") if str(self.backbone) == "pretrained" else load_model(self.backbone)
             return WTAModel.from_pretrained(base, h, k, season, self.score_heads).to(self.device)
 
+    def _deseasonal_period(self, panel: Panel, found: list) -> int:
+        """Period of the seasonal factors to divide out (0: none), from ``deseasonalise``, the frequency, the
+        anchor, or else the cycle at least a tenth of the series show (``found``: :func:`found_periods`)."""
+        from ..candidates import season_lengths
+
+        if self.deseasonalise is False or (self.deseasonalise == "auto" and self.season_length_ > 1):
+            return 0
+        natural = season_lengths(panel.freq, int(panel.lengths.max()) // 3)
+        if natural:
+            return natural[0]
+        return self.season_length_ if self.season_length_ > 1 else _most_common(found, share=0.1)
+
     def _validation_points(self, system: Panel) -> int:
         vs = self.validation_size
         n = int(vs) if isinstance(vs, (int, np.integer)) else int(round(vs * float(np.median(system.lengths))))
@@ -238,15 +275,20 @@ class WTAForecaster(PretrainedForecaster):
         from ..training import standardised_pairs, train_wta, wta_outputs
 
         self._check_params()
-        system = _unit_scaled(_joint_panel(panel) if self.joint else panel)
-        n_val = self._validation_points(system)
+        n_val = self._validation_points(panel)
         if isinstance(self.season_length, str):
             from ..nn.config import EncoderConfig
 
             longest = int(self.context_length or EncoderConfig.context_length)
-            self.season_length_ = seasonal_anchor(system, n_val, longest)
+            scaled = _unit_scaled(panel)
+            found = found_periods(_joint_panel(scaled) if self.joint else scaled, n_val, longest)
+            self.season_length_ = _most_common(found, share=0.5) or 1
         else:
-            self.season_length_ = int(self.season_length or 0)
+            found, self.season_length_ = [], int(self.season_length or 0)
+        self.deseasonal_period_ = self._deseasonal_period(panel, found)
+        # factors from the points before the held-out ones, so the held-out check stays out of sample
+        adjusted = deseasonalised(panel, self.deseasonal_period_, 0, held_out=n_val)[0]
+        system = _unit_scaled(_joint_panel(adjusted) if self.joint else adjusted)
         model = self._build_model(self.season_length_)
         context, h = self._context(model), int(self.h)
         if self.season_length_ > context:
@@ -272,9 +314,12 @@ class WTAForecaster(PretrainedForecaster):
             raise SeriesTooShortError(f"no series has a held-out window of {h} steps after {min_context} points of "
                                       "context; lower validation_size or h") from None
         network_context = model.config.context_length
-        held_out = standardised_pairs(valid, network_context)
+        held_out, pairs = standardised_pairs(valid, network_context), standardised_pairs(train, network_context)
+        if self.season_length_ == 1:
+            model.set_anchor(*(choose_anchor(pairs, h, rng) if self.anchor == "auto" else _anchor_pair(self.anchor)))
+        self.anchor_alpha_, self.anchor_beta_ = model.config.anchor_alpha, model.config.anchor_beta
         history = train_wta(
-            model, standardised_pairs(train, network_context), held_out, mode=self.wta, epsilon=float(self.epsilon),
+            model, pairs, held_out, mode=self.wta, epsilon=float(self.epsilon),
             temperature=tuple(float(t) for t in self.temperature), score_weight=float(self.score_weight),
             max_epochs=int(self.max_epochs), steps_per_epoch=int(self.steps_per_epoch),
             batch_size=int(self.batch_size), learning_rate=float(self.learning_rate),
@@ -301,7 +346,9 @@ class WTAForecaster(PretrainedForecaster):
         self.n_heads_used_ = int((self.heads_won_ > 0).sum())
         self.validation_coverage_ = _coverage(hyp, weights, sigma, self.pit_table_, future, fobs, (80, 95))
         point = self._point(hyp, weights, sigma)
-        self.anchor_check_ = _anchor_check(point, past, future, fobs, self.season_length_ or 1)
+        with torch.no_grad():
+            anchor = model.anchor(torch.from_numpy(past), torch.from_numpy(obs)).double().numpy()
+        self.anchor_check_ = _anchor_check(point, anchor, future, fobs)
         self.fallback_ = self.anchor_check_["model"] > self.anchor_check_["anchor"]
         self.history_ = history
         self.model_ = model
@@ -353,7 +400,8 @@ class WTAForecaster(PretrainedForecaster):
         from ..inference import hypotheses_arrays
 
         check_is_fitted(self, "model_")
-        system = _joint_panel(panel) if self.joint else panel
+        adjusted, factors = deseasonalised(panel, self.deseasonal_period_, h)
+        system = _joint_panel(adjusted) if self.joint else adjusted
         x, observed = system.tail(self._context(self.model_))
         hyp, weights, scale = hypotheses_arrays(self.model_, x, observed, self.predict_batch_size, self.verbose,
                                                 self.precision)
@@ -362,8 +410,25 @@ class WTAForecaster(PretrainedForecaster):
         if getattr(self, "fallback_", False):  # the mixture moved so that its point is the anchor path
             unit = np.where(scale > 0, scale, 1.0)
             point = unit * self._point(hyp / unit[..., None], weights, sigma / unit)
-            hyp = hyp + (anchor_path(x, observed, self.season_length_ or 1, h) - point)[:, :, None, :]
-        return hyp, weights, sigma
+            hyp = hyp + (self._anchor_path(x, observed)[..., :h] - point)[:, :, None, :]
+        # seasonal factors back in: a positive factor per step scales each kernel's mean and width alike
+        factors = factors[..., 0][None] if self.joint else factors.transpose(0, 2, 1)  # (N, C, h)
+        return hyp * factors[:, :, None, :], weights, sigma * factors
+
+    def _anchor_path(self, x: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        """The model's anchor path ``(N, C, horizon)`` of contexts ``(N, C, T)`` in data units.
+
+        Computed on the contexts' z-scores and mapped back (the path is affine-equivariant), so series near
+        the float limits do not overflow; a constant context gets its constant.
+        """
+        import torch
+
+        from ..inference import standardise
+
+        z, loc, scale = standardise(x, observed)
+        with torch.no_grad():
+            path = self.model_.anchor(torch.from_numpy(z).double(), torch.from_numpy(observed)).numpy()
+        return loc + scale * path
 
     def _per_series(self, hyp, weights, sigma):
         """System-shaped arrays -> one row per series: ``(n, K, h)``, ``(n, K)``, ``(n, h)``."""
@@ -512,7 +577,7 @@ class WTAForecaster(PretrainedForecaster):
                 "pit_table": self.pit_table_.tolist(),
                 "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_,
                 "fallback": bool(self.fallback_), "anchor_check": self.anchor_check_,
-                "kernel_unit": self.kernel_unit_}
+                "kernel_unit": self.kernel_unit_, "deseasonal_period": int(self.deseasonal_period_)}
         return save_model(self.model_, path, meta=meta)
 
     @classmethod
@@ -569,6 +634,7 @@ class WTAForecaster(PretrainedForecaster):
         est.n_heads_used_ = int((est.heads_won_ > 0).sum())
         est.validation_coverage_ = meta.get("validation_coverage", {})
         est.season_length_ = int(config.season_length)
+        est.anchor_alpha_, est.anchor_beta_ = float(config.anchor_alpha), float(config.anchor_beta)
         fallback = meta.get("fallback", False)  # files from before version 0.2 have none
         if not isinstance(fallback, bool):
             raise WeightsError(f"{path}: 'fallback' must be true or false, got {fallback!r}")
@@ -576,6 +642,10 @@ class WTAForecaster(PretrainedForecaster):
         est.kernel_unit_ = meta.get("kernel_unit", "level")  # files from before version 0.2: the level unit
         if est.kernel_unit_ not in KERNEL_UNITS:
             raise WeightsError(f"{path}: 'kernel_unit' must be one of {KERNEL_UNITS}, got {est.kernel_unit_!r}")
+        period = meta.get("deseasonal_period", 0)  # files from before version 0.2: no seasonal factors
+        if isinstance(period, bool) or not isinstance(period, int) or period < 0:
+            raise WeightsError(f"{path}: 'deseasonal_period' must be a non-negative integer, got {period!r}")
+        est.deseasonal_period_ = period
         est.history_ = []
         return est
 
@@ -583,9 +653,17 @@ class WTAForecaster(PretrainedForecaster):
 def seasonal_anchor(system: Panel, n_val: int, context: int, max_series: int = 512) -> int:
     """The anchor's period for ``season_length="auto"``: the cycle most series' training parts show.
 
-    Per series (up to ``max_series``, evenly spaced) and channel, :func:`~tsheads.scoring.windows.dominant_period`
-    of the points before the held-out ones; the most common period wins if at least half of them show
-    one (and it fits the context), else 1: the last value, the random walk's forecast.
+    The most common of :func:`found_periods` wins if at least half of the series (and channels) show one,
+    else 1: the last value, the random walk's forecast.
+    """
+    found = found_periods(system, n_val, context, max_series)
+    return _most_common(found, share=0.5) or 1
+
+
+def found_periods(system: Panel, n_val: int, context: int, max_series: int = 512) -> list:
+    """:func:`~tsheads.scoring.windows.dominant_period` (or None) of each series' and channel's training part.
+
+    Up to ``max_series`` series, evenly spaced; only the points before the ``n_val`` held-out ones.
     """
     from ..scoring.windows import dominant_period
 
@@ -595,23 +673,41 @@ def seasonal_anchor(system: Panel, n_val: int, context: int, max_series: int = 5
         part = system.values[system.indptr[i]:system.indptr[i + 1] - n_val]
         for ch in range(part.shape[1]):
             found.append(dominant_period(part[:, ch], low=2, high=context) if len(part) else None)
+    return found
+
+
+def _most_common(found: list, share: float) -> int:
+    """The most common period in ``found`` if at least ``share`` of the entries show one, else 0."""
     periods = [p for p in found if p is not None]
-    if 2 * len(periods) < len(found) or not periods:
-        return 1
+    if not periods or len(periods) < share * len(found):
+        return 0
     values, counts = np.unique(periods, return_counts=True)
     return int(values[counts.argmax()])
 
 
-def anchor_path(x: np.ndarray, observed: np.ndarray, period: int, h: int) -> np.ndarray:
-    """Seasonal-naive path ``(n, C, h)`` of contexts ``(n, C, T)`` in data units: the last ``period`` points
-    repeated, an unobserved one replaced by its context's mean (as the network's anchor sees it)."""
-    seen = observed.any(-1, keepdims=True)
-    total = np.where(observed, x, 0.0).sum(-1, keepdims=True)
-    mean = np.where(seen, total / np.maximum(observed.sum(-1, keepdims=True), 1), 0.0)
-    filled = np.where(observed, x, mean)
-    if filled.shape[-1] < period:
-        filled = np.concatenate([np.broadcast_to(mean, filled.shape[:-1] + (period - filled.shape[-1],)), filled], -1)
-    return filled[..., filled.shape[-1] - period + np.arange(h) % period]
+def deseasonalised(panel: Panel, period: int, h: int, held_out: int = 0) -> tuple[Panel, np.ndarray]:
+    """``panel`` divided by each series' seasonal factors, and the factors of its next ``h`` steps ``(n, h, C)``.
+
+    Factors come from :func:`tsheads.candidates.seasonal_factors` (all ones for a series that fails the M4
+    seasonality test, is not positive or has gaps), fitted on each series but its last ``held_out`` points
+    and indexed by position from the series' start, as Naive2 does. ``period`` 0 or 1: nothing changes.
+    The loop is per series, but each factor fit is one short decomposition (about a millisecond).
+    """
+    from ..candidates import seasonal_factors
+
+    future = np.ones((panel.n_series, h, panel.n_channels))
+    if period <= 1:
+        return panel, future
+    divisors = np.ones_like(panel.values)
+    for i, (lo, hi) in enumerate(zip(panel.indptr[:-1], panel.indptr[1:])):
+        for c in range(panel.n_channels):
+            y = panel.values[lo:max(hi - held_out, lo), c]
+            peak = np.max(np.abs(y), initial=0.0)
+            # in units of the series' peak (a power of two: exact), so huge or tiny series get the same factors
+            f = seasonal_factors(np.ldexp(y, -_binary_exponents(peak)) if np.isfinite(peak) else y, period)
+            divisors[lo:hi, c] = f[np.arange(hi - lo) % len(f)]
+            future[i, :, c] = f[np.arange(hi - lo, hi - lo + h) % len(f)]
+    return replace(panel, values=panel.values / divisors), future
 
 
 def step_unit(x: np.ndarray, observed: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -633,18 +729,56 @@ def _held_out_crps(hyp, weights, sigma, future, observed) -> float:
     return float(mixture_crps(means[observed], w[observed], sig[observed], future[observed]).mean())
 
 
-def _anchor_check(point, past, future, observed, period: int) -> dict:
-    """Mean absolute error of the point forecast ``(n, C, h)`` and of the seasonal-naive anchor on held-out windows.
-
-    All in the windows' standardised units (``past`` ``(n, C, T)``, unobserved points 0 = the window mean,
-    as the network's own anchor sees them).
-    """
+def _anchor_check(point, anchor, future, observed) -> dict:
+    """Mean absolute error of the point forecast ``(n, C, h)`` and of the anchor path on held-out windows,
+    all in the windows' standardised units."""
     h = future.shape[-1]
-    anchor = past[..., np.arange(h) % period + past.shape[-1] - period]
     seen = observed.astype(bool)
     count = max(int(seen.sum()), 1)
     return {"model": float(np.abs(point - future)[seen].sum() / count),
-            "anchor": float(np.abs(anchor - future)[seen].sum() / count)}
+            "anchor": float(np.abs(anchor[..., :h] - future)[seen].sum() / count)}
+
+
+ANCHOR_ALPHAS = (0.2, 0.3, 0.5, 0.7, 1.0)  # the grid of anchor="auto" (chosen on M1/M3 validation windows)
+ANCHOR_BETAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+ANCHOR_WINDOWS = 8192  # training windows the grid is scored on
+
+
+def choose_anchor(pairs: tuple, h: int, rng: np.random.Generator) -> tuple[float, float]:
+    """``(alpha, beta)`` of the level-and-trend anchor closest to the training windows' futures.
+
+    ``pairs`` are standardised training windows (past, observed, future, future observed); the score is the
+    mean absolute error over observed future points of up to ``ANCHOR_WINDOWS`` of them. Ties go to the
+    smoother, flatter pair listed first.
+    """
+    import torch
+
+    from ..nn.anchors import anchor_path
+
+    past, obs, future, fobs = pairs
+    if len(past) > ANCHOR_WINDOWS:
+        idx = np.sort(rng.choice(len(past), ANCHOR_WINDOWS, replace=False))
+        past, obs, future, fobs = past[idx], obs[idx], future[idx], fobs[idx]
+    z, mask = torch.from_numpy(past).double(), torch.from_numpy(obs)
+    future, seen = torch.from_numpy(future[..., :h]).double(), torch.from_numpy(fobs[..., :h])
+    errors = {}
+    for alpha in ANCHOR_ALPHAS:
+        for beta in ANCHOR_BETAS:
+            path = anchor_path(z, mask, h, 1, alpha, beta)
+            errors[(alpha, beta)] = float((path - future).abs()[seen].mean()) if seen.any() else 0.0
+    return min(errors, key=errors.get)
+
+
+def _anchor_pair(anchor) -> tuple[float, float]:
+    """``(alpha, beta)`` of an ``anchor`` setting other than "auto" ("last": (1, 0)); refuses bad settings."""
+    if isinstance(anchor, str) and anchor in ("auto", "last"):
+        return (1.0, 0.0)
+    ok = isinstance(anchor, (tuple, list)) and len(anchor) == 2 and all(
+        isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) for v in anchor)
+    if not ok or not (0 < anchor[0] <= 1 and 0 <= anchor[1] <= 2):
+        raise TsheadsError(f"anchor must be 'auto', 'last' or (alpha, beta) with alpha in (0, 1] and beta in [0, 2], "
+                           f"got {anchor!r}")
+    return float(anchor[0]), float(anchor[1])
 
 
 def _paths_frame(panel: Panel, paths: np.ndarray, index_col: str, model: str, **per_path) -> pd.DataFrame:

@@ -9,13 +9,14 @@ through a channel mean, and one set of scores is shared by all channels.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from ..errors import WeightsError
+from .anchors import anchor_path
 from .config import EncoderConfig
 from .encoder import DualSpaceEncoder
 from .losses import SCORE_KINDS, score_probabilities
@@ -30,8 +31,10 @@ class WTAConfig:
     encoder: EncoderConfig
     horizon: int = 24
     n_hypotheses: int = 8
-    season_length: int = 0  # > 0: hypotheses are offsets from the seasonal-naive path of this period
+    season_length: int = 0  # > 0: hypotheses are offsets from an anchor path (tsheads.nn.anchors); > 1: seasonal
     scores: str = "softmax"  # how score logits become weights (tsheads.nn.losses.score_probabilities)
+    anchor_alpha: float = 1.0  # with season_length 1: the anchor's level smoothing (1: the last value)
+    anchor_beta: float = 0.0   # ... and the share of the fitted slope added per step (0: flat)
 
     def __post_init__(self):
         if not isinstance(self.encoder, EncoderConfig):
@@ -41,6 +44,12 @@ class WTAConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "season_length" else 1):
                 raise WeightsError(f"{name} must be a {'non-negative' if name == 'season_length' else 'positive'} "
                                    f"integer, got {value!r}")
+        for name, low, high in (("anchor_alpha", 0.0, 1.0), ("anchor_beta", 0.0, 2.0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high \
+                    or (name == "anchor_alpha" and value == 0):
+                raise WeightsError(f"{name} must be a number in {'(' if name == 'anchor_alpha' else '['}{low}, "
+                                   f"{high}], got {value!r}")
         if self.scores not in SCORE_KINDS:
             raise WeightsError(f"scores must be one of {SCORE_KINDS}, got {self.scores!r}")
         if self.season_length > self.encoder.context_length:
@@ -163,28 +172,29 @@ class WTAModel(nn.Module):
         self.heads = WTAHeads(config)
 
     @classmethod
-    def from_pretrained(cls, base: DualSpaceModel, horizon: int, n_hypotheses: int,
-                        season_length: int = 0, scores: str = "softmax") -> "WTAModel":
+    def from_pretrained(cls, base: DualSpaceModel, horizon: int, n_hypotheses: int, season_length: int = 0,
+                        scores: str = "softmax", anchor_alpha: float = 1.0, anchor_beta: float = 0.0) -> "WTAModel":
         """Encoder weights copied from ``base``; heads started from its forecast head."""
-        model = cls(WTAConfig(base.config, horizon, n_hypotheses, season_length, scores))
+        model = cls(WTAConfig(base.config, horizon, n_hypotheses, season_length, scores, anchor_alpha, anchor_beta))
         model.encoder.load_state_dict(base.encoder.state_dict())
         model.heads.init_from_forecast_head(base.forecast_head, offsets=season_length > 0)
         return model
 
-    def anchor(self, z: torch.Tensor) -> torch.Tensor:
-        """Seasonal-naive path ``(B, C, 1, horizon)`` of the scaled input: its last season repeated.
+    def anchor(self, z: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+        """Anchor path ``(..., horizon)`` of contexts ``(..., T)`` (:func:`tsheads.nn.anchors.anchor_path`
+        with this model's period, level smoothing and slope share); unobserved points hold the mean."""
+        cfg = self.config
+        return anchor_path(z, observed, cfg.horizon, cfg.season_length, cfg.anchor_alpha, cfg.anchor_beta)
 
-        Unobserved points are 0 in ``z`` (the window mean), so a gap falls back to the mean there.
-        """
-        s, h, t = self.config.season_length, self.config.horizon, z.shape[-1]
-        index = torch.arange(h, device=z.device) % s + (t - s)
-        return z[..., index].unsqueeze(2)
+    def set_anchor(self, alpha: float, beta: float) -> None:
+        """Set the level-and-trend anchor's shape (chosen from the training windows before training)."""
+        self.config = replace(self.config, anchor_alpha=float(alpha), anchor_beta=float(beta))
 
     def forward(self, x: torch.Tensor, observed: torch.Tensor) -> HypothesisOutput:
         enc = self.encoder(x, observed)
         hyp, logits = self.heads(enc.tokens)
         if self.config.season_length:
-            hyp = hyp + self.anchor(enc.z)
+            hyp = hyp + self.anchor(enc.z, observed).unsqueeze(2)
         return HypothesisOutput(hyp, logits, enc.scale)
 
     @staticmethod
