@@ -76,7 +76,9 @@ def fit_wta(args, group: Group, timings: Timings, variant: str = "defaults") -> 
     with timings.time(f"{key} predict"):
         fc = wta.predict(level=list(LEVELS), quantiles=list(QUANTILES))
     point, bands = _matrix(fc, "WTA", group.ids), _bands(fc, "WTA", group.ids)
-    details = {"anchor period": int(wta.season_length_), "fallback": bool(wta.fallback_),
+    details = {"anchor period": int(wta.season_length_), "anchor alpha": float(wta.anchor_alpha_),
+               "anchor beta": float(wta.anchor_beta_), "deseasonal period": int(wta.deseasonal_period_),
+               "fallback": bool(wta.fallback_),
                "held-out MAE model": wta.anchor_check_["model"], "held-out MAE anchor": wta.anchor_check_["anchor"],
                "epochs": len(wta.history_), "heads used": int(wta.n_heads_used_),
                "CRPS (wQL)": mean_weighted_quantile_loss(group.test, bands[..., 2 * len(LEVELS):], QUANTILES),
@@ -191,8 +193,9 @@ def run(args) -> Report:
          "before them; the official test part is not read." if args.split == "validation" else
          "TEST split: the official holdouts, forecast from the whole training parts."),
         f"tsheads: WTAForecaster(h=h, random_state={args.seed}) with every other setting at its default "
-        "(season_length='auto', deseasonalise='auto', K = 8, relaxed WTA, 40 epochs x 50 batches with early "
-        "stopping, the bundled encoder); its held-out check compares its median with the anchor on its own last 10 % of each series.",
+        "(season_length='auto', anchor='auto', deseasonalise='auto', K = 8, relaxed WTA, 40 epochs x 50 "
+        "batches with early stopping, the bundled encoder); its held-out check compares its median with the "
+        "anchor on its own last 10 % of each series.",
         "OWA = (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2 over group means (series with an undefined MASE "
         "scale left out of both); naive = the last value repeated (random walk).",
         *(f"{variant_label(args.variants[0])} OWA below {p} in {len(g)} of {len(wta)} groups: {', '.join(g) or 'none'}."

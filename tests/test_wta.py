@@ -464,3 +464,23 @@ def test_auto_anchor_smooths_noise_and_follows_drift():
     drift = 0.5 * steps + 0.3 * rng.normal(size=(400, 48)).cumsum(1)  # trending random walks: the last value plus slope
     alpha, beta = choose_anchor(pairs(drift), 8, rng)
     assert alpha >= 0.7 and beta >= 0.75
+
+
+def test_integer_time_stamps_take_the_cycle_a_tenth_of_the_series_show():
+    """Without dates there is no calendar period: the factors' period is the cycle found in the series."""
+    from tsheads.estimators.wta import _most_common
+
+    assert _most_common([12, None, 12, 3] + [None] * 16, share=0.1) == 12  # 3 of 20 show a cycle
+    assert _most_common([12] + [None] * 19, share=0.1) == 0
+    assert _most_common([12, 12, 4, None], share=0.5) == 12
+    df = monthly_seasonal_frame()
+    df["ds"] = df.groupby("unique_id").cumcount()
+    walks = pd.DataFrame({"unique_id": np.repeat([f"w{i}" for i in range(12)], 120), "ds": np.tile(np.arange(120), 12),
+                          "y": 50 + np.random.default_rng(0).normal(size=(12, 120)).cumsum(1).ravel()})
+    settings = dict(h=6, context_length=64, backbone="random", max_epochs=1, steps_per_epoch=1, random_state=0,
+                    validation_size=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wta = WTAForecaster(**settings).fit(pd.concat([df, walks], ignore_index=True))
+    assert wta.season_length_ == 1 and wta.deseasonal_period_ == 12  # 8 of 20 series cycle: no shared anchor
+    assert 0 < wta.anchor_alpha_ <= 1 and 0 <= wta.anchor_beta_ <= 2

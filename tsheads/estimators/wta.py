@@ -62,11 +62,11 @@ class WTAForecaster(PretrainedForecaster):
         ``K`` independent binary cross-entropies, weights = the sigmoids normalised to sum 1.
     season_length : int, "auto" or None, default "auto"
         Hypotheses are learned as offsets from the seasonal-naive path (the last ``season_length`` points
-        repeated; 1 = the last value), a skip connection that lets the heads start from a strong baseline
-        (the *anchor*) and learn only what it misses. ``"auto"``: the cycle found in the training part
-        (:func:`seasonal_anchor`; 1 where the series show none); None: hypotheses are learned whole.
-        After training, the point forecast is compared with the anchor's on the held-out windows; where
-        the anchor is better, forecasts fall back to it (``fallback_``) with a warning.
+        repeated; 1 = the level-and-trend path of ``anchor``), a skip connection that lets the heads start
+        from a strong baseline (the *anchor*) and learn only what it misses. ``"auto"``: the cycle found in
+        the training part (:func:`seasonal_anchor`; 1 where the series show none); None: hypotheses are
+        learned whole. After training, the point forecast is compared with the anchor's on the held-out
+        windows; where the anchor is better, forecasts fall back to it (``fallback_``) with a warning.
     anchor : "auto", "last" or (alpha, beta), default "auto"
         Shape of the anchor where its period is 1: the exponentially smoothed level (weight ``alpha`` in
         (0, 1]) plus ``beta`` (in [0, 2]) times the fitted slope per step, after the Theta method
@@ -282,7 +282,7 @@ class WTAForecaster(PretrainedForecaster):
             longest = int(self.context_length or EncoderConfig.context_length)
             scaled = _unit_scaled(panel)
             found = found_periods(_joint_panel(scaled) if self.joint else scaled, n_val, longest)
-            self.season_length_ = _most_common(found, share=0.5) or 1
+            self.season_length_ = anchor_period(found)
         else:
             found, self.season_length_ = [], int(self.season_length or 0)
         self.deseasonal_period_ = self._deseasonal_period(panel, found)
@@ -354,8 +354,10 @@ class WTAForecaster(PretrainedForecaster):
         self.model_ = model
         if self.fallback_:
             period = self.season_length_ or 1
-            warnings.warn(f"the trained hypotheses forecast the held-out windows worse than the seasonal-naive anchor "
-                          f"(period {period}; mean absolute error {self.anchor_check_['model']:.3f} vs "
+            shape = (f"period {period}" if period > 1 else
+                     f"level smoothing {self.anchor_alpha_:g}, slope share {self.anchor_beta_:g}")
+            warnings.warn(f"the trained hypotheses forecast the held-out windows worse than their anchor "
+                          f"({shape}; mean absolute error {self.anchor_check_['model']:.3f} vs "
                           f"{self.anchor_check_['anchor']:.3f}), so forecasts fall back to the anchor path with the "
                           "network's spread around it (fallback_); train longer or on more data",
                           UserWarning, stacklevel=3)
@@ -654,9 +656,13 @@ def seasonal_anchor(system: Panel, n_val: int, context: int, max_series: int = 5
     """The anchor's period for ``season_length="auto"``: the cycle most series' training parts show.
 
     The most common of :func:`found_periods` wins if at least half of the series (and channels) show one,
-    else 1: the last value, the random walk's forecast.
+    else 1: the level-and-trend anchor (:func:`anchor_period`).
     """
-    found = found_periods(system, n_val, context, max_series)
+    return anchor_period(found_periods(system, n_val, context, max_series))
+
+
+def anchor_period(found: list) -> int:
+    """The most common of the ``found`` periods if at least half the entries show one, else 1."""
     return _most_common(found, share=0.5) or 1
 
 
