@@ -76,7 +76,8 @@ def fit_wta(args, group: Group, timings: Timings, variant: str = "defaults") -> 
     with timings.time(f"{key} predict"):
         fc = wta.predict(level=list(LEVELS), quantiles=list(QUANTILES))
     point, bands = _matrix(fc, "WTA", group.ids), _bands(fc, "WTA", group.ids)
-    details = {"anchor period": int(wta.season_length_), "anchor alpha": float(wta.anchor_alpha_),
+    alpha = "fitted" if wta.anchor_alpha_ is None else wta.anchor_alpha_
+    details = {"anchor period": int(wta.season_length_), "anchor alpha": alpha,
                "anchor beta": float(wta.anchor_beta_), "deseasonal period": int(wta.deseasonal_period_),
                "fallback": bool(wta.fallback_),
                "held-out MAE model": wta.anchor_check_["model"], "held-out MAE anchor": wta.anchor_check_["anchor"],

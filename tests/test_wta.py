@@ -460,10 +460,29 @@ def test_auto_anchor_smooths_noise_and_follows_drift():
 
     noise = rng.normal(size=(400, 48))  # white noise around a level: smooth hard, no slope
     alpha, beta = choose_anchor(pairs(noise), 8, rng)
-    assert alpha <= 0.3 and beta == 0.0
+    assert (alpha is None or alpha <= 0.3) and beta == 0.0
     drift = 0.5 * steps + 0.3 * rng.normal(size=(400, 48)).cumsum(1)  # trending random walks: the last value plus slope
     alpha, beta = choose_anchor(pairs(drift), 8, rng)
-    assert alpha >= 0.7 and beta >= 0.75
+    assert (alpha is None or alpha >= 0.7) and beta >= 0.75
+
+
+def test_fitted_level_smooths_noise_and_follows_a_walk():
+    from tsheads.nn.anchors import fitted_level, smoothed_level
+
+    rng = np.random.default_rng(0)
+    noise = torch.from_numpy(rng.normal(size=(200, 1, 64)))
+    walk = torch.from_numpy(rng.normal(size=(200, 1, 64)).cumsum(-1))
+    mask = torch.ones_like(noise)
+    # white noise: mostly the heaviest smoothing (the level nearest the mean), as SES would fit it
+    assert torch.isclose(fitted_level(noise, mask), smoothed_level(noise, mask, 0.1)).float().mean() > 0.9
+    # random walks: mostly weight 1, the last value (in 64 points, 0.7 fits some walks a little better)
+    level = fitted_level(walk, mask)
+    assert torch.isclose(level, walk[..., -1:]).float().mean() > 0.75
+    assert (torch.isclose(level, walk[..., -1:]) | torch.isclose(level, smoothed_level(walk, mask, 0.7))).all()
+    gaps = (torch.from_numpy(rng.random((200, 1, 64))) > 0.3).double()
+    gaps[..., -1] = 1.0
+    scrambled = torch.where(gaps > 0, walk, 1e6)
+    torch.testing.assert_close(fitted_level(scrambled, gaps), fitted_level(walk, gaps))  # gaps ignored
 
 
 def test_integer_time_stamps_take_the_cycle_a_tenth_of_the_series_show():
@@ -483,4 +502,4 @@ def test_integer_time_stamps_take_the_cycle_a_tenth_of_the_series_show():
         warnings.simplefilter("ignore")
         wta = WTAForecaster(**settings).fit(pd.concat([df, walks], ignore_index=True))
     assert wta.season_length_ == 1 and wta.deseasonal_period_ == 12  # 8 of 20 series cycle: no shared anchor
-    assert 0 < wta.anchor_alpha_ <= 1 and 0 <= wta.anchor_beta_ <= 2
+    assert (wta.anchor_alpha_ is None or 0 < wta.anchor_alpha_ <= 1) and 0 <= wta.anchor_beta_ <= 2

@@ -69,10 +69,11 @@ class WTAForecaster(PretrainedForecaster):
         windows; where the anchor is better, forecasts fall back to it (``fallback_``) with a warning.
     anchor : "auto", "last" or (alpha, beta), default "auto"
         Shape of the anchor where its period is 1: the exponentially smoothed level (weight ``alpha`` in
-        (0, 1]) plus ``beta`` (in [0, 2]) times the fitted slope per step, after the Theta method
-        (:mod:`tsheads.nn.anchors`). ``"auto"``: the pair from a small grid whose path is closest to the
-        training windows' futures (mean absolute error; ``anchor_alpha_``, ``anchor_beta_``); ``"last"``: the
-        last value (1, 0). Periods above 1 always use the seasonal-naive path.
+        (0, 1], or None to fit it per series as simple exponential smoothing does) plus ``beta`` (in [0, 2])
+        times the fitted slope per step, after the Theta method (:mod:`tsheads.nn.anchors`). ``"auto"``: the
+        pair from a small grid whose path is closest to the training windows' futures (mean absolute error
+        in units of each window's mean step; ``anchor_alpha_``, ``anchor_beta_``); ``"last"``: the last
+        value (1, 0). Periods above 1 always use the seasonal-naive path.
     deseasonalise : bool or "auto", default "auto"
         Divide each series by its multiplicative seasonal factors before the network sees it and multiply
         them back into every hypothesis and kernel width, as the M4 benchmarks (Naive2, Theta) do; a series
@@ -129,12 +130,13 @@ class WTAForecaster(PretrainedForecaster):
     season_length_ : int
         The anchor's period used (0: none).
     anchor_alpha_, anchor_beta_ : float
-        The anchor's level smoothing and slope share (1 and 0 for the last value or a seasonal-naive path).
+        The anchor's level smoothing (None: fitted per series) and slope share (1 and 0 for the last value
+        or a seasonal-naive path).
     deseasonal_period_ : int
         Period of the seasonal factors divided out (0: none; see ``deseasonalise``).
     anchor_check_ : dict
-        Mean absolute error of the point forecast and of the anchor on the held-out windows (in units of
-        each window's standard deviation).
+        Mean absolute error of the point forecast and of the anchor on the held-out windows, in units of
+        each window's mean absolute step (the scale of MASE).
     fallback_ : bool
         Whether forecasts are the anchor's: the network's median path is replaced by the anchor path and the
         mixture moved with it, so the intervals keep the network's shape and width.
@@ -348,14 +350,15 @@ class WTAForecaster(PretrainedForecaster):
         point = self._point(hyp, weights, sigma)
         with torch.no_grad():
             anchor = model.anchor(torch.from_numpy(past), torch.from_numpy(obs)).double().numpy()
-        self.anchor_check_ = _anchor_check(point, anchor, future, fobs)
+        self.anchor_check_ = _anchor_check(point, anchor, future, fobs, units["step"])
         self.fallback_ = self.anchor_check_["model"] > self.anchor_check_["anchor"]
         self.history_ = history
         self.model_ = model
         if self.fallback_:
             period = self.season_length_ or 1
+            smoothing = "fitted per series" if self.anchor_alpha_ is None else f"{self.anchor_alpha_:g}"
             shape = (f"period {period}" if period > 1 else
-                     f"level smoothing {self.anchor_alpha_:g}, slope share {self.anchor_beta_:g}")
+                     f"level smoothing {smoothing}, slope share {self.anchor_beta_:g}")
             warnings.warn(f"the trained hypotheses forecast the held-out windows worse than their anchor "
                           f"({shape}; mean absolute error {self.anchor_check_['model']:.3f} vs "
                           f"{self.anchor_check_['anchor']:.3f}), so forecasts fall back to the anchor path with the "
@@ -636,7 +639,7 @@ class WTAForecaster(PretrainedForecaster):
         est.n_heads_used_ = int((est.heads_won_ > 0).sum())
         est.validation_coverage_ = meta.get("validation_coverage", {})
         est.season_length_ = int(config.season_length)
-        est.anchor_alpha_, est.anchor_beta_ = float(config.anchor_alpha), float(config.anchor_beta)
+        est.anchor_alpha_, est.anchor_beta_ = config.anchor_alpha, float(config.anchor_beta)
         fallback = meta.get("fallback", False)  # files from before version 0.2 have none
         if not isinstance(fallback, bool):
             raise WeightsError(f"{path}: 'fallback' must be true or false, got {fallback!r}")
@@ -735,43 +738,49 @@ def _held_out_crps(hyp, weights, sigma, future, observed) -> float:
     return float(mixture_crps(means[observed], w[observed], sig[observed], future[observed]).mean())
 
 
-def _anchor_check(point, anchor, future, observed) -> dict:
+def _anchor_check(point, anchor, future, observed, unit) -> dict:
     """Mean absolute error of the point forecast ``(n, C, h)`` and of the anchor path on held-out windows,
-    all in the windows' standardised units."""
+    each window's errors divided by ``unit`` ``(n, C, 1)`` (its mean absolute step: the scale of MASE, so the
+    check weighs series as the M-competition scores do, not by their spread)."""
     h = future.shape[-1]
     seen = observed.astype(bool)
     count = max(int(seen.sum()), 1)
-    return {"model": float(np.abs(point - future)[seen].sum() / count),
-            "anchor": float(np.abs(anchor[..., :h] - future)[seen].sum() / count)}
+    return {"model": float((np.abs(point - future) / unit)[seen].sum() / count),
+            "anchor": float((np.abs(anchor[..., :h] - future) / unit)[seen].sum() / count)}
 
 
-ANCHOR_ALPHAS = (0.2, 0.3, 0.5, 0.7, 1.0)  # the grid of anchor="auto" (chosen on M1/M3 validation windows)
+ANCHOR_ALPHAS = (None, 0.2, 0.3, 0.5, 0.7, 1.0)  # the grid of anchor="auto"; None: fitted per series
 ANCHOR_BETAS = (0.0, 0.25, 0.5, 0.75, 1.0)
-ANCHOR_WINDOWS = 8192  # training windows the grid is scored on
+ANCHOR_WINDOWS = 4096  # training windows the grid is scored on
 
 
-def choose_anchor(pairs: tuple, h: int, rng: np.random.Generator) -> tuple[float, float]:
+def choose_anchor(pairs: tuple, h: int, rng: np.random.Generator) -> tuple[Optional[float], float]:
     """``(alpha, beta)`` of the level-and-trend anchor closest to the training windows' futures.
 
     ``pairs`` are standardised training windows (past, observed, future, future observed); the score is the
-    mean absolute error over observed future points of up to ``ANCHOR_WINDOWS`` of them. Ties go to the
-    smoother, flatter pair listed first.
+    mean absolute error over observed future points of up to ``ANCHOR_WINDOWS`` of them, each window's in
+    units of its mean absolute step (as MASE). Ties go to the pair listed first.
     """
     import torch
 
-    from ..nn.anchors import anchor_path
+    from ..nn.anchors import fitted_level, least_squares_slope, smoothed_level
 
     past, obs, future, fobs = pairs
     if len(past) > ANCHOR_WINDOWS:
         idx = np.sort(rng.choice(len(past), ANCHOR_WINDOWS, replace=False))
         past, obs, future, fobs = past[idx], obs[idx], future[idx], fobs[idx]
-    z, mask = torch.from_numpy(past).double(), torch.from_numpy(obs)
+    unit = torch.from_numpy(step_unit(past.astype(np.float64), obs, np.ones(past.shape[:-1] + (1,))))
+    z, mask = torch.from_numpy(past).double(), torch.from_numpy(obs).double()
     future, seen = torch.from_numpy(future[..., :h]).double(), torch.from_numpy(fobs[..., :h])
+    if not seen.any():
+        return (1.0, 0.0)
+    steps = torch.arange(1, h + 1, dtype=torch.float64)
+    slope = least_squares_slope(z, mask) * steps
     errors = {}
     for alpha in ANCHOR_ALPHAS:
+        level = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
         for beta in ANCHOR_BETAS:
-            path = anchor_path(z, mask, h, 1, alpha, beta)
-            errors[(alpha, beta)] = float((path - future).abs()[seen].mean()) if seen.any() else 0.0
+            errors[(alpha, beta)] = float(((level + beta * slope - future).abs() / unit)[seen].mean())
     return min(errors, key=errors.get)
 
 
@@ -779,12 +788,16 @@ def _anchor_pair(anchor) -> tuple[float, float]:
     """``(alpha, beta)`` of an ``anchor`` setting other than "auto" ("last": (1, 0)); refuses bad settings."""
     if isinstance(anchor, str) and anchor in ("auto", "last"):
         return (1.0, 0.0)
-    ok = isinstance(anchor, (tuple, list)) and len(anchor) == 2 and all(
-        isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) for v in anchor)
-    if not ok or not (0 < anchor[0] <= 1 and 0 <= anchor[1] <= 2):
-        raise TsheadsError(f"anchor must be 'auto', 'last' or (alpha, beta) with alpha in (0, 1] and beta in [0, 2], "
-                           f"got {anchor!r}")
-    return float(anchor[0]), float(anchor[1])
+
+    def number(v) -> bool:
+        return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+
+    ok = isinstance(anchor, (tuple, list)) and len(anchor) == 2 and number(anchor[1]) and 0 <= anchor[1] <= 2 \
+        and (anchor[0] is None or (number(anchor[0]) and 0 < anchor[0] <= 1))
+    if not ok:
+        raise TsheadsError(f"anchor must be 'auto', 'last' or (alpha, beta) with alpha None (fitted per series) or "
+                           f"in (0, 1] and beta in [0, 2], got {anchor!r}")
+    return None if anchor[0] is None else float(anchor[0]), float(anchor[1])
 
 
 def _paths_frame(panel: Panel, paths: np.ndarray, index_col: str, model: str, **per_path) -> pd.DataFrame:

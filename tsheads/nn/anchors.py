@@ -7,6 +7,8 @@ path comes out whether it is computed on the network's scaled input or in data u
 - level and trend (after the Theta method, Assimakopoulos & Nikolopoulos 2000): the exponentially
   smoothed level with weight ``alpha`` plus ``beta`` times the least-squares slope per step. ``alpha=1,
   beta=0`` is the last value (the random walk); ``beta=0.5`` is the Theta method's half slope.
+  ``alpha=None`` fits the weight per context, as simple exponential smoothing does: the one of
+  :data:`FITTED_ALPHAS` with the smallest one-step-ahead squared error inside the context.
 
 Contexts are ``(..., T)`` with an observed-mask; unobserved points hold the context mean (0 in the
 scaled space), which the seasonal-naive path repeats and the level-and-trend path ignores.
@@ -14,32 +16,69 @@ scaled space), which the seasonal-naive path repeats and the level-and-trend pat
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
+FITTED_ALPHAS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+MIN_PAST = 3  # observed points before a one-step error counts towards fitting alpha
 
-def anchor_path(z: torch.Tensor, observed: torch.Tensor, horizon: int, period: int = 1, alpha: float = 1.0,
-                beta: float = 0.0) -> torch.Tensor:
+
+def anchor_path(z: torch.Tensor, observed: torch.Tensor, horizon: int, period: int = 1,
+                alpha: Optional[float] = 1.0, beta: float = 0.0) -> torch.Tensor:
     """Anchor path ``(..., horizon)`` of contexts ``z`` ``(..., T)`` (see the module docstring).
 
     ``period > 1`` gives the seasonal-naive path (``alpha`` and ``beta`` unused); otherwise the smoothed
     level plus ``beta`` slopes per step. A context with no observed point gets 0 (its mean).
     """
     t = z.shape[-1]
-    if period > 1 or (alpha >= 1.0 and beta == 0.0):
+    if period > 1 or (alpha is not None and alpha >= 1.0 and beta == 0.0):
         s = max(int(period), 1)
         if t < s:  # shorter than a season: the missing start is the context mean
             z = torch.cat([z.new_zeros(z.shape[:-1] + (s - t,)), z], dim=-1)
             t = s
         return z[..., torch.arange(horizon, device=z.device) % s + (t - s)]
     mask = observed.to(z.dtype)
-    age = torch.arange(t - 1, -1, -1, device=z.device, dtype=z.dtype)
-    # (1 - alpha) ** age underflows to 0 far back, which is the weight it should have
-    weights = alpha * (1.0 - alpha) ** age * mask
-    total = weights.sum(-1, keepdim=True)
-    level = torch.where(total > 0, (weights * z).sum(-1, keepdim=True) / total.clamp_min(1e-30), 0.0)
+    level = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
     if beta == 0.0:
         return level.expand(*level.shape[:-1], horizon)
     return level + beta * least_squares_slope(z, mask) * torch.arange(1, horizon + 1, device=z.device, dtype=z.dtype)
+
+
+def smoothed_level(z: torch.Tensor, mask: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Exponentially weighted mean ``(..., 1)`` of the observed points, weight ``alpha (1 - alpha)^age``."""
+    age = torch.arange(z.shape[-1] - 1, -1, -1, device=z.device, dtype=z.dtype)
+    weights = alpha * (1.0 - alpha) ** age * mask  # underflows to 0 far back, the weight it should have
+    total = weights.sum(-1, keepdim=True)
+    return torch.where(total > 0, (weights * z).sum(-1, keepdim=True) / total.clamp_min(1e-30), 0.0)
+
+
+def fitted_level(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Smoothed level ``(..., 1)`` with each context's own weight from :data:`FITTED_ALPHAS`.
+
+    For every candidate the one-step-ahead forecast of each observed point is the smoothed level of the
+    points before it (one matrix product over the context); the weight with the smallest squared error
+    over points with at least :data:`MIN_PAST` observed predecessors wins, ties to the smoother one.
+    """
+    t = z.shape[-1]
+    lags = torch.arange(t, device=z.device)
+    age = (lags[:, None] - lags[None, :] - 1).to(z.dtype)  # [i, s]: age of point s one step before point i
+    before = age >= 0
+    seen_before = torch.cumsum(mask, -1) - mask
+    scored = mask * (seen_before >= MIN_PAST)
+    best_error, best_level = None, None
+    for alpha in FITTED_ALPHAS:
+        kernel = torch.where(before, alpha * (1.0 - alpha) ** age.clamp_min(0), 0.0)  # (T, T)
+        total = (mask @ kernel.T).clamp_min(1e-30)
+        previous = ((mask * z) @ kernel.T) / total  # one-step forecasts (..., T)
+        error = (scored * (z - previous) ** 2).sum(-1, keepdim=True)
+        level = smoothed_level(z, mask, alpha)
+        if best_error is None:
+            best_error, best_level = error, level
+        else:
+            better = error < best_error
+            best_error, best_level = torch.where(better, error, best_error), torch.where(better, level, best_level)
+    return best_level
 
 
 def least_squares_slope(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

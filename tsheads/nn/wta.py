@@ -10,7 +10,7 @@ through a channel mean, and one set of scores is shared by all channels.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import torch
 from torch import nn
@@ -33,7 +33,8 @@ class WTAConfig:
     n_hypotheses: int = 8
     season_length: int = 0  # > 0: hypotheses are offsets from an anchor path (tsheads.nn.anchors); > 1: seasonal
     scores: str = "softmax"  # how score logits become weights (tsheads.nn.losses.score_probabilities)
-    anchor_alpha: float = 1.0  # with season_length 1: the anchor's level smoothing (1: the last value)
+    anchor_alpha: Optional[float] = 1.0  # with season_length 1: the anchor's level smoothing (1: the last value;
+    # None: fitted per context, tsheads.nn.anchors.fitted_level)
     anchor_beta: float = 0.0   # ... and the share of the fitted slope added per step (0: flat)
 
     def __post_init__(self):
@@ -46,10 +47,12 @@ class WTAConfig:
                                    f"integer, got {value!r}")
         for name, low, high in (("anchor_alpha", 0.0, 1.0), ("anchor_beta", 0.0, 2.0)):
             value = getattr(self, name)
+            if name == "anchor_alpha" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high \
                     or (name == "anchor_alpha" and value == 0):
-                raise WeightsError(f"{name} must be a number in {'(' if name == 'anchor_alpha' else '['}{low}, "
-                                   f"{high}], got {value!r}")
+                raise WeightsError(f"{name} must be {'None or ' if name == 'anchor_alpha' else ''}a number in "
+                                   f"{'(' if name == 'anchor_alpha' else '['}{low}, {high}], got {value!r}")
         if self.scores not in SCORE_KINDS:
             raise WeightsError(f"scores must be one of {SCORE_KINDS}, got {self.scores!r}")
         if self.season_length > self.encoder.context_length:
@@ -173,7 +176,8 @@ class WTAModel(nn.Module):
 
     @classmethod
     def from_pretrained(cls, base: DualSpaceModel, horizon: int, n_hypotheses: int, season_length: int = 0,
-                        scores: str = "softmax", anchor_alpha: float = 1.0, anchor_beta: float = 0.0) -> "WTAModel":
+                        scores: str = "softmax", anchor_alpha: Optional[float] = 1.0,
+                        anchor_beta: float = 0.0) -> "WTAModel":
         """Encoder weights copied from ``base``; heads started from its forecast head."""
         model = cls(WTAConfig(base.config, horizon, n_hypotheses, season_length, scores, anchor_alpha, anchor_beta))
         model.encoder.load_state_dict(base.encoder.state_dict())
@@ -186,9 +190,10 @@ class WTAModel(nn.Module):
         cfg = self.config
         return anchor_path(z, observed, cfg.horizon, cfg.season_length, cfg.anchor_alpha, cfg.anchor_beta)
 
-    def set_anchor(self, alpha: float, beta: float) -> None:
+    def set_anchor(self, alpha: Optional[float], beta: float) -> None:
         """Set the level-and-trend anchor's shape (chosen from the training windows before training)."""
-        self.config = replace(self.config, anchor_alpha=float(alpha), anchor_beta=float(beta))
+        self.config = replace(self.config, anchor_alpha=None if alpha is None else float(alpha),
+                              anchor_beta=float(beta))
 
     def forward(self, x: torch.Tensor, observed: torch.Tensor) -> HypothesisOutput:
         enc = self.encoder(x, observed)
