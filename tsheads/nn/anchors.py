@@ -16,6 +16,7 @@ scaled space), which the seasonal-naive path repeats and the level-and-trend pat
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional
 
 import torch
@@ -60,15 +61,10 @@ def fitted_level(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     points before it (one matrix product over the context); the weight with the smallest squared error
     over points with at least :data:`MIN_PAST` observed predecessors wins, ties to the smoother one.
     """
-    t = z.shape[-1]
-    lags = torch.arange(t, device=z.device)
-    age = (lags[:, None] - lags[None, :] - 1).to(z.dtype)  # [i, s]: age of point s one step before point i
-    before = age >= 0
     seen_before = torch.cumsum(mask, -1) - mask
     scored = mask * (seen_before >= MIN_PAST)
     best_error, best_level = None, None
-    for alpha in FITTED_ALPHAS:
-        kernel = torch.where(before, alpha * (1.0 - alpha) ** age.clamp_min(0), 0.0)  # (T, T)
+    for alpha, kernel in zip(FITTED_ALPHAS, one_step_kernels(z.shape[-1], z.dtype, z.device)):
         total = (mask @ kernel.T).clamp_min(1e-30)
         previous = ((mask * z) @ kernel.T) / total  # one-step forecasts (..., T)
         error = (scored * (z - previous) ** 2).sum(-1, keepdim=True)
@@ -79,6 +75,17 @@ def fitted_level(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
             better = error < best_error
             best_error, best_level = torch.where(better, error, best_error), torch.where(better, level, best_level)
     return best_level
+
+
+@lru_cache(maxsize=8)
+def one_step_kernels(t: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """One ``(T, T)`` matrix per weight of :data:`FITTED_ALPHAS`: row ``i`` holds the smoothing weights of the
+    points before point ``i``. Built once per context length, dtype and device: the anchor runs in every
+    training step, and rebuilding them there was half its cost."""
+    lags = torch.arange(t, device=device)
+    age = (lags[:, None] - lags[None, :] - 1).to(dtype)  # [i, s]: age of point s one step before point i
+    before = age >= 0
+    return tuple(torch.where(before, alpha * (1.0 - alpha) ** age.clamp_min(0), 0.0) for alpha in FITTED_ALPHAS)
 
 
 def least_squares_slope(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
