@@ -45,14 +45,11 @@ class WTAConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "season_length" else 1):
                 raise WeightsError(f"{name} must be a {'non-negative' if name == 'season_length' else 'positive'} "
                                    f"integer, got {value!r}")
-        for name, low, high in (("anchor_alpha", 0.0, 1.0), ("anchor_beta", 0.0, 2.0)):
-            value = getattr(self, name)
-            if name == "anchor_alpha" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high \
-                    or (name == "anchor_alpha" and value == 0):
-                raise WeightsError(f"{name} must be {'None or ' if name == 'anchor_alpha' else ''}a number in "
-                                   f"{'(' if name == 'anchor_alpha' else '['}{low}, {high}], got {value!r}")
+        alpha, beta = self.anchor_alpha, self.anchor_beta
+        if alpha is not None and not (_is_number(alpha) and 0.0 < alpha <= 1.0):
+            raise WeightsError(f"anchor_alpha must be None or a number in (0.0, 1.0], got {alpha!r}")
+        if not (_is_number(beta) and 0.0 <= beta <= 2.0):
+            raise WeightsError(f"anchor_beta must be a number in [0.0, 2.0], got {beta!r}")
         if self.scores not in SCORE_KINDS:
             raise WeightsError(f"scores must be one of {SCORE_KINDS}, got {self.scores!r}")
         if self.season_length > self.encoder.context_length:
@@ -77,6 +74,10 @@ class WTAConfig:
         if "encoder" not in d:
             raise WeightsError("the WTA config has no 'encoder' section")
         return cls(**{**d, "encoder": EncoderConfig.from_dict(d["encoder"])})
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class HypothesisOutput(NamedTuple):
