@@ -46,6 +46,7 @@ VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "k1": {"n_hypotheses": 1}, "k4": {"n_hypotheses": 4}, "k16": {"n_hypotheses": 16},
     "frozen_encoder": {"backbone_learning_rate": 0.0}, "epochs20": {"max_epochs": 20},
     "no_deseasonalise": {"deseasonalise": False}, "anchor_last": {"anchor": "last"},
+    "network_only": {"anchor_weight": 0.0},
 }
 PEERS = ("naive", "seasonal naive", "Naive2", "ETS", "Theta")
 QUICK_SERIES = 6
@@ -62,7 +63,7 @@ def variant_label(variant: str) -> str:
 
 def fit_wta(args, group: Group, timings: Timings, variant: str = "defaults") -> tuple[np.ndarray, dict]:
     """Points ``(n, h)`` of ``WTAForecaster(h, random_state)`` with every other setting at its default (but the
-    variant's change), and what it did (anchor, fallback, epochs, CRPS and coverage on ``group.test``)."""
+    variant's change), and what it did (anchor, anchor weight, epochs, CRPS and coverage on ``group.test``)."""
     extra = {"backbone": "random", "max_epochs": 1, "steps_per_epoch": 2} if args.model == "random" else {}
     extra.update(VARIANTS[variant])
     if args.weights:
@@ -79,8 +80,9 @@ def fit_wta(args, group: Group, timings: Timings, variant: str = "defaults") -> 
     alpha = "fitted" if wta.anchor_alpha_ is None else wta.anchor_alpha_
     details = {"anchor period": int(wta.season_length_), "anchor alpha": alpha,
                "anchor beta": float(wta.anchor_beta_), "deseasonal period": int(wta.deseasonal_period_),
-               "fallback": bool(wta.fallback_),
+               "anchor weight": float(wta.anchor_weight_),
                "held-out MAE model": wta.anchor_check_["model"], "held-out MAE anchor": wta.anchor_check_["anchor"],
+               "held-out MAE blend": wta.anchor_check_["blend"],
                "epochs": len(wta.history_), "heads used": int(wta.n_heads_used_),
                "CRPS (wQL)": mean_weighted_quantile_loss(group.test, bands[..., 2 * len(LEVELS):], QUANTILES),
                **_coverages(group.test, bands[..., :2 * len(LEVELS)]),
@@ -207,7 +209,7 @@ def run(args) -> Report:
         command=suite_command(SUITE, args.argv),
         parameters=parameters(args, n_jobs_effective=n_jobs(args)),
         tables={"OWA (vs Naive2)": table, "sMAPE (mean, %)": by_group("sMAPE"), "MASE (mean)": by_group("MASE"),
-                "tsheads WTA: anchor, fallback, probabilistic scores": details, "Groups": groups},
+                "tsheads WTA: anchor, anchor weight, probabilistic scores": details, "Groups": groups},
         wall_times={f"{g} {k}": round(v, 3) for g, r in results.items() for k, v in r["seconds"].items()},
         notes=notes,
         extra={"results": results},

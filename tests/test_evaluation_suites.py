@@ -429,10 +429,11 @@ def test_wta_defaults_validation_reads_no_test_part_and_resumes(data_dir, tmp_pa
     for row in owa.values():
         assert row["Naive2"] == pytest.approx(1.0)
         assert np.isfinite([row[m] for m in (wta_defaults.WTA, "tsheads WTA sigmoid", *wta_defaults.PEERS)]).all()
-    details = payload["tables"]["tsheads WTA: anchor, fallback, probabilistic scores"]
+    details = payload["tables"]["tsheads WTA: anchor, anchor weight, probabilistic scores"]
     assert {(r["group"], r["variant"]) for r in details} == {(g, v) for g in ("m1_yearly", "m1_quarterly")
                                                             for v in (wta_defaults.WTA, "tsheads WTA sigmoid")}
-    assert all(0 <= r["coverage 80"] <= r["coverage 95"] <= 1 and r["anchor period"] >= 1 for r in details)
+    assert all(0 <= r["coverage 80"] <= r["coverage 95"] <= 1 and r["anchor period"] >= 1
+               and 0 <= r["anchor weight"] <= 1 for r in details)
     assert not (tmp_path / "cache").exists() or payload["machine"]["git_dirty"] is False  # dirty code: never kept
     clean = {"git_commit": "0" * 40, "git_dirty": False}  # as from a clean tree: each group is kept, then read back
     monkeypatch.setattr(wta_defaults, "machine_info", lambda: clean)

@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from tsheads.errors import SeriesTooShortError, TsheadsError, WeightsError
-from tsheads.estimators.wta import WTAForecaster
+from tsheads.estimators.wta import WTAForecaster, _anchor_check
 from tsheads.inference import interpolate_quantiles
 from tsheads.nn.losses import hypothesis_errors, score_loss, score_probabilities, wta_loss
 from tsheads.nn.wta import WTAModel
@@ -170,7 +170,8 @@ def test_short_series_nan_and_bad_settings(data):
     assert set(fc["unique_id"]) == {"s0", "s1"} and np.isfinite(fc["WTA"]).all()
     for bad_params in ({"wta": "soft"}, {"epsilon": 1.0}, {"temperature": (0.1, 1.0)}, {"n_hypotheses": 0},
                        {"validation_size": 0}, {"validation_size": 1.5}, {"point": "mode"}, {"h": 0},
-                       {"score_weight": -1}, {"backbone_learning_rate": float("nan")}, {"joint": "yes"}):
+                       {"score_weight": -1}, {"backbone_learning_rate": float("nan")}, {"joint": "yes"},
+                       {"anchor_weight": 1.5}, {"anchor_weight": "half"}, {"anchor_weight": True}):
         with pytest.raises(TsheadsError):
             WTAForecaster(**{**SMALL, **bad_params}).fit(data)
 
@@ -295,6 +296,42 @@ def test_a_model_worse_than_its_anchor_falls_back_to_it_and_says_so(tmp_path):
     back = WTAForecaster.load(tmp_path / "fb")
     assert back.fallback_ and back.season_length_ == 16
     pd.testing.assert_frame_equal(back.predict(df=df, level=[80]), fc)
+
+
+def test_anchor_check_picks_the_combination_with_the_lowest_held_out_error():
+    """A network too high and an anchor as far too low: halfway between is exact; errors are in step units."""
+    future = np.arange(8.0).reshape(2, 1, 4)
+    observed = np.ones_like(future, dtype=bool)
+    unit = np.array([1.0, 2.0]).reshape(2, 1, 1)
+    weight, check = _anchor_check(future + 1, future - 1, future, observed, unit)
+    assert weight == pytest.approx(0.5) and check["blend"] == pytest.approx(0.0)
+    assert check["model"] == pytest.approx(0.75) and check["anchor"] == pytest.approx(0.75)  # (1 + 1/2) / 2
+    assert _anchor_check(future, future + 3, future, observed, unit)[0] == 0.0  # the network exact: no move
+    assert _anchor_check(future + 2, future, future, observed, unit)[0] == 1.0  # the anchor exact: all the way
+    weight, check = _anchor_check(future + 1, future - 1, future, observed, unit, grid=(0.2,))
+    assert weight == pytest.approx(0.2) and check["blend"] == pytest.approx(0.6 * 0.75)
+
+
+def test_a_fixed_anchor_weight_moves_forecasts_that_share_of_the_way(data, tmp_path):
+    """anchor_weight=0 keeps the network's point; 1 gives the anchor path; 0.5 lands halfway; all round-trip."""
+    settings = dict(SMALL, max_epochs=2, steps_per_epoch=20, season_length=1, anchor="last")
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for w in (0.0, 0.5, 1.0):
+            fits[w] = WTAForecaster(**settings, anchor_weight=w).fit(data)
+    forecasts = {w: f.predict() for w, f in fits.items()}
+    points = {w: fc["WTA"].to_numpy() for w, fc in forecasts.items()}
+    assert fits[1.0].fallback_ and not fits[0.5].fallback_ and fits[0.5].anchor_weight_ == 0.5
+    last = forecasts[1.0]["unique_id"].map(data.groupby("unique_id")["y"].last())
+    np.testing.assert_allclose(points[1.0], last.to_numpy(), rtol=1e-5, atol=1e-5)
+    # the calibration is refitted on the moved mixture, so the network's median shifts slightly: compare loosely
+    spread = np.abs(points[1.0] - points[0.0]).mean()
+    assert np.abs(points[0.5] - (points[0.0] + points[1.0]) / 2).mean() < 0.1 * spread
+    fits[0.5].save(tmp_path / "half")
+    back = WTAForecaster.load(tmp_path / "half")
+    assert back.anchor_weight_ == 0.5
+    pd.testing.assert_frame_equal(back.predict(df=data), fits[0.5].predict())
 
 
 def test_sigmoid_score_heads_weigh_the_likelier_mode_and_round_trip(tmp_path, data):

@@ -65,8 +65,8 @@ class WTAForecaster(PretrainedForecaster):
         repeated; 1 = the level-and-trend path of ``anchor``), a skip connection that lets the heads start
         from a strong baseline (the *anchor*) and learn only what it misses. ``"auto"``: the cycle found in
         the training part (:func:`seasonal_anchor`; 1 where the series show none); None: hypotheses are
-        learned whole. After training, the point forecast is compared with the anchor's on the held-out
-        windows; where the anchor is better, forecasts fall back to it (``fallback_``) with a warning.
+        learned whole. After training, forecasts are moved part of the way towards the anchor path where
+        that helps on the held-out windows (``anchor_weight``).
     anchor : "auto", "last" or (alpha, beta), default "auto"
         Shape of the anchor where its period is 1: the exponentially smoothed level (weight ``alpha`` in
         (0, 1], or None to fit it per series as simple exponential smoothing does) plus ``beta`` (in [0, 2])
@@ -74,6 +74,12 @@ class WTAForecaster(PretrainedForecaster):
         pair from a small grid whose path is closest to the training windows' futures (mean absolute error
         in units of each window's mean step; ``anchor_alpha_``, ``anchor_beta_``); ``"last"``: the last
         value (1, 0). Periods above 1 always use the seasonal-naive path.
+    anchor_weight : float in [0, 1] or "auto", default "auto"
+        Share of the way the forecast moves from the network's point towards the anchor path; the whole
+        mixture moves with it, so intervals keep the network's shape and width. A combination of two
+        forecasts is usually better than either (as in the M4 benchmarks). ``"auto"``: the weight from
+        0, 0.1, ..., 1 with the lowest held-out mean absolute error in units of each window's mean step
+        (``anchor_weight_``); 0 keeps the network's forecast, 1 is the anchor's.
     deseasonalise : bool or "auto", default "auto"
         Divide each series by its multiplicative seasonal factors before the network sees it and multiply
         them back into every hypothesis and kernel width, as the M4 benchmarks (Naive2, Theta) do; a series
@@ -135,11 +141,14 @@ class WTAForecaster(PretrainedForecaster):
     deseasonal_period_ : int
         Period of the seasonal factors divided out (0: none; see ``deseasonalise``).
     anchor_check_ : dict
-        Mean absolute error of the point forecast and of the anchor on the held-out windows, in units of
-        each window's mean absolute step (the scale of MASE).
+        Mean absolute error on the held-out windows of the network's point forecast (``"model"``), the anchor
+        (``"anchor"``) and their combination with ``anchor_weight_`` (``"blend"``), in units of each window's
+        mean absolute step (the scale of MASE). A warning says so where the network alone is worse than the
+        anchor.
+    anchor_weight_ : float
+        Share of the way forecasts move towards the anchor path (see ``anchor_weight``).
     fallback_ : bool
-        Whether forecasts are the anchor's: the network's median path is replaced by the anchor path and the
-        mixture moved with it, so the intervals keep the network's shape and width.
+        Whether forecasts are the anchor's (``anchor_weight_`` 1).
     validation_coverage_ : dict
         Empirical coverage of the 80 % and 95 % intervals on the held-out windows. Those windows also
         calibrate the intervals, so this checks the calibration in-sample (it is close to nominal by
@@ -150,8 +159,8 @@ class WTAForecaster(PretrainedForecaster):
 
     def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
                  epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
-                 score_heads: str = "softmax", season_length="auto", anchor="auto", deseasonalise="auto",
-                 backbone="pretrained",
+                 score_heads: str = "softmax", season_length="auto", anchor="auto", anchor_weight="auto",
+                 deseasonalise="auto", backbone="pretrained",
                  max_epochs: int = 40, steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 3e-5, validation_size=0.1,
                  patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
@@ -168,6 +177,7 @@ class WTAForecaster(PretrainedForecaster):
         self.score_heads = score_heads
         self.season_length = season_length
         self.anchor = anchor
+        self.anchor_weight = anchor_weight
         self.deseasonalise = deseasonalise
         self.backbone = backbone
         self.max_epochs = max_epochs
@@ -211,6 +221,10 @@ class WTAForecaster(PretrainedForecaster):
                                                    and self.season_length == "auto"):
             check_positive_int(self.season_length, "season_length")
         _anchor_pair(self.anchor)
+        aw = self.anchor_weight
+        if not ((isinstance(aw, str) and aw == "auto") or (isinstance(aw, (int, float, np.integer, np.floating))
+                                                          and not isinstance(aw, bool) and 0 <= aw <= 1)):
+            raise TsheadsError(f"anchor_weight must be 'auto' or a number in [0, 1], got {aw!r}")
         if not (isinstance(self.deseasonalise, (bool, np.bool_)) or self.deseasonalise == "auto"):
             raise TsheadsError(f"deseasonalise must be True, False or 'auto', got {self.deseasonalise!r}")
         check_positive_number(self.backbone_learning_rate, "backbone_learning_rate", allow_zero=True)
@@ -272,7 +286,6 @@ class WTAForecaster(PretrainedForecaster):
     def _fit_panel(self, panel: Panel) -> None:
         import torch
 
-        from ..mixture import fit_bandwidth
         from ..nn.losses import hypothesis_errors
         from ..training import standardised_pairs, train_wta, wta_outputs
 
@@ -334,6 +347,43 @@ class WTAForecaster(PretrainedForecaster):
         future = future.astype(np.float64)
         ones = np.ones(past.shape[:2] + (1,))
         units = {"level": ones, "step": step_unit(past.astype(np.float64), obs, ones)}
+        self.heads_won_ = np.bincount(winners, minlength=int(self.n_hypotheses))
+        self.n_heads_used_ = int((self.heads_won_ > 0).sum())
+        sigma = self._calibrate(hyp, weights, future, fobs, units)
+        point = self._point(hyp, weights, sigma)
+        with torch.no_grad():
+            anchor = model.anchor(torch.from_numpy(past), torch.from_numpy(obs)).double().numpy()
+        fixed = not isinstance(self.anchor_weight, str)
+        self.anchor_weight_, self.anchor_check_ = _anchor_check(
+            point, anchor, future, fobs, units["step"], (float(self.anchor_weight),) if fixed else ANCHOR_WEIGHTS)
+        if self.anchor_weight_ > 0:  # kernel widths and calibration of the mixture as predict moves it
+            self._calibrate(hyp + (self.anchor_weight_ * (anchor[..., :h] - point))[:, :, None, :], weights,
+                            future, fobs, units)
+        self.fallback_ = self.anchor_weight_ == 1.0
+        self.history_ = history
+        self.model_ = model
+        if self.anchor_check_["model"] > self.anchor_check_["anchor"]:
+            period = self.season_length_ or 1
+            smoothing = "fitted per series" if self.anchor_alpha_ is None else f"{self.anchor_alpha_:g}"
+            shape = (f"period {period}" if period > 1 else
+                     f"level smoothing {smoothing}, slope share {self.anchor_beta_:g}")
+            warnings.warn(f"the trained hypotheses forecast the held-out windows worse than their anchor "
+                          f"({shape}; mean absolute error {self.anchor_check_['model']:.3f} vs "
+                          f"{self.anchor_check_['anchor']:.3f}), so forecasts move {self.anchor_weight_:g} of the "
+                          f"way to the anchor path (anchor_weight_; error {self.anchor_check_['blend']:.3f}) with "
+                          "the network's spread around it; train longer or on more data", UserWarning, stacklevel=3)
+        if self.n_heads_used_ < int(self.n_hypotheses):
+            others = " or ".join(repr(m) for m in ("relaxed", "annealed") if m != self.wta)
+            warnings.warn(f"only {self.n_heads_used_} of {self.n_hypotheses} hypothesis heads win on any held-out "
+                          f"window (collapsed heads); try wta={others}, fewer hypotheses or a longer training "
+                          "(max_epochs, steps_per_epoch)", UserWarning, stacklevel=3)
+
+    def _calibrate(self, hyp, weights, future, fobs, units: dict) -> np.ndarray:
+        """Fit ``kernel_unit_``, ``bandwidth_``, ``pit_table_`` and ``validation_coverage_`` on held-out windows
+        (hypotheses ``(n, C, K, h)``, weights ``(n, K)``, ``units`` per window ``(n, C, 1)``); the widths
+        ``(n, C, h)``."""
+        from ..mixture import fit_bandwidth
+
         fits = {}
         for name in (KERNEL_UNITS if self.kernel_unit == "auto" else (self.kernel_unit,)):
             # the default grid spans 0.001..3 context deviations; the same span, counted in this unit
@@ -342,33 +392,10 @@ class WTAForecaster(PretrainedForecaster):
             fits[name] = (width, _held_out_crps(hyp, weights, width * units[name], future, fobs))
         self.kernel_unit_ = min(fits, key=lambda name: fits[name][1])  # ties: "level", listed first
         self.bandwidth_ = fits[self.kernel_unit_][0]
-        sigma = np.broadcast_to(self.bandwidth_ * units[self.kernel_unit_], hyp.shape[:2] + (h,))
+        sigma = np.broadcast_to(self.bandwidth_ * units[self.kernel_unit_], hyp.shape[:2] + hyp.shape[-1:])
         self.pit_table_ = _pit_table(hyp, weights, sigma, future, fobs)
-        self.heads_won_ = np.bincount(winners, minlength=int(self.n_hypotheses))
-        self.n_heads_used_ = int((self.heads_won_ > 0).sum())
         self.validation_coverage_ = _coverage(hyp, weights, sigma, self.pit_table_, future, fobs, (80, 95))
-        point = self._point(hyp, weights, sigma)
-        with torch.no_grad():
-            anchor = model.anchor(torch.from_numpy(past), torch.from_numpy(obs)).double().numpy()
-        self.anchor_check_ = _anchor_check(point, anchor, future, fobs, units["step"])
-        self.fallback_ = self.anchor_check_["model"] > self.anchor_check_["anchor"]
-        self.history_ = history
-        self.model_ = model
-        if self.fallback_:
-            period = self.season_length_ or 1
-            smoothing = "fitted per series" if self.anchor_alpha_ is None else f"{self.anchor_alpha_:g}"
-            shape = (f"period {period}" if period > 1 else
-                     f"level smoothing {smoothing}, slope share {self.anchor_beta_:g}")
-            warnings.warn(f"the trained hypotheses forecast the held-out windows worse than their anchor "
-                          f"({shape}; mean absolute error {self.anchor_check_['model']:.3f} vs "
-                          f"{self.anchor_check_['anchor']:.3f}), so forecasts fall back to the anchor path with the "
-                          "network's spread around it (fallback_); train longer or on more data",
-                          UserWarning, stacklevel=3)
-        if self.n_heads_used_ < int(self.n_hypotheses):
-            others = " or ".join(repr(m) for m in ("relaxed", "annealed") if m != self.wta)
-            warnings.warn(f"only {self.n_heads_used_} of {self.n_hypotheses} hypothesis heads win on any held-out "
-                          f"window (collapsed heads); try wta={others}, fewer hypotheses or a longer training "
-                          "(max_epochs, steps_per_epoch)", UserWarning, stacklevel=3)
+        return sigma
 
     def _point(self, hyp: np.ndarray, weights: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         """The point forecast ``(n, C, h)`` of hypotheses ``(n, C, K, h)`` with kernel widths ``(n, C, h)``, as
@@ -412,10 +439,11 @@ class WTAForecaster(PretrainedForecaster):
                                                 self.precision)
         kernel_unit = step_unit(x, observed, scale) if self.kernel_unit_ == "step" else scale
         hyp, sigma = hyp[..., :h], kernel_unit * self.bandwidth_[:h]
-        if getattr(self, "fallback_", False):  # the mixture moved so that its point is the anchor path
+        if self.anchor_weight_ > 0:  # the mixture moves so that its point goes that share of the way to the anchor
             unit = np.where(scale > 0, scale, 1.0)
             point = unit * self._point(hyp / unit[..., None], weights, sigma / unit)
-            hyp = hyp + (self._anchor_path(x, observed)[..., :h] - point)[:, :, None, :]
+            shift = self.anchor_weight_ * (self._anchor_path(x, observed)[..., :h] - point)
+            hyp = hyp + shift[:, :, None, :]
         # seasonal factors back in: a positive factor per step scales each kernel's mean and width alike
         factors = factors[..., 0][None] if self.joint else factors.transpose(0, 2, 1)  # (N, C, h)
         return hyp * factors[:, :, None, :], weights, sigma * factors
@@ -581,7 +609,8 @@ class WTAForecaster(PretrainedForecaster):
         meta = {"estimator": type(self).__name__, "params": params, "bandwidth": self.bandwidth_.tolist(),
                 "pit_table": self.pit_table_.tolist(),
                 "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_,
-                "fallback": bool(self.fallback_), "anchor_check": self.anchor_check_,
+                "fallback": bool(self.fallback_), "anchor_weight": float(self.anchor_weight_),
+                "anchor_check": self.anchor_check_,
                 "kernel_unit": self.kernel_unit_, "deseasonal_period": int(self.deseasonal_period_)}
         return save_model(self.model_, path, meta=meta)
 
@@ -643,7 +672,11 @@ class WTAForecaster(PretrainedForecaster):
         fallback = meta.get("fallback", False)  # files from before version 0.2 have none
         if not isinstance(fallback, bool):
             raise WeightsError(f"{path}: 'fallback' must be true or false, got {fallback!r}")
-        est.fallback_, est.anchor_check_ = fallback, meta.get("anchor_check", {})
+        weight = meta.get("anchor_weight", 1.0 if fallback else 0.0)  # files from before 0.3: all or nothing
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
+            raise WeightsError(f"{path}: 'anchor_weight' must be a number in [0, 1], got {weight!r}")
+        est.anchor_weight_, est.anchor_check_ = float(weight), meta.get("anchor_check", {})
+        est.fallback_ = est.anchor_weight_ == 1.0
         est.kernel_unit_ = meta.get("kernel_unit", "level")  # files from before version 0.2: the level unit
         if est.kernel_unit_ not in KERNEL_UNITS:
             raise WeightsError(f"{path}: 'kernel_unit' must be one of {KERNEL_UNITS}, got {est.kernel_unit_!r}")
@@ -738,15 +771,26 @@ def _held_out_crps(hyp, weights, sigma, future, observed) -> float:
     return float(mixture_crps(means[observed], w[observed], sig[observed], future[observed]).mean())
 
 
-def _anchor_check(point, anchor, future, observed, unit) -> dict:
-    """Mean absolute error of the point forecast ``(n, C, h)`` and of the anchor path on held-out windows,
-    each window's errors divided by ``unit`` ``(n, C, 1)`` (its mean absolute step: the scale of MASE, so the
-    check weighs series as the M-competition scores do, not by their spread)."""
+ANCHOR_WEIGHTS = tuple(i / 10 for i in range(11))  # the grid of anchor_weight="auto"
+
+
+def _anchor_check(point, anchor, future, observed, unit, grid=ANCHOR_WEIGHTS) -> tuple[float, dict]:
+    """The weight from ``grid`` whose combination ``point + weight * (anchor - point)`` has the lowest mean
+    absolute error on held-out windows (ties: the smaller weight), and the errors of the point forecast
+    ``(n, C, h)``, the anchor path and that combination. Each window's errors are divided by ``unit``
+    ``(n, C, 1)`` (its mean absolute step: the scale of MASE, so the check weighs series as the
+    M-competition scores do, not by their spread)."""
     h = future.shape[-1]
     seen = observed.astype(bool)
     count = max(int(seen.sum()), 1)
-    return {"model": float((np.abs(point - future) / unit)[seen].sum() / count),
-            "anchor": float((np.abs(anchor[..., :h] - future) / unit)[seen].sum() / count)}
+
+    def error(weight: float) -> float:
+        path = point + weight * (anchor[..., :h] - point)
+        return float((np.abs(path - future) / unit)[seen].sum() / count)
+
+    errors = {float(w): error(w) for w in grid}
+    best = min(errors, key=lambda w: (errors[w], w))
+    return best, {"model": error(0.0), "anchor": error(1.0), "blend": errors[best]}
 
 
 ANCHOR_ALPHAS = (None, 0.2, 0.3, 0.5, 0.7, 1.0)  # the grid of anchor="auto"; None: fitted per series
