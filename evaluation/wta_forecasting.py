@@ -37,6 +37,7 @@ from .report import RESULTS_DIR, Report, Timings, suite_command
 SUITE = "wta_forecasting"
 CHOICE_SUITE = "wta_settings_choice"  # the suite that chooses the M4 settings on validation windows
 DATASETS = ("m4_hourly", "exchange_rate")
+TITLES = {"m4_hourly": "M4 hourly", "exchange_rate": "exchange rate"}
 LEVELS = (80, 95)
 QUANTILES = tuple(np.round(np.arange(1, 20) / 20, 2))  # 0.05 .. 0.95, as GluonTS' CRPS approximations
 N_SAMPLES = 100
@@ -358,9 +359,9 @@ def run(args) -> Report:
     if "exchange_rate" in args.datasets:
         table, figure_data["exchange"] = run_exchange(args, timings, notes)
         tables["Exchange rate (8 series jointly, 5 rolling windows of 30)"] = table
-    figure = (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR) / "wta_hypotheses.png"
-    if args.out_dir:
-        figure = Path(args.out_dir) / "wta_hypotheses.png"
+    suite = suite_name(args.datasets)
+    stem = "wta_hypotheses" + suite[len(SUITE):]
+    figure = Path(args.out_dir or (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR)) / f"{stem}.png"
     figure.parent.mkdir(parents=True, exist_ok=True)
     write_figure(figure, figure_data.get("m4"), figure_data.get("exchange"))
     notes += [
@@ -382,13 +383,19 @@ def run(args) -> Report:
         "definition; ETS has no season (exchange rates have none) and is fitted per series and window.",
     ]
     return Report(
-        suite=SUITE, title="WTA multi-hypothesis forecasting: M4 hourly and exchange rate",
+        suite=suite, title="WTA multi-hypothesis forecasting: " + " and ".join(TITLES[d] for d in args.datasets),
         command=suite_command(SUITE, args.argv), parameters=parameters(args),
         tables=tables, wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,
         model=model_info(load_model(args.model, args.seed, args.weights, warm_up=False), args),  # the backbone
         floatfmt={c: {"sMAPE": ".2f", "train s": ".1f", "predict s": ".2f", "CRPS-sum": ".4f", "RMSE": ".4f",
                       "distortion (best of 8 paths)": ".4f"} for c in tables},
     )
+
+
+def suite_name(datasets) -> str:
+    """``wta_forecasting`` for both datasets; ``wta_forecasting_<dataset>`` for one, so a run of one never
+    overwrites the other's committed table."""
+    return SUITE if set(datasets) == set(DATASETS) else f"{SUITE}_{datasets[0]}"
 
 
 def build_parser():

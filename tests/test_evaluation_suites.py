@@ -308,6 +308,9 @@ def test_wta_forecasting_quick(data_dir, tmp_path):
     ex = {r["method"]: r for r in payload["tables"]["Exchange rate (8 series jointly, 5 rolling windows of 30)"]}
     assert len(ex) == 7 and all(0 <= r["coverage 80"] <= 1 and r["CRPS-sum"] > 0 for r in ex.values())
     assert (tmp_path / "wta_hypotheses.png").stat().st_size > 10_000
+    # a run of one dataset writes its own files, never over the table of both
+    assert wta_forecasting.suite_name(["exchange_rate"]) == "wta_forecasting_exchange_rate"
+    assert wta_forecasting.suite_name(["exchange_rate", "m4_hourly"]) == "wta_forecasting"
 
 
 def test_wta_settings_choice_quick_reads_no_test_part(data_dir, tmp_path, monkeypatch):

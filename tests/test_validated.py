@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import tsheads
-from tsheads.candidates import ModelSpec, classical_forecasts
+from tsheads.candidates import ModelSpec, classical_forecasts, season_lengths
 from tsheads.candidates_pool import MIN_PARALLEL_SERIES
 from tsheads.combine import combination_weights
 from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, normalized_radius, pooled_radius
@@ -41,6 +41,13 @@ def test_contract_params_clone_and_not_fitted():
         ValidatedForecaster(combination="mystery").fit(frame(np.arange(60.0)))
     with pytest.raises(TsheadsError, match="intervals"):
         ValidatedForecaster(intervals="bootstrap").fit(frame(np.arange(60.0)))
+
+
+def test_season_lengths_count_steps_of_each_calendar_cycle():
+    """The day, week and year in steps; business days have 5-step weeks; integer time has no cycle."""
+    assert season_lengths("h") == [24, 168, 8766] and season_lengths("D") == [7, 365]
+    assert season_lengths("B") == [5, 261] and season_lengths("MS") == [12] and season_lengths("QS") == [4]
+    assert season_lengths("h", longest=200) == [24, 168] and season_lengths(1) == [] and season_lengths("YS") == []
 
 
 def test_weekly_cycle_picks_weekly_seasonal_naive_and_beats_network():

@@ -59,12 +59,21 @@ class ModelSpec:
         return {"model": error + trend + season, **({"damped": True} if damped else {})}
 
 
+def _business_days(freq) -> bool:
+    """Whether ``freq`` counts business days (the week then has 5 steps)."""
+    if freq is None or isinstance(freq, (int, np.integer)):
+        return False
+    from pandas.tseries.frequencies import to_offset
+
+    return type(to_offset(freq)).__name__ in ("BusinessDay", "CustomBusinessDay")
+
+
 def season_lengths(freq, longest: int | None = None) -> list[int]:
     """Candidate seasonal periods of a sampling frequency: the day, week and year in steps, where whole.
 
-    Half-hourly data gives ``[48, 336, ...]``, hourly ``[24, 168, ...]``, daily ``[7, 365]``, monthly
-    ``[12]``, quarterly ``[4]``; integer time and yearly data give none. Periods of one step are dropped,
-    and so are periods above ``longest`` when it is given.
+    Half-hourly data gives ``[48, 336, ...]``, hourly ``[24, 168, ...]``, daily ``[7, 365]``, business-daily
+    ``[5, 261]``, monthly ``[12]``, quarterly ``[4]``; integer time and yearly data give none. Periods of one
+    step are dropped, and so are periods above ``longest`` when it is given.
 
     Parameters
     ----------
@@ -81,8 +90,11 @@ def season_lengths(freq, longest: int | None = None) -> list[int]:
     step = step_seconds(freq)
     if not np.isfinite(step) or step <= 0:
         return []
+    cycles = _CYCLES_S
+    if _business_days(freq):  # a week is 5 steps and a year about 261, not 7 and 365
+        step, cycles = step / 86400.0, (5.0, 52.18 * 5)
     periods = set()
-    for cycle in _CYCLES_S:
+    for cycle in cycles:
         ratio = cycle / step
         whole = round(ratio)
         if whole > 1 and abs(ratio - whole) < 0.02 * ratio:
