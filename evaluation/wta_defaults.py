@@ -44,7 +44,7 @@ WTA = "tsheads WTA (defaults)"
 VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "defaults": {}, "sigmoid": {"score_heads": "sigmoid"}, "no_anchor": {"season_length": None},
     "k1": {"n_hypotheses": 1}, "k4": {"n_hypotheses": 4}, "k16": {"n_hypotheses": 16},
-    "frozen_encoder": {"backbone_learning_rate": 0.0}, "epochs20": {"max_epochs": 20},
+    "tuned_encoder": {"backbone_learning_rate": 3e-5}, "epochs20": {"max_epochs": 20},
     "no_deseasonalise": {"deseasonalise": False}, "anchor_last": {"anchor": "last"},
     "network_only": {"anchor_weight": 0.0},
 }

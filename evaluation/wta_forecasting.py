@@ -366,7 +366,7 @@ def run(args) -> Report:
     write_figure(figure, figure_data.get("m4"), figure_data.get("exchange"))
     notes += [
         f"Figure of hypotheses and weights: {figure.name}.",
-        "tsheads WTA: pretrained dual-space encoder (fine-tuned at a lower rate than the heads), K hypothesis + K "
+        "tsheads WTA: pretrained dual-space encoder (frozen, the default), K hypothesis + K "
         "score heads, hypotheses as offsets from the seasonal-naive path where season_length is set (M4: see its "
         "settings above; exchange: K=8, the last value), trained "
         f"{args.epochs} epochs x {args.steps_per_epoch} batches of 64 sequences (M4: 64 windows; exchange: 8 windows "

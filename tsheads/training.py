@@ -290,7 +290,7 @@ def _validation_loss(model: WTAModel, pairs) -> dict:
 def train_wta(model: WTAModel, train: tuple, valid: tuple, *, mode: str = "relaxed", epsilon: float = 0.1,
               temperature: tuple[float, float] = (1.0, 0.01), score_weight: float = 0.5, max_epochs: int = 40,
               steps_per_epoch: int = 50, batch_size: int = 64, learning_rate: float = 3e-4,
-              backbone_learning_rate: float = 3e-5, patience: int = 5, seed: int = 0,
+              backbone_learning_rate: float = 0.0, patience: int = 5, seed: int = 0,
               verbose: bool = False) -> list[dict]:
     """Train hypothesis and score heads (and the backbone at its own rate; 0 freezes it) in place.
 

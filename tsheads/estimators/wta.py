@@ -96,7 +96,9 @@ class WTAForecaster(PretrainedForecaster):
     max_epochs, steps_per_epoch, batch_size : int
         Training budget (defaults 40, 50, 64); an epoch is ``steps_per_epoch`` minibatches.
     learning_rate, backbone_learning_rate : float
-        AdamW rates of the heads and of the encoder (defaults 3e-4, 3e-5; 0 freezes the encoder).
+        AdamW rates of the heads and of the encoder (defaults 3e-4 and 0). At 0 the pretrained encoder stays
+        frozen: on M1/M3/M4 validation windows that forecast as well as fine-tuning it at 3e-5 and trained
+        2-5 times faster (README); a positive rate fine-tunes it.
     validation_size : int or float, default 0.1
         Held-out points at the end of every series (int), or that fraction of the median length (float);
         at least ``h``. Used for early stopping and for the kernel widths.
@@ -162,7 +164,7 @@ class WTAForecaster(PretrainedForecaster):
                  score_heads: str = "softmax", season_length="auto", anchor="auto", anchor_weight="auto",
                  deseasonalise="auto", backbone="pretrained",
                  max_epochs: int = 40, steps_per_epoch: int = 50, batch_size: int = 64,
-                 learning_rate: float = 3e-4, backbone_learning_rate: float = 3e-5, validation_size=0.1,
+                 learning_rate: float = 3e-4, backbone_learning_rate: float = 0.0, validation_size=0.1,
                  patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
                  predict_batch_size: int = 512,
                  random_state: Optional[int] = None, device: str = "cpu", precision: str = "float32",
