@@ -468,9 +468,12 @@ def test_anchor_paths_last_value_season_level_and_trend():
     line = (3.0 + 0.5 * t).reshape(1, 1, 40)
     seen = torch.ones_like(line, dtype=torch.bool)
     torch.testing.assert_close(anchor_path(line, seen, 4), torch.full((1, 1, 4), 22.5, dtype=torch.float64))
-    # alpha 1 with the whole slope continues a straight line exactly
+    # the whole slope continues a straight line exactly, whatever the level's lag behind it
     ahead = 3.0 + 0.5 * torch.arange(40, 44, dtype=torch.float64)
-    torch.testing.assert_close(anchor_path(line, seen, 4, 1, 1.0, 1.0), ahead.view(1, 1, 4))
+    for alpha in (1.0, 0.3, None):
+        torch.testing.assert_close(anchor_path(line, seen, 4, 1, alpha, 1.0), ahead.view(1, 1, 4))
+    half = anchor_path(line, seen, 4, 1, 0.3, 0.5)  # half the slope, from the lag-corrected level (Theta's line)
+    torch.testing.assert_close(half, (ahead.view(1, 1, 4) + anchor_path(line, seen, 4, 1, 0.3, 0.0)) / 2)
     cycle = torch.sin(2 * torch.pi * t / 8).reshape(1, 1, 40)
     torch.testing.assert_close(anchor_path(cycle, seen, 12, 8), cycle[..., 32 + torch.arange(12) % 8])
     rng = np.random.default_rng(0)
@@ -511,11 +514,14 @@ def test_fitted_level_smooths_noise_and_follows_a_walk():
     walk = torch.from_numpy(rng.normal(size=(200, 1, 64)).cumsum(-1))
     mask = torch.ones_like(noise)
     # white noise: mostly the heaviest smoothing (the level nearest the mean), as SES would fit it
-    assert torch.isclose(fitted_level(noise, mask), smoothed_level(noise, mask, 0.1)).float().mean() > 0.9
+    assert torch.isclose(fitted_level(noise, mask)[0], smoothed_level(noise, mask, 0.1)[0]).float().mean() > 0.9
     # random walks: mostly weight 1, the last value (in 64 points, 0.7 fits some walks a little better)
-    level = fitted_level(walk, mask)
-    assert torch.isclose(level, walk[..., -1:]).float().mean() > 0.75
-    assert (torch.isclose(level, walk[..., -1:]) | torch.isclose(level, smoothed_level(walk, mask, 0.7))).all()
+    level, age = fitted_level(walk, mask)
+    last = torch.isclose(level, walk[..., -1:])
+    assert last.float().mean() > 0.75 and (age[last] == 0).all()  # the last value does not lag
+    assert (last | torch.isclose(level, smoothed_level(walk, mask, 0.7)[0])).all()
+    torch.testing.assert_close(smoothed_level(walk, mask, 0.7)[1], torch.full((200, 1, 1), 0.3 / 0.7,
+                                                                              dtype=torch.float64))  # (1 - a) / a
     gaps = (torch.from_numpy(rng.random((200, 1, 64))) > 0.3).double()
     gaps[..., -1] = 1.0
     scrambled = torch.where(gaps > 0, walk, 1e6)

@@ -821,12 +821,13 @@ def choose_anchor(pairs: tuple, h: int, rng: np.random.Generator) -> tuple[Optio
     if not seen.any():
         return (1.0, 0.0)
     steps = torch.arange(1, h + 1, dtype=torch.float64)
-    slope = least_squares_slope(z, mask) * steps
+    slope = least_squares_slope(z, mask)
     errors = {}
-    for alpha in ANCHOR_ALPHAS:
-        level = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
+    for alpha in ANCHOR_ALPHAS:  # the same path as tsheads.nn.anchors.anchor_path, each level computed once
+        level, age = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
         for beta in ANCHOR_BETAS:
-            errors[(alpha, beta)] = float(((level + beta * slope - future).abs() / unit)[seen].mean())
+            path = level + beta * slope * (steps + age)
+            errors[(alpha, beta)] = float(((path - future).abs() / unit)[seen].mean())
     return min(errors, key=errors.get)
 
 

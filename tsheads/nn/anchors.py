@@ -5,8 +5,11 @@ path comes out whether it is computed on the network's scaled input or in data u
 
 - seasonal naive: the last ``period`` points repeated;
 - level and trend (after the Theta method, Assimakopoulos & Nikolopoulos 2000): the exponentially
-  smoothed level with weight ``alpha`` plus ``beta`` times the least-squares slope per step. ``alpha=1,
-  beta=0`` is the last value (the random walk); ``beta=0.5`` is the Theta method's half slope.
+  smoothed level with weight ``alpha`` plus ``beta`` times the least-squares slope per step, counted
+  from the smoothing weights' mean age (a smoothed level lags a trend by that many steps; the Theta
+  method's forecast adds the same ``(1 - alpha) / alpha``). So ``beta=1`` continues a straight line
+  exactly whatever ``alpha``; ``alpha=1, beta=0`` is the last value (the random walk); ``beta=0.5`` is
+  the Theta method's half slope.
   ``alpha=None`` fits the weight per context, as simple exponential smoothing does: the one of
   :data:`FITTED_ALPHAS` with the smallest one-step-ahead squared error inside the context.
 
@@ -40,22 +43,27 @@ def anchor_path(z: torch.Tensor, observed: torch.Tensor, horizon: int, period: i
             t = s
         return z[..., torch.arange(horizon, device=z.device) % s + (t - s)]
     mask = observed.to(z.dtype)
-    level = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
+    level, age = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
     if beta == 0.0:
         return level.expand(*level.shape[:-1], horizon)
-    return level + beta * least_squares_slope(z, mask) * torch.arange(1, horizon + 1, device=z.device, dtype=z.dtype)
+    steps = torch.arange(1, horizon + 1, device=z.device, dtype=z.dtype)
+    return level + beta * least_squares_slope(z, mask) * (steps + age)
 
 
-def smoothed_level(z: torch.Tensor, mask: torch.Tensor, alpha: float) -> torch.Tensor:
-    """Exponentially weighted mean ``(..., 1)`` of the observed points, weight ``alpha (1 - alpha)^age``."""
+def smoothed_level(z: torch.Tensor, mask: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exponentially weighted mean ``(..., 1)`` of the observed points, weight ``alpha (1 - alpha)^age``, and
+    the weights' mean age ``(..., 1)`` in steps before the last point (how far the level lags a trend)."""
     age = torch.arange(z.shape[-1] - 1, -1, -1, device=z.device, dtype=z.dtype)
     weights = alpha * (1.0 - alpha) ** age * mask  # underflows to 0 far back, the weight it should have
     total = weights.sum(-1, keepdim=True)
-    return torch.where(total > 0, (weights * z).sum(-1, keepdim=True) / total.clamp_min(1e-30), 0.0)
+    safe = total.clamp_min(1e-30)
+    level = torch.where(total > 0, (weights * z).sum(-1, keepdim=True) / safe, 0.0)
+    return level, torch.where(total > 0, (weights * age).sum(-1, keepdim=True) / safe, 0.0)
 
 
-def fitted_level(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Smoothed level ``(..., 1)`` with each context's own weight from :data:`FITTED_ALPHAS`.
+def fitted_level(z: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Smoothed level ``(..., 1)`` with each context's own weight from :data:`FITTED_ALPHAS`, and its mean age
+    (see :func:`smoothed_level`).
 
     For every candidate the one-step-ahead forecast of each observed point is the smoothed level of the
     points before it (one matrix product over the context); the weight with the smallest squared error
@@ -63,18 +71,19 @@ def fitted_level(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     seen_before = torch.cumsum(mask, -1) - mask
     scored = mask * (seen_before >= MIN_PAST)
-    best_error, best_level = None, None
+    best_error, best_level, best_age = None, None, None
     for alpha, kernel in zip(FITTED_ALPHAS, one_step_kernels(z.shape[-1], z.dtype, z.device)):
         total = (mask @ kernel.T).clamp_min(1e-30)
         previous = ((mask * z) @ kernel.T) / total  # one-step forecasts (..., T)
         error = (scored * (z - previous) ** 2).sum(-1, keepdim=True)
-        level = smoothed_level(z, mask, alpha)
+        level, age = smoothed_level(z, mask, alpha)
         if best_error is None:
-            best_error, best_level = error, level
+            best_error, best_level, best_age = error, level, age
         else:
             better = error < best_error
             best_error, best_level = torch.where(better, error, best_error), torch.where(better, level, best_level)
-    return best_level
+            best_age = torch.where(better, age, best_age)
+    return best_level, best_age
 
 
 @lru_cache(maxsize=8)
