@@ -216,7 +216,8 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
                               train=timings.seconds[f"exchange {label} fit"],
                               predict=timings.seconds[f"exchange {label} predict"])
         notes.append(f"exchange {label}: {len(est.history_)} epochs, {est.n_heads_used_}/{k} heads win on held-out "
-                     f"windows, in-sample held-out coverage {est.validation_coverage_}.")
+                     f"windows, anchor weight {est.anchor_weight_:g}, in-sample held-out coverage "
+                     f"{est.validation_coverage_}.")
         if label == "tsheads WTA relaxed":
             figure_model = est
 
