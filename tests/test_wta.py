@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -332,6 +333,18 @@ def test_a_fixed_anchor_weight_moves_forecasts_that_share_of_the_way(data, tmp_p
     back = WTAForecaster.load(tmp_path / "half")
     assert back.anchor_weight_ == 0.5
     pd.testing.assert_frame_equal(back.predict(df=data), fits[0.5].predict())
+    # files from before the weight existed hold only the all-or-nothing fallback flag; a bad weight is refused
+    config = tmp_path / "half.json"
+    doc = json.loads(config.read_text())
+    for fallback, weight in ((True, 1.0), (False, 0.0)):
+        doc["meta"].pop("anchor_weight", None)
+        doc["meta"]["fallback"] = fallback
+        config.write_text(json.dumps(doc))
+        assert WTAForecaster.load(tmp_path / "half").anchor_weight_ == weight
+    doc["meta"]["anchor_weight"] = 1.5
+    config.write_text(json.dumps(doc))
+    with pytest.raises(WeightsError, match="anchor_weight"):
+        WTAForecaster.load(tmp_path / "half")
 
 
 def test_sigmoid_score_heads_weigh_the_likelier_mode_and_round_trip(tmp_path, data):
