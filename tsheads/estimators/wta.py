@@ -674,7 +674,7 @@ class WTAForecaster(PretrainedForecaster):
         fallback = meta.get("fallback", False)  # files from before version 0.2 have none
         if not isinstance(fallback, bool):
             raise WeightsError(f"{path}: 'fallback' must be true or false, got {fallback!r}")
-        weight = meta.get("anchor_weight", 1.0 if fallback else 0.0)  # files from before 0.3: all or nothing
+        weight = meta.get("anchor_weight", 1.0 if fallback else 0.0)  # older files: all or nothing
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
             raise WeightsError(f"{path}: 'anchor_weight' must be a number in [0, 1], got {weight!r}")
         est.anchor_weight_, est.anchor_check_ = float(weight), meta.get("anchor_check", {})
