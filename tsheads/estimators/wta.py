@@ -224,8 +224,7 @@ class WTAForecaster(PretrainedForecaster):
             check_positive_int(self.season_length, "season_length")
         _anchor_pair(self.anchor)
         aw = self.anchor_weight
-        if not ((isinstance(aw, str) and aw == "auto") or (isinstance(aw, (int, float, np.integer, np.floating))
-                                                          and not isinstance(aw, bool) and 0 <= aw <= 1)):
+        if not ((isinstance(aw, str) and aw == "auto") or (_is_number(aw) and 0 <= aw <= 1)):
             raise TsheadsError(f"anchor_weight must be 'auto' or a number in [0, 1], got {aw!r}")
         if not (isinstance(self.deseasonalise, (bool, np.bool_)) or self.deseasonalise == "auto"):
             raise TsheadsError(f"deseasonalise must be True, False or 'auto', got {self.deseasonalise!r}")
@@ -361,7 +360,6 @@ class WTAForecaster(PretrainedForecaster):
         if self.anchor_weight_ > 0:  # kernel widths and calibration of the mixture as predict moves it
             self._calibrate(hyp + (self.anchor_weight_ * (anchor[..., :h] - point))[:, :, None, :], weights,
                             future, fobs, units)
-        self.fallback_ = self.anchor_weight_ == 1.0
         self.history_ = history
         self.model_ = model
         if self.anchor_check_["model"] > self.anchor_check_["anchor"]:
@@ -379,6 +377,11 @@ class WTAForecaster(PretrainedForecaster):
             warnings.warn(f"only {self.n_heads_used_} of {self.n_hypotheses} hypothesis heads win on any held-out "
                           f"window (collapsed heads); try wta={others}, fewer hypotheses or a longer training "
                           "(max_epochs, steps_per_epoch)", UserWarning, stacklevel=3)
+
+    @property
+    def fallback_(self) -> bool:
+        """Whether forecasts are the anchor's (``anchor_weight_`` 1); derived, so it never disagrees with it."""
+        return self.anchor_weight_ == 1.0
 
     def _calibrate(self, hyp, weights, future, fobs, units: dict) -> np.ndarray:
         """Fit ``kernel_unit_``, ``bandwidth_``, ``pit_table_`` and ``validation_coverage_`` on held-out windows
@@ -675,10 +678,9 @@ class WTAForecaster(PretrainedForecaster):
         if not isinstance(fallback, bool):
             raise WeightsError(f"{path}: 'fallback' must be true or false, got {fallback!r}")
         weight = meta.get("anchor_weight", 1.0 if fallback else 0.0)  # older files: all or nothing
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
+        if not (_is_number(weight) and 0 <= weight <= 1):
             raise WeightsError(f"{path}: 'anchor_weight' must be a number in [0, 1], got {weight!r}")
         est.anchor_weight_, est.anchor_check_ = float(weight), meta.get("anchor_check", {})
-        est.fallback_ = est.anchor_weight_ == 1.0
         est.kernel_unit_ = meta.get("kernel_unit", "level")  # files from before version 0.2: the level unit
         if est.kernel_unit_ not in KERNEL_UNITS:
             raise WeightsError(f"{path}: 'kernel_unit' must be one of {KERNEL_UNITS}, got {est.kernel_unit_!r}")
@@ -809,7 +811,7 @@ def choose_anchor(pairs: tuple, h: int, rng: np.random.Generator) -> tuple[Optio
     """
     import torch
 
-    from ..nn.anchors import fitted_level, least_squares_slope, smoothed_level
+    from ..nn.anchors import fitted_level, least_squares_slope, smoothed_level, trend_path
 
     past, obs, future, fobs = pairs
     if len(past) > ANCHOR_WINDOWS:
@@ -820,27 +822,27 @@ def choose_anchor(pairs: tuple, h: int, rng: np.random.Generator) -> tuple[Optio
     future, seen = torch.from_numpy(future[..., :h]).double(), torch.from_numpy(fobs[..., :h])
     if not seen.any():
         return (1.0, 0.0)
-    steps = torch.arange(1, h + 1, dtype=torch.float64)
     slope = least_squares_slope(z, mask)
     errors = {}
-    for alpha in ANCHOR_ALPHAS:  # the same path as tsheads.nn.anchors.anchor_path, each level computed once
+    for alpha in ANCHOR_ALPHAS:  # anchor_path's level and trend, each level computed once for all betas
         level, age = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
         for beta in ANCHOR_BETAS:
-            path = level + beta * slope * (steps + age)
+            path = trend_path(level, age, slope, beta, h)
             errors[(alpha, beta)] = float(((path - future).abs() / unit)[seen].mean())
     return min(errors, key=errors.get)
+
+
+def _is_number(v) -> bool:
+    """A real number setting (numpy scalars too), not a bool."""
+    return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
 
 
 def _anchor_pair(anchor) -> tuple[float, float]:
     """``(alpha, beta)`` of an ``anchor`` setting other than "auto" ("last": (1, 0)); refuses bad settings."""
     if isinstance(anchor, str) and anchor in ("auto", "last"):
         return (1.0, 0.0)
-
-    def number(v) -> bool:
-        return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
-
-    ok = isinstance(anchor, (tuple, list)) and len(anchor) == 2 and number(anchor[1]) and 0 <= anchor[1] <= 2 \
-        and (anchor[0] is None or (number(anchor[0]) and 0 < anchor[0] <= 1))
+    ok = isinstance(anchor, (tuple, list)) and len(anchor) == 2 and _is_number(anchor[1]) and 0 <= anchor[1] <= 2 \
+        and (anchor[0] is None or (_is_number(anchor[0]) and 0 < anchor[0] <= 1))
     if not ok:
         raise TsheadsError(f"anchor must be 'auto', 'last' or (alpha, beta) with alpha None (fitted per series) or "
                            f"in (0, 1] and beta in [0, 2], got {anchor!r}")

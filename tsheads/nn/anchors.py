@@ -46,8 +46,15 @@ def anchor_path(z: torch.Tensor, observed: torch.Tensor, horizon: int, period: i
     level, age = fitted_level(z, mask) if alpha is None else smoothed_level(z, mask, alpha)
     if beta == 0.0:
         return level.expand(*level.shape[:-1], horizon)
-    steps = torch.arange(1, horizon + 1, device=z.device, dtype=z.dtype)
-    return level + beta * least_squares_slope(z, mask) * (steps + age)
+    return trend_path(level, age, least_squares_slope(z, mask), beta, horizon)
+
+
+def trend_path(level: torch.Tensor, age: torch.Tensor, slope: torch.Tensor, beta: float,
+               horizon: int) -> torch.Tensor:
+    """Level ``(..., 1)`` plus ``beta`` slopes ``(..., 1)`` per step, counted from the level's mean ``age``
+    ``(..., 1)``: the level-and-trend path ``(..., horizon)`` (also scored on its own by the anchor grid)."""
+    steps = torch.arange(1, horizon + 1, device=level.device, dtype=level.dtype)
+    return level + beta * slope * (steps + age)
 
 
 def smoothed_level(z: torch.Tensor, mask: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
