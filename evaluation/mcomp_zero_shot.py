@@ -21,6 +21,7 @@ from tsheads import Naive2, SeasonalNaive, load_dataset
 from tsheads.errors import TsheadsError
 from tsheads.inference import forecast_arrays
 from tsheads.metrics import seasonal_scale, smape
+from tsheads.nn.config import RESOLUTIONS
 
 from .common import base_parser, model_from_args, model_info, n_jobs, parameters, suite_main
 from .peers import ets_forecast, map_series, theta_forecast
@@ -60,8 +61,12 @@ def load_group(name: str, data_dir, max_series: int | None) -> Group:
 
 
 # ------------------------------------------------------------------------------------------------ methods
-def tsheads_forecast(model, group: Group, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and median from the last (up to) context points of each series, left-padded and masked."""
+def tsheads_forecast(model, group: Group, batch_size: int,
+                     resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and median from the last (up to) context points of each series, left-padded and masked.
+
+    ``resolution``: index into ``RESOLUTIONS`` for v2 networks (see :func:`group_resolution`); v1 ignores it.
+    """
     context = model.config.context_length
     length = min(context, max(len(y) for y in group.train))
     x = np.zeros((len(group.train), 1, length))
@@ -70,9 +75,16 @@ def tsheads_forecast(model, group: Group, batch_size: int) -> tuple[np.ndarray, 
         tail = y[-length:]
         x[i, 0, length - len(tail):] = tail
         observed[i, 0, length - len(tail):] = True
-    mean, quant = forecast_arrays(model, x, observed, group.h, batch_size=batch_size)
+    mean, quant = forecast_arrays(model, x, observed, group.h, batch_size=batch_size, resolution=resolution)
     median = list(model.config.quantiles).index(0.5)
     return mean[:, 0], quant[:, 0, median]
+
+
+def group_resolution(name: str) -> int:
+    """The resolution bucket a group's name states (the M files carry integer steps, no dates): ``m3_monthly`` is
+    monthly, ``m4_hourly`` hourly, ``m3_other`` unknown."""
+    suffix = name.rsplit("_", 1)[-1]
+    return RESOLUTIONS.index(suffix if suffix in RESOLUTIONS else "unknown")
 
 
 def library_forecast(estimator, group: Group) -> np.ndarray:
@@ -142,7 +154,8 @@ def run(args) -> Report:
         fc = {}
         if "tsheads" in methods:
             with timings.time(f"tsheads {name}"):
-                fc["tsheads"], fc["tsheads_median"] = tsheads_forecast(model, group, args.batch_size)
+                fc["tsheads"], fc["tsheads_median"] = tsheads_forecast(model, group, args.batch_size,
+                                                                        group_resolution(name))
         with timings.time(f"snaive {name}"):
             fc["snaive"] = library_forecast(SeasonalNaive(season_length=group.m), group)
         if "naive2" in methods:

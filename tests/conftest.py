@@ -1,7 +1,8 @@
 """Shared fixtures: where the public benchmark data lives for tests.
 
 CI clones the repo next to ``../shared/datasets``; a developer may instead set ``TSHEADS_DATA``.
-Tests that need it use the ``data_dir`` fixture and are skipped (with the reason) when it is absent.
+Tests that need it use the ``data_dir`` fixture and are skipped (with the reason) when it is absent, unless
+``TSHEADS_REQUIRE_DATA=1`` (set by ``.ci/run``): then they fail, so CI cannot pass the leakage check by skipping it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     if SHARED_DATA is None:
-        pytest.skip("public datasets not found: set TSHEADS_DATA or place ../shared/datasets")
+        message = "public datasets not found: set TSHEADS_DATA or place ../shared/datasets"
+        if os.environ.get("TSHEADS_REQUIRE_DATA") == "1":
+            pytest.fail(message + " (TSHEADS_REQUIRE_DATA=1 asks for them)")
+        pytest.skip(message)
     return SHARED_DATA
 
 

@@ -200,3 +200,14 @@ def test_v2_files_say_format_version_2_and_the_estimator_passes_the_resolution(t
     est = ZeroShotForecaster(weights=str(tmp_path / "v2"))
     a, b = est.forecast(monthly, h=12), est.forecast(steps, h=12)
     assert np.isfinite(a.iloc[:, -1]).all() and not np.allclose(a.iloc[:, -1], b.iloc[:, -1])
+
+
+def test_the_short_companion_fills_its_context_with_short_series_at_a_fraction_of_v2s_cost():
+    from tsheads.nn.config import V2_SHORT_SHAPE
+    from tsheads.pretrain.__main__ import SHAPES
+
+    assert SHAPES["v2-short"] is V2_SHORT_SHAPE and SHAPES["v2"] is V2_SHAPE
+    short, long = DualSpaceModel(EncoderConfig(**V2_SHORT_SHAPE)), DualSpaceModel(EncoderConfig(**V2_SHAPE))
+    assert short.config.context_length <= 128 < long.config.context_length
+    assert short.config.n_resolutions == len(RESOLUTIONS) and short.config.forecast_head == "patch"
+    assert short.n_parameters() < 0.6 * long.n_parameters()

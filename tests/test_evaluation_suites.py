@@ -450,3 +450,37 @@ def test_wta_defaults_validation_reads_no_test_part_and_resumes(data_dir, tmp_pa
     wta_defaults.main(argv)
     stored = read_report(tmp_path, "wta_ablations_validation", "wta_defaults")["tables"]["OWA (vs Naive2)"]
     assert stored == computed  # as stored, not recomputed
+
+
+def test_encoder_choice_scores_candidates_and_routes_on_validation_only(tmp_path, monkeypatch):
+    import dataclasses
+
+    from evaluation import encoder_choice, point_choice
+    from tsheads.nn.config import RESOLUTIONS, EncoderConfig
+    from tsheads.nn.model import DualSpaceModel
+    from tsheads.nn.weights import save_model
+
+    load = point_choice.load_dataset  # chosen on validation windows: hide every test part from the suite
+    monkeypatch.setattr(point_choice, "load_dataset", lambda *a, **k: dataclasses.replace(load(*a, **k), test_df=None))
+    torch.manual_seed(0)
+    short = DualSpaceModel(EncoderConfig(context_length=32, patch_length=8, d_model=16, n_layers=1, horizon=8,
+                                         forecast_head="patch", n_resolutions=len(RESOLUTIONS)))
+    save_model(short, tmp_path / "short")
+    encoder_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly", "m1_quarterly",
+                         "--candidates", f"short={tmp_path / 'short'}", "--route", "short=v1",
+                         "--thresholds", "0", "100000"])
+    payload = read_report(tmp_path, "encoder_choice")
+    rel = {r["candidate"]: r for r in payload["tables"]["Relative MASE (vs seasonal naive, geometric mean)"]}
+    # routing every series to one model is that model
+    assert rel["short if history <= 100000, else v1"]["all"] == pytest.approx(rel["short"]["all"])
+    assert rel["short if history <= 0, else v1"]["all"] == pytest.approx(rel["v1"]["all"])
+    assert payload["chosen"] == min(rel, key=lambda k: rel[k]["all"])
+
+
+def test_group_resolution_reads_the_frequency_from_the_group_name():
+    from evaluation.mcomp_zero_shot import group_resolution
+    from tsheads.nn.config import RESOLUTIONS
+
+    assert [RESOLUTIONS[group_resolution(g)] for g in ("m3_monthly", "m1_quarterly", "m3_yearly", "m4_hourly",
+                                                       "m3_other")] == ["monthly", "quarterly", "yearly", "hourly",
+                                                                        "unknown"]

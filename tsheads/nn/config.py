@@ -98,3 +98,9 @@ class EncoderConfig:
 #: parameters in the backbone
 V2_SHAPE = {"context_length": 1024, "patch_length": 32, "d_model": 128, "n_layers": 6, "horizon": 720,
             "forecast_head": "patch", "n_resolutions": len(RESOLUTIONS)}
+
+#: the short-context companion of v2 (TTM ships several context lengths the same way): a 128-point context in
+#: 8-point patches for series too short to fill v2's 1,024 points (monthly, quarterly and yearly series of 50 to
+#: 300 points are otherwise mostly padding), a direct 64-step head, about a third of v2's cost per window
+V2_SHORT_SHAPE = {"context_length": 128, "patch_length": 8, "d_model": 96, "n_layers": 6, "horizon": 64,
+                  "forecast_head": "patch", "n_resolutions": len(RESOLUTIONS)}

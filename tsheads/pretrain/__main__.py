@@ -13,6 +13,8 @@ augmentation and the semantic-register loss::
 
     python -m tsheads.pretrain --arch v2 --run-dir runs/v2 --steps 20000 --batch-size 128
 
+``--arch v2-short`` trains v2's short-context companion (``V2_SHORT_SHAPE``) with the same corpus and losses.
+
 ``datasets/pretraining.md`` has the corpus, the leakage check, the training curve and the wall time.
 """
 
@@ -22,7 +24,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from ..nn.config import V2_SHAPE, EncoderConfig
+from ..nn.config import V2_SHAPE, V2_SHORT_SHAPE, EncoderConfig
 from ..nn.weights import model_stem
 from .loop import TrainConfig, pretrain
 
@@ -30,6 +32,8 @@ from .loop import TrainConfig, pretrain
 #: (``evaluation/results/pretraining_mix_choice.md``: 70 % real windows, no per-source cap, the register loss,
 #: no summed windows); each is the default of the command-line option of the same name
 V1 = {"real_fraction": TrainConfig.real_fraction, "register_weight": 0.0, "aggregate_fraction": 0.0, "workers": 0}
+#: network shape of each ``--arch``
+SHAPES = {"v1": {}, "v2": V2_SHAPE, "v2-short": V2_SHORT_SHAPE}
 V2 = {"real_fraction": 0.7, "register_weight": 0.1, "aggregate_fraction": 0.0, "workers": 1}
 
 
@@ -50,7 +54,7 @@ def main(argv=None) -> int:
     p.add_argument("--stop-after", type=int, default=None, help="stop after this many steps (resume later)")
     p.add_argument("--export", type=Path, default=None,
                    help="copy the final weights to this stem (e.g. tsheads/pretrained/tsheads-encoder-v1)")
-    p.add_argument("--arch", choices=("v1", "v2"), default="v1", help="network shape and corpus (see above)")
+    p.add_argument("--arch", choices=tuple(SHAPES), default="v1", help="network shape and corpus (see above)")
     p.add_argument("--staged-dir", default=None,
                    help="staged real corpus folder (v2; default: see tsheads.pretrain.staged)")
     p.add_argument("--register-weight", type=float, default=None,
@@ -66,7 +70,7 @@ def main(argv=None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    v2 = args.arch == "v2"
+    v2 = args.arch != "v1"
     opt = {k: d if getattr(args, k) is None else getattr(args, k) for k, d in (V2 if v2 else V1).items()}
     real = []
     if opt["real_fraction"] > 0 and v2:
@@ -81,7 +85,7 @@ def main(argv=None) -> int:
                         seed=args.seed, real_fraction=opt["real_fraction"], bf16=not args.no_bf16, warmup=args.warmup,
                         register_weight=opt["register_weight"], aggregate_fraction=opt["aggregate_fraction"],
                         indexed_batches=v2)
-    model_config = EncoderConfig(**V2_SHAPE) if v2 else EncoderConfig()
+    model_config = EncoderConfig(**SHAPES[args.arch])
     run = pretrain(args.run_dir, model_config, train, real, minutes=args.minutes, stop_after=args.stop_after,
                    verbose=not args.quiet, init=args.init, workers=opt["workers"])
     final = run / "final.safetensors"

@@ -62,7 +62,7 @@ def register_retrieval(model, real, n: int = 256, seed: int = VALIDATION_SEED) -
     return retrieval_accuracy(queries, keys)
 
 
-def _load(path):
+def load_any(path):
     """A model file stem, or a training checkpoint (``model.``-prefixed tensors) with its run's config."""
     from safetensors.torch import load_file
 
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
 
         real = [s for group in real_series().values() for s in group]
     for path in args.models:
-        model = _load(path)
+        model = load_any(path)
         losses = validation_losses(model, real, args.batches)
         if len(real):
             losses["register_retrieval"] = register_retrieval(model, real)
