@@ -95,3 +95,30 @@ def test_results_do_not_depend_on_how_series_are_split_into_batches():
         one = fn(model, x[3:4, 0:1], observed[3:4, 0:1], batch_size=64)
         for a, b in zip(one, full):
             np.testing.assert_array_equal(a, b[3:4])
+
+
+def test_short_route_sends_short_histories_to_the_short_model_alone(tiny_model):
+    from tsheads.inference import ShortRoute, history_lengths
+
+    long, short = tiny_model(seed=0), tiny_model(seed=1, context_length=32, horizon=16)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 1, 64)).cumsum(-1)
+    observed = np.ones_like(x, dtype=bool)
+    for row, first in enumerate((0, 30, 40, 50, 10, 63)):  # histories 64, 34, 24, 14, 54, 1
+        observed[row, :, :first] = False
+    assert history_lengths(observed).tolist() == [64, 34, 24, 14, 54, 1]
+    routed = forecast_arrays(long, x, observed, 12, short=ShortRoute(short, 30))
+    to_short = np.array([False, False, True, True, False, True])
+    alone_short = forecast_arrays(short, x[to_short], observed[to_short], 12)
+    alone_long = forecast_arrays(long, x[~to_short], observed[~to_short], 12)
+    for k in range(2):
+        np.testing.assert_allclose(routed[k][to_short], alone_short[k], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(routed[k][~to_short], alone_long[k], rtol=1e-6, atol=1e-9)
+    # a row's route and forecast do not depend on its batch mates
+    one = forecast_arrays(long, x[2:3], observed[2:3], 12, short=ShortRoute(short, 30))
+    np.testing.assert_allclose(one[0], routed[0][2:3], rtol=1e-6, atol=1e-9)
+    # beyond the short model's horizon every row stays with the long model
+    far = forecast_arrays(long, x, observed, 20, short=ShortRoute(short, 30))
+    np.testing.assert_allclose(far[0], forecast_arrays(long, x, observed, 20)[0], rtol=1e-6, atol=1e-9)
+    with pytest.raises(TsheadsError, match="quantile"):
+        forecast_arrays(long, x, observed, 12, short=ShortRoute(tiny_model(quantiles=(0.1, 0.5, 0.9)), 30))

@@ -276,3 +276,51 @@ def test_zero_shot_paths_leave_torch_random_state_alone():
     ZeroShotForecaster().transform(df)
     ZeroShotForecaster().fit(df).predict(4)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+@pytest.fixture
+def bundled_short(monkeypatch, tiny_model):
+    """A stand-in for the bundled short-context companion (a tiny random network, horizon 12)."""
+    from tsheads.estimators import zero_shot
+
+    companion = tiny_model(seed=5, context_length=32)
+    monkeypatch.setattr(zero_shot, "has_short", lambda: True)
+    monkeypatch.setattr(zero_shot, "load_pretrained", lambda name, device="cpu": companion)
+    return companion
+
+
+def test_short_history_routes_short_series_and_survives_save_and_load(bundled_short, tmp_path):
+    from tsheads.pretrained import SHORT_HISTORY
+
+    df = pd.concat([seasonal_frame(n_series=1, length=40), seasonal_frame(n_series=1, length=300, seed=1)
+                    .assign(unique_id="long")], ignore_index=True)
+    routed = ZeroShotForecaster().predict(h=6, df=df)
+    off = ZeroShotForecaster(short_history=None).predict(h=6, df=df)
+    assert ZeroShotForecaster()._short_history() == SHORT_HISTORY
+    short_rows, long_rows = routed.unique_id == "s0", routed.unique_id == "long"
+    assert not np.allclose(routed.loc[short_rows, "TSHeads"], off.loc[short_rows, "TSHeads"])
+    np.testing.assert_allclose(routed.loc[long_rows, "TSHeads"], off.loc[long_rows, "TSHeads"])
+    # past the companion's horizon nothing is routed
+    pd.testing.assert_frame_equal(ZeroShotForecaster().predict(h=20, df=df),
+                                  ZeroShotForecaster(short_history=None).predict(h=20, df=df))
+    est = ZeroShotForecaster().fit(df)
+    est.save(tmp_path / "zs")
+    loaded = ZeroShotForecaster.load(tmp_path / "zs")
+    assert loaded.short_history == SHORT_HISTORY  # "auto" was resolved, though the weights are now a file
+    pd.testing.assert_frame_equal(est.predict(6), loaded.predict(6, df=df))
+
+
+def test_short_history_is_off_for_other_weights_and_refused_where_it_cannot_apply(bundled_short, monkeypatch):
+    from tsheads.estimators import zero_shot
+
+    assert ZeroShotForecaster(weights="some/file")._short_history() is None
+    assert ZeroShotForecaster(fine_tune="head")._short_history() is None
+    assert ZeroShotForecaster(short_history=None)._short_history() is None
+    with pytest.raises(TsheadsError, match="fine-tuning"):
+        ZeroShotForecaster(short_history=64, fine_tune="head")._check_params()
+    with pytest.raises(TsheadsError, match="short_history"):
+        ZeroShotForecaster(short_history=0)._check_params()
+    monkeypatch.setattr(zero_shot, "has_short", lambda: False)
+    assert ZeroShotForecaster()._short_history() is None
+    with pytest.raises(TsheadsError, match="does not have"):
+        ZeroShotForecaster(short_history=64)._check_params()

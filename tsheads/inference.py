@@ -7,6 +7,7 @@ longer ones keep their last ``context_length`` points, shorter ones are left-pad
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -19,6 +20,26 @@ from .nn.model import DualSpaceModel
 HEADS = ("time", "fft", "mean")
 #: arithmetic of the forward pass; bfloat16 is 2-3x faster on CPUs with AVX512-BF16/AMX, outputs move ~0.3 %
 PRECISIONS = ("float32", "bfloat16")
+
+
+@dataclass(frozen=True)
+class ShortRoute:
+    """Rows with at most ``max_history`` points of history go to ``model``, a short-context network.
+
+    A 50-point monthly series fills a tenth of a 512-point context; a network trained on short contexts
+    (TTM ships one per context length the same way) sees it in finer patches and at a fraction of the cost.
+    A row's history runs from its first observed point to its end, so routing depends on the row alone.
+    """
+
+    model: DualSpaceModel
+    max_history: int
+
+
+def history_lengths(observed: np.ndarray) -> np.ndarray:
+    """Points from each row's first observed point (any channel) to its end, ``(n,)``; 0 for empty rows."""
+    seen = observed.reshape(len(observed), -1, observed.shape[-1]).any(axis=1)
+    first = np.where(seen.any(axis=1), seen.argmax(axis=1), seen.shape[1])
+    return seen.shape[1] - first
 
 
 def _precision(model, precision: str):
@@ -154,7 +175,7 @@ def _split_channels(model, x, observed):
 
 def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
                     verbose: bool = False, precision: str = "float32",
-                    resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    resolution: int | None = None, short: ShortRoute | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(n, C, h)`` and quantiles ``(n, C, Q, h)`` (levels: ``model.config.quantiles``) as float64.
 
     Parameters
@@ -176,6 +197,9 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     resolution : int, optional
         Index in :data:`tsheads.nn.config.RESOLUTIONS` of the series' sampling resolution (see
         :func:`tsheads.timegrid.resolution_index`); None is "unknown". Only v2 models use it.
+    short : ShortRoute, optional
+        Rows with at most ``short.max_history`` points of history go to ``short.model`` instead, when ``h`` is
+        within its head's horizon (beyond it a short model would roll its own forecasts forward).
 
     Returns
     -------
@@ -184,6 +208,18 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     quantiles : ndarray
         Quantile forecasts ``(n, C, Q, h)`` in data units.
     """
+    if short is not None and h <= short.model.config.horizon:
+        if tuple(short.model.config.quantiles) != tuple(model.config.quantiles):
+            raise TsheadsError("the short-context model must be trained on the same quantile levels")
+        routed = history_lengths(observed) <= short.max_history
+        if routed.any():
+            mean = np.empty(x.shape[:2] + (h,))
+            quants = np.empty(x.shape[:2] + (len(model.config.quantiles), h))
+            for rows, net in ((routed, short.model), (~routed, model)):
+                if rows.any():
+                    mean[rows], quants[rows] = forecast_arrays(net, x[rows], observed[rows], h, batch_size, verbose,
+                                                               precision, resolution)
+            return mean, quants
     x, observed = fit_context(x, observed, model.config.context_length)
     n, c, _ = x.shape
     x, observed = _split_channels(model, x, observed)

@@ -83,7 +83,7 @@ class ValidatedForecaster(PretrainedForecaster):
     theta_model : {"adjusted", "seasonal"}, default "adjusted"
         Theta on the seasonally adjusted series (the M4 test and multiplicative decomposition, once per
         series), or statsforecast's own seasonal test and decomposition again at every origin (slower).
-    weights, context_length, batch_size, precision, device
+    weights, context_length, short_history, batch_size, precision, device
         The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
     n_jobs : int or None, default -1
         Processes for the classical candidates, which run beside the network (-1: every CPU; None or 1: in
@@ -117,7 +117,7 @@ class ValidatedForecaster(PretrainedForecaster):
     def __init__(self, season_length=None, n_windows: int = 3, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, intervals: str = "network", candidates=None,
                  ets_model: str = "ZZN", theta_model: str = "adjusted", weights=None,
-                 context_length: Optional[int] = None, batch_size: int = 512,
+                 context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
                  random_state: Optional[int] = None, alias: Optional[str] = None):
         self.season_length = season_length
@@ -130,6 +130,7 @@ class ValidatedForecaster(PretrainedForecaster):
         self.theta_model = theta_model
         self.weights = weights
         self.context_length = context_length
+        self.short_history = short_history
         self.batch_size = batch_size
         self.precision = precision
         self.device = device
@@ -139,7 +140,8 @@ class ValidatedForecaster(PretrainedForecaster):
 
     def _network(self) -> ZeroShotForecaster:
         return ZeroShotForecaster(weights=self.weights, context_length=self.context_length,
-                                  batch_size=self.batch_size, precision=self.precision, device=self.device)
+                                  short_history=self.short_history, batch_size=self.batch_size,
+                                  precision=self.precision, device=self.device)
 
     def _check_params(self) -> None:
         check_positive_int(self.n_windows, "n_windows")
@@ -255,7 +257,8 @@ class ValidatedForecaster(PretrainedForecaster):
             x[r, 0, length - len(tail):] = tail
             observed[r, 0, length - len(tail):] = True
         resolution = resolution_index(step_seconds(self.panel_.freq)) if model.config.n_resolutions else None
-        _, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution)
+        _, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution,
+                                    self.network_._short_route())
         levels = list(model.config.quantiles)
         median = quants[:, 0, levels.index(0.5)]
         lo, hi = interpolate_quantiles(levels, quants[:, 0], SPREAD_LEVELS).transpose(1, 0, 2)

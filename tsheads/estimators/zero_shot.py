@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns, fill_gaps, to_long
-from ..inference import embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
+from ..inference import ShortRoute, embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
+from ..pretrained import SHORT, SHORT_HISTORY, has_short, load_pretrained
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel, forecast_frame, sliding_windows
 from .base import check_positive_int
@@ -43,6 +44,12 @@ class ZeroShotForecaster(PretrainedForecaster):
         Path stem of a model file (``<stem>.safetensors`` + ``<stem>.json``); None = bundled model.
     context_length : int, optional
         How many recent points the model sees (at most the model's 512; None = all 512).
+    short_history : "auto", int or None, default "auto"
+        Series with at most this many points of history are forecast by the bundled short-context
+        companion (``tsheads.pretrained.SHORT``: a 128-point context in finer patches, for the short monthly,
+        quarterly and yearly series that fill a tenth of the 512-point context) when the horizon is within its
+        64 steps. ``"auto"``: ``tsheads.pretrained.SHORT_HISTORY`` (chosen on validation windows) with the
+        bundled weights and no fine-tuning, else off; None: off.
     point : {"median", "mean"}, default "median"
         ``"median"`` is the 0.5 quantile (the default, as it scored better than the mean head on held-out
         data: ETTh1's validation block and the last horizon of M1/M3 training parts); ``"mean"`` the
@@ -89,15 +96,16 @@ class ZeroShotForecaster(PretrainedForecaster):
         without a split.
     """
 
-    def __init__(self, weights=None, context_length: Optional[int] = None, point: str = "median",
-                 batch_size: int = 512, fine_tune: Optional[str] = None, fine_tune_steps: int = 200,
-                 fine_tune_batch_size: int = 64, learning_rate: float = 1e-4,
+    def __init__(self, weights=None, context_length: Optional[int] = None, short_history="auto",
+                 point: str = "median", batch_size: int = 512, fine_tune: Optional[str] = None,
+                 fine_tune_steps: int = 200, fine_tune_batch_size: int = 64, learning_rate: float = 1e-4,
                  fine_tune_horizon: Optional[int] = None, fine_tune_validation: Union[int, float, None] = 0.1,
                  fine_tune_patience: Optional[int] = 5, random_state: Optional[int] = None,
                  device: str = "cpu", precision: str = "float32", alias: Optional[str] = None,
                  verbose: bool = False):
         self.weights = weights
         self.context_length = context_length
+        self.short_history = short_history
         self.point = point
         self.batch_size = batch_size
         self.fine_tune = fine_tune
@@ -130,6 +138,32 @@ class ZeroShotForecaster(PretrainedForecaster):
         if self.fine_tune_patience is not None:
             check_positive_int(self.fine_tune_patience, "fine_tune_patience")
         self._check_model_params()
+        if self.short_history not in (None, "auto"):
+            check_positive_int(self.short_history, "short_history")
+            if self.fine_tune is not None:
+                raise TsheadsError("short_history routes short series to the bundled short-context model, which "
+                                   "fine-tuning does not train: pass short_history=None with fine_tune")
+            if not has_short():
+                raise TsheadsError(f"short_history={self.short_history} needs the bundled {SHORT}, which this "
+                                   "installation does not have: pass short_history=None")
+
+    def _short_history(self) -> Optional[int]:
+        """The longest history forecast by the short-context companion (see ``short_history``), or None."""
+        if self.short_history != "auto":
+            return self.short_history
+        bundled = self.weights is None and self.fine_tune is None and has_short()
+        return SHORT_HISTORY if bundled else None
+
+    def _short_route(self) -> Optional[ShortRoute]:
+        """The companion and its threshold for ``forecast_arrays`` (cached like the default model), or None."""
+        limit = self._short_history()
+        if limit is None:
+            return None
+        cache = self.__dict__.get("_short_cache")
+        if cache is None or cache[0] != self.device:
+            cache = (self.device, load_pretrained(SHORT, device=self.device))
+            self.__dict__["_short_cache"] = cache
+        return ShortRoute(cache[1], int(limit))
 
     # fit / predict ---------------------------------------------------------------------------------
     def _fit_panel(self, panel: Panel) -> None:
@@ -237,11 +271,13 @@ class ZeroShotForecaster(PretrainedForecaster):
         chunk = max(1, int(self.batch_size)) * CHUNK_BATCHES
         # encoder v2 knows the sampling resolution (hourly, monthly ...); v1 networks ignore it
         resolution = resolution_index(step_seconds(panel.freq)) if model.config.n_resolutions else None
+        short = self._short_route()
         for start in tqdm(range(0, n, chunk), desc="forecast", unit="chunk", leave=False,
                           disable=not self.verbose or n <= chunk):
             stop = min(n, start + chunk)
             x, observed = panel.take(start, stop).tail(self._context(model))
-            mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution)
+            mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution,
+                                           short)
             mean, quants = mean[:, 0], quants[:, 0]  # (m, h), (m, Q, h)
             point[start:stop] = mean if self.point == "mean" else quants[:, levels.index(0.5)]
             if wanted:
@@ -366,7 +402,9 @@ class ZeroShotForecaster(PretrainedForecaster):
         """
         from ..nn.weights import save_model
 
+        # "auto" is resolved, so the reloaded forecaster (whose weights are then a file) routes as this one did
         params = {k: v for k, v in self.get_params().items() if k != "weights"}
+        params["short_history"] = self._short_history()
         meta = {"estimator": type(self).__name__, "params": params,
                 "fine_tune_report": getattr(self, "fine_tune_report_", None)}
         return save_model(self._model(), path, meta=meta)

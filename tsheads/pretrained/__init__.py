@@ -12,6 +12,10 @@ from pathlib import Path
 from ..errors import WeightsError
 
 DEFAULT = "tsheads-encoder-v1"
+#: the short-context companion of the default model (``--arch v2-short``), and the longest history the
+#: default routes to it (chosen on M-competition validation windows: evaluation/results/encoder_choice.md)
+SHORT = "tsheads-encoder-v2-short"
+SHORT_HISTORY = 128
 HERE = Path(__file__).parent
 
 
@@ -26,6 +30,11 @@ def pretrained_path(name: str = DEFAULT) -> Path:
     if not stem.with_name(name + ".safetensors").is_file():
         raise WeightsError(f"no bundled model named {name!r}; available: {available()}")
     return stem
+
+
+def has_short() -> bool:
+    """Whether the short-context companion ships with this installation."""
+    return (HERE / (SHORT + ".safetensors")).is_file()
 
 
 def load_pretrained(name: str = DEFAULT, device: str = "cpu"):
