@@ -93,3 +93,24 @@ def test_continued_pretraining_starts_from_the_given_weights(tmp_path):
     first = load_model(tmp_path / "first" / "final").state_dict()
     assert all(torch.equal(start[f"model.{k}"], v) for k, v in first.items())
     assert json.loads((tmp_path / "second" / "config.json").read_text())["init"].endswith("final")
+
+
+def test_a_kept_checkpoint_continues_the_same_run_in_a_new_folder(tmp_path):
+    import shutil
+
+    from tsheads.pretrain.loop import CHECKPOINT_FILES, restore_checkpoint
+
+    cfg = TrainConfig(steps=4, batch_size=8, warmup=1, checkpoint_every=2, real_fraction=0.0)
+    pretrain(tmp_path / "straight", TINY, cfg, [], verbose=False)
+    pretrain(tmp_path / "first", TINY, cfg, [], stop_after=2, verbose=False)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for name in CHECKPOINT_FILES:
+        shutil.copy(tmp_path / "first" / name, kept / name)
+    assert restore_checkpoint(kept, tmp_path / "fresh")
+    assert not restore_checkpoint(kept, tmp_path / "fresh")  # a folder with its own checkpoint is left alone
+    pretrain(tmp_path / "fresh", TINY, cfg, [], verbose=False)
+    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "fresh")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        restore_checkpoint(tmp_path / "nothing", tmp_path / "other")

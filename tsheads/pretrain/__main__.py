@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..nn.config import V2_SHAPE, V2_SHORT_SHAPE, EncoderConfig
 from ..nn.weights import model_stem
-from .loop import TrainConfig, pretrain
+from .loop import TrainConfig, pretrain, restore_checkpoint
 
 #: v1's training settings, and v2's as chosen on held-out pretraining series
 #: (``evaluation/results/pretraining_mix_choice.md``: 70 % real windows, no per-source cap, the register loss,
@@ -64,6 +64,9 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--workers", type=int, default=None,
                    help="processes drawing batches ahead (v2 only; any count gives the same run)")
+    p.add_argument("--resume-from", type=Path, default=None,
+                   help="a kept checkpoint folder (e.g. committed at the end of a session) to continue when --run-dir "
+                        "holds none; the settings must be the run's own")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.threads:
@@ -86,6 +89,8 @@ def main(argv=None) -> int:
                         register_weight=opt["register_weight"], aggregate_fraction=opt["aggregate_fraction"],
                         indexed_batches=v2)
     model_config = EncoderConfig(**SHAPES[args.arch])
+    if args.resume_from is not None and restore_checkpoint(args.resume_from, args.run_dir) and not args.quiet:
+        print(f"resuming {args.run_dir} from {args.resume_from}")
     run = pretrain(args.run_dir, model_config, train, real, minutes=args.minutes, stop_after=args.stop_after,
                    verbose=not args.quiet, init=args.init, workers=opt["workers"])
     final = run / "final.safetensors"

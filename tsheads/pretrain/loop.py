@@ -67,6 +67,31 @@ def _save_checkpoint(run: Path, model, opt, step, sampler, gen):
     (run / "checkpoint.json.tmp").replace(run / "checkpoint.json")
 
 
+#: what a run folder needs to resume exactly (the log keeps the curve going)
+CHECKPOINT_FILES = ("checkpoint.safetensors", "checkpoint.json", "config.json", "log.jsonl")
+
+
+def restore_checkpoint(kept, run_dir) -> bool:
+    """Copy a kept checkpoint (a folder with :data:`CHECKPOINT_FILES`) into ``run_dir`` if it holds none.
+
+    Run folders are not in git and a later session may start on a fresh machine; a checkpoint committed at
+    the end of a session continues the same run there. Returns whether anything was copied.
+    """
+    import shutil
+
+    kept, run = Path(kept), Path(run_dir)
+    if (run / "checkpoint.json").exists():
+        return False
+    missing = [name for name in CHECKPOINT_FILES[:3] if not (kept / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{kept} holds no checkpoint to resume from (missing {', '.join(missing)})")
+    run.mkdir(parents=True, exist_ok=True)
+    for name in CHECKPOINT_FILES:
+        if (kept / name).is_file():
+            shutil.copy(kept / name, run / name)
+    return True
+
+
 def _load_checkpoint(run: Path, model, opt, sampler, gen) -> int:
     tensors = load_file(str(run / "checkpoint.safetensors"))
     state = json.loads((run / "checkpoint.json").read_text())
