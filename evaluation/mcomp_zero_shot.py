@@ -61,11 +61,12 @@ def load_group(name: str, data_dir, max_series: int | None) -> Group:
 
 
 # ------------------------------------------------------------------------------------------------ methods
-def tsheads_forecast(model, group: Group, batch_size: int,
-                     resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def tsheads_forecast(model, group: Group, batch_size: int, resolution: int | None = None,
+                     short=None) -> tuple[np.ndarray, np.ndarray]:
     """Mean and median from the last (up to) context points of each series, left-padded and masked.
 
     ``resolution``: index into ``RESOLUTIONS`` for v2 networks (see :func:`group_resolution`); v1 ignores it.
+    ``short``: a :class:`~tsheads.inference.ShortRoute` for series with a short history (see :func:`short_route`).
     """
     context = model.config.context_length
     length = min(context, max(len(y) for y in group.train))
@@ -75,9 +76,21 @@ def tsheads_forecast(model, group: Group, batch_size: int,
         tail = y[-length:]
         x[i, 0, length - len(tail):] = tail
         observed[i, 0, length - len(tail):] = True
-    mean, quant = forecast_arrays(model, x, observed, group.h, batch_size=batch_size, resolution=resolution)
+    mean, quant = forecast_arrays(model, x, observed, group.h, batch_size=batch_size, resolution=resolution,
+                                  short=short)
     median = list(model.config.quantiles).index(0.5)
     return mean[:, 0], quant[:, 0, median]
+
+
+def short_route(args):
+    """What ``ZeroShotForecaster()`` routes short histories to with the bundled weights (None: nothing, e.g.
+    with ``--weights``, ``--model random`` or ``--short-history none``)."""
+    if args.weights is not None or args.model != "pretrained" or args.short_history == "none":
+        return None
+    from tsheads import ZeroShotForecaster
+
+    return ZeroShotForecaster(short_history="auto" if args.short_history == "auto" else int(args.short_history)
+                              )._short_route()
 
 
 def group_resolution(name: str) -> int:
@@ -145,6 +158,7 @@ def run(args) -> Report:
     methods = [m for m in METHODS if m in wanted]
     with timings.time("load model + warm-up"):
         model = model_from_args(args)
+        short = short_route(args)
 
     per_group, sizes, kinds = {}, {}, {}
     for name in tqdm(args.groups, desc="groups", leave=False):
@@ -155,7 +169,7 @@ def run(args) -> Report:
         if "tsheads" in methods:
             with timings.time(f"tsheads {name}"):
                 fc["tsheads"], fc["tsheads_median"] = tsheads_forecast(model, group, args.batch_size,
-                                                                        group_resolution(name))
+                                                                        group_resolution(name), short)
         with timings.time(f"snaive {name}"):
             fc["snaive"] = library_forecast(SeasonalNaive(season_length=group.m), group)
         if "naive2" in methods:
@@ -205,7 +219,11 @@ def run(args) -> Report:
         "relative MASE = geometric mean over series of MASE / MASE of seasonal naive (< 1 beats seasonal naive).",
         "'all' pools every series of the groups above (each scored with its own m), it is not a mean of group rows.",
         "tsheads: pretrained network, no fitting; context = the last min(512, length) training points. "
-        "'mean' is the forecast head's mean, 'median' its 0.5 quantile.",
+        "'mean' is the forecast head's mean, 'median' its 0.5 quantile. "
+        + ("No short-history route." if short is None else
+           f"As ZeroShotForecaster() does, series with at most {short.max_history} points of history (and h within "
+           f"{short.model.config.horizon}) are forecast by the short-context companion "
+           f"({short.model.config.context_length}-point context)."),
         f"ETS: statsmodels ETSModel (additive error) with trend none / additive damped and season none / additive "
         f"(only when m > 1 and length >= 2m), lowest AICc; {n_fallback['ets']} series fell back to simple "
         "exponential smoothing or naive (see fallbacks table).",
@@ -237,6 +255,8 @@ def build_parser():
                    help="seasonal naive always runs (it is the relative-MASE reference)")
     p.add_argument("--max-series", type=int, default=None,
                    help="first N series of each group (default: all; 3 with --quick)")
+    p.add_argument("--short-history", default="auto",
+                   help="as ZeroShotForecaster(short_history=...): 'auto' (the package default), a number, or 'none'")
     return p
 
 
