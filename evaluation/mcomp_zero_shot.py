@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from tsheads import Naive2, SeasonalNaive, load_dataset
 from tsheads.errors import TsheadsError
-from tsheads.inference import forecast_arrays
+from tsheads.inference import forecast_routed
 from tsheads.metrics import seasonal_scale, smape
 from tsheads.nn.config import RESOLUTIONS
 
@@ -76,8 +76,9 @@ def tsheads_forecast(model, group: Group, batch_size: int, resolution: int | Non
         tail = y[-length:]
         x[i, 0, length - len(tail):] = tail
         observed[i, 0, length - len(tail):] = True
-    mean, quant = forecast_arrays(model, x, observed, group.h, batch_size=batch_size, resolution=resolution,
-                                  short=short)
+    lengths = np.array([len(y) for y in group.train])
+    mean, quant = forecast_routed(model, x, observed, group.h, lengths, short, batch_size=batch_size,
+                                  resolution=resolution)
     median = list(model.config.quantiles).index(0.5)
     return mean[:, 0], quant[:, 0, median]
 

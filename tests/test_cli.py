@@ -197,6 +197,8 @@ def test_load_model_refuses_a_saved_detector(csv, tmp_path, capsys):
 @pytest.mark.parametrize("options, message", [
     (["--load-model", "m", "--model", "wta"], "--model would be ignored"),
     (["--load-model", "m", "--context-length", 64], "--context-length would be ignored"),
+    (["--model", "wta", "--short-history", "none"], "--short-history do(es) not apply to --model wta"),
+    (["--short-history", "0"], "positive integer"),
     (["--load-model", "m", "--save-model", "n"], "only copy"),
     (["--model", "naive", "--save-model", "n"], "no model to save"),
     (["--hypotheses"], "needs --model wta"),

@@ -97,28 +97,28 @@ def test_results_do_not_depend_on_how_series_are_split_into_batches():
             np.testing.assert_array_equal(a, b[3:4])
 
 
-def test_short_route_sends_short_histories_to_the_short_model_alone(tiny_model):
-    from tsheads.inference import ShortRoute, history_lengths
+def test_short_route_sends_short_series_to_the_short_model_alone(tiny_model):
+    from tsheads.inference import ShortRoute, forecast_routed
 
     long, short = tiny_model(seed=0), tiny_model(seed=1, context_length=32, horizon=16)
     rng = np.random.default_rng(4)
-    x = rng.normal(size=(6, 1, 64)).cumsum(-1)
-    observed = np.ones_like(x, dtype=bool)
-    for row, first in enumerate((0, 30, 40, 50, 10, 63)):  # histories 64, 34, 24, 14, 54, 1
-        observed[row, :, :first] = False
-    assert history_lengths(observed).tolist() == [64, 34, 24, 14, 54, 1]
-    routed = forecast_arrays(long, x, observed, 12, short=ShortRoute(short, 30))
-    to_short = np.array([False, False, True, True, False, True])
+    x = rng.normal(size=(6, 2, 64)).cumsum(-1)
+    observed = rng.random(x.shape) > 0.1
+    lengths = np.array([64, 34, 24, 14, 540, 1])
+    route = ShortRoute(short, 30)
+    routed = forecast_routed(long, x, observed, 12, lengths, route)
+    to_short = lengths <= 30
     alone_short = forecast_arrays(short, x[to_short], observed[to_short], 12)
     alone_long = forecast_arrays(long, x[~to_short], observed[~to_short], 12)
     for k in range(2):
         np.testing.assert_allclose(routed[k][to_short], alone_short[k], rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(routed[k][~to_short], alone_long[k], rtol=1e-6, atol=1e-9)
     # a row's route and forecast do not depend on its batch mates
-    one = forecast_arrays(long, x[2:3], observed[2:3], 12, short=ShortRoute(short, 30))
+    one = forecast_routed(long, x[2:3], observed[2:3], 12, lengths[2:3], route)
     np.testing.assert_allclose(one[0], routed[0][2:3], rtol=1e-6, atol=1e-9)
-    # beyond the short model's horizon every row stays with the long model
-    far = forecast_arrays(long, x, observed, 20, short=ShortRoute(short, 30))
-    np.testing.assert_allclose(far[0], forecast_arrays(long, x, observed, 20)[0], rtol=1e-6, atol=1e-9)
+    # beyond the short model's horizon, or without a route, every row stays with the long model
+    plain = forecast_arrays(long, x, observed, 20)[0]
+    np.testing.assert_allclose(forecast_routed(long, x, observed, 20, lengths, route)[0], plain, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(forecast_routed(long, x, observed, 20, lengths, None)[0], plain, rtol=1e-6, atol=1e-9)
     with pytest.raises(TsheadsError, match="quantile"):
-        forecast_arrays(long, x, observed, 12, short=ShortRoute(tiny_model(quantiles=(0.1, 0.5, 0.9)), 30))
+        forecast_routed(long, x, observed, 12, lengths, ShortRoute(tiny_model(quantiles=(0.1, 0.5, 0.9)), 30))

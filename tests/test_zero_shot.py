@@ -324,3 +324,18 @@ def test_short_history_is_off_for_other_weights_and_refused_where_it_cannot_appl
     assert ZeroShotForecaster()._short_history() is None
     with pytest.raises(TsheadsError, match="does not have"):
         ZeroShotForecaster(short_history=64)._check_params()
+
+
+def test_validated_forecaster_backtests_a_short_series_with_the_network_that_forecasts_it(bundled_short):
+    from tsheads import ValidatedForecaster
+
+    df = seasonal_frame(n_series=1, length=60)
+    for short_history in ("auto", None):
+        est = ValidatedForecaster(candidates=["network"], short_history=short_history, n_jobs=None)
+        fc = est.forecast(df, 6)
+        network = ZeroShotForecaster(short_history=short_history).predict(h=6, df=df)
+        np.testing.assert_allclose(fc["TSHeads"], network["TSHeads"], rtol=1e-6)
+        assert np.isfinite(est.backtest_errors_.to_numpy()).all()
+    assert not np.allclose(ValidatedForecaster(candidates=["network"], n_jobs=None).forecast(df, 6)["TSHeads"],
+                           ValidatedForecaster(candidates=["network"], short_history=None, n_jobs=None)
+                           .forecast(df, 6)["TSHeads"])

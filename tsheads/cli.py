@@ -64,6 +64,15 @@ def _number(kind, ok, wanted: str):
 
 
 _positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+
+
+def _short_history(text: str):
+    """``--short-history``: "auto", "none" (None) or a positive number of points."""
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    return _positive_int(text)
+
+
 _non_negative_int = _number(int, lambda v: v >= 0, "a non-negative integer")
 _fraction = _number(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
 
@@ -100,6 +109,9 @@ def _forecast_parser(sub) -> None:
     p.add_argument("--season-length", type=_positive_int, default=None,
                    help="seasonal period: of seasonal naive, of the validated candidates, the WTA heads' anchor")
     p.add_argument("--context-length", type=_positive_int, default=None, help="history the network reads (<= 512)")
+    p.add_argument("--short-history", type=_short_history, default="auto",
+                   help="series of at most this many points go to the bundled short-context network: auto (the "
+                        "default), a number, or none")
     p.add_argument("--fine-tune", choices=("head", "all"), default=None,
                    help="zero-shot model: fine-tune the forecast head or the whole model on the frame first")
     p.add_argument("--fine-tune-steps", type=_positive_int, default=200, help="fine-tuning steps (default 200)")
@@ -198,10 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------------------------ commands
 #: options that only shape training; a loaded model keeps the settings it was saved with
 TRAINING_OPTIONS = {"model": "zero-shot", "fine_tune": None, "fine_tune_steps": 200, "context_length": None,
-                    "season_length": None, "n_hypotheses": 8, "max_epochs": 40, "steps_per_epoch": 50,
+                    "short_history": "auto", "season_length": None, "n_hypotheses": 8, "max_epochs": 40, "steps_per_epoch": 50,
                     "precision": "float32"}
 #: the models each training option applies to (set for another model, it would be silently ignored)
 MODEL_OPTIONS = {"fine_tune": ("zero-shot",), "context_length": ("zero-shot", "validated", "wta"),
+                 "short_history": ("zero-shot", "validated"),
                  "precision": ("zero-shot", "validated", "wta"),
                  "season_length": ("seasonal-naive", "validated", "wta"), "n_hypotheses": ("wta",),
                  "max_epochs": ("wta",), "steps_per_epoch": ("wta",)}
@@ -332,14 +345,15 @@ def _forecaster(args):
     if args.model == "zero-shot":
         from .estimators.zero_shot import ZeroShotForecaster
 
-        return ZeroShotForecaster(context_length=args.context_length, fine_tune=args.fine_tune,
+        return ZeroShotForecaster(context_length=args.context_length, short_history=args.short_history,
+                                  fine_tune=args.fine_tune,
                                   fine_tune_steps=args.fine_tune_steps, random_state=args.random_state,
                                   precision=args.precision, verbose=not args.quiet)
     if args.model == "validated":
         from .estimators.validated import ValidatedForecaster
 
         return ValidatedForecaster(season_length=args.season_length, context_length=args.context_length,
-                                   precision=args.precision)
+                                   short_history=args.short_history, precision=args.precision)
     if args.model == "wta":
         from .estimators.wta import WTAForecaster
 

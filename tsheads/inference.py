@@ -24,22 +24,23 @@ PRECISIONS = ("float32", "bfloat16")
 
 @dataclass(frozen=True)
 class ShortRoute:
-    """Rows with at most ``max_history`` points of history go to ``model``, a short-context network.
+    """Series with at most ``max_history`` points go to ``model``, a short-context network.
 
     A 50-point monthly series fills a tenth of a 512-point context; a network trained on short contexts
-    (TTM ships one per context length the same way) sees it in finer patches and at a fraction of the cost.
-    A row's history runs from its first observed point to its end, so routing depends on the row alone.
+    (TTM ships one per context length the same way) sees it in finer patches. Routing is by the length of
+    the whole series, so a series' forecast never depends on its batch mates, and every backtest origin of
+    a series is forecast by the network that makes its final forecast.
+
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The short-context network.
+    max_history : int
+        Longest series (points) it forecasts.
     """
 
     model: DualSpaceModel
     max_history: int
-
-
-def history_lengths(observed: np.ndarray) -> np.ndarray:
-    """Points from each row's first observed point (any channel) to its end, ``(n,)``; 0 for empty rows."""
-    seen = observed.reshape(len(observed), -1, observed.shape[-1]).any(axis=1)
-    first = np.where(seen.any(axis=1), seen.argmax(axis=1), seen.shape[1])
-    return seen.shape[1] - first
 
 
 def _precision(model, precision: str):
@@ -175,7 +176,7 @@ def _split_channels(model, x, observed):
 
 def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
                     verbose: bool = False, precision: str = "float32",
-                    resolution: int | None = None, short: ShortRoute | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(n, C, h)`` and quantiles ``(n, C, Q, h)`` (levels: ``model.config.quantiles``) as float64.
 
     Parameters
@@ -197,9 +198,6 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     resolution : int, optional
         Index in :data:`tsheads.nn.config.RESOLUTIONS` of the series' sampling resolution (see
         :func:`tsheads.timegrid.resolution_index`); None is "unknown". Only v2 models use it.
-    short : ShortRoute, optional
-        Rows with at most ``short.max_history`` points of history go to ``short.model`` instead, when ``h`` is
-        within its head's horizon (beyond it a short model would roll its own forecasts forward).
 
     Returns
     -------
@@ -208,18 +206,6 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     quantiles : ndarray
         Quantile forecasts ``(n, C, Q, h)`` in data units.
     """
-    if short is not None and h <= short.model.config.horizon:
-        if tuple(short.model.config.quantiles) != tuple(model.config.quantiles):
-            raise TsheadsError("the short-context model must be trained on the same quantile levels")
-        routed = history_lengths(observed) <= short.max_history
-        if routed.any():
-            mean = np.empty(x.shape[:2] + (h,))
-            quants = np.empty(x.shape[:2] + (len(model.config.quantiles), h))
-            for rows, net in ((routed, short.model), (~routed, model)):
-                if rows.any():
-                    mean[rows], quants[rows] = forecast_arrays(net, x[rows], observed[rows], h, batch_size, verbose,
-                                                               precision, resolution)
-            return mean, quants
     x, observed = fit_context(x, observed, model.config.context_length)
     n, c, _ = x.shape
     x, observed = _split_channels(model, x, observed)
@@ -237,6 +223,43 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     mean = destandardise(mean, loc, scale)
     quants = destandardise(quants, loc[..., None], scale[..., None])
     return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
+
+
+def forecast_routed(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, lengths: np.ndarray,
+                    short: ShortRoute | None, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`forecast_arrays`, with the rows of series of at most ``short.max_history`` points sent to ``short``.
+
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The network for every other row.
+    x, observed, h
+        As for :func:`forecast_arrays`.
+    lengths : ndarray of int
+        ``(n,)`` length of the series each row comes from (the whole series, not the row's window).
+    short : ShortRoute or None
+        None, or an ``h`` beyond the short network's head (which would roll its forecasts forward), sends
+        every row to ``model``.
+    **kwargs
+        ``batch_size``, ``verbose``, ``precision``, ``resolution`` of :func:`forecast_arrays`.
+
+    Returns
+    -------
+    mean, quantiles : ndarray
+        As for :func:`forecast_arrays`.
+    """
+    routed = np.zeros(len(x), dtype=bool) if short is None or h > short.model.config.horizon else \
+        np.asarray(lengths) <= short.max_history
+    if not routed.any():
+        return forecast_arrays(model, x, observed, h, **kwargs)
+    if tuple(short.model.config.quantiles) != tuple(model.config.quantiles):
+        raise TsheadsError("the short-context model must be trained on the same quantile levels")
+    mean = np.empty(x.shape[:2] + (h,))
+    quants = np.empty(x.shape[:2] + (len(model.config.quantiles), h))
+    for rows, net in ((routed, short.model), (~routed, model)):
+        if rows.any():
+            mean[rows], quants[rows] = forecast_arrays(net, x[rows], observed[rows], h, **kwargs)
+    return mean, quants
 
 
 def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: int = 512, verbose: bool = False,

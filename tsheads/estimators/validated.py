@@ -26,7 +26,7 @@ from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
-from ..inference import forecast_arrays, interpolate_quantiles
+from ..inference import forecast_routed, interpolate_quantiles
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
@@ -256,9 +256,11 @@ class ValidatedForecaster(PretrainedForecaster):
             tail = series[i][max(0, cut - length):cut]
             x[r, 0, length - len(tail):] = tail
             observed[r, 0, length - len(tail):] = True
-        resolution = resolution_index(step_seconds(self.panel_.freq)) if model.config.n_resolutions else None
-        _, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution,
-                                    self.network_._short_route())
+        resolution = resolution_index(step_seconds(self.panel_.freq))  # v1 networks ignore it
+        # every origin of a series goes to the network that makes its final forecast (routed by its whole length)
+        lengths = np.array([len(series[i]) for i, _, _ in rows])
+        _, quants = forecast_routed(model, x, observed, h, lengths, self.network_._short_route(),
+                                    batch_size=self.batch_size, precision=self.precision, resolution=resolution)
         levels = list(model.config.quantiles)
         median = quants[:, 0, levels.index(0.5)]
         lo, hi = interpolate_quantiles(levels, quants[:, 0], SPREAD_LEVELS).transpose(1, 0, 2)

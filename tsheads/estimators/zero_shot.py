@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns, fill_gaps, to_long
-from ..inference import ShortRoute, embed_arrays, forecast_arrays, impute_arrays, interpolate_quantiles
+from ..inference import ShortRoute, embed_arrays, forecast_routed, impute_arrays, interpolate_quantiles
 from ..pretrained import SHORT, SHORT_HISTORY, has_short, load_pretrained
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel, forecast_frame, sliding_windows
@@ -155,7 +155,7 @@ class ZeroShotForecaster(PretrainedForecaster):
         return SHORT_HISTORY if bundled else None
 
     def _short_route(self) -> Optional[ShortRoute]:
-        """The companion and its threshold for ``forecast_arrays`` (cached like the default model), or None."""
+        """The companion and its threshold for ``forecast_routed`` (cached like the default model), or None."""
         limit = self._short_history()
         if limit is None:
             return None
@@ -269,15 +269,16 @@ class ZeroShotForecaster(PretrainedForecaster):
         # Series go through in chunks, so the working set (context windows and every trained quantile,
         # 99 x h per series) stays bounded however many series there are; only the output grows with n.
         chunk = max(1, int(self.batch_size)) * CHUNK_BATCHES
-        # encoder v2 knows the sampling resolution (hourly, monthly ...); v1 networks ignore it
-        resolution = resolution_index(step_seconds(panel.freq)) if model.config.n_resolutions else None
+        # v2 networks (the short companion among them) know the sampling resolution; v1 networks ignore it
+        resolution = resolution_index(step_seconds(panel.freq))
         short = self._short_route()
         for start in tqdm(range(0, n, chunk), desc="forecast", unit="chunk", leave=False,
                           disable=not self.verbose or n <= chunk):
             stop = min(n, start + chunk)
-            x, observed = panel.take(start, stop).tail(self._context(model))
-            mean, quants = forecast_arrays(model, x, observed, h, self.batch_size, False, self.precision, resolution,
-                                           short)
+            part = panel.take(start, stop)
+            x, observed = part.tail(self._context(model))
+            mean, quants = forecast_routed(model, x, observed, h, part.lengths, short, batch_size=self.batch_size,
+                                           precision=self.precision, resolution=resolution)
             mean, quants = mean[:, 0], quants[:, 0]  # (m, h), (m, Q, h)
             point[start:stop] = mean if self.point == "mean" else quants[:, levels.index(0.5)]
             if wanted:

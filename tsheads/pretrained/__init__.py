@@ -12,8 +12,8 @@ from pathlib import Path
 from ..errors import WeightsError
 
 DEFAULT = "tsheads-encoder-v1"
-#: the short-context companion of the default model (``--arch v2-short``), and the longest history the
-#: default routes to it (chosen on M-competition validation windows: evaluation/results/encoder_choice.md)
+#: the short-context network used beside the default one (``--arch v2-short``), and the longest series
+#: ``ZeroShotForecaster(short_history="auto")`` sends to it (see ``evaluation/encoder_choice.py``)
 SHORT = "tsheads-encoder-v2-short"
 SHORT_HISTORY = 128
 HERE = Path(__file__).parent
