@@ -210,8 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------------------------ commands
 #: options that only shape training; a loaded model keeps the settings it was saved with
 TRAINING_OPTIONS = {"model": "zero-shot", "fine_tune": None, "fine_tune_steps": 200, "context_length": None,
-                    "short_history": "auto", "season_length": None, "n_hypotheses": 8, "max_epochs": 40, "steps_per_epoch": 50,
-                    "precision": "float32"}
+                    "short_history": "auto", "season_length": None, "n_hypotheses": 8, "max_epochs": 40,
+                    "steps_per_epoch": 50, "precision": "float32"}
 #: the models each training option applies to (set for another model, it would be silently ignored)
 MODEL_OPTIONS = {"fine_tune": ("zero-shot",), "context_length": ("zero-shot", "validated", "wta"),
                  "short_history": ("zero-shot", "validated"),
