@@ -7,7 +7,8 @@ the resolution the group's name states. ``--route short=long`` also scores the r
 ``T`` points of history go to ``short``, the rest to ``long``" for every ``T`` in ``--thresholds``.
 
 Rule, fixed before the numbers: the candidate or route with the lowest relative MASE (0.5-quantile point,
-the package default) pooled over every validation series is chosen; per-group rows are shown as a check.
+the package default) pooled over every validation series is chosen; per-group rows, and v2 networks run
+without the resolution (as for a frame with integer time steps), are shown as a check.
 
     python -m evaluation.encoder_choice --candidates v2_short=runs/v2-short/final --route v2_short=v1
 """
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tsheads import SeasonalNaive
+from tsheads.nn.config import RESOLUTIONS
 from tsheads.pretrain.validate import load_any
 
 from .common import base_parser, model_from_args, model_info, parameters, suite_main
@@ -69,6 +71,9 @@ def run(args) -> Report:
         for label, model in models.items():
             with timings.time(f"{label} {name}"):
                 _, fc[label] = tsheads_forecast(model, group, args.batch_size, group_resolution(name))
+            if model.config.n_resolutions:  # what a frame with integer time steps (no dates) gets
+                _, fc[f"{label} (resolution unknown)"] = tsheads_forecast(model, group, args.batch_size,
+                                                                          RESOLUTIONS.index("unknown"))
         for short, long in routes:
             for t in args.thresholds:
                 fc[f"{short} if history <= {t}, else {long}"] = routed(fc, lengths, short, long, t)
@@ -86,7 +91,7 @@ def run(args) -> Report:
     rel.index.name = "candidate"
     smape = pd.DataFrame({m: {g: agg[g][m]["smape"] for g in agg} for m in shown}).T
     smape.index.name = "candidate"
-    best = rel["all"].idxmin()
+    best = rel["all"][[m for m in shown if "(resolution unknown)" not in m]].idxmin()
     groups = pd.DataFrame(sizes).T
     groups.index.name = "group"
     notes = [f"SUBSET: first {max_series} series per group; not comparable with full-set numbers."
@@ -96,7 +101,8 @@ def run(args) -> Report:
         "Point forecast: the 0.5 quantile (the package default). Relative MASE: geometric mean over series of "
         "MAE / MAE of seasonal naive; 'all' pools every series.",
         "v2 networks get the resolution the group's name states (monthly, quarterly, yearly, hourly; m3_other: "
-        "unknown); v1 has no resolution input.",
+        "unknown), as ZeroShotForecaster does for a frame with dates; '(resolution unknown)' rows show what a frame "
+        "with integer time steps gets (the M files have no dates). v1 has no resolution input.",
         f"Chosen by the rule (lowest pooled relative MASE): {best} ({rel.loc[best, 'all']:.3f}).",
     ]
     return Report(
