@@ -114,3 +114,30 @@ def test_a_kept_checkpoint_continues_the_same_run_in_a_new_folder(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         restore_checkpoint(tmp_path / "nothing", tmp_path / "other")
+
+
+def test_a_run_begun_before_a_setting_existed_resumes_with_its_default(tmp_path):
+    cfg = TrainConfig(steps=4, batch_size=8, warmup=1, checkpoint_every=2, real_fraction=0.0)
+    pretrain(tmp_path / "run", TINY, cfg, [], stop_after=2, verbose=False)
+    path = tmp_path / "run" / "config.json"
+    old = json.loads(path.read_text())
+    del old["train"]["unknown_fraction"]  # as written by the version before the setting
+    path.write_text(json.dumps(old))
+    pretrain(tmp_path / "run", TINY, cfg, [], verbose=False)
+    assert json.loads((tmp_path / "run" / "checkpoint.json").read_text())["step"] == 4
+    with pytest.raises(ValueError, match="other settings"):
+        pretrain(tmp_path / "run", TINY, TrainConfig(**{**cfg.__dict__, "unknown_fraction": 0.5}), [], verbose=False)
+
+
+def test_resolution_dropout_labels_a_share_of_real_windows_unknown():
+    from tsheads.nn.config import RESOLUTIONS
+    from tsheads.pretrain.corpus import CorpusSampler
+
+    real = [np.sin(np.arange(400) / 3.0).astype(np.float32) for _ in range(5)]
+    steps = [3600.0] * 5  # hourly
+    plain = CorpusSampler(32, 8, real, real_fraction=1.0, seed=0, real_steps=steps).batch(400).resolution
+    dropped = CorpusSampler(32, 8, real, real_fraction=1.0, seed=0, real_steps=steps,
+                            unknown_fraction=0.25).batch(400).resolution
+    assert (plain == RESOLUTIONS.index("hourly")).all()
+    share = (dropped == RESOLUTIONS.index("unknown")).mean()
+    assert 0.15 < share < 0.35

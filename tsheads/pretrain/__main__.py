@@ -59,6 +59,8 @@ def main(argv=None) -> int:
                    help="staged real corpus folder (v2; default: see tsheads.pretrain.staged)")
     p.add_argument("--register-weight", type=float, default=None,
                    help="semantic-register loss weight (default: see V1/V2)")
+    p.add_argument("--unknown-fraction", type=float, default=0.0,
+                   help="share of real windows labelled with the 'unknown' resolution (v2; default 0)")
     p.add_argument("--aggregate-fraction", type=float, default=None,
                    help="share of real windows summed over k steps (default: see V1/V2)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -87,6 +89,7 @@ def main(argv=None) -> int:
     train = TrainConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
                         seed=args.seed, real_fraction=opt["real_fraction"], bf16=not args.no_bf16, warmup=args.warmup,
                         register_weight=opt["register_weight"], aggregate_fraction=opt["aggregate_fraction"],
+                        unknown_fraction=args.unknown_fraction,
                         indexed_batches=v2)
     model_config = EncoderConfig(**SHAPES[args.arch])
     if args.resume_from is not None and restore_checkpoint(args.resume_from, args.run_dir) and not args.quiet:

@@ -7,7 +7,9 @@ Context lengths vary: most windows use the full context, the rest a log-uniform 
 For v2 each real series may carry its time step (seconds, NaN when unknown) and a sampling weight: the
 batch then holds each window's resolution bucket, and ``aggregate_fraction`` of real windows are drawn
 from the series summed over ``k`` steps (TTM's downsampling augmentation), labelled with the coarser
-resolution, so daily data also teaches weekly and monthly patterns.
+resolution, so daily data also teaches weekly and monthly patterns. ``unknown_fraction`` of real windows are
+labelled "unknown" (frames with integer time steps get that label at inference; without it, "unknown" is
+learnt from the synthetic series and integer-step sources alone).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class CorpusSampler:
     def __init__(self, context: int, horizon: int, real: Optional[list] = None, real_fraction: float = 0.3,
                  full_context_fraction: float = 0.6, min_context: int = 8, seed: int = 0,
                  real_steps: Optional[list] = None, real_weights: Optional[list] = None,
-                 aggregate_fraction: float = 0.0):
+                 aggregate_fraction: float = 0.0, unknown_fraction: float = 0.0):
         self.context, self.horizon = context, horizon
         real = list(real or [])
         steps = list(real_steps) if real_steps is not None else [np.nan] * len(real)
@@ -58,6 +60,7 @@ class CorpusSampler:
         self.real_p = w / w.sum()
         self.full_context_fraction, self.min_context = full_context_fraction, min_context
         self.aggregate_fraction = aggregate_fraction
+        self.unknown_fraction = unknown_fraction
         self.rng = np.random.default_rng(seed)
 
     def _aggregated(self, i: int):
@@ -101,6 +104,10 @@ class CorpusSampler:
         for row in range(size):
             if self.rng.random() < self.real_fraction:
                 series, resolution[row] = self._aggregated(self.rng.choice(len(self.real), p=self.real_p))
+                # resolution dropout: "unknown" then also means real data, not only the synthetic series
+                # (no draw at 0, so runs made without it resume exactly)
+                if self.unknown_fraction and self.rng.random() < self.unknown_fraction:
+                    resolution[row] = UNKNOWN
             else:
                 series = self._synthetic()
             rows.append(self._window(series))

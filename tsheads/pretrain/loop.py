@@ -39,6 +39,7 @@ class TrainConfig:
     register_weight: float = 0.0     # v2: weight of the semantic-register contrastive loss
     register_fraction: float = 0.25  # share of a batch that also gets a perturbed view for that loss
     aggregate_fraction: float = 0.0  # v2: share of real windows drawn from the series summed over k steps
+    unknown_fraction: float = 0.0    # v2: share of real windows labelled with the "unknown" resolution
     indexed_batches: bool = False    # batch i drawn from seed (seed, i): needed for workers (see .batches)
 
 
@@ -177,6 +178,8 @@ def pretrain(run_dir, model_config: EncoderConfig, train: TrainConfig, real: lis
     resuming = (run / "checkpoint.json").exists()
     if resuming and (run / "config.json").exists():
         before = json.loads((run / "config.json").read_text())
+        # settings added since the run began count as their defaults
+        before["train"] = {**json.loads(json.dumps(TrainConfig().__dict__)), **before.get("train", {})}
         if before != json.loads(json.dumps(config)):
             raise ValueError(f"{run} holds a checkpoint made with other settings ({run / 'config.json'}); "
                              "resume with the same settings or use a new run folder")
@@ -245,7 +248,7 @@ def corpus_sampler(model_config: EncoderConfig, train: TrainConfig, real, seed: 
         kw = {"real_steps": real.steps, "real_weights": real.weights}
         real = real.series
     return CorpusSampler(model_config.context_length, model_config.horizon, real, train.real_fraction, seed=seed,
-                         aggregate_fraction=train.aggregate_fraction, **kw)
+                         aggregate_fraction=train.aggregate_fraction, unknown_fraction=train.unknown_fraction, **kw)
 
 
 def _float(out):
