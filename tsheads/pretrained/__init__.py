@@ -13,7 +13,8 @@ from ..errors import WeightsError
 
 DEFAULT = "tsheads-encoder-v1"
 #: the short-context network used beside the default one (``--arch v2-short``), and the longest series
-#: ``ZeroShotForecaster(short_history="auto")`` sends to it (see ``evaluation/encoder_choice.py``)
+#: ``ZeroShotForecaster(short_history="auto")`` sends to it. It ships only once it beats v1 on M validation
+#: windows (``evaluation/results/encoder_choice.md``: not yet, so "auto" routes nothing for now)
 SHORT = "tsheads-encoder-v2-short"
 SHORT_HISTORY = 128
 HERE = Path(__file__).parent
