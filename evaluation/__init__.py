@@ -37,5 +37,5 @@ FORECAST_SUITES = ("wta_settings_choice", "wta_forecasting")
 VALIDATED_SUITES = ("combination_choice", "backtest_choice", "classical_choice", "validated_forecasting")
 #: the issue-7 suite: memory as series grow, Dask/Spark throughput
 SCALE_SUITES = ("scale",)
-#: suites outside the collections: the README's demo table
-OTHER_SUITES = ("demo_table",)
+#: suites outside the collections: the README's demo table, the encoder choice on M validation windows
+OTHER_SUITES = ("demo_table", "encoder_choice")
