@@ -170,12 +170,17 @@ def estimator_weights(args, model, folder) -> str | None:
     return args.weights
 
 
-def model_info(model, args) -> dict:
-    """What identifies the network behind a number: source, size, shape, weight-file metadata, weight hash."""
+def weights_digest(model) -> str:
+    """First 16 hex digits of the SHA-256 of a network's named tensors: which weights made a number."""
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def model_info(model, args) -> dict:
+    """What identifies the network behind a number: source, size, shape, weight-file metadata, weight hash."""
     cfg = model.config
     stem, meta = args.weights, None
     if stem is None and args.model == "pretrained":
@@ -194,7 +199,7 @@ def model_info(model, args) -> dict:
         "context_length": cfg.context_length,
         "horizon": cfg.horizon,
         "n_quantiles": len(cfg.quantiles),
-        "weights_sha256": digest.hexdigest()[:16],
+        "weights_sha256": weights_digest(model),
         "config": cfg.to_dict() if hasattr(cfg, "to_dict") else str(cfg),
     }
 

@@ -15,8 +15,6 @@ without the resolution (as for a frame with integer time steps), are shown as a 
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 
@@ -24,7 +22,7 @@ from tsheads import SeasonalNaive
 from tsheads.nn.config import RESOLUTIONS
 from tsheads.pretrain.validate import load_any
 
-from .common import base_parser, model_from_args, model_info, parameters, suite_main
+from .common import base_parser, model_from_args, model_info, parameters, suite_main, weights_digest
 from .mcomp_zero_shot import GROUPS, aggregate, group_resolution, library_forecast, tsheads_forecast
 from .mcomp_zero_shot import series_scores as scores_of
 from .point_choice import validation_group
@@ -43,9 +41,8 @@ def candidate_models(args) -> tuple[dict, dict]:
         if not name or not path or name in models:
             raise SystemExit(f"--candidates takes distinct name=path pairs, got {spec!r}")
         models[name] = load_any(path)
-        digest = hashlib.sha256(b"".join(t.detach().numpy().tobytes() for _, t in
-                                         sorted(models[name].state_dict().items()))).hexdigest()[:16]
-        info[name] = {"path": path, "parameters": int(models[name].n_parameters()), "weights_sha256": digest,
+        info[name] = {"path": path, "parameters": int(models[name].n_parameters()),
+                      "weights_sha256": weights_digest(models[name]),
                       "config": models[name].config.to_dict()}
     return models, info
 
