@@ -344,6 +344,19 @@ def test_a_short_fit_part_is_scored_with_windows_it_fits():
     assert in_context.median().abs().max() < 0.3
 
 
+def test_a_fit_part_too_short_for_two_disjoint_shapes_leaves_the_embedding_head_flat():
+    """Fit on 100 points: its three 64-point subsequences all overlap, so each found itself (distance 0) and
+    every later shape scored beyond the whole fit data: 62 % of a random walk's second half was flagged at
+    contamination 0.1. With nothing to compare a shape with, the head is now flat before and after."""
+    y = random_walk(200, seed=3)
+    det = TriangulationDetector().fit(y[:100])
+    emb = det.score_heads(y)["embedding"].to_numpy()
+    assert np.ptp(emb) < 1e-12
+    assert np.ptp(det.score_heads(y[:100])["embedding"].to_numpy()) < 1e-12
+    longer = TriangulationDetector().fit(y[:160])  # starts 0 and 96 are disjoint: the head compares shapes
+    assert np.ptp(longer.score_heads(y)["embedding"].to_numpy()) > 1e-6
+
+
 def test_auto_scores_do_not_move_with_what_else_is_scored():
     """``auto`` ranks each point against the fit data, so a far-away anomaly leaves earlier scores alone."""
     rng = np.random.default_rng(1)

@@ -293,7 +293,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         starts_fit = not fit_data and self.embedding_bank_ is not None and (
             begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
         raw = head_deviations(outputs, x.shape[1], self._heads(), bank=None if fit_data else self.embedding_bank_,
-                              bank_starts=self.embedding_bank_starts_ if starts_fit else None, origin=origin)
+                              bank_starts=None if fit_data else self.embedding_bank_starts_,
+                              begins_with_fit=starts_fit, origin=origin)
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
         # squares of absurd outliers finite

@@ -297,24 +297,32 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
 
 
 def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.ndarray | None = None,
-                    bank_starts: np.ndarray | None = None, embed_width: int = EMBED_WIDTH,
-                    origin: int = 0) -> dict[str, np.ndarray]:
+                    bank_starts: np.ndarray | None = None, begins_with_fit: bool = False,
+                    embed_width: int = EMBED_WIDTH, origin: int = 0) -> dict[str, np.ndarray]:
     """Raw deviations ``(C, T)`` of the requested ``heads`` for one series of ``length`` points.
 
     ``outputs``: the series' :func:`model_outputs`. The ``embedding`` head compares with ``bank`` (unit
     embeddings ``(B, C, D)`` of the fit data, from :func:`subsequence_embeddings` with the same
-    ``embed_width``); ``bank=None`` scores the series against itself, ignoring overlapping subsequences (how
-    the fit data is scored). ``bank_starts`` (the bank entries' starts) says that the series begins with
-    the fit data, so entries overlapping a scored subsequence are ignored too: otherwise every subsequence
-    of the fit part would find itself. ``origin``: the outputs are of a tail from that point on.
+    ``embed_width``, starting at ``bank_starts``); ``bank=None`` scores the series against itself, ignoring
+    overlapping subsequences (how the fit data is scored). ``begins_with_fit``: the series begins with the
+    fit data, so bank entries overlapping a scored subsequence are ignored too (otherwise every subsequence
+    of the fit part would find itself). ``origin``: the outputs are of a tail from that point on.
+
+    Fit data too short to hold two disjoint subsequences gives the embedding head nothing to compare a shape
+    with: it is flat (0) for the fit data and for everything scored later, so it neither flags every new
+    shape nor moves the other heads' ranking.
     """
     out = {h: outputs[h] for h in heads if h != "embedding"}
     if "embedding" in heads:
         starts, emb = outputs["embedding"]
-        overlap = None
-        if bank is None:  # the fit data against itself; a series too short for two disjoint parts scores 0
-            bank, bank_starts = emb, starts
-        if bank_starts is not None and bank_starts.max() - bank_starts.min() >= embed_width:
-            overlap = (starts + origin, bank_starts, embed_width)
-        out["embedding"] = windows_to_points(starts, nearest_distances(emb, bank, overlap), length, embed_width)
+        if bank is None:  # the fit data against itself
+            bank, bank_starts, begins_with_fit = emb, starts, True
+        if bank_starts is None:
+            raise ValueError("bank_starts must be given with bank")
+        if bank_starts.max() - bank_starts.min() < embed_width:
+            distances = np.zeros(emb.shape[:2])
+        else:
+            overlap = (starts + origin, bank_starts, embed_width) if begins_with_fit else None
+            distances = nearest_distances(emb, bank, overlap)
+        out["embedding"] = windows_to_points(starts, distances, length, embed_width)
     return {h: out[h] for h in heads}
