@@ -12,8 +12,9 @@ parameters), so every number in the README can be traced to a file and re-made w
     python -m evaluation zero_shot          # all of the above (same as python -m evaluation.run_all)
     python -m evaluation.anomaly_detection  # NAB + KDD-TSAD 135, tsheads vs classical detectors
     python -m evaluation.anomaly_settings_choice   # how the detector's defaults were chosen (dev data)
+    python -m evaluation.cycle_head_choice  # whether the cycle head joins the default heads (dev data)
     python -m evaluation.detection_speed    # detect over many short series: series per second, every head
-    python -m evaluation anomaly            # the three anomaly suites
+    python -m evaluation anomaly            # the anomaly suites
     python -m evaluation.wta_settings_choice  # the WTA forecaster's M4 settings, chosen on validation windows
     python -m evaluation.wta_forecasting    # WTA forecaster on M4 hourly + exchange rate vs ETS/Theta/DeepAR
     python -m evaluation wta                # both (the M4 row uses the choice only with --m4-settings-from)
@@ -30,7 +31,8 @@ Data: ``--data-dir``, else ``$TSHEADS_DATA``, else ``../shared/datasets`` next t
 #: the issue-3 suites, in the order ``run_all`` runs them
 ZERO_SHOT_SUITES = ("etth1_zero_shot", "mcomp_zero_shot", "etth1_imputation", "zero_shot_speed", "point_choice")
 #: the issue-4 suites
-ANOMALY_SUITES = ("anomaly_settings_choice", "anomaly_detection", "detection_speed", "flag_stability")
+ANOMALY_SUITES = ("anomaly_settings_choice", "cycle_head_choice", "anomaly_detection", "detection_speed",
+                  "flag_stability")
 #: the issue-5 suites: the M4 settings choice on validation windows, then the benchmark
 FORECAST_SUITES = ("wta_settings_choice", "wta_forecasting")
 #: the issue-16 suites: combination rule, intervals and origins chosen on validation windows, then the benchmark

@@ -6,9 +6,10 @@ series, rows as published. KDD-TSAD 135 (aeon's data folder): fit on the archive
 1,200 points, score all 7,501. Metrics from :func:`tsheads.metrics.anomaly.anomaly_metrics` (VUS with a
 100-point buffer). Also the time to score one 100,000-point series with all heads.
 
-Detectors, all in this process on the same arrays: ``TriangulationDetector`` zero-shot (each head alone,
-``auto``, ``agreement``, ``max``, ``mean``, and ``auto`` over the three model heads without the embedding
-head; one fit, the per-head scores come from ``score_heads``), the same fine-tuned on the fit part, and
+Detectors, all in this process on the same arrays: ``TriangulationDetector`` zero-shot with its defaults;
+each head alone and the label-free rules ``auto``, ``fisher``, ``max`` and ``mean`` over the four network
+heads and over those plus the cycle head (one five-head fit gives them all); the defaults fine-tuned on the
+fit part; and
 the peers Sub-PCA, IsolationForest on windows, matrix profile (stumpy) and STL/ETS residuals, all from
 :mod:`tsheads.estimators.anomaly_baselines`.
 
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from tsheads.datasets import load_kdd_tsad_135, load_nab
-from tsheads.estimators.anomaly import TriangulationDetector
+from tsheads.estimators.anomaly import HEAD_NAMES, TriangulationDetector
 from tsheads.estimators.anomaly_baselines import (
     MatrixProfileDetector,
     STLResidualDetector,
@@ -32,7 +33,8 @@ from tsheads.estimators.anomaly_baselines import (
     WindowIForestDetector,
 )
 from tsheads.metrics.anomaly import anomaly_metrics
-from tsheads.scoring.combine import combine, reference_rank_mean
+from tsheads.scoring.combine import combine
+from tsheads.scoring.heads import SCORE_HEADS
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .report import Report, Timings, suite_command
@@ -40,10 +42,12 @@ from .report import Report, Timings, suite_command
 SUITE = "anomaly_detection"
 FIT_FRACTION = 0.15
 METRICS = ("VUS-PR", "AUC-PR", "VUS-ROC", "AUC-ROC", "R-based-F1")
-HEAD_ROWS = ("tsheads time", "tsheads fft", "tsheads forecast", "tsheads embedding", "tsheads agreement",
-             "tsheads max", "tsheads mean", "tsheads rank (within the scored series)",
-             "tsheads auto, 3 model heads (no embedding)")
-AUTO, TUNED = "tsheads auto (zero-shot)", "tsheads auto, fine-tuned"
+#: head sets and label-free rules reported beside the default (one five-head fit gives them all)
+HEAD_SETS = {"4 network heads": SCORE_HEADS, "network heads + cycle": HEAD_NAMES}
+RULES = ("auto", "fisher", "max", "mean")
+HEAD_ROWS = (*(f"tsheads {h}" for h in HEAD_NAMES), *(f"tsheads {r}, {label}" for label in HEAD_SETS for r in RULES),
+             "tsheads rank (within the scored series)")
+AUTO, TUNED = "tsheads default (zero-shot)", "tsheads default, fine-tuned"
 PEERS = {
     "Sub-PCA": lambda seed: SubPCADetector(),
     "IForest (windows)": lambda seed: WindowIForestDetector(random_state=seed),
@@ -56,17 +60,17 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     """Scores ``(T,)`` of every detector on one series fitted on ``x[:n_fit]``."""
     out = {}
     with timings.time(AUTO):
-        det = TriangulationDetector(weights=weights, batch_size=args.batch_size).fit(x[:n_fit])
-        out[AUTO] = det.decision_function(x)
-    heads = det.score_heads(x)
-    stacked = heads.to_numpy().T
-    for h in heads.columns:
-        out[f"tsheads {h}"] = heads[h].to_numpy()
-    out["tsheads agreement"] = combine(stacked, "weighted", [det.head_weights_[h] for h in heads.columns])
-    out["tsheads max"], out["tsheads mean"] = combine(stacked, "max"), combine(stacked, "mean")
-    out[HEAD_ROWS[-2]] = combine(stacked, "rank")
-    three = [list(heads.columns).index(h) for h in ("time", "fft", "forecast")]
-    out[HEAD_ROWS[-1]] = reference_rank_mean(stacked[three][:, None, :], det.head_reference_[three][:, :1])[0]
+        default = TriangulationDetector(weights=weights, batch_size=args.batch_size)
+        out[AUTO] = default.fit(x[:n_fit]).decision_function(x)
+    det = TriangulationDetector(heads=HEAD_NAMES, weights=weights, batch_size=args.batch_size).fit(x[:n_fit])
+    calibrated = calibrated_heads(det, x)
+    for h in HEAD_NAMES:
+        out[f"tsheads {h}"] = calibrated[h].max(0)
+    for label, names in HEAD_SETS.items():
+        sub = restricted(det, names)
+        for rule in RULES:
+            out[f"tsheads {rule}, {label}"] = sub._assemble({h: calibrated[h] for h in names}, rule)["score"][0]
+    out[HEAD_ROWS[-1]] = combine(np.stack([calibrated[h][0] for h in SCORE_HEADS]), "rank")
     if args.fine_tune_steps > 0:
         with timings.time(TUNED):
             tuned = TriangulationDetector(weights=weights, batch_size=args.batch_size, fine_tune=True,
@@ -76,6 +80,22 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
         with timings.time(name):
             out[name] = make(args.seed).fit(x[:n_fit]).decision_function(x)
     return out
+
+
+def restricted(det: TriangulationDetector, heads) -> TriangulationDetector:
+    """A view of a fitted detector restricted to some of its ``heads``, for its combination rules."""
+    sub = TriangulationDetector(heads=tuple(heads))
+    order = list(det._heads())
+    sub.head_reference_ = det.head_reference_[[order.index(h) for h in heads]]
+    sub.head_weights_ = {h: det.head_weights_[h] for h in heads}
+    return sub
+
+
+def calibrated_heads(det: TriangulationDetector, x: np.ndarray) -> dict:
+    """Each head's calibrated scores ``(C, T)`` of ``x`` from a fitted detector (one pass of the network)."""
+    xs, observed = det._as_array(x, fitting=False)
+    smoothed = det._smoothed_deviations(xs, observed, det._outputs(xs, observed))
+    return {h: det.head_calibration_[h](v) for h, v in smoothed.items()}
 
 
 def evaluate_series(series: list[tuple[str, np.ndarray, np.ndarray, int]], args, weights, timings) -> pd.DataFrame:
@@ -167,7 +187,7 @@ def run(args) -> Report:
     notes += [
         f"NAB: {len(series)} series with at least one labelled window, fit on the first {FIT_FRACTION:.0%} of "
         "each, scored on all rows; means are over series.",
-        f"tsheads auto VUS-PR {main.loc[AUTO, 'VUS-PR']:.3f}; best peer {peers.idxmax()} {peers.max():.3f}; "
+        f"tsheads default VUS-PR {main.loc[AUTO, 'VUS-PR']:.3f}; best peer {peers.idxmax()} {peers.max():.3f}; "
         f"ratio {main.loc[AUTO, 'VUS-PR'] / peers.max():.2f} (goal >= 1.15).",
         f"VUS metrics use a {args.vus_window}-point buffer; R-based-F1 is the best range-F1 over thresholds.",
         "Matrix profile is a self-join of the scored series; STL/ETS fits the scored series; Sub-PCA and IForest "

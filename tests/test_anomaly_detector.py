@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from tsheads.errors import NonFiniteError, SeriesTooShortError, TsheadsError, WeightsError
-from tsheads.estimators.anomaly import TriangulationDetector
+from tsheads.estimators.anomaly import HEAD_NAMES, SUPERVISED_CANDIDATES, TriangulationDetector
 
 RNG = np.random.default_rng(0)
 T = 2400
@@ -147,7 +147,7 @@ def test_scores_are_deterministic_and_fine_tuning_repeatable():
 def test_supervised_combination_picks_from_labels():
     x, lab = with_anomaly("spike")
     det = TriangulationDetector(combine="supervised").fit(x, lab)
-    assert det.combine_ in ("time", "fft", "forecast", "embedding", "auto", "agreement", "max", "mean")
+    assert det.combine_ in (*HEAD_NAMES, *SUPERVISED_CANDIDATES)
     assert det.supervised_quality_[det.combine_] == max(det.supervised_quality_.values())
     with pytest.raises(TsheadsError, match="labels"):
         TriangulationDetector(combine="supervised").fit(x)

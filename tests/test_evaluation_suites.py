@@ -287,6 +287,28 @@ def test_anomaly_detection_quick(data_dir, tmp_path):
     assert all(r["points/s"] > 0 for r in speed)
 
 
+def test_cycle_head_choice_quick_decides_by_its_rule(data_dir, tmp_path):
+    from evaluation import cycle_head_choice
+
+    cycle_head_choice.main(["--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--quick", *RANDOM])
+    payload = read_report(tmp_path, "cycle_head_choice")
+    decision = {r["candidate"]: r for r in payload["tables"]["Decision"]}
+    chosen = [c for c, r in decision.items() if r["chosen"]]
+    assert chosen == [payload["chosen"]] and decision[chosen[0]]["within the injected-set bound"]
+    best = max((r["all dev series"] for r in decision.values() if r["within the injected-set bound"]))
+    assert decision[chosen[0]]["all dev series"] == pytest.approx(best)
+
+
+def test_generated_cycles_hold_three_whole_cycle_anomalies_after_the_fit_part():
+    from evaluation.cycle_head_choice import FIT_FRACTION, cycle_series
+
+    for name, x, labels in cycle_series(4, seed=1):
+        period = int(name.rsplit("period", 1)[1])
+        starts = np.flatnonzero(np.diff(np.r_[0, labels]) == 1)
+        assert len(starts) == 3 and labels.sum() == 3 * period and np.isfinite(x).all()
+        assert starts.min() >= len(x) * FIT_FRACTION and (starts % period == 0).all()
+
+
 def test_injected_anomalies_are_labelled_where_they_are():
     rng = np.random.default_rng(0)
     x = np.sin(np.arange(3000) / 5.0)

@@ -142,8 +142,9 @@ def _detect_parser(sub) -> None:
     p.add_argument("--contamination", type=float, default=0.1,
                    help="expected share of anomalies: sets the flag threshold (default 0.1)")
     p.add_argument("--combine", default="auto",
-                   help="tsheads: how the heads' scores combine: auto, agreement, max, mean or a head name")
-    p.add_argument("--heads", nargs="+", default=None, help="tsheads: heads to use (time fft forecast embedding)")
+                   help="tsheads: how the heads' scores combine: auto, fisher, agreement, max, mean or a head name")
+    p.add_argument("--heads", nargs="+", default=None,
+                   help="tsheads: heads to use (time fft forecast embedding cycle; default all)")
     p.add_argument("--score-col", default="anomaly_score", help="output score column (default anomaly_score)")
     p.add_argument("--flag-col", default="is_anomaly", help="output 0/1 column (default is_anomaly)")
     p.add_argument("--threshold-col", default=None, help="also write each series' flag threshold in this column")
@@ -422,9 +423,9 @@ def _save_plot(draw, path, n_axes: int = 1) -> None:
 
 def _detector(args):
     if args.detector == "tsheads":
-        from .estimators.anomaly import SCORE_HEADS, TriangulationDetector
+        from .estimators.anomaly import HEAD_NAMES, TriangulationDetector
 
-        return TriangulationDetector(heads=tuple(args.heads) if args.heads else SCORE_HEADS, combine=args.combine,
+        return TriangulationDetector(heads=tuple(args.heads) if args.heads else HEAD_NAMES, combine=args.combine,
                                      contamination=args.contamination, random_state=args.random_state,
                                      verbose=not args.quiet)
     if args.heads or args.combine != "auto":

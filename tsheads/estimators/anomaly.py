@@ -2,7 +2,8 @@
 
 Independent opinions about each time step: can the time head rebuild it when it is hidden, can the FFT
 head, did the forecast head expect it, and does its shape (the encoder's embedding of the subsequence)
-resemble anything in the fit data? Each head's deviations are smoothed and calibrated on the fit data
+resemble anything in the fit data, and does each whole seasonal cycle resemble a cycle of the fit data (the
+cycle head, :mod:`tsheads.scoring.cycles`)? Each head's deviations are smoothed and calibrated on the fit data
 (:mod:`tsheads.scoring.combine`), then combined. ``combine="auto"`` needs no labels: each head ranks every
 scored point among its own scores of the fit data and the ranks are averaged
 (:func:`~tsheads.scoring.combine.reference_rank_mean`), the rule chosen on the dev data of
@@ -26,7 +27,9 @@ from ..scoring.combine import (
     moving_average,
     reference_levels,
     reference_rank_mean,
+    reference_tail_evidence,
 )
+from ..scoring.cycles import cycle_bank, cycle_deviations, cycles, fit_period
 from ..scoring.heads import EMBED_WIDTH, MAX_BANK, SCORE_HEADS, Packed, head_deviations, model_outputs
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
@@ -35,11 +38,14 @@ from .pretrained import PretrainedModelMixin
 if TYPE_CHECKING:
     from .anomaly_stream import DetectorStream
 
-COMBINE_RULES = ("auto", "rank", "agreement", "max", "mean", "supervised")
+#: every head there is: the network's (:data:`~tsheads.scoring.heads.SCORE_HEADS`) and the ``cycle`` head
+#: (:mod:`tsheads.scoring.cycles`), which compares whole seasonal cycles with those of the fit data
+HEAD_NAMES = (*SCORE_HEADS, "cycle")
+COMBINE_RULES = ("auto", "fisher", "rank", "agreement", "max", "mean", "supervised")
 MASK_LAYOUTS = ("spread", "block")
 ERRORS = ("squared", "absolute")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
-SUPERVISED_CANDIDATES = ("auto", "rank", "agreement", "max", "mean")
+SUPERVISED_CANDIDATES = ("auto", "fisher", "rank", "agreement", "max", "mean")
 #: ``detect`` runs the network over groups of series with about this many points in all (bounds its memory)
 DETECT_GROUP_POINTS = 1 << 17
 
@@ -52,14 +58,20 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     Parameters
     ----------
-    heads : str or sequence of str, default all four
-        Heads to use, any of ``("time", "fft", "forecast", "embedding")`` (see :mod:`tsheads.scoring.heads`).
+    heads : str or sequence of str, default all five
+        Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle")`` (see
+        :mod:`tsheads.scoring.heads` and :mod:`tsheads.scoring.cycles`). The cycle head joined the defaults on
+        dev data (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.331 with it, 0.302
+        without, over injected and generated whole-cycle anomalies).
     combine : str, default "auto"
         How head scores become one score, per channel:
 
         - ``"auto"`` (no labels): the mean over heads of each time step's rank among that head's scores of
           the fit data (beyond the largest, a little more the further out). A step's score depends on the
           fit data and on the windows around it only, not on how extreme the rest of the scored series is.
+        - ``"fisher"`` (no labels): the mean over heads of ``-log`` of each time step's tail share among that
+          head's fit-data scores (Fisher's method, :func:`~tsheads.scoring.combine.reference_tail_evidence`):
+          one head far beyond anything in the fit data outweighs ordinary fluctuations of the others.
         - ``"rank"``: the mean over heads of each head's rank of every time step within the scored input
           (relative to the series being scored, as a matrix-profile self-join is; score a whole series at
           once). The default before version 0.2.
@@ -102,6 +114,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         Seed for fine-tuning (zero-shot scoring is deterministic).
     device : str, default "cpu"
         Torch device.
+    season_length : int, optional
+        Cycle length (points) of the ``cycle`` head; None = the fit data's dominant autocorrelation period. With
+        no cycle found, or fit data shorter than two cycles, the head is flat (``cycle_period_`` is None).
     precision : {"float32", "bfloat16"}, default "float32"
         Arithmetic of the forward pass; ``"bfloat16"`` is about 2x faster on CPU.
     verbose : bool, default False
@@ -110,12 +125,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     allow_nan = True
 
-    def __init__(self, heads=SCORE_HEADS, combine: str = "auto", window: int = 512, stride: Optional[int] = None,
+    def __init__(self, heads=HEAD_NAMES, combine: str = "auto", window: int = 512, stride: Optional[int] = None,
                  horizon: int = 16, smoothing: int = 32, mask: str = "spread", error: str = "squared",
                  contamination: float = 0.1, fine_tune: bool = False,
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
-                 precision: str = "float32", verbose: bool = False):
+                 precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None):
         self.heads = heads
         self.combine = combine
         self.window = window
@@ -135,6 +150,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.device = device
         self.precision = precision
         self.verbose = verbose
+        self.season_length = season_length
 
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
@@ -143,10 +159,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         elif isinstance(self.heads, (list, tuple)):
             heads = tuple(self.heads)
         else:  # sets have no order, and the column order of score_heads must not depend on hashing
-            raise TsheadsError(f"heads must be a head name or a list/tuple of names from {SCORE_HEADS}, "
+            raise TsheadsError(f"heads must be a head name or a list/tuple of names from {HEAD_NAMES}, "
                                f"got {self.heads!r}")
-        if not heads or any(h not in SCORE_HEADS for h in heads) or len(set(heads)) != len(heads):
-            raise TsheadsError(f"heads must be distinct names from {SCORE_HEADS}, got {self.heads!r}")
+        if not heads or any(h not in HEAD_NAMES for h in heads) or len(set(heads)) != len(heads):
+            raise TsheadsError(f"heads must be distinct names from {HEAD_NAMES}, got {self.heads!r}")
         return heads
 
     def _min_length(self) -> int:
@@ -169,6 +185,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise TsheadsError(f"mask must be one of {MASK_LAYOUTS}, got {self.mask!r}")
         if self.error not in ERRORS:
             raise TsheadsError(f"error must be one of {ERRORS}, got {self.error!r}")
+        if self.season_length is not None:
+            check_positive_int(self.season_length, "season_length")
         if not isinstance(self.fine_tune, (bool, np.bool_)):
             raise TsheadsError(f"fine_tune must be True or False, got {self.fine_tune!r}")
         self._check_model_params()
@@ -211,6 +229,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             keep = np.unique(np.linspace(0, len(emb) - 1, min(len(emb), MAX_BANK)).astype(int))
             self.embedding_bank_ = emb[keep].astype(np.float32)
             self.embedding_bank_starts_ = starts[keep]
+        self.cycle_period_ = self.cycle_bank_ = self.cycle_bank_starts_ = None
+        if "cycle" in heads:
+            self.cycle_period_ = fit_period(x, observed, self.season_length)
+            if self.cycle_period_ is not None:
+                self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(*cycles(x, observed, self.cycle_period_))
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True)
         self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
@@ -275,8 +298,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _model_outputs(self, xs, observeds, window: int, origin: int = 0) -> list:
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
-        return model_outputs(self._model(), Packed.of(xs, observeds), self._heads(), window=window, stride=stride,
-                             horizon=self.horizon, layout=self.mask, batch_size=self.batch_size,
+        return model_outputs(self._model(), Packed.of(xs, observeds), self._network_heads(), window=window,
+                             stride=stride, horizon=self.horizon, layout=self.mask, batch_size=self.batch_size,
                              precision=self.precision, origin=origin)
 
     def _smoothing(self) -> int:
@@ -292,15 +315,35 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """Smoothed deviations per head; ``origin``/``begins_with_fit`` for the tail of a longer series."""
         starts_fit = not fit_data and self.embedding_bank_ is not None and (
             begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
-        raw = head_deviations(outputs, x.shape[1], self._heads(), bank=None if fit_data else self.embedding_bank_,
+        raw = head_deviations(outputs, x.shape[1], self._network_heads(),
+                              bank=None if fit_data else self.embedding_bank_,
                               bank_starts=None if fit_data else self.embedding_bank_starts_,
                               begins_with_fit=starts_fit, origin=origin)
+        if "cycle" in self._heads():
+            raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, begins_with_fit)
+        raw = {h: raw[h] for h in self._heads()}
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
         # squares of absurd outliers finite
         return {h: fill_undefined(moving_average(np.minimum(v, 1e100) ** power, self._smoothing()),
                                   None if fit_data else self.head_calibration_[h].loc)
                 for h, v in raw.items()}
+
+    def _network_heads(self) -> tuple:
+        return tuple(h for h in self._heads() if h in SCORE_HEADS)
+
+    def _cycle_deviations(self, x, observed, fit_data: bool, origin: int, begins_with_fit: Optional[bool]):
+        """The cycle head's raw deviations ``(C, T)``; flat (0) when the fit data showed no usable cycle."""
+        period = self.cycle_period_
+        if period is None:
+            return np.zeros(x.shape)
+        starts, windows = cycles(x, observed, period, origin)
+        if fit_data:  # the bank exactly as kept (float32, at most MAX_CYCLE_BANK), so rescoring the fit data agrees
+            (bank, bank_starts), begins = cycle_bank(starts, windows), True
+        else:
+            bank, bank_starts = self.cycle_bank_, self.cycle_bank_starts_
+            begins = begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed)
+        return cycle_deviations(starts, windows, x.shape[1], period, bank, bank_starts, begins, origin)
 
     def _begins_with_fit(self, x, observed) -> bool:
         """Whether the (scaled) series ``x`` begins with the fit data."""
@@ -316,6 +359,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             score = stacked[heads.index(rule)]
         elif rule == "auto":
             score = reference_rank_mean(stacked, self.head_reference_)
+        elif rule == "fisher":
+            score = reference_tail_evidence(stacked, self.head_reference_)
         elif rule == "rank":
             score = combine(stacked, "rank")
         elif rule == "agreement":
@@ -353,7 +398,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _stream_memory(self) -> int:
         """Points a stream keeps before the new ones: enough for every window, forecast and smoothing."""
         half = self._smoothing()
-        return self.window_ + self.horizon + EMBED_WIDTH + half + 1
+        return self.window_ + self.horizon + max(EMBED_WIDTH, self.cycle_period_ or 0) + half + 1
 
     def _extra_columns(self) -> list:
         return [f"score_{h}" for h in self._heads()]
@@ -419,7 +464,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def save(self, path) -> Path:
         """Write the model (``<path>.safetensors``) and the fitted calibration and params (``<path>.json``).
 
-        With the embedding head, the fit data's embedding bank goes to a third safetensors file next to them.
+        With the embedding or the cycle head, the fit data's banks (embeddings, cycles) go to a third
+        safetensors file next to them.
 
         Parameters
         ----------
@@ -447,17 +493,23 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "channel_calibration": [self.channel_calibration_.loc.ravel().tolist(),
                                     self.channel_calibration_.scale.ravel().tolist()],
             "head_reference": self.head_reference_.tolist(),
+            "cycle_period": self.cycle_period_,
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         out = save_model(self.model_, path, meta=meta)
+        banks = {}
         if self.embedding_bank_ is not None:
+            banks.update(embedding_bank=self.embedding_bank_, starts=self.embedding_bank_starts_)
+        if self.cycle_bank_ is not None:
+            banks.update(cycle_bank=self.cycle_bank_, cycle_starts=self.cycle_bank_starts_)
+        if banks:
             from safetensors.numpy import save_file
 
             from ..files import written_whole
 
-            with written_whole([_bank_path(path)], "embedding bank file") as (temp,):
-                save_file({"embedding_bank": np.ascontiguousarray(self.embedding_bank_),
-                           "starts": np.ascontiguousarray(self.embedding_bank_starts_, dtype=np.int64)}, str(temp))
+            with written_whole([_bank_path(path)], "bank file") as (temp,):
+                save_file({k: np.ascontiguousarray(v, dtype=np.int64 if "starts" in k else np.float32)
+                           for k, v in banks.items()}, str(temp))
         return out
 
     @classmethod
@@ -511,8 +563,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         est.window_ = effective_window(est.window, est.fit_length_, est.model_.config.patch_length)
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
+        est.cycle_bank_ = est.cycle_bank_starts_ = None
+        period = state.get("cycle_period")  # absent in files saved before the cycle head existed
+        if period is not None and (not isinstance(period, int) or period < 1 or "cycle" not in heads):
+            raise WeightsError(f"{path}: saved cycle_period must be a positive integer with the cycle head, "
+                               f"got {period!r}")
+        est.cycle_period_ = period
         if "embedding" in heads:
-            est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c)
+            est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c, "embedding_bank", "starts")
+        if period is not None:
+            est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(path, c, "cycle_bank", "cycle_starts", width=period)
         return est
 
 
@@ -576,22 +636,27 @@ def _bank_path(path) -> Path:
     return stem.with_name(stem.name + ".bank.safetensors")
 
 
-def _load_bank(path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """The embedding head's normal bank and its starts, saved next to the model; never unpickles."""
+def _load_bank(path, n_channels: int, name: str, starts_name: str,
+               width: Optional[int] = None) -> tuple[np.ndarray, np.ndarray]:
+    """A head's normal bank (``name``) and its starts, saved next to the model; never unpickles.
+
+    ``width``: the entries' last dimension must be this (the cycle head's period)."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     file = _bank_path(path)
     if not file.is_file():
-        raise WeightsError(f"{file} not found: a detector with the embedding head saves its fit-data bank there")
+        raise WeightsError(f"{file} not found: a detector with the embedding or cycle head saves its fit-data "
+                           "banks there")
     try:
         tensors = load_file(str(file))
-        bank, starts = tensors["embedding_bank"], tensors["starts"]
+        bank, starts = tensors[name], tensors[starts_name]
     except (SafetensorError, KeyError, OSError, ValueError) as exc:
-        raise WeightsError(f"{file} is not a valid embedding bank ({exc})") from None
-    if bank.ndim != 3 or bank.shape[1] != n_channels or not np.isfinite(bank).all() or starts.shape != bank.shape[:1]:
-        raise WeightsError(f"{file}: the embedding bank must be a finite (entries, {n_channels}, dim) array "
-                           "with one start per entry")
+        raise WeightsError(f"{file} is not a valid bank file ({type(exc).__name__}: {exc})") from None
+    if bank.ndim != 3 or bank.shape[1] != n_channels or not np.isfinite(bank).all() \
+            or starts.shape != bank.shape[:1] or (width is not None and bank.shape[2] != width):
+        raise WeightsError(f"{file}: {name} must be a finite (entries, {n_channels}, "
+                           f"{'dim' if width is None else width}) array with one start per entry")
     return bank, starts.astype(np.int64)
 
 

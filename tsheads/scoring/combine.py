@@ -143,6 +143,26 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     return out.mean(0)
 
 
+def reference_tail_evidence(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Mean over heads (axis 0) of ``-log`` of each score's tail share among the fit data's scores (Fisher).
+
+    ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. The tail
+    share is the share of fit scores at or above the score (ties count half), at least ``1 / (2 R)``; beyond
+    the largest fit score ``log1p`` of the excess (calibrated units) is added. Unlike the mean of ranks, one
+    head that sees what no fit point showed (a whole cycle gone, which the point-level heads miss) lifts the
+    combined score far above the ordinary fluctuations of the others.
+    """
+    out = np.empty(scores.shape, dtype=np.float64)
+    for h in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            ref, s = reference[h, c], scores[h, c]
+            n = len(ref)
+            below = np.searchsorted(ref, s, side="left") + np.searchsorted(ref, s, side="right")
+            tail = np.maximum(1.0 - below / (2.0 * n), 1.0 / (2.0 * n))
+            out[h, c] = -np.log(tail) + np.log1p(np.maximum(s - ref[-1], 0.0))
+    return out.mean(0)
+
+
 def combine(scores: np.ndarray, method: str, weights=None) -> np.ndarray:
     """Combine calibrated head scores ``(H, ...)`` over heads: ``"max"``, ``"mean"``, ``"rank"``
     (:func:`rank_mean`) or ``"weighted"`` (by ``weights``)."""

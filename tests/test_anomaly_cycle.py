@@ -1,0 +1,87 @@
+"""The cycle head (whole cycles against the fit data's cycles) and the Fisher combination rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tsheads.errors import TsheadsError, WeightsError
+from tsheads.estimators.anomaly import TriangulationDetector
+from tsheads.scoring.combine import reference_levels, reference_rank_mean, reference_tail_evidence
+from tsheads.scoring.cycles import fit_period
+
+PERIOD = 96
+
+
+def cyclic(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    phase = 2 * np.pi * np.arange(n) / PERIOD
+    return np.sin(phase) + 0.5 * np.sin(2 * phase + 1.0) + 0.1 * rng.standard_normal(n)
+
+
+def flattened(y, cycle=20):
+    y = y.copy()
+    s = cycle * PERIOD
+    y[s:s + PERIOD] = y[s:s + PERIOD].mean()
+    return y, slice(s, s + PERIOD)
+
+
+def test_a_flattened_cycle_stands_out_in_the_cycle_head_only_it_sees_whole_cycles():
+    y, anomaly = flattened(cyclic())
+    det = TriangulationDetector(heads=("time", "cycle"), combine="fisher").fit(y[:600])
+    assert abs(det.cycle_period_ - PERIOD) <= 2
+    heads = det.score_heads(y)
+    normal = heads["cycle"].to_numpy()[600:anomaly.start - PERIOD]
+    assert heads["cycle"].to_numpy()[anomaly].max() > 10 * np.quantile(normal, 0.99)
+    flags = det.predict(y)
+    assert flags[anomaly].mean() > 0.5
+
+
+def test_season_length_wins_and_a_fit_part_shorter_than_two_cycles_leaves_the_head_flat():
+    y = cyclic(1000)
+    assert TriangulationDetector(heads=("cycle",), season_length=48).fit(y[:600]).cycle_period_ == 48
+    short = TriangulationDetector(heads=("cycle",)).fit(y[:150])  # fewer than two 96-point cycles
+    assert short.cycle_period_ is None
+    assert np.ptp(short.score_heads(y)["cycle"].to_numpy()) < 1e-12
+    assert fit_period(np.zeros((1, 500)), np.ones((1, 500), dtype=bool)) is None  # no cycle in a constant
+    with pytest.raises(TsheadsError, match="season_length"):
+        TriangulationDetector(heads=("cycle",), season_length=0).fit(y)
+
+
+def test_cycle_head_saves_streams_and_tolerates_gaps(tmp_path):
+    y, _ = flattened(cyclic(2400), cycle=15)
+    y[700:720] = np.nan
+    det = TriangulationDetector(heads=("fft", "cycle"), combine="fisher").fit(y[:800])
+    scores = det.decision_function(y)
+    assert np.isfinite(scores).all()
+    det.save(tmp_path / "m")
+    loaded = TriangulationDetector.load(tmp_path / "m")
+    assert loaded.cycle_period_ == det.cycle_period_
+    np.testing.assert_allclose(loaded.decision_function(y), scores, rtol=1e-9, atol=1e-12)
+    stream = det.stream(y[:1200])
+    for end in range(1300, 2401, 100):
+        np.testing.assert_allclose(stream.update(y[end - 100:end]), det.decision_function(y[:end])[-100:],
+                                   rtol=1e-9, atol=1e-9)
+    from safetensors.numpy import load_file, save_file
+
+    bank_file = tmp_path / "m.bank.safetensors"
+    tensors = load_file(str(bank_file))
+    tensors["cycle_bank"] = tensors["cycle_bank"][:, :, :-1]  # entries one point short of the period
+    save_file(tensors, str(bank_file))
+    with pytest.raises(WeightsError, match="cycle_bank"):
+        TriangulationDetector.load(tmp_path / "m")
+
+
+def test_fisher_rule_lets_one_head_far_beyond_the_fit_data_outweigh_the_others():
+    rng = np.random.default_rng(0)
+    fit = rng.standard_normal((3, 1, 400))
+    reference = reference_levels(fit)
+    # point 0: high in every head (90th percentile); point 1: ordinary in two heads, far beyond the fit in one
+    scored = np.array([[[1.3, 0.0]], [[1.3, 0.0]], [[1.3, 8.0]]])
+    fisher = reference_tail_evidence(scored, reference)[0]
+    ranks = reference_rank_mean(scored, reference)[0]
+    assert fisher[1] > fisher[0] and ranks[1] < ranks[0]
+    # monotone in every head's score
+    higher = scored.copy()
+    higher[1, 0, 0] += 0.5
+    assert reference_tail_evidence(higher, reference)[0, 0] > fisher[0]
