@@ -70,13 +70,16 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
     out = np.empty(windows.shape[:2])
     for i in range(0, len(windows), chunk):
         w = windows[i:i + chunk]
-        sq = (w ** 2).sum(-1)[:, :, None] + bank_sq.T[None, :, :] - 2.0 * np.einsum("wcp,bcp->wcb", w, bank)
+        near = None
         if overlap is not None:
             starts, bank_starts, width = overlap
             near = np.abs(starts[i:i + chunk, None] - bank_starts[None, :]) < width
-            sq = np.where(near[:, None, :], np.inf, sq)
-        best = sq.min(-1)
-        out[i:i + chunk] = np.sqrt(np.clip(np.where(np.isfinite(best), best, 0.0), 0.0, None) / p)
+        for c in range(w.shape[1]):  # one matrix product per channel (BLAS)
+            sq = (w[:, c] ** 2).sum(-1)[:, None] + bank_sq[None, :, c] - 2.0 * (w[:, c] @ bank[:, c].T)
+            if near is not None:
+                sq = np.where(near, np.inf, sq)
+            best = sq.min(-1)
+            out[i:i + chunk, c] = np.sqrt(np.clip(np.where(np.isfinite(best), best, 0.0), 0.0, None) / p)
     return out
 
 
