@@ -103,7 +103,8 @@ def run(args) -> Report:
     best = table.loc["detect, batched, fit_fraction=None", "series/s (median)"]
     notes += [
         f"{n} series of {args.min_length} to {args.max_length} points (uniform; noisy sines and random walks in "
-        f"turn), {len(df)} points; default detector (heads time, fft, forecast, embedding; window 512), batch size "
+        f"turn), {len(df)} points; default detector (heads {', '.join(TriangulationDetector().heads)}; window "
+        f"{TriangulationDetector().window}), batch size "
         f"{args.batch_size}, {repeats} repeat(s) of the batched paths, torch threads {torch.get_num_threads()}.",
         f"Goal: at least {GOAL_SERIES_PER_S} series/s on a 2-core CPU; measured {best:.1f} series/s with the "
         "defaults.",
