@@ -8,7 +8,7 @@ Public entry points (pandas long frames ``unique_id, ds, y`` in and out):
   adaptive, from the wrapped model's own errors at rolling origins)
 - pretrained model: :class:`ZeroShotForecaster` (zero-shot forecasts, imputation, embeddings),
   :class:`WTAForecaster` (K weighted forecast hypotheses, winner-takes-all training) and
-  :class:`TriangulationDetector` / :func:`detect` (anomaly scores from four heads),
+  :class:`TriangulationDetector` / :func:`detect` (anomaly scores from five heads),
   :class:`ValidatedForecaster` (the network and classical forecasters backtested and combined per series, with
   conformal intervals) and :func:`forecast` (stateless forecasts of a long frame: validated by default,
   ``method="network"`` for the bare network); imported on first use so
