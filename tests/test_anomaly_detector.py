@@ -357,6 +357,16 @@ def test_a_fit_part_too_short_for_two_disjoint_shapes_leaves_the_embedding_head_
     assert np.ptp(longer.score_heads(y)["embedding"].to_numpy()) > 1e-6
 
 
+def test_smoothing_leaves_the_threshold_enough_independent_fit_values():
+    """The threshold is a quantile of the fit data's smoothed scores: at most an eighth of the fit length is
+    smoothed over, so a 60-point fit part is not two or three independent values (random walks of 120 points,
+    fit on 60: 49 % of the rest was flagged at contamination 0.1 with width 30, 38 % with 7)."""
+    y = random_walk(400, seed=1)
+    assert TriangulationDetector(heads=("time",)).fit(y[:60])._smoothing() == 7
+    assert TriangulationDetector(heads=("time",)).fit(y[:256])._smoothing() == 32
+    assert TriangulationDetector(heads=("time",), smoothing=4).fit(y[:60])._smoothing() == 4
+
+
 def test_auto_scores_do_not_move_with_what_else_is_scored():
     """``auto`` ranks each point against the fit data, so a far-away anomaly leaves earlier scores alone."""
     rng = np.random.default_rng(1)
