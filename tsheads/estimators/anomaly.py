@@ -61,7 +61,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     heads : str or sequence of str, default all five
         Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle")`` (see
         :mod:`tsheads.scoring.heads` and :mod:`tsheads.scoring.cycles`). The cycle head joined the defaults on
-        dev data (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.331 with it, 0.302
+        dev data (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315
         without, over injected and generated whole-cycle anomalies).
     combine : str, default "auto"
         How head scores become one score, per channel:
