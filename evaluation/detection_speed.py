@@ -1,7 +1,7 @@
 """Anomaly-detection throughput: how many series per second ``detect`` scores, every head on.
 
 Series of 50 to 500 points (lengths drawn uniformly; noisy sines and random walks in turn) in one long
-frame, through ``TriangulationDetector().detect(df)`` with the default settings (all four heads, fitted on
+frame, through ``TriangulationDetector().detect(df)`` with the default settings (every head, fitted on
 the whole series) and with ``fit_fraction=0.5``. The windows of many series share the network's forward
 passes; for comparison, a subset is also detected one series at a time (a frame per series), which is how
 ``detect`` worked before, and its scores are checked against the batched ones.

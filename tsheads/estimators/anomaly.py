@@ -29,7 +29,7 @@ from ..scoring.combine import (
     reference_rank_mean,
     reference_tail_evidence,
 )
-from ..scoring.cycles import cycle_bank, cycle_deviations, cycles, fit_period
+from ..scoring.cycles import MIN_PERIOD, cycle_bank, cycle_deviations, cycles, fit_period
 from ..scoring.heads import EMBED_WIDTH, MAX_BANK, SCORE_HEADS, Packed, head_deviations, model_outputs
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
@@ -187,6 +187,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise TsheadsError(f"error must be one of {ERRORS}, got {self.error!r}")
         if self.season_length is not None:
             check_positive_int(self.season_length, "season_length")
+            if self.season_length < MIN_PERIOD:
+                raise TsheadsError(f"season_length must be at least {MIN_PERIOD} points (a whole cycle the cycle "
+                                   f"head compares), got {self.season_length}")
         if not isinstance(self.fine_tune, (bool, np.bool_)):
             raise TsheadsError(f"fine_tune must be True or False, got {self.fine_tune!r}")
         self._check_model_params()
@@ -223,6 +226,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         heads = self._heads()
         self.embedding_bank_ = self.embedding_bank_starts_ = None
         self.fit_length_, self.fit_digest_ = x.shape[1], _digest(x, observed)
+        self.smoothing_width_ = None
+        self.smoothing_width_ = self._smoothing()
         outputs = self._outputs(x, observed)
         if "embedding" in heads:  # the fit data's subsequences are the bank of normal shapes
             starts, emb = outputs["embedding"]
@@ -233,7 +238,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if "cycle" in heads:
             self.cycle_period_ = fit_period(x, observed, self.season_length)
             if self.cycle_period_ is not None:
-                self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(*cycles(x, observed, self.cycle_period_))
+                self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True)
         self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
@@ -307,23 +312,25 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
         The threshold is a quantile of the fit data's smoothed scores, which hold about ``fit length / width``
         independent values; with fewer than eight the quantile is a guess and later data crosses it far more
-        often than ``contamination`` says (random walks of 120 points, fit on 60, contamination 0.1: 49 % of
-        the rest flagged with width 30, 28 % with 7). A wider window also gives a short series plateaus of
+        often than ``contamination`` says (random walks of 120 points, fit on 60, contamination 0.1: 48 % of
+        the rest flagged with width 30, 38 % with 7). A wider window also gives a short series plateaus of
         tied scores. Fit data of 256 points or more keep the full ``smoothing`` (32 by default).
         """
-        return max(1, min(self.smoothing, self.fit_length_ // 8))
+        width = self.__dict__.get("smoothing_width_")  # fixed at fit (files saved before it used fit length // 2)
+        return width if width is not None else max(1, min(self.smoothing, self.fit_length_ // 8))
 
     def _smoothed_deviations(self, x, observed, outputs: dict, fit_data: bool = False, origin: int = 0,
                              begins_with_fit: Optional[bool] = None) -> dict:
         """Smoothed deviations per head; ``origin``/``begins_with_fit`` for the tail of a longer series."""
-        starts_fit = not fit_data and self.embedding_bank_ is not None and (
+        banks = self.embedding_bank_ is not None or self.cycle_bank_ is not None
+        starts_fit = not fit_data and banks and (
             begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
         raw = head_deviations(outputs, x.shape[1], self._network_heads(),
                               bank=None if fit_data else self.embedding_bank_,
                               bank_starts=None if fit_data else self.embedding_bank_starts_,
                               begins_with_fit=starts_fit, origin=origin)
         if "cycle" in self._heads():
-            raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, begins_with_fit)
+            raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, starts_fit)
         raw = {h: raw[h] for h in self._heads()}
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
@@ -335,17 +342,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _network_heads(self) -> tuple:
         return tuple(h for h in self._heads() if h in SCORE_HEADS)
 
-    def _cycle_deviations(self, x, observed, fit_data: bool, origin: int, begins_with_fit: Optional[bool]):
+    def _cycle_deviations(self, x, observed, fit_data: bool, origin: int, begins_with_fit: bool):
         """The cycle head's raw deviations ``(C, T)``; flat (0) when the fit data showed no usable cycle."""
         period = self.cycle_period_
         if period is None:
             return np.zeros(x.shape)
         starts, windows = cycles(x, observed, period, origin)
-        if fit_data:  # the bank exactly as kept (float32, at most MAX_CYCLE_BANK), so rescoring the fit data agrees
-            (bank, bank_starts), begins = cycle_bank(starts, windows), True
+        if fit_data:  # the bank exactly as kept (float32, the latest cycles), so rescoring the fit data agrees
+            (bank, bank_starts), begins = cycle_bank(x, observed, period), True
         else:
-            bank, bank_starts = self.cycle_bank_, self.cycle_bank_starts_
-            begins = begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed)
+            bank, bank_starts, begins = self.cycle_bank_, self.cycle_bank_starts_, begins_with_fit
         return cycle_deviations(starts, windows, x.shape[1], period, bank, bank_starts, begins, origin)
 
     def _begins_with_fit(self, x, observed) -> bool:
@@ -485,7 +491,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         from ..nn.weights import save_model
 
         check_is_fitted(self, "threshold_")
-        params = {k: v for k, v in self.get_params().items() if k != "weights"}
+        params = {k: (v.item() if isinstance(v, np.generic) else v)  # numpy scalars are not JSON
+                  for k, v in self.get_params().items() if k != "weights"}
         params["heads"] = list(self._heads())
         state = {
             "n_channels": self.n_channels_, "threshold": self.threshold_, "combine": self.combine_,
@@ -496,7 +503,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "channel_calibration": [self.channel_calibration_.loc.ravel().tolist(),
                                     self.channel_calibration_.scale.ravel().tolist()],
             "head_reference": self.head_reference_.tolist(),
-            "cycle_period": self.cycle_period_,
+            "cycle_period": self.cycle_period_, "smoothing_width": self._smoothing(),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         out = save_model(self.model_, path, meta=meta)
@@ -568,14 +575,22 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         est.embedding_bank_ = est.embedding_bank_starts_ = None
         est.cycle_bank_ = est.cycle_bank_starts_ = None
         period = state.get("cycle_period")  # absent in files saved before the cycle head existed
-        if period is not None and (not isinstance(period, int) or period < 1 or "cycle" not in heads):
-            raise WeightsError(f"{path}: saved cycle_period must be a positive integer with the cycle head, "
-                               f"got {period!r}")
+        if period is not None and (isinstance(period, bool) or not isinstance(period, int) or period < MIN_PERIOD
+                                   or period > est.fit_length_ or "cycle" not in heads):
+            raise WeightsError(f"{path}: saved cycle_period must be an integer from {MIN_PERIOD} to the fit length "
+                               f"with the cycle head, got {period!r}")
+        width = state.get("smoothing_width")  # absent before it was saved: those files used fit length // 2
+        if width is None:
+            width = max(1, min(est.smoothing, est.fit_length_ // 2))
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= max(1, est.smoothing):
+            raise WeightsError(f"{path}: saved smoothing_width must be an integer from 1 to smoothing, got {width!r}")
+        est.smoothing_width_ = width
         est.cycle_period_ = period
         if "embedding" in heads:
             est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c, "embedding_bank", "starts")
         if period is not None:
-            est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(path, c, "cycle_bank", "cycle_starts", width=period)
+            est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(path, c, "cycle_bank", "cycle_starts", width=period,
+                                                                 allow_nan=True)
         return est
 
 
@@ -639,11 +654,12 @@ def _bank_path(path) -> Path:
     return stem.with_name(stem.name + ".bank.safetensors")
 
 
-def _load_bank(path, n_channels: int, name: str, starts_name: str,
-               width: Optional[int] = None) -> tuple[np.ndarray, np.ndarray]:
+def _load_bank(path, n_channels: int, name: str, starts_name: str, width: Optional[int] = None,
+               allow_nan: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A head's normal bank (``name``) and its starts, saved next to the model; never unpickles.
 
-    ``width``: the entries' last dimension must be this (the cycle head's period)."""
+    ``width``: the entries' last dimension must be this (the cycle head's period); ``allow_nan``: NaN marks
+    unobserved points (the cycle bank), infinities are still refused."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -656,7 +672,8 @@ def _load_bank(path, n_channels: int, name: str, starts_name: str,
         bank, starts = tensors[name], tensors[starts_name]
     except (SafetensorError, KeyError, OSError, ValueError) as exc:
         raise WeightsError(f"{file} is not a valid bank file ({type(exc).__name__}: {exc})") from None
-    if bank.ndim != 3 or bank.shape[1] != n_channels or not np.isfinite(bank).all() \
+    valid = (np.isfinite(bank) | np.isnan(bank)) if allow_nan else np.isfinite(bank)
+    if bank.ndim != 3 or bank.shape[1] != n_channels or not valid.all() \
             or starts.shape != bank.shape[:1] or (width is not None and bank.shape[2] != width):
         raise WeightsError(f"{file}: {name} must be a finite (entries, {n_channels}, "
                            f"{'dim' if width is None else width}) array with one start per entry")

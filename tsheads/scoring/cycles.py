@@ -4,7 +4,12 @@ A day whose peak does not come, or a flattened day, is invisible at the scale of
 16-step forecast, a 64-point embedding, a masked patch rebuilt from its neighbours), yet obvious when a whole
 cycle is compared with the cycles seen in the fit data, as Sub-PCA and the matrix profile do with
 period-long windows. A cycle's deviation is the root-mean-square distance of its raw (scaled) values to the
-nearest fit-data cycle; a point's is the mean over the cycles that cover it.
+nearest fit-data cycle, over the points observed in both; a point's is the mean over the cycles that cover it.
+
+The fit data's cycles start at every point (every phase), so a scored cycle finds a fit cycle of the same
+phase wherever the scored series starts; scored cycles start every ``period // CYCLE_STEPS`` points.
+Unobserved points and positions before a series' start are left out of the distance (never filled), so a
+cycle's deviation depends on its own points only.
 """
 
 from __future__ import annotations
@@ -14,18 +19,24 @@ from typing import Optional
 import numpy as np
 
 from ..inference import window_starts
-from .heads import local_starts, windows_to_points
+from .heads import local_starts
 from .windows import dominant_period
 
-#: cycles are cut every ``period // CYCLE_STEPS`` points; at most ``MAX_CYCLE_BANK`` fit cycles are kept
+#: scored cycles start every ``period // CYCLE_STEPS`` points; the bank keeps at most ``MAX_CYCLE_BANK`` fit
+#: cycles (the latest, at every start)
 CYCLE_STEPS, MAX_CYCLE_BANK = 16, 4096
 #: the longest cycle looked for (points), and the fewest a cycle may have
 MAX_PERIOD, MIN_PERIOD = 1024, 4
+#: fit data must hold this many whole cycles: with fewer, some fit cycles overlap every other one and have
+#: nothing to be compared with
+MIN_CYCLES = 3
+#: a cycle with fewer points observed in common with a bank cycle than this share of the period is not scored
+MIN_OVERLAP = 0.5
 
 
 def fit_period(x: np.ndarray, observed: np.ndarray, season_length: Optional[int] = None) -> Optional[int]:
     """The cycle length of fit data ``(C, T)``: ``season_length`` if given, else the longest channel's dominant
-    autocorrelation period; None when there is none or the fit data holds fewer than two whole cycles."""
+    autocorrelation period; None when there is none or the fit data holds fewer than :data:`MIN_CYCLES`."""
     t = x.shape[1]
     if season_length is not None:
         period = int(season_length)
@@ -33,60 +44,90 @@ def fit_period(x: np.ndarray, observed: np.ndarray, season_length: Optional[int]
         found = [dominant_period(ch[ob], low=MIN_PERIOD, high=MAX_PERIOD) for ch, ob in zip(x, observed)]
         found = [p for p in found if p]
         period = max(found) if found else None
-    return period if period is not None and MIN_PERIOD <= period and 2 * period <= t else None
+    return period if period is not None and MIN_PERIOD <= period and MIN_CYCLES * period <= t else None
 
 
 def cycle_stride(period: int) -> int:
     return max(1, period // CYCLE_STEPS)
 
 
-def cycles(x: np.ndarray, observed: np.ndarray, period: int, origin: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Local starts ``(W,)`` and raw cycles ``(W, C, period)`` of a ``(C, T)`` series.
+def cut(x: np.ndarray, observed: np.ndarray, starts: np.ndarray, period: int) -> np.ndarray:
+    """Cycles ``(W, C, period)`` of ``x`` ``(C, T)`` at ``starts``; unobserved or outside points are NaN.
 
-    Starts lie on a grid from the whole series' start (``origin``: ``x`` is the tail of a longer series
-    from that point on; see :func:`~tsheads.scoring.heads.local_starts`). Unobserved points are filled by
-    linear interpolation within their channel (a gap is not an anomaly by itself); positions before the
-    series' start repeat its first value; magnitudes are capped at 1e100.
+    Magnitudes are capped at 1e100 (values are in units of the fit data's peak) so squared distances of
+    absurd outliers stay finite.
     """
-    c, t = x.shape
-    filled = np.empty((c, t))
-    for ch in range(c):
-        idx = np.flatnonzero(observed[ch])
-        filled[ch] = np.interp(np.arange(t), idx, x[ch, idx]) if len(idx) else 0.0
-    starts = local_starts(window_starts(t + origin, period, cycle_stride(period)), origin)
-    pos = np.clip(starts[:, None] + np.arange(period)[None, :], 0, t - 1)
-    # values are in units of the fit data's peak; the cap keeps squared distances of absurd outliers finite
-    return starts, np.clip(filled, -1e100, 1e100)[:, pos].transpose(1, 0, 2)
+    t = x.shape[1]
+    pos = starts[:, None] + np.arange(period)[None, :]
+    inside = (pos >= 0) & (pos < t)
+    safe = np.clip(pos, 0, t - 1)
+    values = np.where(observed, np.clip(x, -1e100, 1e100), np.nan)[:, safe]  # (C, W, period)
+    return np.ascontiguousarray(np.where(inside[None], values, np.nan).transpose(1, 0, 2))
 
 
-def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = None, chunk: int = 1024) -> np.ndarray:
-    """Root-mean-square distance ``(W, C)`` of each window ``(W, C, P)`` to its nearest bank window ``(B, C, P)``.
+def cycles(x: np.ndarray, observed: np.ndarray, period: int, origin: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Local starts ``(W,)`` and cycles ``(W, C, period)`` to score, on a grid from the whole series' start.
 
-    ``overlap = (starts, bank_starts, width)`` ignores pairs of windows that overlap (the fit data scored
-    against itself). A window with no admissible bank entry gets distance 0.
+    ``origin``: ``x`` is the tail of a longer series from that point on (see
+    :func:`~tsheads.scoring.heads.local_starts`).
+    """
+    starts = local_starts(window_starts(x.shape[1] + origin, period, cycle_stride(period)), origin)
+    return starts, cut(x, observed, starts, period)
+
+
+def cycle_bank(x: np.ndarray, observed: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fit data's cycles at every start (the latest :data:`MAX_CYCLE_BANK`), float32, with their starts."""
+    starts = np.arange(max(0, x.shape[1] - period + 1 - MAX_CYCLE_BANK), x.shape[1] - period + 1)
+    return cut(x, observed, starts, period).astype(np.float32), starts
+
+
+def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = None, chunk: int = 512) -> np.ndarray:
+    """RMS distance ``(W, C)`` of each cycle ``(W, C, P)`` to its nearest bank cycle ``(B, C, P)`` (NaN = unobserved).
+
+    The distance runs over the points observed in both; bank cycles sharing fewer than :data:`MIN_OVERLAP` of
+    the period with a cycle are not candidates. ``overlap = (starts, bank_starts, width)`` also leaves out
+    pairs of cycles that overlap in time (the fit data scored against itself). A cycle with no candidate is
+    NaN (not scored).
     """
     p = windows.shape[-1]
-    bank_sq = (bank ** 2).sum(-1)  # (B, C)
-    out = np.empty(windows.shape[:2])
+    bm = np.isfinite(bank)
+    b = np.where(bm, bank, 0.0).astype(np.float64)
+    bmf = bm.astype(np.float64)
+    out = np.full(windows.shape[:2], np.nan)
     for i in range(0, len(windows), chunk):
         w = windows[i:i + chunk]
+        wm = np.isfinite(w)
+        wv = np.where(wm, w, 0.0)
+        wmf = wm.astype(np.float64)
         near = None
         if overlap is not None:
             starts, bank_starts, width = overlap
             near = np.abs(starts[i:i + chunk, None] - bank_starts[None, :]) < width
-        for c in range(w.shape[1]):  # one matrix product per channel (BLAS)
-            sq = (w[:, c] ** 2).sum(-1)[:, None] + bank_sq[None, :, c] - 2.0 * (w[:, c] @ bank[:, c].T)
+        for c in range(w.shape[1]):  # matrix products per channel (BLAS): sum over common points of (w - b)^2
+            count = wmf[:, c] @ bmf[:, c].T
+            sq = (wv[:, c] ** 2) @ bmf[:, c].T + wmf[:, c] @ (b[:, c] ** 2).T - 2.0 * (wv[:, c] @ b[:, c].T)
+            ok = count >= MIN_OVERLAP * p
             if near is not None:
-                sq = np.where(near, np.inf, sq)
-            best = sq.min(-1)
-            out[i:i + chunk, c] = np.sqrt(np.clip(np.where(np.isfinite(best), best, 0.0), 0.0, None) / p)
+                ok &= ~near
+            mean_sq = np.where(ok, np.clip(sq, 0.0, None) / np.maximum(count, 1.0), np.inf)
+            best = mean_sq.min(-1)
+            out[i:i + chunk, c] = np.where(np.isfinite(best), np.sqrt(best), np.nan)
     return out
 
 
-def cycle_bank(starts: np.ndarray, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """At most :data:`MAX_CYCLE_BANK` fit cycles, evenly spread, with their starts."""
-    keep = np.unique(np.linspace(0, len(windows) - 1, min(len(windows), MAX_CYCLE_BANK)).astype(int))
-    return windows[keep].astype(np.float32), starts[keep]
+def to_points(starts: np.ndarray, scores: np.ndarray, length: int, width: int) -> np.ndarray:
+    """Per-point mean ``(C, length)`` of the scored (non-NaN) cycles ``(W, C)`` that cover each point; NaN if none."""
+    pos = starts[:, None] + np.arange(width)[None, :]
+    inside = (pos >= 0) & (pos < length)
+    out = []
+    for ch in range(scores.shape[1]):
+        scored = np.isfinite(scores[:, ch])[:, None] & inside
+        cols = pos[scored]
+        counts = np.bincount(cols, minlength=length).astype(np.float64)
+        sums = np.bincount(cols, np.broadcast_to(scores[:, ch, None], pos.shape)[scored], minlength=length)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(counts > 0, sums / np.maximum(counts, 1), np.nan))
+    return np.stack(out)
 
 
 def cycle_deviations(starts: np.ndarray, windows: np.ndarray, length: int, period: int, bank: np.ndarray,
@@ -94,7 +135,7 @@ def cycle_deviations(starts: np.ndarray, windows: np.ndarray, length: int, perio
     """Per-point deviation ``(C, length)`` of the cycles ``(starts, windows)`` from the nearest ``bank`` cycle.
 
     ``begins_with_fit``: the series begins with the fit data, so bank cycles overlapping a scored cycle are
-    ignored (each fit cycle would otherwise find itself).
+    ignored (each fit cycle would otherwise find itself). Points no scored cycle covers are NaN.
     """
     overlap = (starts + origin, bank_starts, period) if begins_with_fit else None
-    return windows_to_points(starts, nearest_rms(windows, bank.astype(np.float64), overlap), length, period)
+    return to_points(starts, nearest_rms(windows, bank, overlap), length, period)
