@@ -40,7 +40,7 @@ def test_a_flattened_cycle_stands_out_in_the_cycle_head_only_it_sees_whole_cycle
 def test_season_length_wins_and_a_fit_part_shorter_than_two_cycles_leaves_the_head_flat():
     y = cyclic(1000)
     assert TriangulationDetector(heads=("cycle",), season_length=48).fit(y[:600]).cycle_period_ == 48
-    short = TriangulationDetector(heads=("cycle",)).fit(y[:250])  # fewer than three 96-point cycles
+    short = TriangulationDetector(heads=("cycle",)).fit(y[:150])  # fewer than two 96-point cycles
     assert short.cycle_period_ is None
     assert np.ptp(short.score_heads(y)["cycle"].to_numpy()) < 1e-12
     assert fit_period(np.zeros((1, 500)), np.ones((1, 500), dtype=bool)) is None  # no cycle in a constant
@@ -87,9 +87,12 @@ def test_new_data_is_scored_alike_wherever_it_starts_against_the_fit_cycles():
     assert max(shares) - min(shares) < 0.05 and max(shares) < 0.2, shares
 
 
-def test_fewer_than_three_fit_cycles_or_a_short_scored_series_are_handled():
-    y = cyclic(2000)
-    assert TriangulationDetector(heads=("cycle",)).fit(y[:250]).cycle_period_ is None  # 2.6 cycles
+def test_two_to_three_fit_cycles_and_a_short_scored_series_are_handled():
+    """Fit on 2.2 cycles: cycles that overlap every other fit cycle are unscored (they scored 0 and collapsed
+    the calibration: 100 % of the rest flagged); a scored series shorter than a cycle is not a flat cycle."""
+    y = cyclic(3000)
+    det = TriangulationDetector(contamination=0.1).fit(y[:211])
+    assert det.cycle_period_ is not None and det.predict(y)[211:].mean() < 0.1
     det = TriangulationDetector(heads=("cycle",)).fit(y[:960])
     assert det.cycle_period_ is not None
     inside = det.score_heads(y[:1200])["cycle"].to_numpy()[1100:1120]

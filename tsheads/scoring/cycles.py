@@ -27,9 +27,10 @@ from .windows import dominant_period
 CYCLE_STEPS, MAX_CYCLE_BANK = 16, 4096
 #: the longest cycle looked for (points), and the fewest a cycle may have
 MAX_PERIOD, MIN_PERIOD = 1024, 4
-#: fit data must hold this many whole cycles: with fewer, some fit cycles overlap every other one and have
-#: nothing to be compared with
-MIN_CYCLES = 3
+#: fit data must hold this many whole cycles (a cycle needs another that it does not overlap); fit cycles
+#: that overlap every other one are left unscored. Two beat three on the dev data of
+#: ``evaluation.cycle_head_choice`` (mean VUS-PR of the default rule 0.349 vs 0.330)
+MIN_CYCLES = 2
 #: a cycle with fewer points observed in common with a bank cycle than this share of the period is not scored
 MIN_OVERLAP = 0.5
 
