@@ -88,28 +88,36 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
     The distance runs over the points observed in both; bank cycles sharing fewer than :data:`MIN_OVERLAP` of
     the period with a cycle are not candidates. ``overlap = (starts, bank_starts, width)`` also leaves out
     pairs of cycles that overlap in time (the fit data scored against itself). A cycle with no candidate is
-    NaN (not scored).
+    NaN (not scored). Rows with every point observed (against a bank with every point observed) take one
+    matrix product instead of four; which way a row goes depends on that row alone, never on its chunk.
     """
     p = windows.shape[-1]
     bm = np.isfinite(bank)
+    full_bank = bool(bm.all())
     b = np.where(bm, bank, 0.0).astype(np.float64)
-    bmf = bm.astype(np.float64)
+    bmf, b_sq = bm.astype(np.float64), b ** 2
     out = np.full(windows.shape[:2], np.nan)
     for i in range(0, len(windows), chunk):
         w = windows[i:i + chunk]
         wm = np.isfinite(w)
         wv = np.where(wm, w, 0.0)
-        wmf = wm.astype(np.float64)
-        near = None
+        excluded = None
         if overlap is not None:
             starts, bank_starts, width = overlap
-            near = np.abs(starts[i:i + chunk, None] - bank_starts[None, :]) < width
-        for c in range(w.shape[1]):  # matrix products per channel (BLAS): sum over common points of (w - b)^2
-            count = wmf[:, c] @ bmf[:, c].T
-            sq = (wv[:, c] ** 2) @ bmf[:, c].T + wmf[:, c] @ (b[:, c] ** 2).T - 2.0 * (wv[:, c] @ b[:, c].T)
+            excluded = np.abs(starts[i:i + chunk, None] - bank_starts[None, :]) < width
+        for c in range(w.shape[1]):
+            full = wm[:, c].all(-1) & full_bank  # (rows,)
+            cross = wv[:, c] @ b[:, c].T
+            sq = (wv[:, c] ** 2).sum(-1)[:, None] + b_sq[:, c].sum(-1)[None, :] - 2.0 * cross
+            count = np.full(sq.shape, float(p))
+            part = np.flatnonzero(~full)
+            if len(part):  # sums over the points observed in both
+                wmf = wm[part, c].astype(np.float64)
+                count[part] = wmf @ bmf[:, c].T
+                sq[part] = (wv[part, c] ** 2) @ bmf[:, c].T + wmf @ b_sq[:, c].T - 2.0 * cross[part]
             ok = count >= MIN_OVERLAP * p
-            if near is not None:
-                ok &= ~near
+            if excluded is not None:
+                ok &= ~excluded
             mean_sq = np.where(ok, np.clip(sq, 0.0, None) / np.maximum(count, 1.0), np.inf)
             best = mean_sq.min(-1)
             out[i:i + chunk, c] = np.where(np.isfinite(best), np.sqrt(best), np.nan)
