@@ -348,10 +348,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if period is None:
             return np.zeros(x.shape)
         starts, windows = cycles(x, observed, period, origin)
-        if fit_data:  # the bank exactly as kept (float32, the latest cycles), so rescoring the fit data agrees
-            (bank, bank_starts), begins = cycle_bank(x, observed, period), True
-        else:
-            bank, bank_starts, begins = self.cycle_bank_, self.cycle_bank_starts_, begins_with_fit
+        # the fit data is scored against the bank as kept (float32), so rescoring it later agrees
+        begins = True if fit_data else begins_with_fit
+        bank, bank_starts = self.cycle_bank_, self.cycle_bank_starts_
         return cycle_deviations(starts, windows, x.shape[1], period, bank, bank_starts, begins, origin)
 
     def _begins_with_fit(self, x, observed) -> bool:

@@ -125,6 +125,22 @@ def reference_levels(scores: np.ndarray) -> np.ndarray:
     return s
 
 
+def reference_share(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each score's share of the fit data's scores below it (ties count half) and its excess beyond the largest.
+
+    ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`; both
+    results ``(H, C, T)``, the excess in calibrated units (0 within the fit range).
+    """
+    share, excess = np.empty(scores.shape, dtype=np.float64), np.empty(scores.shape, dtype=np.float64)
+    for h in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            ref, s = reference[h, c], scores[h, c]
+            below = np.searchsorted(ref, s, side="left") + np.searchsorted(ref, s, side="right")
+            share[h, c] = below / (2.0 * len(ref))
+            excess[h, c] = np.maximum(s - ref[-1], 0.0)
+    return share, excess
+
+
 def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float = TAIL_WEIGHT) -> np.ndarray:
     """Mean over heads (axis 0) of each score's rank among the fit data's scores of its head and channel.
 
@@ -134,13 +150,8 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     :func:`rank_mean` on the fit data itself, but a point's value depends on nothing else that is scored (an
     extreme stretch elsewhere in the scored series does not push every other point's rank down).
     """
-    out = np.empty(scores.shape, dtype=np.float64)
-    for h in range(scores.shape[0]):
-        for c in range(scores.shape[1]):
-            ref, s = reference[h, c], scores[h, c]
-            below = np.searchsorted(ref, s, side="left") + np.searchsorted(ref, s, side="right")
-            out[h, c] = below / (2.0 * len(ref)) + tail_weight * np.log1p(np.maximum(s - ref[-1], 0.0))
-    return out.mean(0)
+    share, excess = reference_share(scores, reference)
+    return (share + tail_weight * np.log1p(excess)).mean(0)
 
 
 def reference_tail_evidence(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -152,15 +163,9 @@ def reference_tail_evidence(scores: np.ndarray, reference: np.ndarray) -> np.nda
     head that sees what no fit point showed (a whole cycle gone, which the point-level heads miss) lifts the
     combined score far above the ordinary fluctuations of the others.
     """
-    out = np.empty(scores.shape, dtype=np.float64)
-    for h in range(scores.shape[0]):
-        for c in range(scores.shape[1]):
-            ref, s = reference[h, c], scores[h, c]
-            n = len(ref)
-            below = np.searchsorted(ref, s, side="left") + np.searchsorted(ref, s, side="right")
-            tail = np.maximum(1.0 - below / (2.0 * n), 1.0 / (2.0 * n))
-            out[h, c] = -np.log(tail) + np.log1p(np.maximum(s - ref[-1], 0.0))
-    return out.mean(0)
+    share, excess = reference_share(scores, reference)
+    floor = 1.0 / (2.0 * reference.shape[-1])
+    return (-np.log(np.maximum(1.0 - share, floor)) + np.log1p(excess)).mean(0)
 
 
 def combine(scores: np.ndarray, method: str, weights=None) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from ..inference import window_starts
-from .heads import local_starts
+from .heads import local_starts, windows_to_points
 from .windows import dominant_period
 
 #: scored cycles start every ``period // CYCLE_STEPS`` points; the bank keeps at most ``MAX_CYCLE_BANK`` fit
@@ -124,21 +124,6 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
     return out
 
 
-def to_points(starts: np.ndarray, scores: np.ndarray, length: int, width: int) -> np.ndarray:
-    """Per-point mean ``(C, length)`` of the scored (non-NaN) cycles ``(W, C)`` that cover each point; NaN if none."""
-    pos = starts[:, None] + np.arange(width)[None, :]
-    inside = (pos >= 0) & (pos < length)
-    out = []
-    for ch in range(scores.shape[1]):
-        scored = np.isfinite(scores[:, ch])[:, None] & inside
-        cols = pos[scored]
-        counts = np.bincount(cols, minlength=length).astype(np.float64)
-        sums = np.bincount(cols, np.broadcast_to(scores[:, ch, None], pos.shape)[scored], minlength=length)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out.append(np.where(counts > 0, sums / np.maximum(counts, 1), np.nan))
-    return np.stack(out)
-
-
 def cycle_deviations(starts: np.ndarray, windows: np.ndarray, length: int, period: int, bank: np.ndarray,
                      bank_starts: np.ndarray, begins_with_fit: bool, origin: int = 0) -> np.ndarray:
     """Per-point deviation ``(C, length)`` of the cycles ``(starts, windows)`` from the nearest ``bank`` cycle.
@@ -147,4 +132,4 @@ def cycle_deviations(starts: np.ndarray, windows: np.ndarray, length: int, perio
     ignored (each fit cycle would otherwise find itself). Points no scored cycle covers are NaN.
     """
     overlap = (starts + origin, bank_starts, period) if begins_with_fit else None
-    return to_points(starts, nearest_rms(windows, bank, overlap), length, period)
+    return windows_to_points(starts, nearest_rms(windows, bank, overlap), length, period)

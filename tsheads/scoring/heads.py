@@ -252,15 +252,21 @@ def nearest_distances(emb: np.ndarray, bank: np.ndarray, overlap: tuple | None =
 
 
 def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width: int) -> np.ndarray:
-    """Per-point mean ``(C, length)`` of window scores ``(W, C)``, each window covering ``width`` points."""
+    """Per-point mean ``(C, length)`` of window scores ``(W, C)``, each window covering ``width`` points.
+
+    NaN window scores (windows left unscored) cover nothing; a point no scored window covers is NaN.
+    """
     pos = starts[:, None] + np.arange(width)[None, :]
     inside = (pos >= 0) & (pos < length)
-    cols = pos[inside]
-    counts = np.bincount(cols, minlength=length).astype(np.float64)
-    rows = [np.bincount(cols, np.broadcast_to(scores[:, ch, None], pos.shape)[inside], minlength=length)
-            for ch in range(scores.shape[1])]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, np.stack(rows) / np.maximum(counts, 1), np.nan)
+    rows = []
+    for ch in range(scores.shape[1]):
+        scored = np.isfinite(scores[:, ch])[:, None] & inside
+        cols = pos[scored]
+        counts = np.bincount(cols, minlength=length).astype(np.float64)
+        sums = np.bincount(cols, np.broadcast_to(scores[:, ch, None], pos.shape)[scored], minlength=length)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rows.append(np.where(counts > 0, sums / np.maximum(counts, 1), np.nan))
+    return np.stack(rows)
 
 
 def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, window: int, stride: int,
