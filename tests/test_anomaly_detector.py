@@ -424,3 +424,54 @@ def test_stream_refuses_the_within_series_rank_and_unfitted_detectors():
         TriangulationDetector(combine="rank", heads=("time", "fft")).fit(y).stream(y)
     with pytest.raises(NotFittedError):
         TriangulationDetector().stream(y)
+
+
+def test_forecast_history_shares_passes_and_keeps_every_guarantee(tmp_path, monkeypatch):
+    """``forecast_history=64``: one forward pass serves the forecast and the embedding head (fewer network rows);
+    batched ``detect`` scores each series as alone, a saved detector as the fitted one, a stream as the whole
+    series; and the forecast head does see only the 64 points before each origin."""
+    import tsheads.scoring.heads as heads_module
+
+    rows = {}
+    for name in ("forecast_embed_arrays", "embed_arrays", "reconstruct_pair"):
+        def counted(model, x, *args, _fn=getattr(heads_module, name), **kwargs):
+            rows[key] = rows.get(key, 0) + len(x)
+            return _fn(model, x, *args, **kwargs)
+        monkeypatch.setattr(heads_module, name, counted)
+    y = seasonal(700, period=24, seed=3)
+    y[550:556] += 2.5
+    fitted = {}
+    for key in (None, 64):
+        fitted[key] = TriangulationDetector(forecast_history=key, contamination=0.02).fit(y[:300])
+        fitted[key].decision_function(y)
+    assert rows[64] < 0.8 * rows[None]
+    det = fitted[64]
+    scores = det.decision_function(y)
+    assert scores[548:560].max() > det.threshold_ and np.isfinite(scores).all()
+    det.save(tmp_path / "det")
+    back = TriangulationDetector.load(tmp_path / "det")
+    assert back.forecast_history == 64
+    np.testing.assert_allclose(back.decision_function(y), scores, rtol=1e-12, atol=0)
+    stream, pos = det.stream(y[:300]), 300
+    for m in (1, 150, 249):
+        got = stream.update(y[pos:pos + m])
+        pos += m
+        np.testing.assert_allclose(got, det.decision_function(y[:pos])[-m:], rtol=1e-9, atol=1e-9)
+    frame = pd.DataFrame({"unique_id": np.repeat(["a", "b"], [700, 200]), "ds": np.r_[np.arange(700), np.arange(200)],
+                          "y": np.r_[y, seasonal(200, period=12, seed=4)]})
+    together = TriangulationDetector(forecast_history=64).detect(frame, fit_fraction=0.5)
+    alone = TriangulationDetector(forecast_history=64).detect(frame[frame["unique_id"] == "b"], fit_fraction=0.5)
+    np.testing.assert_allclose(together["anomaly_score"].to_numpy()[700:], alone["anomaly_score"].to_numpy(),
+                               rtol=1e-9, atol=1e-12)
+    # a point 100 before the scored ones reaches their forecasts only in the whole-window layout
+    far = y.copy()
+    far[200] += 50.0
+    for key, moves in ((None, True), (64, False)):
+        fc = [calibrated_forecast(fitted[key], v)[300:320] for v in (y, far)]
+        assert (not np.allclose(*fc)) == moves
+    with pytest.raises(TsheadsError, match="forecast_history"):
+        TriangulationDetector(forecast_history=4).fit(y[:300])
+
+
+def calibrated_forecast(det, x):
+    return det.score_heads(x)["forecast"].to_numpy()

@@ -205,3 +205,12 @@ def test_packed_series_give_each_series_its_own_windows():
     np.testing.assert_array_equal(ow[:, 0], [[True, True, False], [False, True, True]])
     parts = packed.split(packed.x * 2)
     np.testing.assert_allclose(parts[1], 2 * b)
+
+
+def test_embedding_ends_share_the_forecast_grid_and_cover_the_series():
+    from tsheads.scoring.heads import MIN_HISTORY, embedding_ends
+
+    ends = embedding_ends(300, 64, 16)
+    assert ends[0] == 64 and ends[-1] == 300 and (np.diff(ends) > 0).all() and np.diff(ends).max() <= 16
+    assert set(np.arange(MIN_HISTORY, 300, 16)[np.arange(MIN_HISTORY, 300, 16) > 64]) <= set(ends)
+    np.testing.assert_array_equal(embedding_ends(50, 64, 16), [50])  # shorter than a subsequence: one, padded

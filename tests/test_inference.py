@@ -78,7 +78,7 @@ def test_forecast_arrays_batches_count_sequences(tiny_model):
 def test_results_do_not_depend_on_how_series_are_split_into_batches():
     """Chunked predict, streamed files and distributed partitions rely on this being exact."""
     from tsheads.estimators.zero_shot import ZeroShotForecaster
-    from tsheads.inference import embed_arrays, forecast_arrays, reconstruct_pair
+    from tsheads.inference import embed_arrays, forecast_arrays, forecast_embed_arrays, reconstruct_pair
 
     model = ZeroShotForecaster()._model()  # the shipped weights: real kernels, real shapes
     rng = np.random.default_rng(3)
@@ -90,7 +90,8 @@ def test_results_do_not_depend_on_how_series_are_split_into_batches():
     for k in range(2):
         np.testing.assert_array_equal(np.concatenate([p[k] for p in parts]), whole[k])
     np.testing.assert_array_equal(forecast_arrays(model, x, observed, 24, batch_size=5)[1], whole[1])
-    for fn in (reconstruct_pair, embed_arrays):
+    shared = lambda a, o, batch_size: forecast_embed_arrays(model, a, o, 16, batch_size)  # noqa: E731
+    for fn in (reconstruct_pair, embed_arrays, lambda m, a, o, batch_size: shared(a, o, batch_size)):
         full = fn(model, x[:, 0:1], observed[:, 0:1], batch_size=64)
         one = fn(model, x[3:4, 0:1], observed[3:4, 0:1], batch_size=64)
         for a, b in zip(one, full):
@@ -122,3 +123,18 @@ def test_short_route_sends_short_series_to_the_short_model_alone(tiny_model):
     np.testing.assert_allclose(forecast_routed(long, x, observed, 20, lengths, None)[0], plain, rtol=1e-6, atol=1e-9)
     with pytest.raises(TsheadsError, match="quantile"):
         forecast_routed(long, x, observed, 12, lengths, ShortRoute(tiny_model(quantiles=(0.1, 0.5, 0.9)), 30))
+
+
+def test_one_pass_gives_the_forecast_and_the_embedding(tiny_model):
+    """forecast_embed_arrays: the quantiles of forecast_arrays and the registers of embed_arrays, in one pass."""
+    from tsheads.inference import embed_arrays, forecast_arrays, forecast_embed_arrays
+
+    model = tiny_model()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2, 70)).cumsum(-1)
+    observed = rng.random(x.shape) > 0.1
+    quants, semantic = forecast_embed_arrays(model, x, observed, 7)
+    np.testing.assert_allclose(quants, forecast_arrays(model, x, observed, 7)[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(semantic, embed_arrays(model, x, observed)[0], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="h must be"):
+        forecast_embed_arrays(model, x, observed, model.config.horizon + 1)

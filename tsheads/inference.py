@@ -225,6 +225,54 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
 
 
+def forecast_embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
+                          precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """Quantile forecasts and the semantic embedding (registers) of the same inputs, from one forward pass.
+
+    The anomaly detector needs both for every short subsequence: it forecasts the points after it and
+    compares its embedding with the fit data's. The quantiles equal :func:`forecast_arrays`' and the
+    embeddings :func:`embed_arrays`' semantic ones.
+
+    Parameters
+    ----------
+    model : DualSpaceModel
+        The network; put in eval mode.
+    x, observed : ndarray
+        Inputs ``(n, C, T)`` in data units and their observed mask, any length ``T`` (fitted to the context).
+    h : int
+        Horizon in steps, at most the forecast head's ``horizon`` (one pass, nothing rolled forward).
+    batch_size : int, default 512
+        Sequences (series x channels) per forward pass.
+    precision : {"float32", "bfloat16"}, default "float32"
+        Arithmetic of the forward pass (see ``PRECISIONS``).
+
+    Returns
+    -------
+    quantiles : ndarray
+        ``(n, C, Q, h)`` in data units (levels: ``model.config.quantiles``).
+    semantic : ndarray of float32
+        ``(n, C, R * d)``: the ``R`` register tokens of width ``d``, concatenated.
+    """
+    cfg = model.config
+    if not 1 <= h <= cfg.horizon:
+        raise ValueError(f"h must be from 1 to the forecast head's {cfg.horizon} steps, got {h}")
+    x, observed = fit_context(x, observed, cfg.context_length)
+    n, c, _ = x.shape
+    x, observed = _split_channels(model, x, observed)
+    x, loc, scale = standardise(x, observed)
+    rows, per_row = x.shape[:2]
+    quants = np.empty((rows, per_row, len(cfg.quantiles), h))
+    semantic = np.empty((rows, per_row, cfg.n_registers * cfg.d_model), dtype=np.float32)
+    model.eval()
+    with torch.inference_mode(), _precision(model, precision):
+        for sl in _batches(rows, max(1, batch_size // per_row), False, "forecast"):
+            xb, ob, k = _tensors(model, x, observed, sl)
+            q, tokens = model.forecast_once(xb, ob)
+            quants[sl], semantic[sl] = _numpy(q[..., :h], k), _numpy(tokens[:, :, :cfg.n_registers].flatten(-2), k)
+    quants = destandardise(quants, loc[..., None], scale[..., None])
+    return quants.reshape(n, c, -1, h), semantic.reshape(n, c, -1)
+
+
 def forecast_routed(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, lengths: np.ndarray,
                     short: ShortRoute | None, **kwargs) -> tuple[np.ndarray, np.ndarray]:
     """:func:`forecast_arrays`, with the rows of series of at most ``short.max_history`` points sent to ``short``.

@@ -30,7 +30,15 @@ from ..scoring.combine import (
     reference_tail_evidence,
 )
 from ..scoring.cycles import MIN_PERIOD, cycle_bank, cycle_deviations, cycles, fit_period
-from ..scoring.heads import EMBED_WIDTH, MAX_BANK, SCORE_HEADS, Packed, head_deviations, model_outputs
+from ..scoring.heads import (
+    EMBED_WIDTH,
+    MAX_BANK,
+    MIN_HISTORY,
+    SCORE_HEADS,
+    Packed,
+    head_deviations,
+    model_outputs,
+)
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
 from .pretrained import PretrainedModelMixin
@@ -117,6 +125,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     season_length : int, optional
         Cycle length (points) of the ``cycle`` head; None = the fit data's dominant autocorrelation period. With
         no cycle found, or fit data shorter than two cycles, the head is flat (``cycle_period_`` is None).
+    forecast_history : int, optional
+        Points of history the ``forecast`` head sees before each origin; None = the whole window. 64 (the
+        ``embedding`` head's subsequence) lets one forward pass serve both heads: a third fewer network rows,
+        at a small cost on the dev data (``evaluation.forecast_history_choice``).
     precision : {"float32", "bfloat16"}, default "float32"
         Arithmetic of the forward pass; ``"bfloat16"`` is about 2x faster on CPU.
     verbose : bool, default False
@@ -130,7 +142,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                  contamination: float = 0.1, fine_tune: bool = False,
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
-                 precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None):
+                 precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None,
+                 forecast_history: Optional[int] = None):
         self.heads = heads
         self.combine = combine
         self.window = window
@@ -151,6 +164,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.precision = precision
         self.verbose = verbose
         self.season_length = season_length
+        self.forecast_history = forecast_history
 
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
@@ -190,6 +204,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             if self.season_length < MIN_PERIOD:
                 raise TsheadsError(f"season_length must be at least {MIN_PERIOD} points (a whole cycle the cycle "
                                    f"head compares), got {self.season_length}")
+        if self.forecast_history is not None:
+            check_positive_int(self.forecast_history, "forecast_history")
+            if not MIN_HISTORY <= self.forecast_history <= 512:
+                raise TsheadsError(f"forecast_history must be between {MIN_HISTORY} and the model's 512 points "
+                                   f"(or None for the whole window), got {self.forecast_history}")
         if not isinstance(self.fine_tune, (bool, np.bool_)):
             raise TsheadsError(f"fine_tune must be True or False, got {self.fine_tune!r}")
         self._check_model_params()
@@ -304,7 +323,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _model_outputs(self, xs, observeds, window: int, origin: int = 0) -> list:
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
         return model_outputs(self._model(), Packed.of(xs, observeds), self._network_heads(), window=window,
-                             stride=stride, horizon=self.horizon, layout=self.mask, batch_size=self.batch_size,
+                             stride=stride, horizon=self.horizon, layout=self.mask,
+                             forecast_history=self.forecast_history, batch_size=self.batch_size,
                              precision=self.precision, origin=origin)
 
     def _smoothing(self) -> int:
@@ -406,7 +426,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _stream_memory(self) -> int:
         """Points a stream keeps before the new ones: enough for every window, forecast and smoothing."""
         half = self._smoothing()
-        return self.window_ + self.horizon + max(EMBED_WIDTH, self.cycle_period_ or 0) + half + 1
+        history = max(self.window_, self.forecast_history or 0)
+        return history + self.horizon + max(EMBED_WIDTH, self.cycle_period_ or 0) + half + 1
 
     def _extra_columns(self) -> list:
         return [f"score_{h}" for h in self._heads()]

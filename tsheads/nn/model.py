@@ -64,11 +64,21 @@ class DualSpaceModel(nn.Module):
                 observed = torch.cat([observed, torch.ones_like(mean, dtype=torch.bool)], dim=-1)[..., -x.shape[-1]:]
         return torch.cat(means, -1)[..., :h], torch.cat(quants, -1)[..., :h]
 
+    def forecast_once(self, x: torch.Tensor, observed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sorted quantiles ``(B, C, Q, horizon)`` in data units and the final tokens, from one encoder pass.
+
+        The quantiles equal :meth:`forecast`'s first block; the tokens let a caller reuse the pass (the anomaly
+        detector's embedding head reads the registers), and the reconstruction heads are skipped.
+        """
+        enc = self.encoder(x, observed)
+        f = denormalise(self.forecast_head(enc.tokens), over_outputs(enc.scale))
+        return torch.sort(f[:, :, 1:], dim=2).values, enc.tokens
+
     def reconstruct(self, x: torch.Tensor, observed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Time-head and FFT-head reconstructions of the whole window, in data units."""
-        out = self.forward(x, observed)
-        scale = out.encoded.scale
-        return denormalise(out.time_recon, scale), denormalise(out.fft_recon, scale)
+        """Time-head and FFT-head reconstructions of the whole window, in data units (no forecast head)."""
+        enc = self.encoder(x, observed)
+        fft_recon = self.fft_head(enc.tokens)[1]
+        return denormalise(self.time_head(enc.tokens), enc.scale), denormalise(fft_recon, enc.scale)
 
     def embed(self, x: torch.Tensor, observed: torch.Tensor,
               resolution: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

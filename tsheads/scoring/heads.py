@@ -7,12 +7,13 @@ Each head answers "how far is this point from what the model expected without se
   the time and the FFT reconstruction heads from one forward pass. A point's deviation comes from the
   window whose centre is nearest (:func:`central_points`): windows lie on a grid from the series' start,
   so the fit data and a longer series that begins with it rebuild most fit points from the same window.
-- ``forecast``: from the history before ``t0`` (``t0`` every ``horizon`` points) the median forecast of the
-  next ``horizon`` points; a point's deviation is its distance to that forecast.
+- ``forecast``: from the history before ``t0`` (``t0`` every ``horizon`` points; the window, or a shorter
+  ``forecast_history``) the median forecast of the next ``horizon`` points; a point's deviation is its
+  distance to that forecast.
 - ``embedding``: short subsequences are embedded by the encoder (register tokens, the semantic embedding);
-  a subsequence's deviation is the distance of its embedding to the nearest one from the fit data. Unlike
-  the others it compares with the fit data itself, so it learns what "normal" looks like for this series
-  (the job Sub-PCA's subspace does for raw windows).
+  a subsequence's deviation is the distance of its embedding to the nearest one from the fit data. Unlike the others it
+  compares with the fit data itself, so it learns what "normal" looks like for this series (the job
+  Sub-PCA's subspace does for raw windows).
 
 Many series go through the network together (:class:`Packed`): the windows of all of them share forward
 passes, and each series' deviations are the same as when it is scored alone (every window is its own row,
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference import embed_arrays, fit_context, forecast_arrays, reconstruct_pair, window_starts
+from ..inference import embed_arrays, fit_context, forecast_embed_arrays, reconstruct_pair, window_starts
 from ..nn.model import DualSpaceModel
 
 #: heads that score by masked reconstruction (one forward pass serves both)
@@ -193,27 +194,80 @@ def central_points(owner: np.ndarray, starts: np.ndarray, window: int) -> np.nda
     return (pos > lo[:, None]) & (pos <= hi[:, None])
 
 
-def forecast_deviations(model: DualSpaceModel, packed: Packed, window: int, horizon: int, batch_size: int = 512,
-                        precision: str = "float32", chunk: int = 2048, origin: int = 0) -> np.ndarray:
-    """``(C, N)`` absolute distance of each packed point to the median forecast made ``1..horizon`` steps before.
+def embedding_ends(length: int, width: int, stride: int) -> np.ndarray:
+    """Ends of the ``width``-point subsequences the embedding head describes (with shared passes), increasing.
 
-    ``origin``: see :func:`model_outputs` (forecasts whose ``window`` of history is not all held are dropped).
+    On the forecast origins' grid (every ``stride`` points from ``MIN_HISTORY``), so with ``stride`` equal to
+    the forecast horizon one forward pass serves both heads, plus the first whole subsequence and the last.
+    """
+    if length <= width:
+        return np.array([length])
+    grid = np.arange(MIN_HISTORY, length, stride)
+    return np.unique(np.r_[width, grid[grid > width], length])
+
+
+def history_outputs(model: DualSpaceModel, packed: Packed, history: int, horizon: int, *, forecast: bool = True,
+                    embed: bool = False, embed_stride: int = EMBED_STRIDE, batch_size: int = 512,
+                    precision: str = "float32", chunk: int = 2048, origin: int = 0) -> tuple:
+    """The forecast head's deviations and subsequence embeddings, from shared forward passes.
+
+    Every row is the ``history`` points before a position ``t0``. At forecast origins (every ``horizon``
+    points from ``MIN_HISTORY``) the median forecast of the next ``horizon`` points gives their deviations
+    (``(C, N)``, NaN where no forecast reaches). With ``embed``, at :func:`embedding_ends` the row is the
+    ``history``-point subsequence ending at ``t0`` and its unit semantic embedding describes it. Positions
+    on both grids go through the network once. ``origin``: see :func:`model_outputs` (rows whose history is
+    not all held are dropped).
+
+    Returns ``(deviations or None, [(starts, unit embeddings (W, C, D)) per series] or None)``.
     """
     c, n = packed.x.shape
     median_index = model.config.quantiles.index(0.5)
-    out = np.full((c, n), np.nan)
-    owner, origins = packed.rows(
-        lambda t: local_starts(np.arange(min(MIN_HISTORY, t + origin), t + origin, horizon), origin, window))
-    for i in range(0, len(origins), chunk):
-        who, t0 = owner[i:i + chunk], origins[i:i + chunk]
-        xw, ow, _, _ = packed.gather(who, t0[:, None] + np.arange(-window, 0)[None, :])
-        _, quants = _distinct_rows(lambda a, o: forecast_arrays(model, a, o, horizon, batch_size, precision=precision),
-                                   xw, ow)
-        truth, seen, cols, _ = packed.gather(who, t0[:, None] + np.arange(horizon)[None, :])
-        dev = np.abs(truth - quants[:, :, median_index])  # (W, C, horizon)
-        for ch in range(c):
-            out[ch, cols[seen[:, ch]]] = dev[:, ch][seen[:, ch]]
-    return out
+    wanted = {}
+    if forecast:
+        wanted["forecast"] = packed.rows(
+            lambda t: local_starts(np.arange(min(MIN_HISTORY, t + origin), t + origin, horizon), origin, history))
+    if embed:
+        wanted["embed"] = packed.rows(
+            lambda t: local_starts(embedding_ends(t + origin, history, embed_stride), origin, history))
+    span = int(packed.lengths.max(initial=0)) + 1
+    keys = {name: owner * span + t0 for name, (owner, t0) in wanted.items()}
+    union = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *keys.values()]))
+    medians = np.empty((len(union), c, horizon))
+    semantic = np.empty((len(union), c, model.config.n_registers * model.config.d_model), dtype=np.float32)
+    for i in range(0, len(union), chunk):
+        who, t0 = np.divmod(union[i:i + chunk], span)
+        xw, ow, _, _ = packed.gather(who, t0[:, None] + np.arange(-history, 0)[None, :])
+        quants, semantic[i:i + chunk] = _distinct_rows(
+            lambda a, o: forecast_embed_arrays(model, a, o, horizon, batch_size, precision), xw, ow)
+        medians[i:i + chunk] = quants[:, :, median_index]
+    deviations = embeddings = None
+    if forecast:
+        owner, t0 = wanted["forecast"]
+        rows = np.searchsorted(union, keys["forecast"])
+        deviations = np.full((c, n), np.nan)
+        for j in range(0, len(rows), chunk):  # later origins overwrite earlier ones
+            ahead = t0[j:j + chunk, None] + np.arange(horizon)[None, :]
+            truth, seen, cols, _ = packed.gather(owner[j:j + chunk], ahead)
+            dev = np.abs(truth - medians[rows[j:j + chunk]])  # (W, C, horizon)
+            for ch in range(c):
+                deviations[ch, cols[seen[:, ch]]] = dev[:, ch][seen[:, ch]]
+    if embed:
+        owner, ends = wanted["embed"]
+        embeddings = _per_series(owner, ends - history, _unit(semantic[np.searchsorted(union, keys["embed"])]),
+                                 len(packed.lengths))
+    return deviations, embeddings
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    """Rows of ``a`` scaled to unit length along the last axis (zero rows stay zero)."""
+    norm = np.linalg.norm(a, axis=-1, keepdims=True)
+    return a / np.where(norm > 0, norm, 1.0)
+
+
+def _per_series(owner: np.ndarray, starts: np.ndarray, emb: np.ndarray, n_series: int) -> list:
+    """``(starts, emb)`` rows grouped by series (rows come grouped by ``owner``, in order)."""
+    bounds = np.cumsum(np.bincount(owner, minlength=n_series))[:-1]
+    return list(zip(np.split(starts, bounds), np.split(emb, bounds)))
 
 
 def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, stride: int, batch_size: int = 512,
@@ -226,11 +280,7 @@ def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, st
         xw, ow, _, _ = packed.gather(owner[i:i + chunk], starts[i:i + chunk, None] + np.arange(width)[None, :])
         parts.append(_distinct_rows(lambda a, o: embed_arrays(model, a, o, batch_size, precision=precision)[:1],
                                     xw, ow)[0])
-    semantic = np.concatenate(parts)
-    norm = np.linalg.norm(semantic, axis=-1, keepdims=True)
-    unit = semantic / np.where(norm > 0, norm, 1.0)
-    bounds = np.cumsum(np.bincount(owner, minlength=len(packed.lengths)))[:-1]
-    return list(zip(np.split(starts, bounds), np.split(unit, bounds)))
+    return _per_series(owner, starts, _unit(np.concatenate(parts)), len(packed.lengths))
 
 
 def nearest_distances(emb: np.ndarray, bank: np.ndarray, overlap: tuple | None = None,
@@ -271,33 +321,45 @@ def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width
 
 def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, window: int, stride: int,
                   horizon: int, n_masks: int = 4, layout: str = "spread", embed_width: int = EMBED_WIDTH,
-                  embed_stride: int = EMBED_STRIDE, batch_size: int = 512, precision: str = "float32",
-                  origin: int = 0) -> list[dict]:
+                  embed_stride: int = EMBED_STRIDE, forecast_history: int | None = None, batch_size: int = 512,
+                  precision: str = "float32", origin: int = 0) -> list[dict]:
     """What the network says about each packed series, from shared forward passes.
 
     Per series a dict with the raw deviations ``(C, T)`` of the ``time``, ``fft`` and ``forecast`` heads
-    among ``heads``, and for the ``embedding`` head its :func:`subsequence_embeddings` (``(starts, emb)``),
-    which :func:`head_deviations` compares with a bank.
+    among ``heads``, and for the ``embedding`` head its subsequence embeddings (``(starts, emb)``), which
+    :func:`head_deviations` compares with a bank.
+
+    ``forecast_history``: points the forecast head sees before each origin (None: ``window``). Equal to
+    ``embed_width``, each forward pass serves both the forecast and the embedding head
+    (:func:`history_outputs`, subsequences ending on the forecast origins' grid); otherwise the subsequences
+    are embedded in passes of their own (:func:`subsequence_embeddings`, starts every ``embed_stride`` from 0).
 
     ``origin``: the packed series are the tail of longer ones, from point ``origin`` on (streaming). Windows
     and forecast origins are placed as in the whole series, and those that reach before the tail are
     left out, so the tail's later points get the deviations the whole series gives them; the first
     ``window + horizon`` points or so of the tail are incomplete.
     """
-    per_point = {}
+    per_point, embeddings = {}, None
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
                                                    layout=layout, origin=origin))
-    if "forecast" in heads:
-        per_point["forecast"] = forecast_deviations(model, packed, window, horizon, batch_size, precision,
-                                                    origin=origin)
+    shared = forecast_history == embed_width and "embedding" in heads
+    if "forecast" in heads or shared:
+        deviations, embeddings = history_outputs(
+            model, packed, window if forecast_history is None else forecast_history, horizon,
+            forecast="forecast" in heads, embed=shared, embed_stride=embed_stride, batch_size=batch_size,
+            precision=precision, origin=origin)
+        if deviations is not None:
+            per_point["forecast"] = deviations
+    if "embedding" in heads and not shared:
+        embeddings = subsequence_embeddings(model, packed, embed_width, embed_stride, batch_size, precision,
+                                            origin=origin)
     out = [{} for _ in packed.lengths]
     for head, values in per_point.items():
         for series, part in zip(out, packed.split(values)):
             series[head] = part
-    if "embedding" in heads:
-        for series, emb in zip(out, subsequence_embeddings(model, packed, embed_width, embed_stride, batch_size,
-                                                           precision, origin=origin)):
+    if embeddings is not None:
+        for series, emb in zip(out, embeddings):
             series["embedding"] = emb
     return out
 
