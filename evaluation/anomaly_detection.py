@@ -7,7 +7,7 @@ series, rows as published. KDD-TSAD 135 (aeon's data folder): fit on the archive
 100-point buffer). Also the time to score one 100,000-point series with all heads.
 
 Detectors, all in this process on the same arrays: ``TriangulationDetector`` zero-shot with its defaults;
-each head alone and the label-free rules ``auto``, ``fisher``, ``max`` and ``mean`` over the four network
+each head alone and the label-free rules ``probe``, ``auto``, ``fisher``, ``max`` and ``mean`` over the four network
 heads and over those plus the cycle head (one five-head fit gives them all); the defaults fine-tuned on the
 fit part; and
 the peers Sub-PCA, IsolationForest on windows, matrix profile (stumpy) and STL/ETS residuals, all from
@@ -44,7 +44,7 @@ FIT_FRACTION = 0.15
 METRICS = ("VUS-PR", "AUC-PR", "VUS-ROC", "AUC-ROC", "R-based-F1")
 #: head sets and label-free rules reported beside the default (one five-head fit gives them all)
 HEAD_SETS = {"4 network heads": SCORE_HEADS, "network heads + cycle": HEAD_NAMES}
-RULES = ("auto", "fisher", "max", "mean")
+RULES = ("probe", "auto", "fisher", "max", "mean")
 HEAD_ROWS = (*(f"tsheads {h}" for h in HEAD_NAMES), *(f"tsheads {r}, {label}" for label in HEAD_SETS for r in RULES),
              "tsheads rank (within the scored series)")
 AUTO, TUNED = "tsheads default (zero-shot)", "tsheads default, fine-tuned"
@@ -62,7 +62,7 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     with timings.time(AUTO):
         default = TriangulationDetector(weights=weights, batch_size=args.batch_size)
         out[AUTO] = default.fit(x[:n_fit]).decision_function(x)
-    det = TriangulationDetector(heads=HEAD_NAMES, weights=weights, batch_size=args.batch_size).fit(x[:n_fit])
+    det = default  # every head and the default rule: its heads and rules are read from the same fit
     calibrated = calibrated_heads(det, x)
     for h in HEAD_NAMES:
         out[f"tsheads {h}"] = calibrated[h].max(0)
@@ -88,6 +88,7 @@ def restricted(det: TriangulationDetector, heads) -> TriangulationDetector:
     order = list(det._heads())
     sub.head_reference_ = det.head_reference_[[order.index(h) for h in heads]]
     sub.head_weights_ = {h: det.head_weights_[h] for h in heads}
+    sub.probe_quality_ = None if det.probe_quality_ is None else {h: det.probe_quality_[h] for h in heads}
     return sub
 
 

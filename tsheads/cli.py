@@ -141,8 +141,9 @@ def _detect_parser(sub) -> None:
                    help="share of each series that is normal (default: the whole series)")
     p.add_argument("--contamination", type=float, default=0.1,
                    help="expected share of anomalies: sets the flag threshold (default 0.1)")
-    p.add_argument("--combine", default="auto",
-                   help="tsheads: how the heads' scores combine: auto, fisher, agreement, max, mean or a head name")
+    p.add_argument("--combine", default=None,
+                   help="tsheads: how the heads' scores combine: probe (default), auto, fisher, agreement, max, mean "
+                        "or a head name")
     p.add_argument("--heads", nargs="+", default=None,
                    help="tsheads: heads to use (time fft forecast embedding cycle; default all)")
     p.add_argument("--score-col", default="anomaly_score", help="output score column (default anomaly_score)")
@@ -425,10 +426,11 @@ def _detector(args):
     if args.detector == "tsheads":
         from .estimators.anomaly import HEAD_NAMES, TriangulationDetector
 
-        return TriangulationDetector(heads=tuple(args.heads) if args.heads else HEAD_NAMES, combine=args.combine,
+        rule = {} if args.combine is None else {"combine": args.combine}
+        return TriangulationDetector(heads=tuple(args.heads) if args.heads else HEAD_NAMES, **rule,
                                      contamination=args.contamination, random_state=args.random_state,
                                      verbose=not args.quiet)
-    if args.heads or args.combine != "auto":
+    if args.heads or args.combine is not None:
         raise TsheadsError(f"--heads and --combine apply to the tsheads detector, not {args.detector}")
     from .estimators import anomaly_baselines
 

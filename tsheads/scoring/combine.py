@@ -141,8 +141,11 @@ def reference_share(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarr
     return share, excess
 
 
-def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float = TAIL_WEIGHT) -> np.ndarray:
+def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float = TAIL_WEIGHT,
+                        weights=None) -> np.ndarray:
     """Mean over heads (axis 0) of each score's rank among the fit data's scores of its head and channel.
+
+    ``weights`` ``(H,)`` (non-negative, not all zero) make it a weighted mean; None weighs heads equally.
 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. A score's
     rank is the share of fit scores below it (ties count half), plus ``tail_weight * log1p`` of how far it
@@ -151,7 +154,11 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     extreme stretch elsewhere in the scored series does not push every other point's rank down).
     """
     share, excess = reference_share(scores, reference)
-    return (share + tail_weight * np.log1p(excess)).mean(0)
+    ranks = share + tail_weight * np.log1p(excess)
+    if weights is None:
+        return ranks.mean(0)
+    weights = np.asarray(weights, dtype=np.float64)
+    return np.tensordot(weights / weights.sum(), ranks, axes=1)
 
 
 def reference_tail_evidence(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:

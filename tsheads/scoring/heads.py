@@ -23,6 +23,7 @@ and the inference functions make a row's output independent of its batch mates).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,20 +103,43 @@ def patch_masks(context: int, patch: int, n_masks: int, layout: str = "spread") 
     return group[None, :] == np.arange(n_masks)[:, None]
 
 
-def _distinct_rows(run, x: np.ndarray, observed: np.ndarray) -> tuple:
+class RowCache:
+    """Network outputs of rows already computed, by kind of pass and row content, for reuse across calls.
+
+    A detector fitted with ``combine="probe"`` scores its fit data, then copies of it that differ only
+    around planted anomalies: their other windows are the fit data's and come from here. Exact, because a
+    row's output does not depend on its batch mates (see :func:`_distinct_rows`).
+    """
+
+    def __init__(self):
+        self.store: dict = {}
+
+
+def _distinct_rows(run, x: np.ndarray, observed: np.ndarray, cache: RowCache | None = None,
+                   kind: str = "") -> tuple:
     """``run(x, observed)`` (a tuple of per-row outputs) on the distinct rows of ``(x, observed)`` only.
 
     A window shared by a fit part and its whole series (or by identical series) goes through the network
     once; outputs are copied back to every row. Exact, because a row's output does not depend on its batch.
+    With a ``cache``, rows it holds for this ``kind`` of pass are not run again, and new ones are added.
     """
     n = len(x)
     key = np.concatenate([np.ascontiguousarray(x, dtype=np.float64).reshape(n, -1).view(np.uint8),
                           np.ascontiguousarray(observed, dtype=np.uint8).reshape(n, -1)], axis=1)
-    _, first, inverse = np.unique(key.view(np.dtype((np.void, key.shape[1]))).ravel(), return_index=True,
-                                  return_inverse=True)
-    if len(first) == n:
-        return run(x, observed)
-    return tuple(out[inverse.ravel()] for out in run(x[first], observed[first]))
+    rows = key.view(np.dtype((np.void, key.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    if cache is None or n == 0:
+        if len(first) == n:
+            return run(x, observed)
+        return tuple(out[inverse.ravel()] for out in run(x[first], observed[first]))
+    names = [(kind, hashlib.blake2b(rows[i].tobytes(), digest_size=16).digest()) for i in first]
+    missing = [j for j, name in enumerate(names) if name not in cache.store]
+    if missing:
+        outs = run(x[first[missing]], observed[first[missing]])
+        for k, j in enumerate(missing):
+            cache.store[names[j]] = tuple(np.array(out[k]) for out in outs)
+    held = [cache.store[name] for name in names]
+    return tuple(np.stack(parts)[inverse.ravel()] for parts in zip(*held))
 
 
 def _per_point(cols: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
@@ -129,7 +153,8 @@ def _per_point(cols: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int
 
 def reconstruction_deviations(model: DualSpaceModel, packed: Packed, window: int, stride: int, n_masks: int = 4,
                               batch_size: int = 512, precision: str = "float32", chunk: int = 256,
-                              layout: str = "spread", origin: int = 0) -> dict[str, np.ndarray]:
+                              layout: str = "spread", origin: int = 0,
+                              cache: RowCache | None = None) -> dict[str, np.ndarray]:
     """``{"time": (C, N), "fft": (C, N)}`` absolute deviation of each packed point from its masked rebuild.
 
     ``window`` must not exceed the model's context (shorter windows are left-padded and masked). ``origin``:
@@ -151,7 +176,8 @@ def reconstruction_deviations(model: DualSpaceModel, packed: Packed, window: int
         w = len(xc)
         xin = np.repeat(xc, n_masks, axis=0)
         oin = np.repeat(oc, n_masks, axis=0) & ~np.tile(hidden, (w, 1))[:, None, :]
-        recon = _distinct_rows(lambda a, o: reconstruct_pair(model, a, o, batch_size, precision=precision), xin, oin)
+        recon = _distinct_rows(lambda a, o: reconstruct_pair(model, a, o, batch_size, precision=precision), xin, oin,
+                               cache, f"reconstruct {layout}")
         seen[rows] = oc[:, :, keep]
         for head, r in zip(RECONSTRUCTION_HEADS, recon):
             rebuilt = (r.reshape(w, n_masks, c, context) * sel).sum(1)[:, :, keep]
@@ -208,7 +234,8 @@ def embedding_ends(length: int, width: int, stride: int) -> np.ndarray:
 
 def history_outputs(model: DualSpaceModel, packed: Packed, history: int, horizon: int, *, forecast: bool = True,
                     embed: bool = False, embed_stride: int = EMBED_STRIDE, batch_size: int = 512,
-                    precision: str = "float32", chunk: int = 2048, origin: int = 0) -> tuple:
+                    precision: str = "float32", chunk: int = 2048, origin: int = 0,
+                    cache: RowCache | None = None) -> tuple:
     """The forecast head's deviations and subsequence embeddings, from shared forward passes.
 
     Every row is the ``history`` points before a position ``t0``. At forecast origins (every ``horizon``
@@ -238,7 +265,8 @@ def history_outputs(model: DualSpaceModel, packed: Packed, history: int, horizon
         who, t0 = np.divmod(union[i:i + chunk], span)
         xw, ow, _, _ = packed.gather(who, t0[:, None] + np.arange(-history, 0)[None, :])
         quants, semantic[i:i + chunk] = _distinct_rows(
-            lambda a, o: forecast_embed_arrays(model, a, o, horizon, batch_size, precision), xw, ow)
+            lambda a, o: forecast_embed_arrays(model, a, o, horizon, batch_size, precision), xw, ow, cache,
+            f"history {horizon}")
         medians[i:i + chunk] = quants[:, :, median_index]
     deviations = embeddings = None
     if forecast:
@@ -271,15 +299,15 @@ def _per_series(owner: np.ndarray, starts: np.ndarray, emb: np.ndarray, n_series
 
 
 def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, stride: int, batch_size: int = 512,
-                           precision: str = "float32", chunk: int = 2048,
-                           origin: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+                           precision: str = "float32", chunk: int = 2048, origin: int = 0,
+                           cache: RowCache | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per series: local starts ``(W,)`` and unit semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
     owner, starts = packed.rows(lambda t: local_starts(window_starts(t + origin, width, stride), origin))
     parts = []
     for i in range(0, len(starts), chunk):
         xw, ow, _, _ = packed.gather(owner[i:i + chunk], starts[i:i + chunk, None] + np.arange(width)[None, :])
         parts.append(_distinct_rows(lambda a, o: embed_arrays(model, a, o, batch_size, precision=precision)[:1],
-                                    xw, ow)[0])
+                                    xw, ow, cache, "embed")[0])
     return _per_series(owner, starts, _unit(np.concatenate(parts)), len(packed.lengths))
 
 
@@ -322,7 +350,7 @@ def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width
 def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, window: int, stride: int,
                   horizon: int, n_masks: int = 4, layout: str = "spread", embed_width: int = EMBED_WIDTH,
                   embed_stride: int = EMBED_STRIDE, forecast_history: int | None = None, batch_size: int = 512,
-                  precision: str = "float32", origin: int = 0) -> list[dict]:
+                  precision: str = "float32", origin: int = 0, cache: RowCache | None = None) -> list[dict]:
     """What the network says about each packed series, from shared forward passes.
 
     Per series a dict with the raw deviations ``(C, T)`` of the ``time``, ``fft`` and ``forecast`` heads
@@ -337,23 +365,23 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
     ``origin``: the packed series are the tail of longer ones, from point ``origin`` on (streaming). Windows
     and forecast origins are placed as in the whole series, and those that reach before the tail are
     left out, so the tail's later points get the deviations the whole series gives them; the first
-    ``window + horizon`` points or so of the tail are incomplete.
+    ``window + horizon`` points or so of the tail are incomplete. ``cache``: see :class:`RowCache`.
     """
     per_point, embeddings = {}, None
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
-                                                   layout=layout, origin=origin))
+                                                   layout=layout, origin=origin, cache=cache))
     shared = forecast_history == embed_width and "embedding" in heads
     if "forecast" in heads or shared:
         deviations, embeddings = history_outputs(
             model, packed, window if forecast_history is None else forecast_history, horizon,
             forecast="forecast" in heads, embed=shared, embed_stride=embed_stride, batch_size=batch_size,
-            precision=precision, origin=origin)
+            precision=precision, origin=origin, cache=cache)
         if deviations is not None:
             per_point["forecast"] = deviations
     if "embedding" in heads and not shared:
         embeddings = subsequence_embeddings(model, packed, embed_width, embed_stride, batch_size, precision,
-                                            origin=origin)
+                                            origin=origin, cache=cache)
     out = [{} for _ in packed.lengths]
     for head, values in per_point.items():
         for series, part in zip(out, packed.split(values)):

@@ -1,0 +1,99 @@
+"""Probe copies of the fit data: known anomalies injected, so each head's eye for this series can be measured.
+
+Which head sees an anomaly depends on the series: a spike on a smooth signal stands out to the time head, a
+missing daily cycle only to the cycle head, an odd shape among regular ones to the embedding head. Without
+labels, a detector can still ask how well each head separates anomalies it planted itself: the ``probe``
+combination weights every head by its average precision on such copies (pure numpy; the caller scores them).
+
+Kinds (each in one channel of one slot of the copy): a spike, a level shift, a noise burst, a flat stretch
+(a stuck sensor), a stretch replayed twice as fast, and with a cycle length, a whole cycle flattened or
+shifted by half a period. They mirror the generic anomaly families of the detection literature; they are
+not drawn from any benchmark's labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+POINT_KINDS = ("spike", "level_shift", "noise_burst", "flat", "faster")
+CYCLE_KINDS = ("cycle_flat", "cycle_shift")
+#: fit points per planted anomaly (at most :data:`MAX_PER_COPY` per copy, at least one)
+POINTS_PER_ANOMALY, MAX_PER_COPY = 400, 6
+#: labels around a spike: the smoothed heads spread a one-point anomaly over its neighbours
+SPIKE_HALF_WIDTH = 5
+#: shortest fit data copies are made of (one full window): in a shorter part a planted anomaly changes every
+#: window, so each copy costs as much as the fit itself, and one anomaly gives a noisy weight; shorter fit
+#: parts leave the heads at equal weights (``combine="probe"`` then scores as ``"auto"``)
+MIN_PROBE_LENGTH = 512
+
+
+def probe_copies(x: np.ndarray, observed: np.ndarray, period: int | None, n_copies: int,
+                 seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n_copies`` copies of ``x`` ``(C, T)`` with planted anomalies, and their 0/1 labels ``(T,)``.
+
+    The copies keep ``observed`` (nothing is planted on or read from unobserved points, which stay as they
+    are). Anomalies sit one per slot of ``T / k`` points, so they never overlap; ``period`` (the cycle head's)
+    adds the whole-cycle kinds when a cycle fits in a slot. Deterministic for a ``seed``. Copies without
+    a planted point (the data too short or too sparse) are left out.
+    """
+    c, t = x.shape
+    if t < MIN_PROBE_LENGTH:
+        return []
+    rng = np.random.default_rng(seed)
+    k = int(np.clip(t // POINTS_PER_ANOMALY, 1, MAX_PER_COPY))
+    slots = np.linspace(0, t, k + 1).astype(int)
+    out = []
+    for _ in range(n_copies):
+        y, labels = np.array(x, dtype=np.float64), np.zeros(t, dtype=bool)
+        for a, b in zip(slots[:-1], slots[1:]):
+            _plant(y, labels, observed, rng, a, b, period)
+        if labels.any() and not labels.all():
+            out.append((y, labels))
+    return out
+
+
+def _plant(y: np.ndarray, labels: np.ndarray, observed: np.ndarray, rng: np.random.Generator, a: int, b: int,
+           period: int | None) -> None:
+    """One anomaly of a random kind in ``[a, b)`` of a random channel (in place)."""
+    ch = int(rng.integers(len(y)))
+    seen = observed[ch]
+    values = y[ch][seen]
+    if len(values) < 3:
+        return
+    step = 3.0 * np.std(np.diff(values)) + 1e-12  # the series' local movement
+    spread = np.std(values) + 1e-12
+    cycle_fits = period is not None and b - a > period + 2
+    kinds = POINT_KINDS + (CYCLE_KINDS if cycle_fits else ())
+    kind = kinds[int(rng.integers(len(kinds)))]
+    length = period if kind in CYCLE_KINDS else int(rng.integers(8, max(9, min(128, (b - a) // 2))))
+    if b - a <= length + 2:
+        return
+    s = int(rng.integers(a + 1, b - length))
+    e = s + length
+    row = y[ch]
+    if kind == "spike":
+        row[s] += rng.choice([-1.0, 1.0]) * (2.0 * step + spread)
+        lo, hi = max(s - SPIKE_HALF_WIDTH, 0), s + SPIKE_HALF_WIDTH + 1
+    else:
+        if kind == "level_shift":
+            row[s:e] += rng.choice([-1.0, 1.0]) * 0.8 * spread
+        elif kind == "noise_burst":
+            row[s:e] += rng.standard_normal(e - s) * step
+        elif kind == "flat":
+            row[s:e] = row[s]
+        elif kind == "faster":  # the stretch replayed twice as fast, joined at its start
+            src = np.clip(s + 2 * np.arange(e - s), 0, len(row) - 1)
+            row[s:e] = row[src] - row[src[0]] + row[s]
+        elif kind == "cycle_flat":
+            row[s:e] = np.mean(row[s:e][seen[s:e]]) if seen[s:e].any() else row[s]
+        else:  # cycle_shift: the cycle shifted by half a period
+            row[s:e] = np.roll(row[s:e], length // 2)
+        lo, hi = s, e
+    labels[lo:hi] |= seen[lo:hi]  # values written on unobserved points are never read
+
+
+def separation(labels: np.ndarray, score: np.ndarray) -> float:
+    """Average precision of ``score`` ``(T,)`` for the planted ``labels`` (sklearn's step-wise definition)."""
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(labels, score))
