@@ -59,28 +59,32 @@ def run(args) -> Report:
         wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes)
 
 
-def measure(args, weights, timings: Timings) -> list[dict]:
+def measure(args, weights, timings: Timings, rules=RULES) -> list[dict]:
     """One row per (rule, series, fit length): the flag shares after the two fits and their move."""
     rows = []
     seeds = range(1 if args.quick else args.seeds)
     fit_lengths = FIT_LENGTHS[:1] if args.quick else FIT_LENGTHS
-    for rule in RULES:
+    for rule in rules:
         with timings.time(f"combine={rule}"):
             for seed in seeds:
                 for kind in ("sine", "walk"):
-                    y = synthetic(kind, seed)
                     for n in fit_lengths:
-                        shares = {}
-                        for label, k in (("n", n), ("1.01 n", int(n * GROWTH))):
-                            det = TriangulationDetector(contamination=CONTAMINATION, combine=rule,
-                                                        weights=weights, batch_size=args.batch_size).fit(y[:k])
-                            flags = det.predict(y)
-                            shares[label] = (flags.mean(), flags[:k].mean())
-                        rows.append({"combine": rule, "series": f"{kind} {seed}", "fit n": n,
-                                     "flagged (fit n)": shares["n"][0], "flagged (fit 1.01 n)": shares["1.01 n"][0],
-                                     "move": abs(shares["n"][0] - shares["1.01 n"][0]),
-                                     "fit part flagged (fit n)": shares["n"][1]})
+                        rows.append(case(rule, kind, seed, n, weights, args.batch_size))
     return rows
+
+
+def case(rule: str, kind: str, seed: int, n: int, weights, batch_size: int) -> dict:
+    """Flag shares of one synthetic series fitted on its first ``n`` and ``GROWTH * n`` points, and the move."""
+    y = synthetic(kind, seed)
+    shares = {}
+    for label, k in (("n", n), ("1.01 n", int(n * GROWTH))):
+        det = TriangulationDetector(contamination=CONTAMINATION, combine=rule, weights=weights,
+                                    batch_size=batch_size).fit(y[:k])
+        flags = det.predict(y)
+        shares[label] = (flags.mean(), flags[:k].mean())
+    return {"combine": rule, "series": f"{kind} {seed}", "fit n": n,
+            "flagged (fit n)": shares["n"][0], "flagged (fit 1.01 n)": shares["1.01 n"][0],
+            "move": abs(shares["n"][0] - shares["1.01 n"][0]), "fit part flagged (fit n)": shares["n"][1]}
 
 
 def build_parser():

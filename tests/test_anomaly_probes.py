@@ -66,7 +66,7 @@ def test_probe_quality_follows_what_each_head_can_see(tmp_path):
     flat_cycle = TriangulationDetector(combine="probe", heads=("time", "forecast", "cycle")).fit(walk)
     assert flat_cycle.cycle_period_ is None
     walk_quality = flat_cycle.probe_quality_
-    assert walk_quality["cycle"] == min(walk_quality.values()) and walk_quality["cycle"] < 0.2
+    assert walk_quality["cycle"] < 0.5 * min(walk_quality["time"], walk_quality["forecast"])
     det = dets["probe"]
     det.save(tmp_path / "det")
     back = TriangulationDetector.load(tmp_path / "det")
@@ -87,3 +87,15 @@ def test_probe_rule_on_fit_data_too_short_for_a_copy_weighs_heads_equally():
     assert det.probe_quality_ is None
     auto = TriangulationDetector(combine="auto").fit(y[:MIN_PROBE_LENGTH - 4])
     np.testing.assert_allclose(det.decision_function(y), auto.decision_function(y), rtol=1e-12, atol=1e-12)
+
+
+def test_fit_data_grown_a_little_keeps_its_planted_anomalies():
+    """Slots start from the series' first point and each has its own seed: 1 % more fit data plants the same
+    anomalies in the shared part, so the head weights (and the flags) do not jump."""
+    x = cyclic(1800)[None]
+    observed = np.ones_like(x, dtype=bool)
+    short = probe_copies(x[:, :1500], observed[:, :1500], 48, 2, seed=0)
+    longer = probe_copies(x[:, :1515], observed[:, :1515], 48, 2, seed=0)
+    for (a, la), (b, lb) in zip(short, longer):
+        np.testing.assert_array_equal(a, b[:, :1500])
+        np.testing.assert_array_equal(la, lb[:1500])

@@ -31,25 +31,34 @@ def probe_copies(x: np.ndarray, observed: np.ndarray, period: int | None, n_copi
                  seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n_copies`` copies of ``x`` ``(C, T)`` with planted anomalies, and their 0/1 labels ``(T,)``.
 
-    The copies keep ``observed`` (nothing is planted on or read from unobserved points, which stay as they
-    are). Anomalies sit one per slot of ``T / k`` points, so they never overlap; ``period`` (the cycle head's)
-    adds the whole-cycle kinds when a cycle fits in a slot. Deterministic for a ``seed``. Copies without
-    a planted point (the data too short or too sparse) are left out.
+    The copies keep ``observed`` (nothing is planted on or read from unobserved points). Anomalies sit one
+    per slot, so they never overlap; slots are :func:`slot_width` points from the start and each slot's
+    anomaly is drawn from its own seed, so fit data that grows by a little keeps the same anomalies (the
+    head weights, and with them the flags, do not jump). ``period`` (the cycle head's) adds the whole-cycle
+    kinds when a cycle fits in a slot. Copies without a planted point are left out.
     """
     c, t = x.shape
     if t < MIN_PROBE_LENGTH:
         return []
-    rng = np.random.default_rng(seed)
-    k = int(np.clip(t // POINTS_PER_ANOMALY, 1, MAX_PER_COPY))
-    slots = np.linspace(0, t, k + 1).astype(int)
+    width = slot_width(t)
     out = []
-    for _ in range(n_copies):
+    for copy in range(n_copies):
         y, labels = np.array(x, dtype=np.float64), np.zeros(t, dtype=bool)
-        for a, b in zip(slots[:-1], slots[1:]):
-            _plant(y, labels, observed, rng, a, b, period)
+        for slot, a in enumerate(range(0, t - width + 1, width)):
+            rng = np.random.default_rng([seed, copy, slot])
+            _plant(y, labels, observed, rng, a, a + width, period)
         if labels.any() and not labels.all():
             out.append((y, labels))
     return out
+
+
+def slot_width(length: int) -> int:
+    """Points per planted anomaly: :data:`POINTS_PER_ANOMALY`, doubled as often as needed to keep at most
+    :data:`MAX_PER_COPY` slots (so it changes only when the length doubles)."""
+    width = POINTS_PER_ANOMALY
+    while length // width > MAX_PER_COPY:
+        width *= 2
+    return width
 
 
 def _plant(y: np.ndarray, labels: np.ndarray, observed: np.ndarray, rng: np.random.Generator, a: int, b: int,
@@ -57,7 +66,7 @@ def _plant(y: np.ndarray, labels: np.ndarray, observed: np.ndarray, rng: np.rand
     """One anomaly of a random kind in ``[a, b)`` of a random channel (in place)."""
     ch = int(rng.integers(len(y)))
     seen = observed[ch]
-    values = y[ch][seen]
+    values = y[ch][a:b][seen[a:b]]  # the slot's own scale: a longer fit does not change it
     if len(values) < 3:
         return
     step = 3.0 * np.std(np.diff(values)) + 1e-12  # the series' local movement
