@@ -25,7 +25,7 @@ from .report import Report, Timings, suite_command
 SUITE = "flag_stability"
 LENGTH, CONTAMINATION, GROWTH = 1000, 0.02, 1.01
 FIT_LENGTHS = (300, 600)
-RULES = ("probe", "auto", "rank")
+RULES = ("auto", "probe", "rank")
 
 
 def synthetic(kind: str, seed: int) -> np.ndarray:
@@ -48,9 +48,9 @@ def run(args) -> Report:
                                    "mean fit part flagged": ("fit part flagged (fit n)", "mean")})
     notes = [f"{LENGTH}-point series, contamination {CONTAMINATION}, fit on the first n and on the first "
              f"{GROWTH:.2f} n points; 'move' is the absolute change of the share of the whole series flagged.",
-             "'probe' (the default) is 'auto' with the heads weighted by how well each found anomalies planted in "
-             "copies of the fit data (fit parts of 512 points or more; shorter ones weigh the heads equally, as "
-             "'auto'); 'auto' ranks each point among the fit data's scores per head with equal weights; 'rank' "
+             "'auto' (the default) ranks each point among the fit data's scores per head with equal weights; "
+             "'probe' is 'auto' with the heads weighted by how well each found anomalies planted in copies of the "
+             "fit data (fit parts of 512 points or more; shorter ones weigh the heads equally, as 'auto'); 'rank' "
              "ranks within the scored series (the default before version 0.2)."]
     return Report(
         suite=SUITE, title="Flag stability when the fit part grows by 1 % (synthetic series)",

@@ -142,7 +142,7 @@ def _detect_parser(sub) -> None:
     p.add_argument("--contamination", type=float, default=0.1,
                    help="expected share of anomalies: sets the flag threshold (default 0.1)")
     p.add_argument("--combine", default=None,
-                   help="tsheads: how the heads' scores combine: probe (default), auto, fisher, agreement, max, mean "
+                   help="tsheads: how the heads' scores combine: auto (default), probe, fisher, agreement, max, mean "
                         "or a head name")
     p.add_argument("--heads", nargs="+", default=None,
                    help="tsheads: heads to use (time fft forecast embedding cycle; default all)")

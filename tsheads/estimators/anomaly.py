@@ -4,10 +4,10 @@ Independent opinions about each time step: can the time head rebuild it when it 
 head, did the forecast head expect it, and does its shape (the encoder's embedding of the subsequence)
 resemble anything in the fit data, and does each whole seasonal cycle resemble a cycle of the fit data (the
 cycle head, :mod:`tsheads.scoring.cycles`)? Each head's deviations are smoothed and calibrated on the fit data
-(:mod:`tsheads.scoring.combine`), then combined. ``combine="probe"`` (the default) needs no labels: each head
-ranks every scored point among its own scores of the fit data, and the ranks are averaged with each head
-weighted by how well it found anomalies planted in copies of the fit data (:mod:`tsheads.scoring.probes`),
-the rule chosen on the dev data of ``evaluation.probe_choice``.
+(:mod:`tsheads.scoring.combine`), then combined. ``combine="auto"`` needs no labels: each head ranks every
+scored point among its own scores of the fit data and the ranks are averaged
+(:func:`~tsheads.scoring.combine.reference_rank_mean`), the rule chosen on the dev data of
+``evaluation.anomaly_settings_choice`` and kept by ``evaluation.probe_choice``.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         :mod:`tsheads.scoring.heads` and :mod:`tsheads.scoring.cycles`). The cycle head joined the defaults on
         dev data (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315
         without, over injected and generated whole-cycle anomalies).
-    combine : str, default "probe"
+    combine : str, default "auto"
         How head scores become one score, per channel:
 
         - ``"auto"`` (no labels): the mean over heads of each time step's rank among that head's scores of
@@ -84,9 +84,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         - ``"probe"`` (no labels): as ``"auto"``, with each head weighted by its average precision on
           anomalies planted in two copies of the fit data (:mod:`tsheads.scoring.probes`: spikes, level
           shifts, noise bursts, flat and sped-up stretches, whole cycles flattened or shifted), so the heads
-          that see anomalies in this series get the vote (``probe_quality_``). Fitting scores the copies too.
-          The default since it beat ``auto`` on dev data (``python -m evaluation.probe_choice``: mean VUS-PR
-          0.465 against 0.349; injected anomalies 0.373 against 0.366).
+          that see anomalies in this series get the vote (``probe_quality_``). Fitting scores the copies too;
+          fit data under 512 points weighs the heads equally. Not the default: on dev data it lost on the
+          injected anomalies (``python -m evaluation.probe_choice``: 0.337 against 0.366, though 0.409
+          against 0.330 on whole-cycle anomalies) and moved the flags more when the fit part grew by 1 %.
         - ``"fisher"`` (no labels): the mean over heads of ``-log`` of each time step's tail share among that
           head's fit-data scores (Fisher's method, :func:`~tsheads.scoring.combine.reference_tail_evidence`):
           one head far beyond anything in the fit data outweighs ordinary fluctuations of the others.
@@ -147,7 +148,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     allow_nan = True
 
-    def __init__(self, heads=HEAD_NAMES, combine: str = "probe", window: int = 512, stride: Optional[int] = None,
+    def __init__(self, heads=HEAD_NAMES, combine: str = "auto", window: int = 512, stride: Optional[int] = None,
                  horizon: int = 16, smoothing: int = 32, mask: str = "spread", error: str = "squared",
                  contamination: float = 0.1, fine_tune: bool = False,
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
