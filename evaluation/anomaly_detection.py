@@ -62,7 +62,9 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     with timings.time(AUTO):
         default = TriangulationDetector(weights=weights, batch_size=args.batch_size)
         out[AUTO] = default.fit(x[:n_fit]).decision_function(x)
-    det = default  # every head and the default rule: its heads and rules are read from the same fit
+    # every head and every rule from one fit; combine="probe" computes the planted-anomaly weights, which
+    # change nothing else (the heads' calibrations and references are the default's)
+    det = TriangulationDetector(weights=weights, batch_size=args.batch_size, combine="probe").fit(x[:n_fit])
     calibrated = calibrated_heads(det, x)
     for h in HEAD_NAMES:
         out[f"tsheads {h}"] = calibrated[h].max(0)

@@ -84,7 +84,8 @@ def _run(args, model, weights, timings) -> Report:
         table.loc[rule, "max flag move (flag_stability)"] = moves.loc[rule, "max"]
     allowed = [r for r in CANDIDATES if table.loc[r, first] >= table.loc[current, first] - MAX_LOSS
                and moves.loc[r, "max"] < MAX_MOVE]
-    chosen = max(allowed, key=lambda r: (table.loc[r, "all dev series"], -CANDIDATES.index(r)))
+    chosen = max(allowed, key=lambda r: (table.loc[r, "all dev series"], -CANDIDATES.index(r))) if allowed \
+        else current  # nothing qualifies: today's default stays
     notes = [f"{len(frame)} dev series; fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR (100-point buffer); "
              "default heads. 'probe quality, <head>': the head's mean average precision on the planted anomalies "
              "(fit data only).",

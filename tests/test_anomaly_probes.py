@@ -79,6 +79,10 @@ def test_probe_quality_follows_what_each_head_can_see(tmp_path):
     (tmp_path / "det.json").write_text(json.dumps(saved))
     with pytest.raises(WeightsError, match="probe_quality"):
         TriangulationDetector.load(tmp_path / "det")
+    del saved["meta"]["state"]["probe_quality"]  # a probe detector fitted on enough data needs its weights
+    (tmp_path / "det.json").write_text(json.dumps(saved))
+    with pytest.raises(WeightsError, match="probe_quality"):
+        TriangulationDetector.load(tmp_path / "det")
 
 
 def test_probe_rule_on_fit_data_too_short_for_a_copy_weighs_heads_equally():
@@ -99,3 +103,23 @@ def test_fit_data_grown_a_little_keeps_its_planted_anomalies():
     for (a, la), (b, lb) in zip(short, longer):
         np.testing.assert_array_equal(a, b[:, :1500])
         np.testing.assert_array_equal(la, lb[:1500])
+
+
+def test_nothing_is_planted_on_or_read_from_unobserved_points():
+    x = (5 + np.sin(np.arange(1200) / 9.0))[None]
+    observed = np.ones_like(x, dtype=bool)
+    observed[0, 50:1150:3] = False
+    filled = np.where(observed, x, 0.0)
+    for seed in range(40):
+        for y, labels in probe_copies(filled, observed, 60, 1, seed=seed):
+            changed = (y != filled)[0]
+            assert not changed[~observed[0]].any() and not (y[0][observed[0]] == 0.0).any()
+            assert not labels[~observed[0]].any()
+            assert changed.any() == labels.any()
+
+
+def test_forecast_history_leaves_a_detector_without_a_forecast_head_alone():
+    y = cyclic(700, period=24)
+    scores = [TriangulationDetector(heads=("embedding",), forecast_history=fh).fit(y[:400]).decision_function(y)
+              for fh in (None, 64)]
+    np.testing.assert_array_equal(*scores)

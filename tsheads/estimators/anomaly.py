@@ -40,7 +40,7 @@ from ..scoring.heads import (
     head_deviations,
     model_outputs,
 )
-from ..scoring.probes import probe_copies, separation
+from ..scoring.probes import MIN_PROBE_LENGTH, probe_copies, separation
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
 from .pretrained import PretrainedModelMixin
@@ -309,7 +309,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _probe_parts(self, x, observed) -> list:
         """The probe copies a fit on ``x`` (scaled fit data) will score, as ``(values, observed)`` pairs."""
-        if self.combine != "probe":
+        if self.combine != "probe" or x.shape[1] < MIN_PROBE_LENGTH:
             return []
         period = fit_period(x, observed, self.season_length) if "cycle" in self._heads() else None
         return [(y, observed) for y, _ in probe_copies(x, observed, period, PROBE_COPIES, self._seed)]
@@ -510,8 +510,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 for part in ((x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]]), (x / scale, observed),
                              *self._probe_parts(x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]])):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
-            outputs = {(key, window): out for window, arrays in by_window.items()
-                       for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window))}
+            self.__dict__["_row_cache"] = RowCache() if self.combine == "probe" else None  # copies share rows
+            try:
+                outputs = {(key, window): out for window, arrays in by_window.items()
+                           for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window))}
+            finally:
+                del self.__dict__["_row_cache"]
             for i in group:
                 est = self._series_copy()
                 est._precomputed = outputs
@@ -668,6 +672,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if quality is not None and (not isinstance(quality, dict) or set(quality) != set(heads) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0 for v in quality.values())):
             raise WeightsError(f"{path}: saved probe_quality must map each head to a number in [0, 1]")
+        if quality is None and est.combine_ == "probe" and est.fit_length_ >= MIN_PROBE_LENGTH:
+            raise WeightsError(f"{path}: a detector fitted with combine='probe' on {est.fit_length_} points needs "
+                               "its saved probe_quality")
         est.probe_quality_ = None if quality is None else {h: float(quality[h]) for h in heads}
         est.cycle_period_ = period
         if "embedding" in heads:

@@ -371,7 +371,7 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
                                                    layout=layout, origin=origin, cache=cache))
-    shared = forecast_history == embed_width and "embedding" in heads
+    shared = forecast_history == embed_width and "embedding" in heads and "forecast" in heads
     if "forecast" in heads or shared:
         deviations, embeddings = history_outputs(
             model, packed, window if forecast_history is None else forecast_history, horizon,

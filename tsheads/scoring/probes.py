@@ -75,10 +75,13 @@ def _plant(y: np.ndarray, labels: np.ndarray, observed: np.ndarray, rng: np.rand
     kinds = POINT_KINDS + (CYCLE_KINDS if cycle_fits else ())
     kind = kinds[int(rng.integers(len(kinds)))]
     length = period if kind in CYCLE_KINDS else int(rng.integers(8, max(9, min(128, (b - a) // 2))))
-    if b - a <= length + 2:
+    reach = 2 * length - 1 if kind == "faster" else 1 if kind == "spike" else length  # points read or written
+    if b - a <= reach + 2:
         return
-    s = int(rng.integers(a + 1, b - length))
-    e = s + length
+    s = int(rng.integers(a + 1, b - reach))
+    e = s + (1 if kind == "spike" else length)
+    if not seen[s:s + reach].all():  # nothing is planted on, or read from, an unobserved point
+        return
     row = y[ch]
     if kind == "spike":
         row[s] += rng.choice([-1.0, 1.0]) * (2.0 * step + spread)
@@ -90,15 +93,14 @@ def _plant(y: np.ndarray, labels: np.ndarray, observed: np.ndarray, rng: np.rand
             row[s:e] += rng.standard_normal(e - s) * step
         elif kind == "flat":
             row[s:e] = row[s]
-        elif kind == "faster":  # the stretch replayed twice as fast, joined at its start
-            src = np.clip(s + 2 * np.arange(e - s), 0, len(row) - 1)
-            row[s:e] = row[src] - row[src[0]] + row[s]
+        elif kind == "faster":  # the stretch replayed twice as fast (inside the slot), joined at its start
+            row[s:e] = row[s + 2 * np.arange(e - s)]
         elif kind == "cycle_flat":
-            row[s:e] = np.mean(row[s:e][seen[s:e]]) if seen[s:e].any() else row[s]
+            row[s:e] = np.mean(row[s:e])
         else:  # cycle_shift: the cycle shifted by half a period
             row[s:e] = np.roll(row[s:e], length // 2)
         lo, hi = s, e
-    labels[lo:hi] |= seen[lo:hi]  # values written on unobserved points are never read
+    labels[lo:hi] |= seen[lo:hi]
 
 
 def separation(labels: np.ndarray, score: np.ndarray) -> float:
