@@ -53,8 +53,7 @@ class DualSpaceModel(nn.Module):
         means, quants = [], []
         done = 0
         while done < h:
-            out = self.forward(x, observed, resolution)
-            f = denormalise(out.forecast, over_outputs(out.encoded.scale))
+            f, _ = self._forecast_block(x, observed, resolution)
             mean, q = f[:, :, 0], torch.sort(f[:, :, 1:], dim=2).values
             means.append(mean)
             quants.append(q)
@@ -70,9 +69,15 @@ class DualSpaceModel(nn.Module):
         The quantiles equal :meth:`forecast`'s first block; the tokens let a caller reuse the pass (the anomaly
         detector's embedding head reads the registers), and the reconstruction heads are skipped.
         """
-        enc = self.encoder(x, observed)
-        f = denormalise(self.forecast_head(enc.tokens), over_outputs(enc.scale))
-        return torch.sort(f[:, :, 1:], dim=2).values, enc.tokens
+        f, tokens = self._forecast_block(x, observed)
+        return torch.sort(f[:, :, 1:], dim=2).values, tokens
+
+    def _forecast_block(self, x: torch.Tensor, observed: torch.Tensor,
+                        resolution: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The forecast head's outputs ``(B, C, 1 + Q, horizon)`` in data units and the encoder's tokens; the
+        reconstruction heads, which forecasting does not need, are not run."""
+        enc = self.encoder(x, observed, resolution)
+        return denormalise(self.forecast_head(enc.tokens), over_outputs(enc.scale)), enc.tokens
 
     def reconstruct(self, x: torch.Tensor, observed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Time-head and FFT-head reconstructions of the whole window, in data units (no forecast head)."""
