@@ -84,16 +84,33 @@ def fewest_cycles(n: int):
         cycles_module.MIN_CYCLES = saved
 
 
-def run(args) -> Report:
+def run_on_dev(args, body) -> Report:
+    """``body(args, model, weights, timings)`` with the suite's model and the ``weights=`` estimators need."""
     timings = Timings()
     model = model_from_args(args)
     with tempfile.TemporaryDirectory() as tmp:
-        return _run(args, model, estimator_weights(args, model, tmp), timings)
+        return body(args, model, estimator_weights(args, model, tmp), timings)
+
+
+def dev_sets(args) -> dict:
+    """The two dev sets by name: injected anomalies (``anomaly_settings_choice``) and generated cycles."""
+    return {"injected (anomaly_settings_choice)": dev_series(args.data_dir, args.quick, args.seed),
+            "generated cycles": cycle_series(2 if args.quick else 20, args.seed)}
+
+
+def set_means(frame: pd.DataFrame, metric_cols: list) -> pd.DataFrame:
+    """Mean of each metric column per dev set (columns), plus over all dev series."""
+    table = frame.groupby("set")[metric_cols].mean().T
+    table["all dev series"] = frame[metric_cols].mean()
+    return table
+
+
+def run(args) -> Report:
+    return run_on_dev(args, _run)
 
 
 def _run(args, model, weights, timings) -> Report:
-    sets = {"injected (anomaly_settings_choice)": dev_series(args.data_dir, args.quick, args.seed),
-            "generated cycles": cycle_series(2 if args.quick else 20, args.seed)}
+    sets = dev_sets(args)
     per_series = []
     for set_name, series in sets.items():
         for name, x, lab in series:
@@ -128,8 +145,7 @@ def _run(args, model, weights, timings) -> Report:
             per_series.append(row)
     frame = pd.DataFrame(per_series)
     metric_cols = [c for c in frame.columns if not c.startswith("period found") and c not in ("set", "series")]
-    table = frame.groupby("set")[metric_cols].mean().T
-    table["all dev series"] = frame[metric_cols].mean()
+    table = set_means(frame, metric_cols)
     current, first = "auto, 4 network heads", "injected (anomaly_settings_choice)"
     candidates = [f"{rule}, {label}" for rule in DEFAULT_RULES for label in (*HEAD_SETS, CYCLE2)]
     allowed = [c for c in candidates if table.loc[c, first] >= table.loc[current, first] - MAX_LOSS]

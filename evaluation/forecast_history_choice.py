@@ -18,8 +18,6 @@ moved them by -0.002 and -0.009; the benchmarks were not looked at.)
 
 from __future__ import annotations
 
-import tempfile
-
 import pandas as pd
 
 from tsheads.estimators.anomaly import TriangulationDetector
@@ -27,10 +25,10 @@ from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.heads import EMBED_WIDTH
 
 from .anomaly_detection import calibrated_heads
-from .anomaly_settings_choice import FIT_FRACTION, dev_series
-from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
-from .cycle_head_choice import cycle_series
-from .report import Report, Timings, suite_command
+from .anomaly_settings_choice import FIT_FRACTION
+from .common import base_parser, model_info, parameters, suite_main
+from .cycle_head_choice import dev_sets, run_on_dev, set_means
+from .report import Report, suite_command
 
 SUITE = "forecast_history_choice"
 #: how much the shared passes may lose (mean VUS-PR, overall and per dev set) and still become the default
@@ -39,15 +37,11 @@ CANDIDATES = {"whole window (separate embedding passes)": None, f"{EMBED_WIDTH} 
 
 
 def run(args) -> Report:
-    timings = Timings()
-    model = model_from_args(args)
-    with tempfile.TemporaryDirectory() as tmp:
-        return _run(args, model, estimator_weights(args, model, tmp), timings)
+    return run_on_dev(args, _run)
 
 
 def _run(args, model, weights, timings) -> Report:
-    sets = {"injected (anomaly_settings_choice)": dev_series(args.data_dir, args.quick, args.seed),
-            "generated cycles": cycle_series(2 if args.quick else 20, args.seed)}
+    sets = dev_sets(args)
     rows = []
     for set_name, series in sets.items():
         for name, x, lab in series:
@@ -64,8 +58,7 @@ def _run(args, model, weights, timings) -> Report:
             rows.append(row)
     frame = pd.DataFrame(rows)
     metric_cols = [c for c in frame.columns if c not in ("set", "series")]
-    table = frame.groupby("set")[metric_cols].mean().T
-    table["all dev series"] = frame[metric_cols].mean()
+    table = set_means(frame, metric_cols)
     old, new = (f"default detector, {label}" for label in CANDIDATES)
     margins = table.loc[new] - table.loc[old]
     chosen = list(CANDIDATES)[1] if (margins >= -MAX_LOSS).all() else list(CANDIDATES)[0]

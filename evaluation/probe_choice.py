@@ -24,19 +24,17 @@ why the bound is part of the rule.)
 
 from __future__ import annotations
 
-import tempfile
-
 import numpy as np
 import pandas as pd
 
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
 
-from .anomaly_settings_choice import FIT_FRACTION, dev_series
-from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
-from .cycle_head_choice import cycle_series
+from .anomaly_settings_choice import FIT_FRACTION
+from .common import base_parser, model_info, parameters, suite_main
+from .cycle_head_choice import dev_sets, run_on_dev, set_means
 from .flag_stability import FIT_LENGTHS, case
-from .report import Report, Timings, suite_command
+from .report import Report, suite_command
 
 SUITE = "probe_choice"
 #: how much a new default may lose on the injected set against today's (mean VUS-PR)
@@ -48,15 +46,11 @@ CANDIDATES = ("auto", "probe", "fisher")
 
 
 def run(args) -> Report:
-    timings = Timings()
-    model = model_from_args(args)
-    with tempfile.TemporaryDirectory() as tmp:
-        return _run(args, model, estimator_weights(args, model, tmp), timings)
+    return run_on_dev(args, _run)
 
 
 def _run(args, model, weights, timings) -> Report:
-    sets = {"injected (anomaly_settings_choice)": dev_series(args.data_dir, args.quick, args.seed),
-            "generated cycles": cycle_series(2 if args.quick else 20, args.seed)}
+    sets = dev_sets(args)
     rows = []
     for set_name, series in sets.items():
         for name, x, lab in series:
@@ -72,8 +66,7 @@ def _run(args, model, weights, timings) -> Report:
             rows.append(row)
     frame = pd.DataFrame(rows)
     metric_cols = [c for c in frame.columns if c not in ("set", "series")]
-    table = frame.groupby("set")[metric_cols].mean().T
-    table["all dev series"] = frame[metric_cols].mean()
+    table = set_means(frame, metric_cols)
     first, current = "injected (anomaly_settings_choice)", CANDIDATES[0]
     with timings.time("flag stability"):
         moves = pd.DataFrame([case(rule, kind, seed, n, weights, args.batch_size) for rule in CANDIDATES

@@ -12,6 +12,7 @@ scored point among its own scores of the fit data and the ranks are averaged
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -247,13 +248,19 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         finally:
             del self._fit_labels
 
-    def _fit_series(self, x: np.ndarray, observed: np.ndarray) -> dict:
-        # probe copies share most windows with the fit data: those go through the network once
+    @contextmanager
+    def _rows_shared_with_probes(self):
+        """Within: network rows are kept (:class:`RowCache`) when ``combine="probe"``, whose copies of the fit
+        data share most windows with it, so those go through the network once."""
         self.__dict__["_row_cache"] = RowCache() if self.combine == "probe" else None
         try:
-            return self._fit_series_cached(x, observed)
+            yield
         finally:
             del self.__dict__["_row_cache"]
+
+    def _fit_series(self, x: np.ndarray, observed: np.ndarray) -> dict:
+        with self._rows_shared_with_probes():
+            return self._fit_series_cached(x, observed)
 
     def _fit_series_cached(self, x: np.ndarray, observed: np.ndarray) -> dict:
         self.__dict__.pop("model_", None)  # a refit starts from the pretrained (or given) weights again
@@ -507,15 +514,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 x, observed = as_channels(series[i], allow_nan=True)
                 scale = peak_scale(x[:, :n_fit[i]])
                 window = effective_window(self.window, n_fit[i], patch)
-                for part in ((x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]]), (x / scale, observed),
-                             *self._probe_parts(x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]])):
+                fit_part = (x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]])
+                for part in (fit_part, (x / scale, observed), *self._probe_parts(*fit_part)):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
-            self.__dict__["_row_cache"] = RowCache() if self.combine == "probe" else None  # copies share rows
-            try:
+            with self._rows_shared_with_probes():
                 outputs = {(key, window): out for window, arrays in by_window.items()
                            for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window))}
-            finally:
-                del self.__dict__["_row_cache"]
             for i in group:
                 est = self._series_copy()
                 est._precomputed = outputs
