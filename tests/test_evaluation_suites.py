@@ -29,6 +29,7 @@ from evaluation import (  # noqa: E402
     etth1_imputation,
     etth1_zero_shot,
     flag_stability,
+    frame_prior_choice,
     mcomp_zero_shot,
     peers,
     run_all,
@@ -183,6 +184,17 @@ def test_backtest_choice_quick_picks_one_setting(tmp_path):
     assert len(pooled) == len(backtest_choice.SETTINGS) and payload["choice"] in pooled
     best = min(r["score"] for r in pooled.values())
     assert pooled[payload["choice"]]["score"] <= best + 0.005 + 1e-9
+
+
+def test_frame_prior_choice_quick_picks_the_weakest_near_best(tmp_path):
+    frame_prior_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly",
+                             "--max-series", "6"])
+    payload = read_report(tmp_path, "frame_prior_choice")
+    pooled = {r["setting"]: r for r in payload["tables"]["Pooled over every validation series"]}
+    assert len(pooled) == len(frame_prior_choice.STRENGTHS)
+    best = min(r["score"] for r in pooled.values())
+    near = [name for name, r in pooled.items() if r["score"] <= best + 0.0005]
+    assert payload["choice"] == near[0]
 
 
 def test_classical_choice_quick_compares_every_form(tmp_path):

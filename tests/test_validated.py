@@ -9,7 +9,7 @@ from sklearn.exceptions import NotFittedError
 import tsheads
 from tsheads.candidates import ModelSpec, classical_forecasts, season_lengths
 from tsheads.candidates_pool import MIN_PARALLEL_SERIES
-from tsheads.combine import combination_weights
+from tsheads.combine import combination_weights, frame_standing, with_frame_prior
 from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, normalized_radius, pooled_radius
 from tsheads.errors import GapError, TsheadsError
 from tsheads.estimators.validated import INTERVALS, ValidatedForecaster
@@ -87,16 +87,47 @@ def test_intervals_and_quantiles_are_ordered_and_adaptive_option_runs():
         assert np.allclose(out["TSHeads-q-0.1"], out["TSHeads-lo-80"])
 
 
-def test_short_series_fall_back_to_the_network_and_nothing_is_nan():
+@pytest.mark.parametrize("frame_prior", [0.0, 1.0])
+def test_short_series_get_the_network_or_the_frames_verdict_and_nothing_is_nan(frame_prior):
     df = pd.concat([frame(np.r_[1.0, 2.0, 3.0], "short"), frame(np.full(40, 5.0), "flat"),
-                    frame(np.sin(np.arange(50)), "long")])
-    est = ValidatedForecaster(n_windows=3).fit(df)
+                    frame(np.sin(np.arange(50)), "long"), frame(np.arange(50.0), "line")])
+    est = ValidatedForecaster(n_windows=3, frame_prior=frame_prior).fit(df)
     out = est.predict(12, level=[80], quantiles=[0.25])
     assert np.isfinite(out.drop(columns=["unique_id", "ds"]).to_numpy()).all()
-    assert est.chosen_.loc["short", "origins"] == 0 and est.chosen_.loc["short", "used"] == "network 1.00"
+    assert est.chosen_.loc["short", "origins"] == 0
+    if frame_prior == 0:
+        assert est.chosen_.loc["short", "used"] == "network 1.00"
+    else:  # the candidates a 3-point series has, weighted by how they did on the other series
+        assert est.chosen_.loc["short", "network"] < 1.0
+        assert est.chosen_.loc["short", "theta"] == 0  # too short to run
     assert est.chosen_.loc["long", "origins"] > 0
     weights = est.chosen_.drop(columns=["origins", "used"]).to_numpy()
     assert np.allclose(weights.sum(axis=1), 1.0)
+
+
+def test_frame_prior_zero_keeps_each_series_independent_of_its_frame():
+    a, b = frame(np.sin(np.arange(80) / 3) + np.arange(80) * 0.05, "a"), frame(np.cos(np.arange(80) / 5), "b")
+    c = frame(np.random.default_rng(0).normal(size=80).cumsum(), "c")
+    alone = ValidatedForecaster(frame_prior=0).forecast(a, 8)
+    together = ValidatedForecaster(frame_prior=0).forecast(pd.concat([a, b, c]), 8)
+    np.testing.assert_allclose(together[together.unique_id == "a"]["TSHeads"].to_numpy(),
+                               alone["TSHeads"].to_numpy(), rtol=1e-6, atol=1e-9)
+    with pytest.raises(TsheadsError, match="frame_prior"):
+        ValidatedForecaster(frame_prior=-1).fit(a)
+
+
+def test_frame_standing_is_leave_one_out_and_scales_errors():
+    errors = np.array([[1.0, 2.0, np.nan], [1.0, 1.5, 3.0], [np.nan, np.nan, np.nan], [2.0, 1.0, 4.0]])
+    standing = frame_standing(errors)
+    assert standing[0, 0] == pytest.approx(np.log(2) / 2)  # rows 1 and 3: ratios 1 and 2
+    assert standing[0, 2] == pytest.approx(np.mean([np.log(3), np.log(4)]))
+    assert np.isnan(frame_standing(errors[:1])).all()  # one series: no other to lean on
+    available = np.array([[True, True, False]] * 4)
+    leaned = with_frame_prior(errors, 1.0, available)
+    assert leaned[1, 0] == pytest.approx(1.0 * np.exp(standing[1, 0]))
+    assert np.isnan(leaned[2, 2]) and np.isfinite(leaned[2, :2]).all()  # no errors: the frame's verdict
+    assert leaned[2, 0] < leaned[2, 1]  # the first candidate did better on the others
+    np.testing.assert_array_equal(with_frame_prior(errors, 0.0, available), errors)
 
 
 def test_gaps_are_refused_as_elsewhere():
@@ -190,6 +221,17 @@ def test_ets_candidate_carries_the_season_it_divided_out():
     assert np.abs(out["ets"][1] - truth).mean() < 0.3 * np.abs(out["naive"][1] - truth).mean()
     flat = classical_forecasts(np.full(60, 5.0) + np.arange(60) * 0.01, np.array([60]), 12, [12])["ets"][0]
     assert np.ptp(flat) < 0.2  # no season where the test finds none
+
+
+def test_the_real_forecast_is_fitted_on_the_whole_series():
+    t = np.arange(120)
+    y = (10 + 0.05 * t + 0.02 * np.maximum(t - 90, 0) ** 1.5) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+    both = classical_forecasts(y, np.array([60, 120]), 12, [12], ModelSpec(ets="AAdN"))
+    whole = classical_forecasts(y, np.array([120]), 12, [12], ModelSpec(ets="AAdN"))
+    first = classical_forecasts(y[:60], np.array([60]), 12, [12], ModelSpec(ets="AAdN"))
+    for name in ("theta", "ets"):
+        np.testing.assert_allclose(both[name][1], whole[name][0], rtol=1e-6)  # not run forward from cut 60
+        np.testing.assert_allclose(both[name][0], first[name][0], rtol=1e-6)
 
 
 @pytest.mark.parametrize("ets, theta", [("AAdN", "adjusted"), ("ANN", "adjusted"), ("AZN", "seasonal")])

@@ -2,15 +2,15 @@
 
 What :class:`~tsheads.estimators.validated.ValidatedForecaster` backtests next to the network: naive, drift,
 seasonal naive at every period the series is long enough for, Theta and ETS. Theta and ETS come from
-``statsforecast`` when it is installed (``pip install 'tsheads[fast]'``): each is fitted once, at the oldest
-origin, and run forward to the later origins with those parameters, so a series costs one fit per model
-rather than one per origin. Which forms run is a :class:`ModelSpec`. ETS is restricted to non-seasonal
-forms by default, fitted on the series divided by its multiplicative seasonal factors (the M4 test and
-decomposition at the first period, as the M4 benchmarks do), which are multiplied back into the forecast:
-the full AutoETS search costs about 75 ms per M3 monthly series against 4 ms. Theta can run on the same
-adjusted series (``theta="adjusted"``) or do statsforecast's own seasonal test and decomposition again at
-every origin (``"seasonal"``). Without statsforecast, statsmodels' Theta and damped-trend Holt are
-fitted at every origin (slower, same role).
+``statsforecast`` when it is installed (``pip install 'tsheads[fast]'``): each is fitted once at the oldest
+origin and run forward to the later backtest origins with those parameters, and once more on the whole series
+for the real forecast, so a series costs two fits per model rather than one per origin. Which forms run is a
+:class:`ModelSpec`. ETS is restricted to non-seasonal forms by default, fitted on the series divided by its
+multiplicative seasonal factors (the M4 test and decomposition at the first period, as the M4 benchmarks do),
+which are multiplied back into the forecast: the full AutoETS search costs about 75 ms per M3 monthly series
+against 4 ms. Theta can run on the same adjusted series (``theta="adjusted"``) or do statsforecast's own
+seasonal test and decomposition again at every origin (``"seasonal"``). Without statsforecast, statsmodels'
+Theta and damped-trend Holt are fitted at every origin (slower, same role).
 """
 
 from __future__ import annotations
@@ -142,17 +142,37 @@ def classical_forecasts(y: np.ndarray, cuts: np.ndarray, h: int, periods: list[i
 
 
 def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
-    """Theta and ETS at each cut: statsforecast (fit at the first usable cut, then forward) or statsmodels."""
+    """Theta and ETS at each cut: statsforecast (fit at the first usable cut, then forward) or statsmodels.
+
+    The last cut (the real forecast) gets its own fit on the whole series, seasonal factors included: run
+    forward from the oldest origin it would use parameters that never saw the last ``len(cuts) - 1`` windows.
+    """
     usable = cuts >= MIN_MODEL_POINTS
     out = {name: np.full((len(cuts), h), np.nan) for name in ("theta", "ets") if getattr(models, name)}
     if not usable.any():
         return out
-    first = int(cuts[usable][0])
-    factors = seasonal_factors(y[:first], m)
     try:
-        from statsforecast.models import AutoETS, Theta
+        from statsforecast.models import AutoETS, Theta  # noqa: F401
     except ImportError:
-        return _statsmodels_forecasts(y, cuts, h, m, usable, out, factors, models)
+        return _statsmodels_forecasts(y, cuts, h, m, usable, out, seasonal_factors(y[:int(cuts[usable][0])], m),
+                                      models)
+    rows = np.flatnonzero(usable)
+    fits = [(int(cuts[rows[0]]), rows)]
+    if len(rows) > 1:
+        fits = [(int(cuts[rows[0]]), rows[:-1]), (int(cuts[rows[-1]]), rows[-1:])]
+    for length, fit_rows in fits:
+        _forward_forecasts(y, cuts, h, m, models, length, fit_rows, out)
+    for name in out:
+        out[name][~np.isfinite(out[name]).all(axis=1)] = np.nan
+    return out
+
+
+def _forward_forecasts(y, cuts, h, m, models: ModelSpec, length: int, rows, out: dict) -> None:
+    """statsforecast's Theta and ETS fitted on ``y[:length]`` (factors from the same points), run forward to
+    ``cuts[rows]``; written into ``out``. A model that fails to fit leaves its rows NaN."""
+    from statsforecast.models import AutoETS, Theta
+
+    factors = seasonal_factors(y[:length], m)
     adjusted = y / factors[np.arange(len(y)) % len(factors)]
     makers = {}
     if models.theta == "adjusted":
@@ -166,17 +186,15 @@ def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
     for name, (make, series, season) in makers.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            try:  # a model that fails to fit is simply not a candidate for this series
-                fitted = make().fit(series[:first])
-                for row in np.flatnonzero(usable):
+            try:  # a model that fails to fit is simply not a candidate for these cuts
+                fitted = make().fit(series[:length])
+                for row in rows:
                     out[name][row] = fitted.forward(y=series[:cuts[row]], h=h)["mean"]
                     if season is not None:
                         out[name][row] *= season[(cuts[row] + np.arange(h)) % len(season)]
             except Exception:  # noqa: BLE001
+                out[name][rows] = np.nan
                 continue
-    for name in out:
-        out[name][~np.isfinite(out[name]).all(axis=1)] = np.nan
-    return out
 
 
 def seasonal_factors(y: np.ndarray, m: int) -> np.ndarray:

@@ -16,7 +16,11 @@ estimator can take one as a parameter:
   half-hourly demand) is not diluted by them.
 
 The default, :data:`DEFAULT_RULE`, was chosen on the M1, M3 and M4-hourly *training* parts only
-(``evaluation/combination_choice.py``). Pure numpy.
+(``evaluation/combination_choice.py``).
+
+A series' own backtest is a few origins, so its errors are noisy; :func:`with_frame_prior` lets them lean on
+how each candidate did on the *other* series of the same frame (its :func:`frame_standing`), and gives series
+too short for any backtest the frame's verdict instead of one fixed candidate. Pure numpy.
 """
 
 from __future__ import annotations
@@ -100,6 +104,66 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndar
     total = raw.sum(axis=1, keepdims=True)
     equal = np.full_like(raw, 1.0 / max(errors.shape[1], 1))
     return np.where(total > 0, raw / np.where(total > 0, total, 1.0), equal)
+
+
+def frame_standing(errors: np.ndarray) -> np.ndarray:
+    """Per series, each candidate's mean log ratio of its error to the best error, over the *other* series.
+
+    Leave-one-out, so a series' prior never contains its own errors and a one-series frame has none. Rows
+    whose best error is zero (or that have no error) add nothing.
+
+    Parameters
+    ----------
+    errors : ndarray
+        ``(n, c)`` mean scaled backtest errors, NaN where a candidate did not run.
+
+    Returns
+    -------
+    ndarray
+        ``(n, c)`` standings (0: always the best; log 2: twice the best's error on the geometric average),
+        NaN where no other series ran the candidate.
+    """
+    e = np.asarray(errors, dtype=np.float64)
+    finite = np.isfinite(e)
+    best = np.where(finite, e, np.inf).min(axis=1, keepdims=True)
+    ok = finite & np.isfinite(best) & (best > 0)
+    ratio = np.where(ok, np.log(np.where(ok, e, 1.0) / np.where(ok, best, 1.0)), 0.0)
+    others_total = ratio.sum(axis=0)[None] - ratio
+    others = ok.sum(axis=0)[None] - ok
+    return np.where(others > 0, others_total / np.maximum(others, 1), np.nan)
+
+
+def with_frame_prior(errors: np.ndarray, strength: float, available: np.ndarray) -> np.ndarray:
+    """Backtest errors leaning on the rest of the frame: each times ``exp(strength * standing)``.
+
+    With ``strength`` 1 a candidate that was on average twice as bad as the best on the other series has its
+    own error doubled. A candidate no other series ran keeps its error. A series without any backtest error
+    gets ``exp(strength * standing)`` on its ``available`` candidates (the frame's verdict alone), NaN where
+    the frame has none either. ``strength`` 0 returns ``errors`` unchanged.
+
+    Parameters
+    ----------
+    errors : ndarray
+        ``(n, c)`` mean scaled backtest errors, NaN where a candidate did not run.
+    strength : float
+        Non-negative weight of the frame's standing.
+    available : ndarray of bool
+        ``(n, c)`` candidates that have a forecast for each series (used for series without errors).
+
+    Returns
+    -------
+    ndarray
+        ``(n, c)`` errors to rank, NaN where a candidate may not be chosen.
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    if strength == 0:
+        return errors
+    # capped so that a hopeless candidate is down-weighted by e^-50, not turned into an infinite error
+    factor = np.exp(np.minimum(strength * frame_standing(errors), 50.0))
+    out = errors * np.where(np.isfinite(factor), factor, 1.0)
+    empty = ~np.isfinite(errors).any(axis=1)
+    out[empty] = np.where(np.asarray(available, dtype=bool) & np.isfinite(factor), factor, np.nan)[empty]
+    return out
 
 
 def mean_scaled_errors(forecasts: np.ndarray, actuals: np.ndarray, scale: np.ndarray) -> np.ndarray:

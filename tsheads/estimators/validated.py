@@ -7,8 +7,13 @@ inside the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled 
 default, or conformal on the combination's residuals at the same origins (:mod:`tsheads.conformal`). The
 network runs once over every series and origin together.
 
+Each series' errors lean on the other series of the frame (``frame_prior``, :func:`tsheads.combine.with_frame_prior`),
+so a series' forecast depends on the frame it is forecast with (with ``frame_prior=0`` it does not).
+
 Short-series rule: a series with fewer than ``h + MIN_TRAIN`` points has no backtest origin; it gets the
-network's forecast and the network's own quantile bands (``origins == 0`` in :attr:`chosen_`).
+candidates weighted by how they did on the frame's other series, or, where no series of the frame has a
+backtest (or ``frame_prior=0``), the network's forecast; always the network's own quantile bands
+(``origins == 0`` in :attr:`chosen_`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..backtest import origin_cutoffs
 from ..candidates import ModelSpec, season_lengths
 from ..candidates_pool import start_classical
-from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors
+from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors, with_frame_prior
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
@@ -43,6 +48,9 @@ DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta")
 #: interval kinds: :mod:`tsheads.conformal` per series, adaptive per series, scaled scores pooled over series,
 #: normalised by the network's spread; or the network's own quantile bands around the combined point
 INTERVALS = ("conformal", "adaptive", "pooled", "normalized", "network")
+#: how far each series' backtest errors lean on the frame's other series: the lowest pooled relative MASE on
+#: M1 / M3 / M4-hourly and corpus validation windows (``evaluation.frame_prior_choice``)
+DEFAULT_FRAME_PRIOR = 1.0
 #: the network's quantile levels whose distance is the local scale of ``intervals="normalized"``
 SPREAD_LEVELS = (0.1, 0.9)
 
@@ -63,6 +71,13 @@ class ValidatedForecaster(PretrainedForecaster):
         0.792 against 0.788) at 1.6 times the speed (``evaluation.backtest_choice``).
     combination : str, default DEFAULT_RULE
         Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
+    frame_prior : float, default DEFAULT_FRAME_PRIOR
+        How far each series' backtest errors lean on the frame's other series: each error is multiplied by
+        ``exp(frame_prior * standing)``, the candidate's geometric-mean error ratio to the best on the other
+        series raised to ``frame_prior`` (:func:`tsheads.combine.with_frame_prior`). A few origins are a noisy
+        verdict; what won on similar series is evidence too, as AutoGluon's per-dataset ensembles use. Series
+        too short for a backtest get the frame's verdict alone. 0: each series on its own (its forecast then
+        does not depend on the other series; short series get the network).
     intervals : {"conformal", "adaptive", "pooled", "normalized", "network"}, default "network"
         Split-conformal radii per series and step, adaptive conformal inference for drifting series,
         scores scaled by each series' backtest error and pooled over every series of the frame, scores
@@ -115,7 +130,8 @@ class ValidatedForecaster(PretrainedForecaster):
     """
 
     def __init__(self, season_length=None, n_windows: int = 3, step_size: Optional[int] = None,
-                 combination: str = DEFAULT_RULE, intervals: str = "network", candidates=None,
+                 combination: str = DEFAULT_RULE, frame_prior: float = DEFAULT_FRAME_PRIOR,
+                 intervals: str = "network", candidates=None,
                  ets_model: str = "ZZN", theta_model: str = "adjusted", weights=None,
                  context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
@@ -124,6 +140,7 @@ class ValidatedForecaster(PretrainedForecaster):
         self.n_windows = n_windows
         self.step_size = step_size
         self.combination = combination
+        self.frame_prior = frame_prior
         self.intervals = intervals
         self.candidates = candidates
         self.ets_model = ets_model
@@ -151,6 +168,10 @@ class ValidatedForecaster(PretrainedForecaster):
                                         or self.n_jobs == 0):
             raise TsheadsError(f"n_jobs must be None or a non-zero integer (-1: every CPU), got {self.n_jobs!r}")
         check_rule(self.combination)
+        if not (isinstance(self.frame_prior, (int, float, np.integer, np.floating)) and not isinstance(
+                self.frame_prior, bool) and np.isfinite(self.frame_prior) and self.frame_prior >= 0):
+            raise TsheadsError(f"frame_prior must be a finite number >= 0 (0: each series on its own), "
+                               f"got {self.frame_prior!r}")
         check_random_state(self.random_state)
         if self.intervals not in INTERVALS:
             raise TsheadsError(f"intervals must be one of {INTERVALS}, got {self.intervals!r}")
@@ -205,7 +226,8 @@ class ValidatedForecaster(PretrainedForecaster):
         origins = np.isfinite(actuals[:, :, 0]).sum(axis=1)
         usable = (2 * ran >= origins[:, None]) & np.isfinite(final).all(axis=2) & has_origins[:, None]
         errors = np.where(usable, mean_scaled_errors(back, actuals, _scales(series, cuts, periods)), np.nan)
-        weights = weights_with_fallback(errors, names, self.combination)
+        weights = weights_with_fallback(errors, names, self.combination, np.isfinite(final).all(axis=2),
+                                        float(self.frame_prior))
         no_choice = ~np.isfinite(errors).any(axis=1)
         self.candidate_forecasts_ = final
         point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
@@ -281,8 +303,10 @@ class ValidatedForecaster(PretrainedForecaster):
         self.backtest_errors_ = pd.DataFrame(errors, index=ids, columns=names)
 
 
-def weights_with_fallback(errors: np.ndarray, names: list, rule: str) -> np.ndarray:
-    """:func:`tsheads.combine.combination_weights`, with the short-series rule for rows without any error.
+def weights_with_fallback(errors: np.ndarray, names: list, rule: str, available: Optional[np.ndarray] = None,
+                          frame_prior: float = 0.0) -> np.ndarray:
+    """:func:`tsheads.combine.combination_weights` of the errors leaning ``frame_prior`` on the frame's other series
+    (:func:`tsheads.combine.with_frame_prior`), with the short-series rule for rows left without any error.
 
     Parameters
     ----------
@@ -292,12 +316,18 @@ def weights_with_fallback(errors: np.ndarray, names: list, rule: str) -> np.ndar
         Candidate names of the columns (the rule falls back on ``network``, else ``naive``).
     rule : str
         Combination rule.
+    available : ndarray of bool, optional
+        ``(n, c)`` candidates with a forecast for each series; needed when ``frame_prior`` > 0.
+    frame_prior : float, default 0
+        Weight of the frame's standing (0: each series on its own; rows without errors get the fallback).
 
     Returns
     -------
     ndarray
         ``(n, c)`` weights, rows summing to 1.
     """
+    if frame_prior:
+        errors = with_frame_prior(errors, frame_prior, available)
     weights = combination_weights(errors, rule)
     no_choice = ~np.isfinite(errors).any(axis=1)
     weights[no_choice] = 0.0
