@@ -5,7 +5,9 @@ M1 / M3 / M4-hourly *training* part with its last ``h`` points held out (the off
 loaded), and long hourly series of the pretraining corpus with their last week held out
 (:mod:`evaluation.corpus_validation`).
 ``ValidatedForecaster`` backtests its candidates inside the remaining history once per group; every rule of
-:mod:`tsheads.combine` then weights the same candidate forecasts, and each candidate alone is shown next to them.
+:mod:`tsheads.combine` then weights the same candidate forecasts (from the errors leaning on the frame as the
+estimator's default ``frame_prior`` makes them; ``evaluation.frame_prior_choice``), and each candidate alone is
+shown next to them.
 Scores: relative MASE (geometric mean over series of MAE / MAE of seasonal naive) and mean sMAPE.
 
 Rule, fixed before the numbers: the default is the rule with the lowest relative MASE pooled over every
@@ -70,8 +72,9 @@ def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object,
     order = rows_in_group_order(est, group)
     errors = est.backtest_errors_.to_numpy()[order]
     final = est.candidate_forecasts_[order]
-    forecasts = {rule: np.einsum("nc,nch->nh", weights_with_fallback(errors, names, rule), np.nan_to_num(final))
-                 for rule in RULES}
+    available, prior = np.isfinite(final).all(axis=2), float(est.frame_prior)  # every rule at the estimator's prior
+    forecasts = {rule: np.einsum("nc,nch->nh", weights_with_fallback(errors, names, rule, available, prior),
+                                 np.nan_to_num(final)) for rule in RULES}
     for family in CANDIDATES:  # each candidate alone; where it did not run, the short-series rule (network)
         cols = [c for c, n in enumerate(names) if n == family or (family == "snaive" and n == f"snaive_{group.m}")]
         if cols:

@@ -48,9 +48,10 @@ DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta")
 #: interval kinds: :mod:`tsheads.conformal` per series, adaptive per series, scaled scores pooled over series,
 #: normalised by the network's spread; or the network's own quantile bands around the combined point
 INTERVALS = ("conformal", "adaptive", "pooled", "normalized", "network")
-#: how far each series' backtest errors lean on the frame's other series: the lowest pooled relative MASE on
-#: M1 / M3 / M4-hourly and corpus validation windows (``evaluation.frame_prior_choice``)
-DEFAULT_FRAME_PRIOR = 1.0
+#: how far each series' backtest errors lean on the frame's other series: the best score (relative MASE +
+#: coverage error) on M1 / M3 / M4-hourly and corpus validation windows (``evaluation.frame_prior_choice``:
+#: relative MASE 0.763 against 0.788 for each series on its own)
+DEFAULT_FRAME_PRIOR = 1.5
 #: the network's quantile levels whose distance is the local scale of ``intervals="normalized"``
 SPREAD_LEVELS = (0.1, 0.9)
 
