@@ -36,7 +36,7 @@ from .validated_forecasting import in_order, seasonal_naive
 
 SUITE = "backtest_choice"
 #: (n_windows, step_size) pairs compared; step 0 stands for max(1, h // n_windows) (origins spread over a horizon)
-SETTINGS = ((10, 1), (5, 1), (5, 0), (3, 0))
+SETTINGS = ((10, 1), (5, 1), (5, 0), (3, 0), (2, 0))
 
 
 def setting_name(n_windows: int, step: int) -> str:
