@@ -37,7 +37,7 @@ ANOMALY_SUITES = ("anomaly_settings_choice", "cycle_head_choice", "anomaly_detec
 FORECAST_SUITES = ("wta_settings_choice", "wta_forecasting")
 #: the issue-16 suites: combination rule, intervals and origins chosen on validation windows, then the benchmark
 VALIDATED_SUITES = ("combination_choice", "backtest_choice", "classical_choice", "frame_prior_choice",
-                    "validated_forecasting")
+                    "model_points_choice", "validated_forecasting")
 #: the issue-7 suite: memory as series grow, Dask/Spark throughput
 SCALE_SUITES = ("scale",)
 #: suites outside the collections: the README's demo table, the encoder choice on M validation windows

@@ -31,6 +31,7 @@ from evaluation import (  # noqa: E402
     flag_stability,
     frame_prior_choice,
     mcomp_zero_shot,
+    model_points_choice,
     peers,
     run_all,
     validated_forecasting,
@@ -195,6 +196,14 @@ def test_frame_prior_choice_quick_picks_the_weakest_near_best(tmp_path):
     best = min(r["score"] for r in pooled.values())
     near = [name for name, r in pooled.items() if r["score"] <= best + 0.0005]
     assert payload["choice"] == near[0]
+
+
+def test_model_points_choice_quick_compares_every_cap(tmp_path):
+    model_points_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--max-series", "3"])
+    payload = read_report(tmp_path, "model_points_choice")
+    pooled = {r["setting"]: r for r in payload["tables"]["Pooled over every validation series"]}
+    assert len(pooled) == len(model_points_choice.CAPS) and payload["choice"] in pooled
+    assert pooled[payload["choice"]]["score"] <= min(r["score"] for r in pooled.values()) + 0.005 + 1e-9
 
 
 def test_classical_choice_quick_compares_every_form(tmp_path):

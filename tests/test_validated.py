@@ -234,6 +234,18 @@ def test_the_real_forecast_is_fitted_on_the_whole_series():
         np.testing.assert_allclose(both[name][0], first[name][0], rtol=1e-6)
 
 
+def test_model_points_fit_on_the_latest_points_only():
+    t = np.arange(400)
+    y = 10 + 0.01 * t + np.where(t < 300, 0.0, 0.05 * (t - 300)) + np.sin(t / 3)
+    capped = classical_forecasts(y, np.array([380, 400]), 12, [], ModelSpec(ets="AAdN", max_points=100))
+    for row, end in enumerate((380, 400)):  # each fit sees the 100 points before its cut, nothing earlier
+        alone = classical_forecasts(y[end - 100:end], np.array([100]), 12, [], ModelSpec(ets="AAdN"))
+        for name in ("theta", "ets"):
+            np.testing.assert_allclose(capped[name][row], alone[name][0], rtol=1e-6)
+    with pytest.raises(TsheadsError, match="model_points"):
+        ValidatedForecaster(model_points=3).fit(frame(y))
+
+
 @pytest.mark.parametrize("ets, theta", [("AAdN", "adjusted"), ("ANN", "adjusted"), ("AZN", "seasonal")])
 def test_every_model_form_follows_a_seasonal_series(ets, theta):
     t = np.arange(132)

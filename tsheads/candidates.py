@@ -40,11 +40,13 @@ class ModelSpec:
 
     ``ets``: an AutoETS model string such as ``"ZZN"`` (search every non-seasonal form), ``"AZN"`` (additive
     errors only) or ``"AAdN"`` (additive damped trend, the M4 "Damped" benchmark). A non-seasonal form is
-    fitted on the seasonally adjusted series. ``theta``: one of :data:`THETA_FORMS`.
+    fitted on the seasonally adjusted series. ``theta``: one of :data:`THETA_FORMS`. ``max_points``: the most
+    recent points a model is fitted on and run forward from (None: all).
     """
 
     ets: str | None = "ZZN"
     theta: str | None = "adjusted"
+    max_points: int | None = None
 
     def __post_init__(self):
         if self.ets is not None and not (isinstance(self.ets, str) and _ETS_FORM.match(self.ets)):
@@ -52,6 +54,10 @@ class ModelSpec:
                                f"trend N/A/M/Z with an optional d for damped, season N/A/M/Z), got {self.ets!r}")
         if self.theta is not None and self.theta not in THETA_FORMS:
             raise TsheadsError(f"theta_model must be one of {THETA_FORMS}, got {self.theta!r}")
+        if self.max_points is not None and (isinstance(self.max_points, bool) or not isinstance(
+                self.max_points, (int, np.integer)) or self.max_points < MIN_MODEL_POINTS):
+            raise TsheadsError(f"model_points must be None or an integer >= {MIN_MODEL_POINTS}, "
+                               f"got {self.max_points!r}")
 
     def ets_arguments(self) -> dict:
         """AutoETS keyword arguments: ``model`` and, for a ``d`` form, ``damped=True``."""
@@ -187,14 +193,20 @@ def _forward_forecasts(y, cuts, h, m, models: ModelSpec, length: int, rows, out:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:  # a model that fails to fit is simply not a candidate for these cuts
-                fitted = make().fit(series[:length])
+                fitted = make().fit(series[_start(length, models.max_points):length])
                 for row in rows:
-                    out[name][row] = fitted.forward(y=series[:cuts[row]], h=h)["mean"]
+                    out[name][row] = fitted.forward(y=series[_start(cuts[row], models.max_points):cuts[row]],
+                                                    h=h)["mean"]
                     if season is not None:
                         out[name][row] *= season[(cuts[row] + np.arange(h)) % len(season)]
             except Exception:  # noqa: BLE001
                 out[name][rows] = np.nan
                 continue
+
+
+def _start(end: int, most: int | None) -> int:
+    """First index of the last ``most`` points before ``end`` (0: all of them)."""
+    return 0 if most is None else max(0, int(end) - int(most))
 
 
 def seasonal_factors(y: np.ndarray, m: int) -> np.ndarray:

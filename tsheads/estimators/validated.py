@@ -100,6 +100,10 @@ class ValidatedForecaster(PretrainedForecaster):
     theta_model : {"adjusted", "seasonal"}, default "adjusted"
         Theta on the seasonally adjusted series (the M4 test and multiplicative decomposition, once per
         series), or statsforecast's own seasonal test and decomposition again at every origin (slower).
+    model_points : int, optional
+        Theta and ETS are fitted on (and run forward from) at most this many of the latest points; None: the
+        whole series. Their optimisers read every point, so on long series they, not the network (which
+        reads at most 512), set the speed. See ``evaluation.model_points_choice``.
     weights, context_length, short_history, batch_size, precision, device
         The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
     n_jobs : int or None, default -1
@@ -134,7 +138,8 @@ class ValidatedForecaster(PretrainedForecaster):
     def __init__(self, season_length=None, n_windows: int = 2, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, frame_prior: float = DEFAULT_FRAME_PRIOR,
                  intervals: str = "network", candidates=None,
-                 ets_model: str = "ZZN", theta_model: str = "adjusted", weights=None,
+                 ets_model: str = "ZZN", theta_model: str = "adjusted", model_points: Optional[int] = None,
+                 weights=None,
                  context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
                  random_state: Optional[int] = None, alias: Optional[str] = None):
@@ -147,6 +152,7 @@ class ValidatedForecaster(PretrainedForecaster):
         self.candidates = candidates
         self.ets_model = ets_model
         self.theta_model = theta_model
+        self.model_points = model_points
         self.weights = weights
         self.context_length = context_length
         self.short_history = short_history
@@ -183,7 +189,7 @@ class ValidatedForecaster(PretrainedForecaster):
         if unknown or (self.candidates is not None and not len(self.candidates)):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
         self._periods(None)
-        ModelSpec(ets=self.ets_model, theta=self.theta_model)  # checks both forms, used or not
+        ModelSpec(ets=self.ets_model, theta=self.theta_model, max_points=self.model_points)  # checks every form
         self._network()._check_params()
 
     def _periods(self, freq) -> list[int]:
@@ -204,7 +210,7 @@ class ValidatedForecaster(PretrainedForecaster):
     def _model_spec(self) -> ModelSpec | None:
         """The statistical candidates asked for (None: neither Theta nor ETS)."""
         spec = ModelSpec(ets=self.ets_model if self._uses("ets") else None,
-                         theta=self.theta_model if self._uses("theta") else None)
+                         theta=self.theta_model if self._uses("theta") else None, max_points=self.model_points)
         return spec if spec.ets or spec.theta else None
 
     def _predict_panel(self, h, level, quantiles):
