@@ -100,10 +100,12 @@ class ValidatedForecaster(PretrainedForecaster):
     theta_model : {"adjusted", "seasonal"}, default "adjusted"
         Theta on the seasonally adjusted series (the M4 test and multiplicative decomposition, once per
         series), or statsforecast's own seasonal test and decomposition again at every origin (slower).
-    model_points : int, optional
+    model_points : int or None, default 256
         Theta and ETS are fitted on (and run forward from) at most this many of the latest points; None: the
         whole series. Their optimisers read every point, so on long series they, not the network (which
-        reads at most 512), set the speed. See ``evaluation.model_points_choice``.
+        reads at most 512), set the speed. On long-series validation windows (M4 hourly, hourly corpus) 256
+        points scored a relative MASE of 0.924 against 0.922 for whole series at 4.9 times the speed, and the
+        rule of ``evaluation.model_points_choice`` takes the fastest setting within 0.005 of the best score.
     weights, context_length, short_history, batch_size, precision, device
         The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
     n_jobs : int or None, default -1
@@ -138,7 +140,7 @@ class ValidatedForecaster(PretrainedForecaster):
     def __init__(self, season_length=None, n_windows: int = 2, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, frame_prior: float = DEFAULT_FRAME_PRIOR,
                  intervals: str = "network", candidates=None,
-                 ets_model: str = "ZZN", theta_model: str = "adjusted", model_points: Optional[int] = None,
+                 ets_model: str = "ZZN", theta_model: str = "adjusted", model_points: Optional[int] = 256,
                  weights=None,
                  context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
