@@ -5,7 +5,9 @@ train-part statistics, ten rolling origins spread over the test part, h = 96, hi
 ``--etth1-history`` points) and Taylor (the last 14 days as origins, h = 336, the full history before each).
 Methods, all in this one run on the same windows:
 
-- ``validated``: :class:`~tsheads.estimators.validated.ValidatedForecaster` with its defaults, conformal intervals.
+- ``validated``: :class:`~tsheads.estimators.validated.ValidatedForecaster` with its defaults, fitted on each M
+  group as one frame and on ETTh1 / Taylor one origin at a time (the channels at that origin), so its frame prior
+  reads nothing after the origin.
 - ``network``: the pretrained network alone with its own quantile bands (``tsheads.forecast(method="network")``).
 - each candidate alone (``naive``, ``drift``, ``snaive`` at the group's m, ``theta``, ``ets``): the candidate's own
   forecast from the validated run, where it ran (the network elsewhere).
@@ -58,6 +60,8 @@ QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)  # the bounds of LEVELS and the point:
 #: AutoETS at Taylor's weekly 336 took 351 s for two series; longer seasons fall back to the day (48 half-hours)
 PEER_MAX_SEASON = 48
 CANDIDATES = ("network", "naive", "drift", "snaive", "theta", "ets")
+#: groups of pseudo-series, one per (channel, origin)
+ROLLING = ("etth1", "taylor")
 
 
 # ------------------------------------------------------------------------------------------------ windows
@@ -119,25 +123,39 @@ def bands_of(fc: pd.DataFrame, group: Group, model: str) -> np.ndarray:
 
 def season_arg(group: Group):
     """Integer-time M groups take their official m; dated groups let the estimator read day and week."""
-    return None if group.name in ("etth1", "taylor") else group.m
+    return None if group.name in ROLLING else group.m
 
 
 def freq_of(group: Group):
-    return 1 if group.name not in ("etth1", "taylor") else pd.infer_freq(group.train_df["ds"].iloc[:5])
+    return 1 if group.name not in ROLLING else pd.infer_freq(group.train_df["ds"].iloc[:5])
+
+
+def forecast_frames(group: Group) -> list[pd.DataFrame]:
+    """The frames forecast together, as a user would: an M group at once; a rolling group (ETTh1, Taylor) one
+    origin at a time (its channels at that origin), so the frame prior never reads a later origin's data."""
+    if group.name not in ROLLING:
+        return [group.train_df]
+    origin = group.train_df["unique_id"].str.rsplit("@", n=1).str[1]
+    return [frame for _, frame in group.train_df.groupby(origin, sort=False)]
 
 
 def validated_and_candidates(group: Group, weights, batch_size: int, timings: Timings) -> tuple[dict, dict, float]:
     """The validated forecast (with bands), each candidate alone, and validated series/s."""
-    est = ValidatedForecaster(season_length=season_arg(group), weights=weights, batch_size=batch_size)
+    forecasts, finals, names = [], {}, None
     start = time.perf_counter()
     with timings.time(f"validated {group.name}"):
-        fc = est.fit(group.train_df).predict(group.h, level=list(LEVELS))
+        for frame in forecast_frames(group):
+            est = ValidatedForecaster(season_length=season_arg(group), weights=weights, batch_size=batch_size)
+            forecasts.append(est.fit(frame).predict(group.h, level=list(LEVELS)))
+            if names not in (None, list(est.backtest_errors_.columns)):
+                raise RuntimeError(f"{group.name}: the origins have different candidates")
+            names = list(est.backtest_errors_.columns)
+            finals.update(zip(est.chosen_.index, est.candidate_forecasts_))
     speed = len(group.ids) / (time.perf_counter() - start)
+    fc = pd.concat(forecasts, ignore_index=True)
     point = {"validated": in_order(fc, group, est.model_name)}
     bands = {"validated": bands_of(fc, group, est.model_name)}
-    order = [list(est.chosen_.index).index(i) for i in group.ids]
-    names = list(est.backtest_errors_.columns)
-    final = est.candidate_forecasts_[order]
+    final = np.stack([finals[i] for i in group.ids])
     for family in CANDIDATES:
         cols = [c for c, n in enumerate(names) if n == family or (family == "snaive" and n == f"snaive_{group.m}")]
         if cols:

@@ -187,6 +187,15 @@ def test_backtest_choice_quick_picks_one_setting(tmp_path):
     assert pooled[payload["choice"]]["score"] <= best + 0.005 + 1e-9
 
 
+def test_rolling_groups_are_forecast_one_origin_at_a_time():
+    values = np.arange(200.0).reshape(100, 2)
+    stamps = pd.date_range("2024-01-01", periods=100, freq="h")
+    group = validated_forecasting.rolling_group("etth1", values, stamps, ["a", "b"], [60, 80], 10, 24, None)
+    frames = validated_forecasting.forecast_frames(group)
+    assert [sorted(f["unique_id"].unique()) for f in frames] == [["a@60", "b@60"], ["a@80", "b@80"]]
+    assert all(f["ds"].max() < stamps[cut] for f, cut in zip(frames, (60, 80)))  # nothing after its origin
+
+
 def test_frame_prior_choice_quick_picks_the_weakest_near_best(tmp_path):
     frame_prior_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly",
                              "--max-series", "6"])

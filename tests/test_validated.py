@@ -128,6 +128,11 @@ def test_frame_standing_is_leave_one_out_and_scales_errors():
     assert np.isnan(leaned[2, 2]) and np.isfinite(leaned[2, :2]).all()  # no errors: the frame's verdict
     assert leaned[2, 0] < leaned[2, 1]  # the first candidate did better on the others
     np.testing.assert_array_equal(with_frame_prior(errors, 0.0, available), errors)
+    lonely = np.array([[1.0, 2.0, 5.0], [1.0, 3.0, np.nan]])  # only row 0 ran the third candidate
+    factors = with_frame_prior(lonely, 1.0, np.isfinite(lonely))[0] / lonely[0]
+    assert factors[2] == pytest.approx(factors[:2].mean())  # neither favoured nor penalised
+    with pytest.raises(TsheadsError, match="available"):
+        with_frame_prior(errors, 1.0, None)
 
 
 def test_gaps_are_refused_as_elsewhere():
@@ -244,6 +249,17 @@ def test_model_points_fit_on_the_latest_points_only():
             np.testing.assert_allclose(capped[name][row], alone[name][0], rtol=1e-6)
     with pytest.raises(TsheadsError, match="model_points"):
         ValidatedForecaster(model_points=3).fit(frame(y))
+
+
+def test_model_points_run_forward_from_where_the_fit_started():
+    rng = np.random.default_rng(0)
+    y = 10 + 0.5 * np.arange(700) + rng.normal(0, 1, 700)
+    cuts, h = np.array([600, 624, 652]), 48
+    capped = classical_forecasts(y, cuts, h, [], ModelSpec(ets="AAN", max_points=256))
+    errors = {name: [np.abs(capped[name][r] - (10 + 0.5 * np.arange(c, c + h))).mean() for r, c in enumerate(cuts)]
+              for name in ("theta", "ets")}
+    assert max(errors["ets"]) < 1.0, errors  # the trend continues at the cut run forward to, not only at fits
+    assert errors["theta"][1] < 1.5 * max(errors["theta"][0], errors["theta"][2]), errors  # Theta's half slope
 
 
 @pytest.mark.parametrize("ets, theta", [("AAdN", "adjusted"), ("ANN", "adjusted"), ("AZN", "seasonal")])

@@ -56,8 +56,8 @@ class ModelSpec:
             raise TsheadsError(f"theta_model must be one of {THETA_FORMS}, got {self.theta!r}")
         if self.max_points is not None and (isinstance(self.max_points, bool) or not isinstance(
                 self.max_points, (int, np.integer)) or self.max_points < MIN_MODEL_POINTS):
-            raise TsheadsError(f"model_points must be None or an integer >= {MIN_MODEL_POINTS}, "
-                               f"got {self.max_points!r}")
+            raise TsheadsError(f"model_points (ModelSpec.max_points) must be None or an integer >= "
+                               f"{MIN_MODEL_POINTS}, got {self.max_points!r}")
 
     def ets_arguments(self) -> dict:
         """AutoETS keyword arguments: ``model`` and, for a ``d`` form, ``damped=True``."""
@@ -150,8 +150,9 @@ def classical_forecasts(y: np.ndarray, cuts: np.ndarray, h: int, periods: list[i
 def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
     """Theta and ETS at each cut: statsforecast (fit at the first usable cut, then forward) or statsmodels.
 
-    The last cut (the real forecast) gets its own fit on the whole series, seasonal factors included: run
-    forward from the oldest origin it would use parameters that never saw the last ``len(cuts) - 1`` windows.
+    The last cut (the real forecast) gets its own fit on the series' end (its latest ``max_points``), seasonal
+    factors included: run forward from the oldest origin it would use parameters that never saw the last
+    ``len(cuts) - 1`` windows.
     """
     usable = cuts >= MIN_MODEL_POINTS
     out = {name: np.full((len(cuts), h), np.nan) for name in ("theta", "ets") if getattr(models, name)}
@@ -174,8 +175,9 @@ def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
 
 
 def _forward_forecasts(y, cuts, h, m, models: ModelSpec, length: int, rows, out: dict) -> None:
-    """statsforecast's Theta and ETS fitted on ``y[:length]`` (factors from the same points), run forward to
-    ``cuts[rows]``; written into ``out``. A model that fails to fit leaves its rows NaN."""
+    """statsforecast's Theta and ETS fitted on ``y[:length]`` (its latest ``models.max_points``; seasonal factors
+    from all of ``y[:length]``), run forward from the fit's first point to ``cuts[rows]``; written into ``out``.
+    A model that fails to fit leaves its rows NaN."""
     from statsforecast.models import AutoETS, Theta
 
     factors = seasonal_factors(y[:length], m)
@@ -193,10 +195,10 @@ def _forward_forecasts(y, cuts, h, m, models: ModelSpec, length: int, rows, out:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:  # a model that fails to fit is simply not a candidate for these cuts
-                fitted = make().fit(series[_start(length, models.max_points):length])
-                for row in rows:
-                    out[name][row] = fitted.forward(y=series[_start(cuts[row], models.max_points):cuts[row]],
-                                                    h=h)["mean"]
+                first = _start(length, models.max_points)
+                fitted = make().fit(series[first:length])
+                for row in rows:  # from where the fit started: its initial states belong to that point
+                    out[name][row] = fitted.forward(y=series[first:cuts[row]], h=h)["mean"]
                     if season is not None:
                         out[name][row] *= season[(cuts[row] + np.arange(h)) % len(season)]
             except Exception:  # noqa: BLE001
@@ -232,12 +234,13 @@ def _statsmodels_forecasts(y, cuts, h, m, usable, out, factors, models: ModelSpe
 
     season = factors[np.arange(len(y) + h) % len(factors)]
     for row in np.flatnonzero(usable):
-        train, future = y[:cuts[row]], season[cuts[row]:cuts[row] + h]
+        first = _start(cuts[row], models.max_points)
+        train, future = y[first:cuts[row]], season[cuts[row]:cuts[row] + h]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 if models.theta == "adjusted":
-                    fit = ThetaModel(train / season[:cuts[row]], deseasonalize=False).fit()
+                    fit = ThetaModel(train / season[first:cuts[row]], deseasonalize=False).fit()
                     out["theta"][row] = fit.forecast(h) * future
                 elif models.theta == "seasonal":
                     seasonal = m > 1 and len(train) >= 2 * m
@@ -247,7 +250,7 @@ def _statsmodels_forecasts(y, cuts, h, m, usable, out, factors, models: ModelSpe
                 pass
             try:
                 if models.ets is not None:
-                    holt = ExponentialSmoothing(train / season[:cuts[row]], trend="add", damped_trend=True,
+                    holt = ExponentialSmoothing(train / season[first:cuts[row]], trend="add", damped_trend=True,
                                                 initialization_method="estimated").fit()
                     out["ets"][row] = holt.forecast(h) * future
             except Exception:  # noqa: BLE001
