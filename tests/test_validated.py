@@ -130,7 +130,7 @@ def test_frame_standing_is_leave_one_out_and_scales_errors():
     np.testing.assert_array_equal(with_frame_prior(errors, 0.0, available), errors)
     lonely = np.array([[1.0, 2.0, 5.0], [1.0, 3.0, np.nan]])  # only row 0 ran the third candidate
     factors = with_frame_prior(lonely, 1.0, np.isfinite(lonely))[0] / lonely[0]
-    assert factors[2] == pytest.approx(factors[:2].mean())  # neither favoured nor penalised
+    assert factors[2] == pytest.approx(np.sqrt(factors[0] * factors[1]))  # neither favoured nor penalised
     with pytest.raises(TsheadsError, match="available"):
         with_frame_prior(errors, 1.0, None)
 

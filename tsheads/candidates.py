@@ -161,8 +161,7 @@ def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
     try:
         from statsforecast.models import AutoETS, Theta  # noqa: F401
     except ImportError:
-        return _statsmodels_forecasts(y, cuts, h, m, usable, out, seasonal_factors(y[:int(cuts[usable][0])], m),
-                                      models)
+        return _statsmodels_forecasts(y, cuts, h, m, usable, out, models)
     rows = np.flatnonzero(usable)
     fits = [(int(cuts[rows[0]]), rows)]
     if len(rows) > 1:
@@ -227,13 +226,15 @@ def seasonal_factors(y: np.ndarray, m: int) -> np.ndarray:
     return factors if np.all(np.isfinite(factors)) and np.all(factors > 0) else np.ones(1)
 
 
-def _statsmodels_forecasts(y, cuts, h, m, usable, out, factors, models: ModelSpec) -> dict[str, np.ndarray]:
-    """Theta and damped Holt from statsmodels, refitted at every usable cut (no statsforecast installed)."""
+def _statsmodels_forecasts(y, cuts, h, m, usable, out, models: ModelSpec) -> dict[str, np.ndarray]:
+    """Theta and damped Holt from statsmodels, refitted at every usable cut (no statsforecast installed), each on
+    seasonal factors from the points before its cut."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    season = factors[np.arange(len(y) + h) % len(factors)]
     for row in np.flatnonzero(usable):
+        factors = seasonal_factors(y[:cuts[row]], m)
+        season = factors[np.arange(len(y) + h) % len(factors)]
         first = _start(cuts[row], models.max_points)
         train, future = y[first:cuts[row]], season[cuts[row]:cuts[row] + h]
         with warnings.catch_warnings():

@@ -137,7 +137,7 @@ def with_frame_prior(errors: np.ndarray, strength: float, available: np.ndarray)
     """Backtest errors leaning on the rest of the frame: each times ``exp(strength * standing)``.
 
     With ``strength`` 1 a candidate that was on average twice as bad as the best on the other series has its
-    own error doubled. A candidate no other series ran gets the mean factor of the row's other candidates. A
+    own error doubled. A candidate no other series ran gets the geometric mean of the row's other factors. A
     series without any backtest error gets ``exp(strength * standing)`` on its ``available`` candidates (the
     frame's verdict alone), NaN where the frame has none either. ``strength`` 0 returns ``errors`` unchanged.
 
@@ -161,11 +161,13 @@ def with_frame_prior(errors: np.ndarray, strength: float, available: np.ndarray)
     if available is None:
         raise TsheadsError("with_frame_prior needs `available` (which candidates have a forecast per series)")
     # capped at e^50 so that a hopeless candidate's error stays finite (its weight all but vanishes)
-    factor = np.exp(np.minimum(strength * frame_standing(errors), 50.0))
-    # a candidate no other series ran gets the row's mean factor: neither favoured nor penalised
-    known = np.isfinite(factor) & np.isfinite(errors)
-    neutral = np.where(known, factor, 0.0).sum(axis=1, keepdims=True) / np.maximum(known.sum(axis=1, keepdims=True), 1)
-    out = errors * np.where(np.isfinite(factor), factor, np.where(known.any(axis=1, keepdims=True), neutral, 1.0))
+    exponent = np.minimum(strength * frame_standing(errors), 50.0)
+    factor = np.exp(exponent)
+    # a candidate no other series ran gets the row's geometric-mean factor: neither favoured nor penalised
+    known = np.isfinite(exponent) & np.isfinite(errors)
+    count = known.sum(axis=1, keepdims=True)
+    neutral = np.exp(np.where(known, exponent, 0.0).sum(axis=1, keepdims=True) / np.maximum(count, 1))
+    out = errors * np.where(np.isfinite(factor), factor, neutral)
     empty = ~np.isfinite(errors).any(axis=1)
     out[empty] = np.where(np.asarray(available, dtype=bool) & np.isfinite(factor), factor, np.nan)[empty]
     return out
