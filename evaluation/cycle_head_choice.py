@@ -92,6 +92,17 @@ def run_on_dev(args, body) -> Report:
         return body(args, model, estimator_weights(args, model, tmp), timings)
 
 
+def dev_report(suite: str, title: str, args, frame: pd.DataFrame, tables: dict, timings: Timings, notes: list,
+               model, chosen) -> Report:
+    """A dev-choice suite's report: ``tables`` then the per-series VUS-PR of ``frame``, the choice as ``extra``."""
+    return Report(
+        suite=suite, title=f"{title} (dev data, not a benchmark)", command=suite_command(suite, args.argv),
+        parameters=parameters(args, n_series=len(frame)),
+        tables={**tables, "VUS-PR per series": frame.set_index(["set", "series"])},
+        wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes,
+        model=model_info(model, args), extra={"chosen": chosen})
+
+
 def dev_sets(args) -> dict:
     """The two dev sets by name: injected anomalies (``anomaly_settings_choice``) and generated cycles."""
     return {"injected (anomaly_settings_choice)": dev_series(args.data_dir, args.quick, args.seed),
@@ -164,13 +175,9 @@ def _run(args, model, weights, timings) -> Report:
              "Periods found on the fit part: " + ", ".join(
                  f"{s}: {'none' if p is None or p != p else int(p)}" for s, p in
                  zip(frame["series"], frame["period found"]))]
-    return Report(
-        suite=SUITE, title="The cycle head: does it join the default heads? (dev data, not a benchmark)",
-        command=suite_command(SUITE, args.argv), parameters=parameters(args, n_series=len(frame)),
-        tables={"Mean VUS-PR by head, rule and dev set": table, "Decision": decision,
-                "VUS-PR per series": frame.set_index(["set", "series"])},
-        wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes,
-        model=model_info(model, args), extra={"chosen": chosen})
+    return dev_report(SUITE, "The cycle head: does it join the default heads?", args, frame,
+                      {"Mean VUS-PR by head, rule and dev set": table, "Decision": decision}, timings, notes,
+                      model, chosen)
 
 
 def build_parser():

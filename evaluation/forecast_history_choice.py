@@ -26,9 +26,9 @@ from tsheads.scoring.heads import EMBED_WIDTH
 
 from .anomaly_detection import calibrated_heads
 from .anomaly_settings_choice import FIT_FRACTION
-from .common import base_parser, model_info, parameters, suite_main
-from .cycle_head_choice import dev_sets, run_on_dev, set_means
-from .report import Report, suite_command
+from .common import base_parser, suite_main
+from .cycle_head_choice import dev_report, dev_sets, run_on_dev, set_means
+from .report import Report
 
 SUITE = "forecast_history_choice"
 #: how much the shared passes may lose (mean VUS-PR, overall and per dev set) and still become the default
@@ -70,14 +70,8 @@ def _run(args, model, weights, timings) -> Report:
              "Margins (shared - whole window, default detector): "
              + ", ".join(f"{k} {v:+.3f}" for k, v in margins.items()) + f". Chosen: {chosen}.",
              "Wall times include fitting and scoring every dev series (one thread per process as set by --threads)."]
-    return Report(
-        suite=SUITE, title="The forecast head's history: the whole window, or the embedded subsequence? "
-                           "(dev data, not a benchmark)",
-        command=suite_command(SUITE, args.argv), parameters=parameters(args, n_series=len(frame)),
-        tables={"Mean VUS-PR by forecast history and dev set": table,
-                "VUS-PR per series": frame.set_index(["set", "series"])},
-        wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes,
-        model=model_info(model, args), extra={"chosen": chosen})
+    return dev_report(SUITE, "The forecast head's history: the whole window, or the embedded subsequence?", args,
+                      frame, {"Mean VUS-PR by forecast history and dev set": table}, timings, notes, model, chosen)
 
 
 def build_parser():

@@ -31,10 +31,10 @@ from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
 
 from .anomaly_settings_choice import FIT_FRACTION
-from .common import base_parser, model_info, parameters, suite_main
-from .cycle_head_choice import dev_sets, run_on_dev, set_means
+from .common import base_parser, suite_main
+from .cycle_head_choice import dev_report, dev_sets, run_on_dev, set_means
 from .flag_stability import FIT_LENGTHS, case
-from .report import Report, suite_command
+from .report import Report
 
 SUITE = "probe_choice"
 #: how much a new default may lose on the injected set against today's (mean VUS-PR)
@@ -91,13 +91,8 @@ def _run(args, model, weights, timings) -> Report:
              f"{table.loc[chosen, first]:.3f} against {table.loc[current, first]:.3f}).",
              "The planted kinds overlap the dev sets' kinds (see the module docstring): NAB and KDD-TSAD are the "
              "independent check."]
-    return Report(
-        suite=SUITE, title="Heads weighted by planted anomalies (combine='probe')? (dev data, not a benchmark)",
-        command=suite_command(SUITE, args.argv), parameters=parameters(args, n_series=len(frame)),
-        tables={"Mean VUS-PR by rule and dev set": table,
-                "VUS-PR per series": frame.set_index(["set", "series"])},
-        wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes,
-        model=model_info(model, args), extra={"chosen": chosen})
+    return dev_report(SUITE, "Heads weighted by planted anomalies (combine='probe')?", args, frame,
+                      {"Mean VUS-PR by rule and dev set": table}, timings, notes, model, chosen)
 
 
 def build_parser():

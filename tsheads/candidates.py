@@ -158,16 +158,15 @@ def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
     out = {name: np.full((len(cuts), h), np.nan) for name in ("theta", "ets") if getattr(models, name)}
     if not usable.any():
         return out
-    try:
-        from statsforecast.models import AutoETS, Theta  # noqa: F401
-    except ImportError:
-        return _statsmodels_forecasts(y, cuts, h, m, usable, out, models)
     rows = np.flatnonzero(usable)
-    fits = [(int(cuts[rows[0]]), rows)]
-    if len(rows) > 1:
-        fits = [(int(cuts[rows[0]]), rows[:-1]), (int(cuts[rows[-1]]), rows[-1:])]
-    for length, fit_rows in fits:
-        _forward_forecasts(y, cuts, h, m, models, length, fit_rows, out)
+    try:
+        import statsforecast.models  # noqa: F401
+    except ImportError:
+        _statsmodels_forecasts(y, cuts, h, m, rows, out, models)
+    else:
+        for fit_rows in (rows[:-1], rows[-1:]):  # the backtest cuts from the oldest one, the real forecast alone
+            if len(fit_rows):
+                _forward_forecasts(y, cuts, h, m, models, int(cuts[fit_rows[0]]), fit_rows, out)
     for name in out:
         out[name][~np.isfinite(out[name]).all(axis=1)] = np.nan
     return out
@@ -226,13 +225,13 @@ def seasonal_factors(y: np.ndarray, m: int) -> np.ndarray:
     return factors if np.all(np.isfinite(factors)) and np.all(factors > 0) else np.ones(1)
 
 
-def _statsmodels_forecasts(y, cuts, h, m, usable, out, models: ModelSpec) -> dict[str, np.ndarray]:
-    """Theta and damped Holt from statsmodels, refitted at every usable cut (no statsforecast installed), each on
-    seasonal factors from the points before its cut."""
+def _statsmodels_forecasts(y, cuts, h, m, rows, out, models: ModelSpec) -> None:
+    """Theta and damped Holt from statsmodels, refitted at each of ``cuts[rows]`` (no statsforecast installed),
+    each on seasonal factors from the points before its cut; written into ``out``."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    for row in np.flatnonzero(usable):
+    for row in rows:
         factors = seasonal_factors(y[:cuts[row]], m)
         season = factors[np.arange(len(y) + h) % len(factors)]
         first = _start(cuts[row], models.max_points)
@@ -256,6 +255,3 @@ def _statsmodels_forecasts(y, cuts, h, m, usable, out, models: ModelSpec) -> dic
                     out["ets"][row] = holt.forecast(h) * future
             except Exception:  # noqa: BLE001
                 pass
-    for name in out:
-        out[name][~np.isfinite(out[name]).all(axis=1)] = np.nan
-    return out

@@ -35,7 +35,7 @@ from ..inference import forecast_routed, interpolate_quantiles
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
-from .pretrained import PretrainedForecaster, check_random_state
+from .pretrained import PretrainedForecaster, check_positive_number, check_random_state
 from .zero_shot import ZeroShotForecaster
 
 #: fewest training points a backtest origin leaves a series
@@ -178,10 +178,7 @@ class ValidatedForecaster(PretrainedForecaster):
                                         or self.n_jobs == 0):
             raise TsheadsError(f"n_jobs must be None or a non-zero integer (-1: every CPU), got {self.n_jobs!r}")
         check_rule(self.combination)
-        if not (isinstance(self.frame_prior, (int, float, np.integer, np.floating)) and not isinstance(
-                self.frame_prior, bool) and np.isfinite(self.frame_prior) and self.frame_prior >= 0):
-            raise TsheadsError(f"frame_prior must be a finite number >= 0 (0: each series on its own), "
-                               f"got {self.frame_prior!r}")
+        check_positive_number(self.frame_prior, "frame_prior", allow_zero=True)
         check_random_state(self.random_state)
         if self.intervals not in INTERVALS:
             raise TsheadsError(f"intervals must be one of {INTERVALS}, got {self.intervals!r}")
@@ -234,10 +231,10 @@ class ValidatedForecaster(PretrainedForecaster):
         # a candidate competes when it ran at half of its series' origins or more (seasonal naive needs m points)
         ran = np.isfinite(back).all(axis=3).sum(axis=2)
         origins = np.isfinite(actuals[:, :, 0]).sum(axis=1)
-        usable = (2 * ran >= origins[:, None]) & np.isfinite(final).all(axis=2) & has_origins[:, None]
+        available = np.isfinite(final).all(axis=2)
+        usable = (2 * ran >= origins[:, None]) & available & has_origins[:, None]
         errors = np.where(usable, mean_scaled_errors(back, actuals, _scales(series, cuts, periods)), np.nan)
-        weights = weights_with_fallback(errors, names, self.combination, np.isfinite(final).all(axis=2),
-                                        float(self.frame_prior))
+        weights = weights_with_fallback(errors, names, self.combination, available, float(self.frame_prior))
         no_choice = ~np.isfinite(errors).any(axis=1)
         self.candidate_forecasts_ = final
         point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
