@@ -2,8 +2,9 @@
 
 Each origin costs one network row per series and one classical forecast per candidate, so the number of
 origins sets the speed. Validation windows as in ``evaluation.combination_choice`` (each series' M1 / M3 /
-M4-hourly *training* part with its last ``h`` points held out, the official test parts never loaded; and long
-hourly corpus series with their last week held out). Every
+M4-hourly *training* part with its last ``h`` points held out, the official test parts never loaded; long
+hourly corpus series with their last week held out; and Taylor-like half-hourly corpus windows, each fitted
+alone as each Taylor origin is: :mod:`evaluation.corpus_validation`). Every
 setting runs ``ValidatedForecaster`` with its other defaults (combination rule and intervals, chosen in
 ``evaluation.combination_choice``) on the same windows; scores: relative MASE pooled over every series, coverage
 of the 80 and 95 % intervals, series per second (fit + predict).
@@ -26,10 +27,10 @@ import pandas as pd
 from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.validated import ValidatedForecaster
 
-from .combination_choice import LEVELS
+from .combination_choice import GROUPS, LEVELS
 from .combination_choice import build_parser as validation_parser
 from .common import estimator_weights, model_from_args, model_info, parameters, suite_main
-from .corpus_validation import load_validation, season_arg
+from .corpus_validation import HALF_HOURLY, frames_of, load_validation, season_arg
 from .mcomp_zero_shot import aggregate, series_scores
 from .report import Report, Timings, suite_command
 from .validated_forecasting import in_order, seasonal_naive
@@ -37,6 +38,8 @@ from .validated_forecasting import in_order, seasonal_naive
 SUITE = "backtest_choice"
 #: (n_windows, step_size) pairs compared; step 0 stands for max(1, h // n_windows) (origins spread over a horizon)
 SETTINGS = ((10, 1), (5, 1), (5, 0), (3, 0), (2, 0))
+#: the combination suite's groups and the Taylor-like half-hourly windows (each fitted alone)
+CHOICE_GROUPS = GROUPS + (HALF_HOURLY,)
 
 
 def setting_name(n_windows: int, step: int) -> str:
@@ -50,11 +53,13 @@ def settings_of(pairs=SETTINGS) -> dict[str, dict]:
 
 def run_setting(group, name: str, kwargs: dict, weights, args, timings: Timings) -> tuple[np.ndarray, dict, float]:
     """Point forecasts in group order, per-series hits of the 80 / 95 % bands, and series/s."""
-    est = ValidatedForecaster(season_length=season_arg(group), weights=weights, batch_size=args.batch_size,
-                              **kwargs)
-    start = time.perf_counter()
+    start, parts = time.perf_counter(), []
     with timings.time(f"{group.name} {name}"):
-        fc = est.fit(group.train_df).predict(group.h, level=list(LEVELS))
+        for frame in frames_of(group):
+            est = ValidatedForecaster(season_length=season_arg(group), weights=weights, batch_size=args.batch_size,
+                                      **kwargs)
+            parts.append(est.fit(frame).predict(group.h, level=list(LEVELS)))
+    fc = pd.concat(parts, ignore_index=True)
     speed = len(group.ids) / (time.perf_counter() - start)
     name = est.model_name
     hits = {level: ((group.test >= in_order(fc, group, f"{name}-lo-{level}"))
@@ -140,7 +145,7 @@ def compare_settings(args, settings: dict[str, dict], suite: str, title: str, ch
 
 def build_parser():
     """The options of ``evaluation.combination_choice``: which groups and how many series of each."""
-    return validation_parser(__doc__.splitlines()[0])
+    return validation_parser(__doc__.splitlines()[0], CHOICE_GROUPS)
 
 
 def main(argv: list[str] | None = None) -> Report:

@@ -179,10 +179,10 @@ def run(args) -> Report:
     )
 
 
-def build_parser(description: str = __doc__.splitlines()[0]):
+def build_parser(description: str = __doc__.splitlines()[0], groups: tuple = GROUPS):
     """Suite options: which groups and how many series of each (shared with ``evaluation.backtest_choice``)."""
     p = base_parser(description)
-    p.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
+    p.add_argument("--groups", nargs="+", choices=groups, default=list(groups))
     p.add_argument("--max-series", type=int, default=None,
                    help="first N series of each group (default: all; 20 with --quick)")
     return p

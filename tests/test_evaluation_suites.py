@@ -248,6 +248,29 @@ def test_corpus_validation_group_is_hourly_history_and_one_held_out_week():
     assert corpus_validation.season_arg(group) is None  # day and week from the stamps, as Taylor's
 
 
+def test_half_hours_average_whole_half_hours_from_the_end_and_refuse_other_steps():
+    from evaluation.corpus_validation import half_hours
+
+    assert np.array_equal(half_hours(np.arange(7.0), 600.0), [2.0, 5.0])  # the first point does not fill one
+    assert np.array_equal(half_hours(np.arange(4.0), 1800.0), np.arange(4.0))
+    assert half_hours(np.arange(10.0), 3600.0) is None and half_hours(np.arange(10.0), 700.0) is None
+    assert half_hours(np.arange(10.0), float("nan")) is None
+
+
+def test_halfhourly_validation_group_is_taylor_shaped_and_fitted_one_series_at_a_time():
+    from evaluation import corpus_validation as cv
+    from tsheads.pretrain.staged import staged_root
+
+    if staged_root() is None:
+        pytest.skip("no staged pretraining corpus here (../shared/pretraining or $TSHEADS_PRETRAINING)")
+    group = cv.halfhourly_group(max_series=4)
+    assert len(group.ids) == 4 and group.test.shape == (4, 336) and group.m == 336
+    assert all(len(y) == cv.HH_HISTORY for y in group.train) and np.isfinite(group.test).all()
+    assert pd.infer_freq(group.train_df["ds"].iloc[:10]) == "30min" and cv.season_arg(group) is None
+    frames = cv.frames_of(group)
+    assert [f["unique_id"].unique().tolist() for f in frames] == [[i] for i in group.ids]
+
+
 def test_mcomp_scores_on_a_known_case():
     group = mcomp_zero_shot.Group("g", ["a", "b"], [np.array([1.0, 2, 3, 4]), np.array([5.0, 5, 5, 5])],
                                   np.array([[5.0, 6], [5, 5]]), pd.DataFrame(), 1)

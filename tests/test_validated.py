@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 import tsheads
 from tsheads.candidates import ModelSpec, classical_forecasts, season_lengths
-from tsheads.candidates_pool import MIN_PARALLEL_SERIES
+from tsheads.candidates_pool import MIN_PARALLEL_SERIES, n_workers, start_classical
 from tsheads.combine import combination_weights, frame_standing, with_frame_prior
 from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, normalized_radius, pooled_radius
 from tsheads.errors import GapError, TsheadsError
@@ -215,6 +215,39 @@ def test_worker_processes_give_the_same_forecasts_and_bad_n_jobs_is_refused():
     for bad in (0, 1.5, True, "all"):
         with pytest.raises(TsheadsError, match="n_jobs"):
             ValidatedForecaster(n_jobs=bad).fit(df)
+
+
+def test_workers_beside_the_network_share_the_cpus_and_the_caller_takes_unstarted_chunks():
+    rng = np.random.default_rng(7)
+    tasks = [(10 + rng.normal(0, 1, 40 + i % 7).cumsum(), np.array([30, 34, 40 + i % 7]), [12])
+             for i in range(MIN_PARALLEL_SERIES * 2)]
+    alone = start_classical(tasks, 6, ModelSpec(), None).result()
+    cpus = n_workers(2, len(tasks))
+    pending = start_classical(tasks, 6, ModelSpec(), 2, beside_network=True)
+    assert alone and pending.network_cpus == (cpus - max(1, cpus // 2) if cpus > 1 else None)
+    shared = pending.result()  # nothing waited for the workers: the caller runs the chunks they did not start
+    assert len(shared) == len(alone)
+    for a, b in zip(alone, shared):
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+
+
+def test_torch_threads_are_capped_beside_the_workers_and_restored():
+    import torch
+
+    from tsheads.inference import torch_threads_at_most
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"):
+        with torch_threads_at_most(1):
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with torch_threads_at_most(None):
+        assert torch.get_num_threads() == before
+    rng = np.random.default_rng(8)
+    df = pd.concat([frame(10 + rng.normal(0, 1, 50), f"s{i}", "MS") for i in range(MIN_PARALLEL_SERIES)])
+    ValidatedForecaster(n_windows=2, n_jobs=2).fit(df).predict(3)
+    assert torch.get_num_threads() == before
 
 
 def test_ets_candidate_carries_the_season_it_divided_out():

@@ -1,10 +1,13 @@
 """The classical candidates of many series in worker processes, while the caller runs the network.
 
 Theta and ETS are fitted per series in Python-level loops (statsforecast's numba code), so one process
-uses one core; on a two-core laptop the network and the classical fits can run side by side. Workers are
-forked (no re-import, nothing to pickle but the series); where ``fork`` is unavailable (Windows, and macOS
-by default) or the frame is small, everything runs in the calling process. Results do not depend on
-``n_jobs``: each series is computed alone, in the same way, wherever it runs.
+uses one core. Beside the network the CPUs are shared: half of them run worker processes and the network
+keeps the rest (:attr:`Pending.network_cpus`), so the two do not fight over cores (on two cores, two workers
+beside two torch threads ran M3 monthly at 266 series/s, one worker beside one thread at 274, and with the
+calling process taking the chunks no worker has started once its network is done, more). Workers are forked
+(no re-import, nothing to pickle but the series); where ``fork`` is unavailable (Windows, and macOS by
+default) or the frame is small, everything runs in the calling process. Results do not depend on ``n_jobs``:
+each series is computed alone, in the same way, wherever it runs.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from .candidates import ModelSpec, classical_forecasts
 
 #: fewest series worth a process pool (forking costs tens of milliseconds)
 MIN_PARALLEL_SERIES = 64
-#: chunks per worker: small enough to balance long and short series
-CHUNKS_PER_WORKER = 4
+#: chunks per worker: small enough to balance long and short series, and for the caller to take a share
+CHUNKS_PER_WORKER = 16
 
 
 def n_workers(n_jobs: int | None, n_tasks: int) -> int:
@@ -45,15 +48,27 @@ def n_workers(n_jobs: int | None, n_tasks: int) -> int:
 
 
 class Pending:
-    """Classical forecasts under way: ``result()`` waits for them (in task order), ``cancel()`` drops them."""
+    """Classical forecasts under way: ``result()`` waits for them (in task order), ``cancel()`` drops them.
 
-    def __init__(self, compute: Callable[[], list], pool: ProcessPoolExecutor | None = None, futures=()):
-        self._compute, self._pool, self._futures = compute, pool, list(futures)
+    ``network_cpus``: how many CPUs the caller should use meanwhile (None: no limit, nothing runs in workers).
+    """
+
+    def __init__(self, chunks: list[Callable[[], list]], pool: ProcessPoolExecutor | None = None, futures=(),
+                 network_cpus: int | None = None):
+        self._chunks, self._pool, self._futures = chunks, pool, list(futures)
+        self.network_cpus = network_cpus
 
     def result(self) -> list:
-        """One candidate dict per task, in order."""
+        """One candidate dict per task, in order. Chunks no worker has started run here (the last first, while
+        the workers go on from the front), so a caller that finished early shares the rest of the work."""
         try:
-            return self._compute() if self._pool is None else [r for f in self._futures for r in f.result()]
+            if self._pool is None:
+                return [r for chunk in self._chunks for r in chunk()]
+            done = [None] * len(self._futures)
+            for k in reversed(range(len(self._futures))):
+                if self._futures[k].cancel():
+                    done[k] = self._chunks[k]()
+            return [r for k, f in enumerate(self._futures) for r in (done[k] if done[k] is not None else f.result())]
         finally:
             self.cancel()
 
@@ -63,7 +78,8 @@ class Pending:
             self._pool.shutdown(cancel_futures=True)
 
 
-def start_classical(tasks: list, h: int, models: ModelSpec | None, n_jobs: int | None) -> Pending:
+def start_classical(tasks: list, h: int, models: ModelSpec | None, n_jobs: int | None,
+                    beside_network: bool = False) -> Pending:
     """Start :func:`tsheads.candidates.classical_forecasts` for every ``(y, cuts, periods)`` task.
 
     Returns at once; with one worker nothing runs before ``result()`` is called.
@@ -77,20 +93,25 @@ def start_classical(tasks: list, h: int, models: ModelSpec | None, n_jobs: int |
     models : ModelSpec or None
         Theta and ETS and their forms (None: the naive family only).
     n_jobs : int or None
-        Worker processes (see :func:`n_workers`).
+        CPUs to use (see :func:`n_workers`).
+    beside_network : bool, default False
+        The caller runs the network meanwhile: half of the CPUs (rounded down, at least one) become worker
+        processes and ``network_cpus`` of the result says how many the network keeps.
 
     Returns
     -------
     Pending
         ``result()`` gives the list of candidate dicts.
     """
-    workers = n_workers(n_jobs, len(tasks))
-    if workers == 1:
-        return Pending(lambda: _chunk(tasks, h, models))
+    cpus = n_workers(n_jobs, len(tasks))
+    workers = max(1, cpus // 2) if beside_network else cpus
+    if cpus == 1:
+        return Pending([lambda: _chunk(tasks, h, models)])
     size = -(-len(tasks) // (workers * CHUNKS_PER_WORKER))
+    parts = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    return Pending(None, pool, [pool.submit(_chunk, tasks[i:i + size], h, models)
-                                for i in range(0, len(tasks), size)])
+    return Pending([lambda part=part: _chunk(part, h, models) for part in parts], pool,
+                   [pool.submit(_chunk, part, h, models) for part in parts], network_cpus=cpus - workers)
 
 
 def _chunk(tasks: list, h: int, models: ModelSpec | None) -> list:

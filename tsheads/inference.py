@@ -7,6 +7,7 @@ longer ones keep their last ``context_length`` points, shorter ones are left-pad
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -41,6 +42,21 @@ class ShortRoute:
 
     model: DualSpaceModel
     max_history: int
+
+
+@contextmanager
+def torch_threads_at_most(n: int | None):
+    """torch's intra-op threads capped at ``n`` (None: as they are) inside the block and restored after:
+    worker processes use the other CPUs meanwhile, and more threads than free cores slow every one down."""
+    before = torch.get_num_threads()
+    if n is None or n >= before:
+        yield
+        return
+    torch.set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _precision(model, precision: str):

@@ -31,7 +31,7 @@ from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
-from ..inference import forecast_routed, interpolate_quantiles
+from ..inference import forecast_routed, interpolate_quantiles, torch_threads_at_most
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
@@ -109,9 +109,11 @@ class ValidatedForecaster(PretrainedForecaster):
     weights, context_length, short_history, batch_size, precision, device
         The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
     n_jobs : int or None, default -1
-        Processes for the classical candidates, which run beside the network (-1: every CPU; None or 1: in
-        this process). Frames under 64 series, and systems without ``fork``, always use this process; the
-        forecasts do not depend on it.
+        CPUs for the candidates (-1: every CPU; None or 1: everything in this process). The classical
+        candidates run in worker processes on half of them while the network runs on the rest (torch's
+        threads are capped meanwhile and restored after), and this process takes the chunks no worker
+        has started once the network is done. Frames under 64 series, and systems without ``fork``, always
+        use this process; the forecasts do not depend on it.
     random_state : int, optional
         Accepted for the estimator contract; every step is deterministic.
     alias : str, optional
@@ -253,10 +255,12 @@ class ValidatedForecaster(PretrainedForecaster):
         n = len(series)
         out: dict[str, np.ndarray] = {}
         tasks = [(y, np.r_[c, len(y)], [m for m in periods if 2 * m <= len(y)]) for y, c in zip(series, cuts)]
-        classical = start_classical(tasks, h, self._model_spec(), self.n_jobs)  # runs beside the network
+        network = self._uses("network")
+        classical = start_classical(tasks, h, self._model_spec(), self.n_jobs, beside_network=network)
         try:
-            if self._uses("network"):
-                out["network"] = self._network_forecasts(series, cuts, h, k_max)
+            if network:
+                with torch_threads_at_most(classical.network_cpus):
+                    out["network"] = self._network_forecasts(series, cuts, h, k_max)
         except BaseException:
             classical.cancel()
             raise
