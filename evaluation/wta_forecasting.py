@@ -192,9 +192,7 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
     full = pd.concat([ds.train_df, ds.test_df.drop(columns="window")]).sort_values(["unique_id", "ds"], kind="stable")
     starts = [w[0] for w in ds.splits["test_windows"]]
     h = ds.horizon
-    rows_of = full.groupby("unique_id", sort=False).cumcount().to_numpy()
-    histories = [full[rows_of < s] for s in starts]
-    y = np.stack([_matrix(full[(rows_of >= s) & (rows_of < s + h)], "y", ids).T for s in starts])  # (W, h, D)
+    rows_of, histories, y = exchange_windows(full, ids, starts, h)
     results = {}
 
     for label, extra in EXCHANGE_VARIANTS.items():
@@ -233,13 +231,7 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
                                 enumerate(hist_series[w * len(ids):(w + 1) * len(ids)])], -1)
                       for w in range(len(starts))])  # (W, S, h, D)
     results["ETS (statsmodels, per series)"] = _from_samples(s, timings.seconds["exchange ETS"], 0.0)
-    rng = np.random.default_rng(args.seed)
-    last = np.stack([[x[-1] for x in hist_series[w * len(ids):(w + 1) * len(ids)]] for w in range(len(starts))])
-    step = np.stack([[np.std(np.diff(x)) for x in hist_series[w * len(ids):(w + 1) * len(ids)]]
-                     for w in range(len(starts))])
-    walk = last[:, None, None, :] + np.cumsum(rng.standard_normal((len(starts), N_SAMPLES, h, len(ids))), 2) \
-        * step[:, None, None, :]
-    results["random walk"] = _from_samples(walk, 0.0, 0.0)
+    results["random walk"] = _from_samples(random_walk_samples(hist_series, len(ids), h, args.seed), 0.0, 0.0)
 
     rows = {}
     for label, r in results.items():
@@ -254,6 +246,24 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
     table.index.name = "method"
     return table, {"wta": figure_model, "ids": ids, "history": histories[0], "future": full[(rows_of >= starts[0])
                                                                                           & (rows_of < starts[0] + h)]}
+
+
+def exchange_windows(full: pd.DataFrame, ids: list, starts: list, h: int) -> tuple:
+    """Each row's position in its series, the history before each start and the ``(W, h, D)`` truth after it."""
+    rows_of = full.groupby("unique_id", sort=False).cumcount().to_numpy()
+    histories = [full[rows_of < s] for s in starts]
+    y = np.stack([_matrix(full[(rows_of >= s) & (rows_of < s + h)], "y", ids).T for s in starts])  # (W, h, D)
+    return rows_of, histories, y
+
+
+def random_walk_samples(hist_series: list, n_ids: int, h: int, seed: int) -> np.ndarray:
+    """``(W, S, h, D)`` random-walk paths: Gaussian steps with each history's step deviation, per series."""
+    n_windows = len(hist_series) // n_ids
+    rng = np.random.default_rng(seed)
+    last = np.stack([[x[-1] for x in hist_series[w * n_ids:(w + 1) * n_ids]] for w in range(n_windows)])
+    step = np.stack([[np.std(np.diff(x)) for x in hist_series[w * n_ids:(w + 1) * n_ids]] for w in range(n_windows)])
+    return last[:, None, None, :] + np.cumsum(rng.standard_normal((n_windows, N_SAMPLES, h, n_ids)), 2) \
+        * step[:, None, None, :]
 
 
 def _from_samples(s: np.ndarray, train: float, predict: float) -> dict:

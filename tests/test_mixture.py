@@ -9,6 +9,7 @@ import scoringrules as sr
 from tsheads.mixture import (
     PIT_GRID,
     fit_bandwidth,
+    kernel_correlation,
     mixture_cdf,
     mixture_crps,
     mixture_quantiles,
@@ -72,3 +73,23 @@ def test_pit_table_stays_a_valid_table_when_weights_round_above_one():
     weights = np.full((50, 3), 1 / 3 + 1e-12)  # softmax outputs can sum to 1 + a few ulp
     table = pit_table(means, weights, np.full(50, 1e-9), np.full(50, 5.0))  # every outcome far above
     assert table.min() >= 0 and table.max() <= 1 and np.all(np.diff(table) >= 0)
+
+
+def test_kernel_correlation_is_recovered_from_held_out_errors_and_drives_the_sample_noise():
+    rng = np.random.default_rng(3)
+    n, c, h, rho = 60, 3, 10, 0.7
+    corr = np.full((c, c), rho) + (1 - rho) * np.eye(c)
+    means = np.stack([np.zeros((n, c, h)), np.full((n, c, h), 50.0)], axis=2)  # the first hypothesis is nearest
+    sigma = np.array([1.0, 2.0, 0.5])[None, :, None]
+    noise = np.moveaxis(rng.standard_normal((n, h, c)) @ np.linalg.cholesky(corr).T, -1, 1)
+    observed = np.ones((n, c, h), dtype=bool)
+    est = kernel_correlation(means, noise * sigma, observed, sigma)
+    assert est.shape == (c, c) and np.allclose(np.diag(est), 1) and np.allclose(est, est.T)
+    assert np.abs(est[~np.eye(c, dtype=bool)] - rho).max() < 0.1
+    assert kernel_correlation(means[:, :1], noise[:, :1], observed[:, :1], 1.0) is None  # one channel
+    assert kernel_correlation(means[:1, :, :, :1], noise[:1, :, :1], observed[:1, :, :1], 1.0) is None  # too few
+    paths = sample_mixture(means[:1] * 0, np.array([[1.0, 0.0]]), np.ones((1, c, h)), 4000, rng, corr)
+    drawn = np.corrcoef(paths[0].transpose(0, 2, 1).reshape(-1, c).T)
+    assert np.abs(drawn - corr).max() < 0.05
+    independent = sample_mixture(means[:1] * 0, np.array([[1.0, 0.0]]), np.ones((1, c, h)), 4000, rng)
+    assert np.abs(np.corrcoef(independent[0].transpose(0, 2, 1).reshape(-1, c).T) - np.eye(c)).max() < 0.05

@@ -192,6 +192,9 @@ def test_joint_hypotheses_are_trajectories_of_all_series():
     assert np.allclose(w.to_numpy(), w.to_numpy()[:, :1])  # one weight per joint hypothesis
     s = est.sample(50)
     assert len(s) == 3 * 50 * 4 and np.isfinite(s["WTA"]).all()
+    corr = est.noise_correlation_  # the series share a regime and a random walk: their errors move together
+    assert corr.shape == (3, 3) and np.allclose(np.diag(corr), 1) and np.linalg.eigvalsh(corr).min() > 0
+    assert WTAForecaster(**{**SMALL, "h": 4, "max_epochs": 1, "steps_per_epoch": 2}).fit(df).noise_correlation_ is None
     with pytest.raises(TsheadsError, match="same time stamps"):
         est.fit(df.iloc[:-1])
 
@@ -239,6 +242,24 @@ def test_constant_contexts_are_left_out_of_training_pairs():
     assert len(p) == 1 and np.all(np.abs(f) < 5)  # only the varying window, its future in context units
     with pytest.raises(TsheadsError, match="constant"):
         standardised_pairs(Windows(*(a[:1] for a in w)), 16)
+
+
+def test_saved_noise_correlation_round_trips_and_a_broken_one_is_refused(tmp_path, data):
+    est = WTAForecaster(n_hypotheses=2, joint=True, **{**SMALL, "max_epochs": 1, "steps_per_epoch": 2})
+    frame = data[data["unique_id"].isin(["s0", "s1", "s2"])]
+    est.fit(frame)
+    path = est.save(tmp_path / "joint")
+    back = WTAForecaster.load(path)
+    np.testing.assert_allclose(back.noise_correlation_, est.noise_correlation_)
+    pd.testing.assert_frame_equal(back.sample(5, df=frame, random_state=1), est.sample(5, df=frame, random_state=1))
+    meta_path = path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    bad = json.loads(json.dumps(meta))
+    for broken in ([[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.5]], "high"):
+        bad["meta"]["noise_correlation"] = broken
+        meta_path.write_text(json.dumps(bad))
+        with pytest.raises(WeightsError, match="noise_correlation"):
+            WTAForecaster.load(path)
 
 
 def test_numpy_scalar_settings_save_and_bad_sample_seeds(tmp_path, data):

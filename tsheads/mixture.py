@@ -149,11 +149,12 @@ def mixture_quantiles(means: np.ndarray, weights: np.ndarray, sigma, levels) -> 
 
 
 def sample_mixture(means: np.ndarray, weights: np.ndarray, sigma: np.ndarray, n: int,
-                   rng: np.random.Generator) -> np.ndarray:
-    """``n`` paths per sample: pick hypothesis ``k`` with probability ``w_k``, add independent kernel noise.
+                   rng: np.random.Generator, correlation: np.ndarray | None = None) -> np.ndarray:
+    """``n`` paths per sample: pick hypothesis ``k`` with probability ``w_k``, add kernel noise.
 
     One ``k`` is drawn per path for all channels and steps, so each path keeps a hypothesis' joint shape
-    over time and channels.
+    over time and channels. The noise is independent per step; across channels it is independent, or
+    correlated as ``correlation`` says (:func:`kernel_correlation`).
 
     Parameters
     ----------
@@ -167,6 +168,8 @@ def sample_mixture(means: np.ndarray, weights: np.ndarray, sigma: np.ndarray, n:
         Paths per window.
     rng : numpy.random.Generator
         Source of randomness.
+    correlation : ndarray, optional
+        ``(C, C)`` correlation of the noise across channels; None: independent.
 
     Returns
     -------
@@ -178,8 +181,56 @@ def sample_mixture(means: np.ndarray, weights: np.ndarray, sigma: np.ndarray, n:
     u = rng.random((big_n, n, 1))
     pick = np.minimum((u > cum[:, None, :]).sum(-1), k - 1)  # (N, n)
     paths = np.take_along_axis(means[:, None], pick[:, :, None, None, None], axis=3)[:, :, :, 0]  # (N, n, C, H)
-    noise = rng.standard_normal(paths.shape) * np.broadcast_to(sigma, (big_n, c, h))[:, None]
-    return paths + noise
+    if correlation is None or c == 1:
+        z = rng.standard_normal(paths.shape)
+    else:
+        z = np.moveaxis(rng.standard_normal((big_n, n, h, c)) @ np.linalg.cholesky(correlation).T, -1, 2)
+    return paths + z * np.broadcast_to(sigma, (big_n, c, h))[:, None]
+
+
+def kernel_correlation(means: np.ndarray, future: np.ndarray, observed: np.ndarray,
+                       sigma: np.ndarray) -> np.ndarray | None:
+    """Correlation ``(C, C)`` across channels of held-out errors around each window's nearest hypothesis.
+
+    A joint mixture's kernels are what the hypotheses leave unexplained; for series that move together
+    (exchange rates against one currency) those errors are correlated, and independent noise then makes the
+    sum of the series too narrow. Errors are taken in kernel units (over ``sigma``) at every step whose
+    channels are all observed, and their covariance is shrunk by Ledoit-Wolf (few windows, many pairs).
+
+    Parameters
+    ----------
+    means : ndarray
+        Hypotheses on held-out windows, ``(n, C, K, H)``.
+    future, observed : ndarray
+        What happened and whether it was observed, ``(n, C, H)``.
+    sigma : ndarray
+        Kernel widths, broadcasting to ``(n, C, H)``.
+
+    Returns
+    -------
+    ndarray or None
+        The correlation matrix; None for one channel or fewer complete steps than ``2 C``.
+    """
+    from sklearn.covariance import ledoit_wolf
+
+    n, c, k, h = means.shape
+    if c == 1:
+        return None
+    err = np.where(observed[:, :, None, :], future[:, :, None, :] - means, 0.0)
+    nearest = (err ** 2).sum(axis=(1, 3)).argmin(-1)  # (n,)
+    err = np.take_along_axis(err, nearest[:, None, None, None], axis=2)[:, :, 0]  # (n, C, H)
+    sig = np.broadcast_to(sigma, err.shape)
+    z = np.where(sig > 0, err / np.where(sig > 0, sig, 1.0), 0.0)
+    rows = z.transpose(0, 2, 1).reshape(-1, c)[observed.transpose(0, 2, 1).reshape(-1, c).all(axis=1)]
+    if len(rows) < 2 * c or not np.isfinite(rows).all():
+        return None
+    cov = ledoit_wolf(rows, assume_centered=True)[0]
+    scale = np.sqrt(np.diag(cov))
+    if not (scale > 0).all():
+        return None
+    corr = cov / scale[:, None] / scale[None, :]
+    np.fill_diagonal(corr, 1.0)
+    return corr
 
 
 #: levels at which the empirical distribution of held-out PIT values is stored

@@ -155,6 +155,10 @@ class WTAForecaster(PretrainedForecaster):
         Empirical coverage of the 80 % and 95 % intervals on the held-out windows. Those windows also
         calibrate the intervals, so this checks the calibration in-sample (it is close to nominal by
         construction); judge coverage on data the model has not seen, e.g. with ``cross_validation``.
+    noise_correlation_ : ndarray or None
+        With ``joint=True`` and several series: the correlation across series of the held-out errors around
+        each window's nearest hypothesis (Ledoit-Wolf shrunk); ``sample`` draws its kernel noise with it, so
+        the sum of series that move together is as wide as it should be. None: independent noise.
     """
 
     default_alias = "WTA"
@@ -387,7 +391,7 @@ class WTAForecaster(PretrainedForecaster):
         """Fit ``kernel_unit_``, ``bandwidth_``, ``pit_table_`` and ``validation_coverage_`` on held-out windows
         (hypotheses ``(n, C, K, h)``, weights ``(n, K)``, ``units`` per window ``(n, C, 1)``); the widths
         ``(n, C, h)``."""
-        from ..mixture import fit_bandwidth
+        from ..mixture import fit_bandwidth, kernel_correlation
 
         fits = {}
         for name in (KERNEL_UNITS if self.kernel_unit == "auto" else (self.kernel_unit,)):
@@ -399,6 +403,7 @@ class WTAForecaster(PretrainedForecaster):
         self.bandwidth_ = fits[self.kernel_unit_][0]
         sigma = np.broadcast_to(self.bandwidth_ * units[self.kernel_unit_], hyp.shape[:2] + hyp.shape[-1:])
         self.pit_table_ = _pit_table(hyp, weights, sigma, future, fobs)
+        self.noise_correlation_ = kernel_correlation(hyp, future, fobs, sigma) if self.joint else None
         self.validation_coverage_ = _coverage(hyp, weights, sigma, self.pit_table_, future, fobs, (80, 95))
         return sigma
 
@@ -557,8 +562,9 @@ class WTAForecaster(PretrainedForecaster):
                id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
         """``n_samples`` paths per series from the mixture: columns ``id, time, sample, <model>``.
 
-        Each path follows one hypothesis (drawn by weight) plus independent kernel noise per step; with
-        ``joint=True`` the hypothesis is drawn once for all series, so paths keep their joint shape.
+        Each path follows one hypothesis (drawn by weight) plus kernel noise, independent per step; with
+        ``joint=True`` the hypothesis is drawn once for all series, so paths keep their joint shape, and the
+        noise is correlated across series as their held-out errors were (``noise_correlation_``).
 
         Parameters
         ----------
@@ -589,7 +595,10 @@ class WTAForecaster(PretrainedForecaster):
         h = self._horizon(h)
         hyp, weights, sigma = self._mixture(panel, h)
         rng = np.random.default_rng(self._seed if random_state is None else random_state)
-        paths = sample_mixture(hyp, weights, sigma, n_samples, rng)  # (N, S, C, h)
+        correlation = getattr(self, "noise_correlation_", None)
+        if correlation is not None and correlation.shape[0] != hyp.shape[1]:  # another set of series: independent
+            correlation = None
+        paths = sample_mixture(hyp, weights, sigma, n_samples, rng, correlation)  # (N, S, C, h)
         paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
         return _paths_frame(panel, paths, "sample", self.model_name)
 
@@ -616,7 +625,9 @@ class WTAForecaster(PretrainedForecaster):
                 "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_,
                 "fallback": bool(self.fallback_), "anchor_weight": float(self.anchor_weight_),
                 "anchor_check": self.anchor_check_,
-                "kernel_unit": self.kernel_unit_, "deseasonal_period": int(self.deseasonal_period_)}
+                "kernel_unit": self.kernel_unit_, "deseasonal_period": int(self.deseasonal_period_),
+                "noise_correlation": None if getattr(self, "noise_correlation_", None) is None
+                else self.noise_correlation_.tolist()}
         return save_model(self.model_, path, meta=meta)
 
     @classmethod
@@ -688,8 +699,27 @@ class WTAForecaster(PretrainedForecaster):
         if isinstance(period, bool) or not isinstance(period, int) or period < 0:
             raise WeightsError(f"{path}: 'deseasonal_period' must be a non-negative integer, got {period!r}")
         est.deseasonal_period_ = period
+        est.noise_correlation_ = _saved_correlation(path, meta.get("noise_correlation"))  # older files: None
         est.history_ = []
         return est
+
+
+def _saved_correlation(path, value) -> Optional[np.ndarray]:
+    """A saved ``noise_correlation_``: None, or a symmetric positive definite matrix with a unit diagonal."""
+    if value is None:
+        return None
+    corr = np.asarray(value, dtype=np.float64) if isinstance(value, list) else np.empty(0)
+    ok = corr.ndim == 2 and corr.shape[0] == corr.shape[1] > 1 and np.isfinite(corr).all() \
+        and np.allclose(corr, corr.T) and np.allclose(np.diag(corr), 1.0)
+    if ok:
+        try:
+            np.linalg.cholesky(corr)
+        except np.linalg.LinAlgError:
+            ok = False
+    if not ok:
+        raise WeightsError(f"{path}: 'noise_correlation' must be a symmetric positive definite matrix with a "
+                           "unit diagonal, or null")
+    return corr
 
 
 def seasonal_anchor(system: Panel, n_val: int, context: int, max_series: int = 512) -> int:
