@@ -11,8 +11,9 @@ Both ways of sampling use the same fitted model and hypotheses: kernel noise ind
 over :data:`SEEDS` sampling seeds, since one seed's Monte-Carlo noise is about as large as the difference
 looked for. The random walk and ETS are shown on the same windows for reference.
 
-Rule, fixed before the numbers: correlated noise is kept if its mean validation CRPS-sum is lower than the
-independent noise's; otherwise sampling stays independent.
+Rule, fixed before the numbers: correlated noise becomes the default if its mean validation CRPS-sum is lower
+than the independent noise's; otherwise sampling stays independent (and correlated noise an option of
+``WTAForecaster.sample``).
 
     python -m evaluation.wta_noise_choice [--data-dir DIR] [--quick]
 """
@@ -43,10 +44,10 @@ N_WINDOWS = 5
 SEEDS = (0, 1, 2, 3, 4)
 
 
-def sample_array(est, histories: list, ids: list, seed: int) -> np.ndarray:
+def sample_array(est, histories: list, ids: list, seed: int, noise: str) -> np.ndarray:
     """``(W, S, h, D)`` sample paths of every window."""
     h = int(est.h)
-    return np.stack([est.sample(N_SAMPLES, df=hist, random_state=seed)
+    return np.stack([est.sample(N_SAMPLES, df=hist, random_state=seed, noise=noise)
                      .pivot_table(index=["sample", "ds"], columns="unique_id", values=est.model_name)[ids]
                      .to_numpy().reshape(N_SAMPLES, h, len(ids)) for hist in histories])
 
@@ -73,10 +74,8 @@ def run(args) -> Report:
     with timings.time("sample"):
         for seed in SEEDS:
             for way in scores:
-                est.noise_correlation_ = correlation if way == "correlated" else None
-                samples = sample_array(est, histories, ids, seed)
+                samples = sample_array(est, histories, ids, seed, way)
                 scores[way].append(crps_sum(y, samples.transpose(0, 2, 1, 3)))
-    est.noise_correlation_ = correlation
     hist_series = [g.to_numpy(np.float64) for hist in histories for _, g in hist.groupby("unique_id", sort=False)["y"]]
     walk = [crps_sum(y, random_walk_samples(hist_series, len(ids), h, seed).transpose(0, 2, 1, 3)) for seed in SEEDS]
     with timings.time("ETS"):

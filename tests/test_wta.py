@@ -194,7 +194,10 @@ def test_joint_hypotheses_are_trajectories_of_all_series():
     assert len(s) == 3 * 50 * 4 and np.isfinite(s["WTA"]).all()
     corr = est.noise_correlation_  # the series share a regime and a random walk: their errors move together
     assert corr.shape == (3, 3) and np.allclose(np.diag(corr), 1) and np.linalg.eigvalsh(corr).min() > 0
-    assert WTAForecaster(**{**SMALL, "h": 4, "max_epochs": 1, "steps_per_epoch": 2}).fit(df).noise_correlation_ is None
+    alone = WTAForecaster(**{**SMALL, "h": 4, "max_epochs": 1, "steps_per_epoch": 2}).fit(df)
+    assert alone.noise_correlation_ is None
+    with pytest.raises(TsheadsError, match="joint"):
+        alone.sample(5, noise="correlated")
     with pytest.raises(TsheadsError, match="same time stamps"):
         est.fit(df.iloc[:-1])
 
@@ -251,7 +254,12 @@ def test_saved_noise_correlation_round_trips_and_a_broken_one_is_refused(tmp_pat
     path = est.save(tmp_path / "joint")
     back = WTAForecaster.load(path)
     np.testing.assert_allclose(back.noise_correlation_, est.noise_correlation_)
-    pd.testing.assert_frame_equal(back.sample(5, df=frame, random_state=1), est.sample(5, df=frame, random_state=1))
+    pd.testing.assert_frame_equal(back.sample(5, df=frame, random_state=1, noise="correlated"),
+                                  est.sample(5, df=frame, random_state=1, noise="correlated"))
+    with pytest.raises(TsheadsError, match="noise"):
+        est.sample(5, df=frame, noise="pink")
+    with pytest.raises(TsheadsError, match="3 series"):
+        est.sample(5, df=data[data["unique_id"].isin(["s0", "s1"])], noise="correlated")
     meta_path = path.with_suffix(".json")
     meta = json.loads(meta_path.read_text())
     bad = json.loads(json.dumps(meta))
