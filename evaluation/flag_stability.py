@@ -26,6 +26,8 @@ SUITE = "flag_stability"
 LENGTH, CONTAMINATION, GROWTH = 1000, 0.02, 1.01
 FIT_LENGTHS = (300, 600)
 RULES = ("auto", "probe", "rank")
+#: issue 17's stability bound on the largest move of the flagged share (held by a test for the default)
+MAX_MOVE = 0.05
 
 
 def synthetic(kind: str, seed: int) -> np.ndarray:
@@ -57,6 +59,14 @@ def run(args) -> Report:
         command=suite_command(SUITE, args.argv), parameters=parameters(args), model=model_info(model, args),
         tables={"Summary by combination rule": summary, "Every case": cases.set_index(["combine", "series", "fit n"])},
         wall_times={k: round(v, 2) for k, v in timings.seconds.items()}, notes=notes)
+
+
+def worst_moves(rules, weights, batch_size: int, seeds: int = 4) -> dict:
+    """The largest flag move of each rule over this suite's full set of cases (used by the choosing suites)."""
+    from argparse import Namespace
+
+    rows = measure(Namespace(quick=False, seeds=seeds, batch_size=batch_size), weights, Timings(), rules)
+    return {rule: max(r["move"] for r in rows if r["combine"] == rule) for rule in rules}
 
 
 def measure(args, weights, timings: Timings, rules=RULES) -> list[dict]:
