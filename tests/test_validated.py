@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 import tsheads
 from tsheads.candidates import ModelSpec, classical_forecasts, season_lengths
-from tsheads.candidates_pool import MIN_PARALLEL_SERIES, n_workers, start_classical
+from tsheads.candidates_pool import MIN_PARALLEL_SERIES, available_cpus, n_workers, start_classical
 from tsheads.combine import combination_weights, frame_standing, with_frame_prior
 from tsheads.conformal import adaptive_levels, conformal_bands, conformal_radius, normalized_radius, pooled_radius
 from tsheads.errors import GapError, TsheadsError
@@ -224,7 +224,11 @@ def test_workers_beside_the_network_share_the_cpus_and_the_caller_takes_unstarte
     alone = start_classical(tasks, 6, ModelSpec(), None).result()
     cpus = n_workers(2, len(tasks))
     pending = start_classical(tasks, 6, ModelSpec(), 2, beside_network=True)
-    assert alone and pending.network_cpus == (cpus - max(1, cpus // 2) if cpus > 1 else None)
+    workers = max(1, cpus - max(1, cpus // 4))
+    assert alone and pending.network_cpus == (max(1, available_cpus() - workers) if cpus > 1 else None)
+    alone_pool = start_classical(tasks, 6, ModelSpec(), 2)
+    assert alone_pool.network_cpus is None  # no network beside it: no cap
+    alone_pool.cancel()
     shared = pending.result()  # nothing waited for the workers: the caller runs the chunks they did not start
     assert len(shared) == len(alone)
     for a, b in zip(alone, shared):

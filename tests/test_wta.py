@@ -258,16 +258,22 @@ def test_saved_noise_correlation_round_trips_and_a_broken_one_is_refused(tmp_pat
                                   est.sample(5, df=frame, random_state=1, noise="correlated"))
     with pytest.raises(TsheadsError, match="noise"):
         est.sample(5, df=frame, noise="pink")
-    with pytest.raises(TsheadsError, match="3 series"):
-        est.sample(5, df=data[data["unique_id"].isin(["s0", "s1"])], noise="correlated")
+    assert back.noise_series_ == est.noise_series_ == ["s0", "s1", "s2"]
+    for other in (["s0", "s1"], ["s0", "s1", "s3"]):  # fewer series, or as many but not the fitted ones
+        with pytest.raises(TsheadsError, match="fitted"):
+            est.sample(5, df=data[data["unique_id"].isin(other)], noise="correlated")
     meta_path = path.with_suffix(".json")
     meta = json.loads(meta_path.read_text())
     bad = json.loads(json.dumps(meta))
-    for broken in ([[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.5]], "high"):
+    for broken in ([[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.5]], "high", [[1.0, "a"], [0.5]]):
         bad["meta"]["noise_correlation"] = broken
         meta_path.write_text(json.dumps(bad))
         with pytest.raises(WeightsError, match="noise_correlation"):
             WTAForecaster.load(path)
+    bad["meta"]["noise_correlation"], bad["meta"]["noise_series"] = meta["meta"]["noise_correlation"], ["s0"]
+    meta_path.write_text(json.dumps(bad))
+    with pytest.raises(WeightsError, match="noise_series"):
+        WTAForecaster.load(path)
 
 
 def test_numpy_scalar_settings_save_and_bad_sample_seeds(tmp_path, data):

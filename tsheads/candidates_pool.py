@@ -1,10 +1,11 @@
 """The classical candidates of many series in worker processes, while the caller runs the network.
 
 Theta and ETS are fitted per series in Python-level loops (statsforecast's numba code), so one process
-uses one core. Beside the network the CPUs are shared: half of them run worker processes and the network
-keeps the rest (:attr:`Pending.network_cpus`), so the two do not fight over cores (on two cores, two workers
-beside two torch threads ran M3 monthly at 266 series/s, one worker beside one thread at 274, and with the
-calling process taking the chunks no worker has started once its network is done, more). Workers are forked
+uses one core. Beside the network the CPUs are shared: a quarter of them (at least one) stay with the network
+and the rest run worker processes (:attr:`Pending.network_cpus` caps torch's threads meanwhile), so the two
+do not fight over cores; the calling process then takes the chunks no worker has started once its network
+is done. On two cores (one worker beside one torch thread) M3 monthly ran 25 to 35 % faster than with two
+workers beside two threads; machines with more cores were not measured. Workers are forked
 (no re-import, nothing to pickle but the series); where ``fork`` is unavailable (Windows, and macOS by
 default) or the frame is small, everything runs in the calling process. Results do not depend on ``n_jobs``:
 each series is computed alone, in the same way, wherever it runs.
@@ -25,6 +26,11 @@ MIN_PARALLEL_SERIES = 64
 CHUNKS_PER_WORKER = 16
 
 
+def available_cpus() -> int:
+    """CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def n_workers(n_jobs: int | None, n_tasks: int) -> int:
     """Processes to use: ``n_jobs`` (None: 1; -1: every CPU this process may use), 1 for small frames.
 
@@ -40,7 +46,7 @@ def n_workers(n_jobs: int | None, n_tasks: int) -> int:
     int
         At least 1.
     """
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = available_cpus()
     wanted = 1 if n_jobs is None else (n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs))
     if n_tasks < MIN_PARALLEL_SERIES or "fork" not in multiprocessing.get_all_start_methods():
         return 1
@@ -95,8 +101,9 @@ def start_classical(tasks: list, h: int, models: ModelSpec | None, n_jobs: int |
     n_jobs : int or None
         CPUs to use (see :func:`n_workers`).
     beside_network : bool, default False
-        The caller runs the network meanwhile: half of the CPUs (rounded down, at least one) become worker
-        processes and ``network_cpus`` of the result says how many the network keeps.
+        The caller runs the network meanwhile: a quarter of the CPUs (at least one) stay with it, the rest
+        become worker processes, and ``network_cpus`` of the result caps the caller's threads at the CPUs of
+        this machine the workers leave free.
 
     Returns
     -------
@@ -104,14 +111,15 @@ def start_classical(tasks: list, h: int, models: ModelSpec | None, n_jobs: int |
         ``result()`` gives the list of candidate dicts.
     """
     cpus = n_workers(n_jobs, len(tasks))
-    workers = max(1, cpus // 2) if beside_network else cpus
     if cpus == 1:
         return Pending([lambda: _chunk(tasks, h, models)])
+    workers = max(1, cpus - max(1, cpus // 4)) if beside_network else cpus
     size = -(-len(tasks) // (workers * CHUNKS_PER_WORKER))
     parts = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     return Pending([lambda part=part: _chunk(part, h, models) for part in parts], pool,
-                   [pool.submit(_chunk, part, h, models) for part in parts], network_cpus=cpus - workers)
+                   [pool.submit(_chunk, part, h, models) for part in parts],
+                   network_cpus=max(1, available_cpus() - workers) if beside_network else None)
 
 
 def _chunk(tasks: list, h: int, models: ModelSpec | None) -> list:

@@ -46,8 +46,20 @@ class ShortRoute:
 
 @contextmanager
 def torch_threads_at_most(n: int | None):
-    """torch's intra-op threads capped at ``n`` (None: as they are) inside the block and restored after:
-    worker processes use the other CPUs meanwhile, and more threads than free cores slow every one down."""
+    """torch's intra-op threads capped at ``n`` inside the block and restored after.
+
+    Worker processes use the other CPUs meanwhile, and more threads than free cores slow every one down.
+    torch's thread count is global to the process, so two such blocks in different threads interfere.
+
+    Parameters
+    ----------
+    n : int or None
+        Most threads inside the block (at least one); None leaves them as they are.
+
+    Yields
+    ------
+    None
+    """
     before = torch.get_num_threads()
     if n is None or n >= before:
         yield

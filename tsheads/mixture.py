@@ -209,7 +209,8 @@ def kernel_correlation(means: np.ndarray, future: np.ndarray, observed: np.ndarr
     Returns
     -------
     ndarray or None
-        The correlation matrix; None for one channel or fewer complete steps than ``2 C``.
+        The correlation matrix; None for one channel, fewer complete steps than ``2 C``, non-finite errors,
+        a channel without spread, or a matrix that is not positive definite.
     """
     from sklearn.covariance import ledoit_wolf
 
@@ -230,6 +231,10 @@ def kernel_correlation(means: np.ndarray, future: np.ndarray, observed: np.ndarr
         return None
     corr = cov / scale[:, None] / scale[None, :]
     np.fill_diagonal(corr, 1.0)
+    try:
+        np.linalg.cholesky(corr)
+    except np.linalg.LinAlgError:
+        return None
     return corr
 
 

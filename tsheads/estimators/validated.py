@@ -69,7 +69,7 @@ class ValidatedForecaster(PretrainedForecaster):
     step_size : int, optional
         Steps between origins; None: ``max(1, h // n_windows)``, so the origins spread over one horizon.
         With the frame prior, two origins spread so scored within the suite's 0.005 tolerance of ten adjacent
-        ones on validation windows (relative MASE 0.766 against 0.762; three: 0.763) and were the fastest
+        ones on validation windows (relative MASE 0.766 against 0.762; three: 0.764) and were the fastest
         (``evaluation.backtest_choice``, whose rule takes the fastest setting within that tolerance).
     combination : str, default DEFAULT_RULE
         Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
@@ -109,11 +109,14 @@ class ValidatedForecaster(PretrainedForecaster):
     weights, context_length, short_history, batch_size, precision, device
         The network's settings, as for :class:`~tsheads.estimators.zero_shot.ZeroShotForecaster`.
     n_jobs : int or None, default -1
-        CPUs for the candidates (-1: every CPU; None or 1: everything in this process). The classical
-        candidates run in worker processes on half of them while the network runs on the rest (torch's
-        threads are capped meanwhile and restored after), and this process takes the chunks no worker
-        has started once the network is done. Frames under 64 series, and systems without ``fork``, always
-        use this process; the forecasts do not depend on it.
+        CPUs for the candidates (-1: every CPU; None or 1: everything in this process, torch's threads as
+        they are). With several, the classical candidates run in worker processes beside the network: a
+        quarter of the CPUs (at least one) stay with the network, the rest run workers, torch's threads are
+        capped at the machine's CPUs the workers leave free and restored after, and this process takes the
+        chunks no worker has started once the network is done (without the network candidate every CPU
+        runs a worker). Frames under 64 series, and systems without ``fork``, always use this process. The
+        classical forecasts do not depend on it; the network's may move in the last float bits with torch's
+        thread count. torch's thread count is global to the process: do not fit two of these in threads.
     random_state : int, optional
         Accepted for the estimator contract; every step is deterministic.
     alias : str, optional

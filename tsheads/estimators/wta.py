@@ -159,6 +159,8 @@ class WTAForecaster(PretrainedForecaster):
         With ``joint=True`` and several series: the correlation across series of the held-out errors around
         each window's nearest hypothesis (Ledoit-Wolf shrunk); ``sample(..., noise="correlated")`` draws its
         kernel noise with it. None for other forecasters.
+    noise_series_ : list of str or None
+        The series (in order) ``noise_correlation_`` belongs to.
     """
 
     default_alias = "WTA"
@@ -366,6 +368,7 @@ class WTAForecaster(PretrainedForecaster):
                             future, fobs, units)
         self.history_ = history
         self.model_ = model
+        self.noise_series_ = None if self.noise_correlation_ is None else [str(i) for i in panel.ids]
         if self.anchor_check_["model"] > self.anchor_check_["anchor"]:
             period = self.season_length_ or 1
             smoothing = "fitted per series" if self.anchor_alpha_ is None else f"{self.anchor_alpha_:g}"
@@ -606,9 +609,11 @@ class WTAForecaster(PretrainedForecaster):
         if correlation is None and noise == "correlated":
             raise TsheadsError("noise='correlated' needs a joint forecaster fitted on several series "
                                "(noise_correlation_ is None)")
-        if correlation is not None and correlation.shape[0] != hyp.shape[1]:
-            raise TsheadsError(f"noise='correlated' holds a correlation of {correlation.shape[0]} series; this "
-                               f"frame has {hyp.shape[1]}: forecast the fitted set of series, or noise='independent'")
+        if correlation is not None and [str(i) for i in panel.ids] != self.noise_series_:
+            raise TsheadsError(f"noise='correlated' holds the correlation of the {len(self.noise_series_)} series "
+                               f"it was fitted on ({', '.join(self.noise_series_[:4])}...); this frame has "
+                               f"{panel.n_series} others or in another order: forecast the fitted series, or use "
+                               "noise='independent'")
         paths = sample_mixture(hyp, weights, sigma, n_samples, rng, correlation)  # (N, S, C, h)
         paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
         return _paths_frame(panel, paths, "sample", self.model_name)
@@ -638,7 +643,7 @@ class WTAForecaster(PretrainedForecaster):
                 "anchor_check": self.anchor_check_,
                 "kernel_unit": self.kernel_unit_, "deseasonal_period": int(self.deseasonal_period_),
                 "noise_correlation": None if getattr(self, "noise_correlation_", None) is None
-                else self.noise_correlation_.tolist()}
+                else self.noise_correlation_.tolist(), "noise_series": getattr(self, "noise_series_", None)}
         return save_model(self.model_, path, meta=meta)
 
     @classmethod
@@ -711,6 +716,13 @@ class WTAForecaster(PretrainedForecaster):
             raise WeightsError(f"{path}: 'deseasonal_period' must be a non-negative integer, got {period!r}")
         est.deseasonal_period_ = period
         est.noise_correlation_ = _saved_correlation(path, meta.get("noise_correlation"))  # older files: None
+        series = meta.get("noise_series")
+        if est.noise_correlation_ is not None and not (
+                isinstance(series, list) and len(series) == len(est.noise_correlation_)
+                and all(isinstance(i, str) for i in series)):
+            raise WeightsError(f"{path}: 'noise_series' must name the {len(est.noise_correlation_)} series of "
+                               "'noise_correlation'")
+        est.noise_series_ = series if est.noise_correlation_ is not None else None
         est.history_ = []
         return est
 
@@ -719,7 +731,10 @@ def _saved_correlation(path, value) -> Optional[np.ndarray]:
     """A saved ``noise_correlation_``: None, or a symmetric positive definite matrix with a unit diagonal."""
     if value is None:
         return None
-    corr = np.asarray(value, dtype=np.float64) if isinstance(value, list) else np.empty(0)
+    try:
+        corr = np.asarray(value, dtype=np.float64) if isinstance(value, list) else np.empty(0)
+    except (TypeError, ValueError):  # ragged or non-numeric
+        corr = np.empty(0)
     ok = corr.ndim == 2 and corr.shape[0] == corr.shape[1] > 1 and np.isfinite(corr).all() \
         and np.allclose(corr, corr.T) and np.allclose(np.diag(corr), 1.0)
     if ok:
