@@ -178,6 +178,15 @@ def test_validated_forecasting_quick(tmp_path):
     assert all(r["width 95"] >= r["width 80"] >= 0 and r["CRPS"] > 0 for r in bands)
 
 
+def test_validated_speed_quick_times_both_paths(tmp_path):
+    from evaluation import validated_speed
+
+    validated_speed.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly"])
+    rows = read_report(tmp_path, "validated_speed")["tables"]["Throughput"]
+    assert {r["path"] for r in rows} == {"validated (defaults)", "network alone"}
+    assert all(r["series"] == 40 and r["series/s (fastest)"] >= r["series/s (median)"] > 0 for r in rows)
+
+
 def test_backtest_choice_quick_picks_one_setting(tmp_path):
     backtest_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly", "--max-series", "5"])
     payload = read_report(tmp_path, "backtest_choice")

@@ -3,9 +3,10 @@
 Per series, the pretrained network (zero-shot), naive, drift, seasonal naive at each period the series
 shows and Theta (:mod:`tsheads.candidates`; ETS on request) forecast from up to ``n_windows`` rolling origins
 inside the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled errors there pick or weight them
-(:mod:`tsheads.combine`). Intervals are the network's quantile bands moved onto the combined point by
-default, or conformal on the combination's residuals at the same origins (:mod:`tsheads.conformal`). The
-network runs once over every series and origin together.
+(:mod:`tsheads.combine`). Intervals are by default the network's spread (10-90 %) at the end, scaled by the
+quantile of the combination's backtest residuals over the network's spread at the same origins, pooled over the
+frame (normalised conformal, :mod:`tsheads.conformal`); or the network's own bands moved onto the combined
+point, or conformal bands of other kinds. The network runs once over every series and origin together.
 
 Each series' errors lean on the other series of the frame (``frame_prior``, :func:`tsheads.combine.with_frame_prior`),
 so a series' forecast depends on the frame it is forecast with (with ``frame_prior=0`` it does not).
@@ -80,20 +81,21 @@ class ValidatedForecaster(PretrainedForecaster):
         verdict; what won on similar series is evidence too, as AutoGluon's per-dataset ensembles use. Series
         too short for a backtest get the frame's verdict alone. 0: each series on its own (its forecast then
         does not depend on the other series; short series get the network).
-    intervals : {"conformal", "adaptive", "pooled", "normalized", "network"}, default "network"
+    intervals : {"conformal", "adaptive", "pooled", "normalized", "network"}, default "normalized"
         Split-conformal radii per series and step, adaptive conformal inference for drifting series,
         scores scaled by each series' backtest error and pooled over every series of the frame, scores
         scaled by the network's 10-90 % spread at each origin and step and pooled over everything
         (normalised conformal), or the pretrained network's own quantile bands shifted onto the combined
         point (the last two need the network candidate).
-        The default came closest to nominal coverage on validation windows (``evaluation.combination_choice``:
-        80 / 95 % bands covered 0.819 / 0.953 pooled over 4,462 series; per-series conformal 0.61 / 0.63, a
-        handful of origins being too few).
+        The default had the most validation groups within 3 points of nominal coverage
+        (``evaluation.combination_choice``: 14 of 18 checks, 80 and 95 % in nine groups, against 9 for the
+        network's own bands; pooled over 4,462 series 0.781 / 0.946 against 0.819 / 0.953; per-series
+        conformal 0.61 / 0.63, two origins being too few).
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS).
         On validation windows (``evaluation.classical_choice``, 4,462 series) the default scored a pooled
-        relative MASE of 0.7935 against 0.792 with statsforecast's AutoETS search and Theta, at 1.8 times the
-        speed (137 against 77 series/s); every cheaper ETS form scored 0.795 to 0.796 with it.
+        relative MASE of 0.766 against 0.761 with statsforecast's AutoETS search and seasonal Theta and with
+        damped-trend ETS, at 2.5 and 1.6 times their speed.
     ets_model : str, default "ZZN"
         statsforecast AutoETS model string, ``d`` for damped (``"AAdN"``), when ``"ets"`` is a candidate; see
         :class:`tsheads.candidates.ModelSpec` for why non-seasonal.
@@ -144,7 +146,7 @@ class ValidatedForecaster(PretrainedForecaster):
 
     def __init__(self, season_length=None, n_windows: int = 2, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, frame_prior: float = DEFAULT_FRAME_PRIOR,
-                 intervals: str = "network", candidates=None,
+                 intervals: str = "normalized", candidates=None,
                  ets_model: str = "ZZN", theta_model: str = "adjusted", model_points: Optional[int] = 256,
                  weights=None,
                  context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
