@@ -74,6 +74,11 @@ def run(args) -> Report:
         secs, rss, (mean, quants) = timed(
             lambda: forecast_arrays(model, x, observed, args.h, batch_size=args.batch_size), repeats)
     rows["forecast_arrays (numpy)"] = (secs, rss)
+    for other in args.compare_batch_sizes:  # the same path at other batch sizes, in the same process
+        forecast_arrays(model, x[:warm], observed[:warm], args.h, batch_size=other)
+        with timings.time(f"forecast_arrays batch {other}"):
+            secs, rss, _ = timed(lambda b=other: forecast_arrays(model, x, observed, args.h, batch_size=b), repeats)
+        rows[f"forecast_arrays, batch size {other} (numpy)"] = (secs, rss)
     forecast_arrays(model, x[:warm], observed[:warm], args.h, batch_size=args.batch_size, precision="bfloat16")
     with timings.time("forecast_arrays bfloat16"):
         secs, rss, (mean_bf16, _) = timed(lambda: forecast_arrays(model, x, observed, args.h,
@@ -133,6 +138,8 @@ def build_parser():
     p.add_argument("--length", type=int, default=512)
     p.add_argument("--h", type=int, default=96)
     p.add_argument("--repeats", type=int, default=None, help="timed repeats per path (default 3; 1 with --quick)")
+    p.add_argument("--compare-batch-sizes", type=int, nargs="*", default=[512],
+                   help="forecast_arrays also at these batch sizes (default: 512, the default batch size before)")
     return p
 
 
