@@ -74,11 +74,15 @@ def run(args) -> Report:
         secs, rss, (mean, quants) = timed(
             lambda: forecast_arrays(model, x, observed, args.h, batch_size=args.batch_size), repeats)
     rows["forecast_arrays (numpy)"] = (secs, rss)
-    for other in args.compare_batch_sizes:  # the same path at other batch sizes, in the same process
-        forecast_arrays(model, x[:warm], observed[:warm], args.h, batch_size=other)
-        with timings.time(f"forecast_arrays batch {other}"):
-            secs, rss, _ = timed(lambda b=other: forecast_arrays(model, x, observed, args.h, batch_size=b), repeats)
-        rows[f"forecast_arrays, batch size {other} (numpy)"] = (secs, rss)
+    if args.compare_batch_sizes:  # batch sizes compared in turn, repeat by repeat, so drift hits them alike
+        sizes = [args.batch_size, *args.compare_batch_sizes]
+        turns: dict[int, list] = {b: [] for b in sizes}
+        with timings.time("forecast_arrays, batch sizes in turn"):
+            for _ in range(repeats):
+                for b in sizes:
+                    turns[b] += timed(lambda b=b: forecast_arrays(model, x, observed, args.h, batch_size=b), 1)[0]
+        for b in sizes:
+            rows[f"forecast_arrays, batch size {b}, in turn (numpy)"] = (turns[b], 0.0)
     forecast_arrays(model, x[:warm], observed[:warm], args.h, batch_size=args.batch_size, precision="bfloat16")
     with timings.time("forecast_arrays bfloat16"):
         secs, rss, (mean_bf16, _) = timed(lambda: forecast_arrays(model, x, observed, args.h,
