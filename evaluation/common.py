@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tsheads.inference import BATCH_SIZE, forecast_arrays
+from tsheads.inference import forecast_arrays
 
 from .report import REPO_ROOT, RESULTS_DIR, ProvenanceError, check_provenance
 
@@ -58,7 +58,7 @@ def base_parser(description: str) -> argparse.ArgumentParser:
                    help="'random' = untrained DualSpaceModel(EncoderConfig()), for testing the harness only")
     p.add_argument("--weights", default=None,
                    help="path stem of a saved model (<stem>.safetensors + .json) instead of the bundled one")
-    p.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per forward pass of the network")
+    p.add_argument("--batch-size", type=int, default=512, help="rows per forward pass of the network")
     p.add_argument("--jobs", type=int, default=None,
                    help="processes for the statistical peers (default: all CPUs, 1 with --quick)")
     return p

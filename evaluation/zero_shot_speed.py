@@ -142,8 +142,8 @@ def build_parser():
     p.add_argument("--length", type=int, default=512)
     p.add_argument("--h", type=int, default=96)
     p.add_argument("--repeats", type=int, default=None, help="timed repeats per path (default 3; 1 with --quick)")
-    p.add_argument("--compare-batch-sizes", type=int, nargs="*", default=[512],
-                   help="forecast_arrays also at these batch sizes (default: 512, the default batch size before)")
+    p.add_argument("--compare-batch-sizes", type=int, nargs="*", default=[],
+                   help="forecast_arrays also at these batch sizes, in turn with --batch-size (default: none)")
     return p
 
 

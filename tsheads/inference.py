@@ -174,10 +174,6 @@ def _batches(n: int, batch_size: int, verbose: bool, desc: str) -> Iterator[slic
 #: how many series share its batch; with the floor, results are the same however the series are split into
 #: batches, chunks or partitions (``tests/test_inference.py`` checks it).
 MIN_BATCH_ROWS = 16
-#: rows per forward pass by default. On a 2-core AMD EPYC, passes of 64 to 256 rows ran 1.5 to 1.9 times as
-#: many rows per second as passes of 512 (the activations of 512 rows of a 512-point context overflow the
-#: caches; ``evaluation.zero_shot_speed`` times it); raise it on a GPU
-BATCH_SIZE = 128
 
 
 def _tensors(model, x, observed, sl):
@@ -206,7 +202,7 @@ def _split_channels(model, x, observed):
     return x.reshape(n * c, 1, t), observed.reshape(n * c, 1, t)
 
 
-def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = BATCH_SIZE,
+def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
                     verbose: bool = False, precision: str = "float32",
                     resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(n, C, h)`` and quantiles ``(n, C, Q, h)`` (levels: ``model.config.quantiles``) as float64.
@@ -221,7 +217,7 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
         Which points of ``x`` are observed, ``(n, C, T)``; unobserved values are ignored.
     h : int
         Horizon in steps.
-    batch_size : int, default 128 (:data:`BATCH_SIZE`)
+    batch_size : int, default 512
         Sequences (series x channels) per forward pass.
     verbose : bool, default False
         Show a progress bar when there is more than one batch.
@@ -257,8 +253,8 @@ def forecast_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     return mean.reshape(n, c, h), quants.reshape(n, c, -1, h)
 
 
-def forecast_embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int,
-                          batch_size: int = BATCH_SIZE, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+def forecast_embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int, batch_size: int = 512,
+                          precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
     """Quantile forecasts and the semantic embedding (registers) of the same inputs, from one forward pass.
 
     The anomaly detector needs both for every short subsequence: it forecasts the points after it and
@@ -273,7 +269,7 @@ def forecast_embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.nda
         Inputs ``(n, C, T)`` in data units and their observed mask, any length ``T`` (fitted to the context).
     h : int
         Horizon in steps, at most the forecast head's ``horizon`` (one pass, nothing rolled forward).
-    batch_size : int, default 128 (:data:`BATCH_SIZE`)
+    batch_size : int, default 512
         Sequences (series x channels) per forward pass.
     precision : {"float32", "bfloat16"}, default "float32"
         Arithmetic of the forward pass (see ``PRECISIONS``).
@@ -342,7 +338,7 @@ def forecast_routed(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
     return mean, quants
 
 
-def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: int = BATCH_SIZE, verbose: bool = False,
+def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: int = 512, verbose: bool = False,
                       precision: str = "float32") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A :class:`~tsheads.nn.wta.WTAModel`'s weighted forecast hypotheses for each row of ``x``.
 
@@ -356,7 +352,7 @@ def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: in
         Inputs ``(n, C, T)`` in data units, any length ``T`` (fitted to the model's context).
     observed : ndarray of bool
         Which points of ``x`` are observed, ``(n, C, T)``; unobserved values are ignored.
-    batch_size : int, default 128 (:data:`BATCH_SIZE`)
+    batch_size : int, default 512
         Sequences (series x channels) per forward pass.
     verbose : bool, default False
         Show a progress bar when there is more than one batch.
@@ -387,7 +383,7 @@ def hypotheses_arrays(model, x: np.ndarray, observed: np.ndarray, batch_size: in
     return destandardise(hyp, loc[..., None], scale[..., None]), weights, scale
 
 
-def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = BATCH_SIZE,
+def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
                      verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
     """Time-head and FFT-head reconstructions (one forward pass) of ``context_length`` windows, in data units.
 
@@ -399,7 +395,7 @@ def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray,
         Windows ``(n, C, context_length)`` in data units.
     observed : ndarray of bool
         Which points of ``x`` are observed, same shape; unobserved values are ignored.
-    batch_size : int, default 128 (:data:`BATCH_SIZE`)
+    batch_size : int, default 512
         Sequences (series x channels) per forward pass.
     verbose : bool, default False
         Show a progress bar when there is more than one batch.
@@ -425,7 +421,7 @@ def reconstruct_pair(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray,
 
 
 def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
-                       batch_size: int = BATCH_SIZE, verbose: bool = False, precision: str = "float32") -> np.ndarray:
+                       batch_size: int = 512, verbose: bool = False, precision: str = "float32") -> np.ndarray:
     """The chosen head's reconstruction of windows of exactly ``context_length`` points, in data units.
 
     Parameters
@@ -438,7 +434,7 @@ def reconstruct_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarra
         Which points of ``x`` are observed, same shape; unobserved values are ignored.
     head : {"time", "fft", "mean"}, default "mean"
         Reconstruction head; ``"mean"`` averages the two.
-    batch_size : int, default 128 (:data:`BATCH_SIZE`)
+    batch_size : int, default 512
         Sequences (series x channels) per forward pass.
     verbose : bool, default False
         Show a progress bar when there is more than one batch.
@@ -490,8 +486,7 @@ def window_starts(length: int, context: int, stride: int | None = None) -> np.nd
 
 
 def impute_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, head: str = "mean",
-                  batch_size: int = BATCH_SIZE, verbose: bool = False, names=None,
-                  precision: str = "float32") -> np.ndarray:
+                  batch_size: int = 512, verbose: bool = False, names=None, precision: str = "float32") -> np.ndarray:
     """``x`` with unobserved points replaced by the model's reconstruction; any length ``T``.
 
     Long inputs are cut into context-long windows (the last one end-aligned), short ones left-padded,
@@ -507,7 +502,7 @@ def impute_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, he
         Observed mask of ``x``'s shape; every ``context_length`` window needs an observed point per channel.
     head : {"time", "fft", "mean"}, default "mean"
         Reconstruction head filling the gaps.
-    batch_size : int, default 128 (:data:`BATCH_SIZE`)
+    batch_size : int, default 512
         Sequences (series x channels) per forward pass.
     verbose : bool, default False
         Show a progress bar when there is more than one batch.
@@ -551,7 +546,7 @@ def _to_windows(a: np.ndarray) -> np.ndarray:
     return a.transpose(0, 2, 1, 3).reshape(n * w, c, t)
 
 
-def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = BATCH_SIZE,
+def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, batch_size: int = 512,
                  verbose: bool = False, precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
     """Semantic ``(n, C, R * d)`` (registers) and detailed ``(n, C, P, d)`` (patch tokens) embeddings.
 
@@ -563,7 +558,7 @@ def embed_arrays(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, bat
         Inputs ``(n, C, T)`` in data units, any length ``T`` (fitted to the model's context).
     observed : ndarray of bool
         Which points of ``x`` are observed, ``(n, C, T)``; unobserved values are ignored.
-    batch_size : int, default 128 (:data:`BATCH_SIZE`)
+    batch_size : int, default 512
         Sequences (series x channels) per forward pass.
     verbose : bool, default False
         Show a progress bar when there is more than one batch.

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .errors import TsheadsError
-from .inference import BATCH_SIZE, fit_context, standardise
+from .inference import fit_context, standardise
 from .nn.losses import forecast_losses, hypothesis_errors, masked_objective, score_loss, wta_loss
 from .nn.masking import hybrid_mask
 from .nn.model import DualSpaceModel
@@ -259,7 +259,7 @@ def annealing_temperature(epoch: int, max_epochs: int, schedule: tuple[float, fl
     return float(start * (end / start) ** (epoch / max(max_epochs - 1, 1)))
 
 
-def wta_outputs(model: WTAModel, past: np.ndarray, past_obs: np.ndarray, batch_size: int = BATCH_SIZE):
+def wta_outputs(model: WTAModel, past: np.ndarray, past_obs: np.ndarray, batch_size: int = 512):
     """Hypotheses ``(N, C, K, H)`` and score logits ``(N, K)`` of standardised pasts, without gradients.
 
     ``batch_size`` counts sequences (windows x channels) per forward pass, as at inference.

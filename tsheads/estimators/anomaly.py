@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TsheadsError, WeightsError
-from ..inference import BATCH_SIZE
 from ..scoring.combine import (
     Calibration,
     agreement_weights,
@@ -129,7 +128,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         Fine-tuning budget (AdamW minibatches; defaults 100, 32 and 1e-4).
     weights : str or path, optional
         Path stem of a model file; None = the bundled pretrained model.
-    batch_size : int, default 128
+    batch_size : int, default 512
         Windows per forward pass.
     random_state : int, optional
         Seed for fine-tuning (zero-shot scoring is deterministic).
@@ -154,7 +153,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                  horizon: int = 16, smoothing: int = 32, mask: str = "spread", error: str = "squared",
                  contamination: float = 0.1, fine_tune: bool = False,
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
-                 weights=None, batch_size: int = BATCH_SIZE, random_state: Optional[int] = None, device: str = "cpu",
+                 weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
                  precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None,
                  forecast_history: Optional[int] = None):
         self.heads = heads

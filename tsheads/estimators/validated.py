@@ -32,7 +32,7 @@ from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
-from ..inference import BATCH_SIZE, forecast_routed, interpolate_quantiles, torch_threads_at_most
+from ..inference import forecast_routed, interpolate_quantiles, torch_threads_at_most
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
@@ -149,7 +149,7 @@ class ValidatedForecaster(PretrainedForecaster):
                  intervals: str = "normalized", candidates=None,
                  ets_model: str = "ZZN", theta_model: str = "adjusted", model_points: Optional[int] = 256,
                  weights=None,
-                 context_length: Optional[int] = None, short_history="auto", batch_size: int = BATCH_SIZE,
+                 context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
                  random_state: Optional[int] = None, alias: Optional[str] = None):
         self.season_length = season_length

@@ -25,7 +25,6 @@ from sklearn.utils.validation import check_is_fitted
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns
-from ..inference import BATCH_SIZE
 from ..nn.losses import SCORE_KINDS, WTA_MODES
 from ..timegrid import future_times
 from ..windows import Panel, Windows, forecast_frame, sliding_windows
@@ -115,7 +114,7 @@ class WTAForecaster(PretrainedForecaster):
     joint : bool, default False
         Treat all series of the frame as channels of one system (they must share their time stamps), so a
         hypothesis is a joint trajectory of all of them (as GluonTS's multivariate grouper).
-    predict_batch_size : int, default 128
+    predict_batch_size : int, default 512
         Sequences per forward pass at prediction.
     random_state, device, precision, alias, verbose
         As in :class:`~tsheads.ZeroShotForecaster` (the default alias is ``"WTA"``).
@@ -173,7 +172,7 @@ class WTAForecaster(PretrainedForecaster):
                  max_epochs: int = 40, steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 0.0, validation_size=0.1,
                  patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
-                 predict_batch_size: int = BATCH_SIZE,
+                 predict_batch_size: int = 512,
                  random_state: Optional[int] = None, device: str = "cpu", precision: str = "float32",
                  alias: Optional[str] = None, verbose: bool = False):
         self.h = h

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns, fill_gaps, to_long
-from ..inference import BATCH_SIZE, ShortRoute, embed_arrays, forecast_routed, impute_arrays, interpolate_quantiles
+from ..inference import ShortRoute, embed_arrays, forecast_routed, impute_arrays, interpolate_quantiles
 from ..pretrained import SHORT, SHORT_HISTORY, has_short, load_pretrained
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel, forecast_frame, sliding_windows
@@ -54,7 +54,7 @@ class ZeroShotForecaster(PretrainedForecaster):
         ``"median"`` is the 0.5 quantile (the default, as it scored better than the mean head on held-out
         data: ETTh1's validation block and the last horizon of M1/M3 training parts); ``"mean"`` the
         MSE-trained mean head.
-    batch_size : int, default 128
+    batch_size : int, default 512
         Series per forward pass at inference.
     fine_tune : {None, "head", "all"}, default None
         None (zero-shot), ``"head"`` (forecast head only) or ``"all"``.
@@ -97,7 +97,7 @@ class ZeroShotForecaster(PretrainedForecaster):
     """
 
     def __init__(self, weights=None, context_length: Optional[int] = None, short_history="auto",
-                 point: str = "median", batch_size: int = BATCH_SIZE, fine_tune: Optional[str] = None,
+                 point: str = "median", batch_size: int = 512, fine_tune: Optional[str] = None,
                  fine_tune_steps: int = 200, fine_tune_batch_size: int = 64, learning_rate: float = 1e-4,
                  fine_tune_horizon: Optional[int] = None, fine_tune_validation: Union[int, float, None] = 0.1,
                  fine_tune_patience: Optional[int] = 5, random_state: Optional[int] = None,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inference import BATCH_SIZE, embed_arrays, fit_context, forecast_embed_arrays, reconstruct_pair, window_starts
+from ..inference import embed_arrays, fit_context, forecast_embed_arrays, reconstruct_pair, window_starts
 from ..nn.model import DualSpaceModel
 
 #: heads that score by masked reconstruction (one forward pass serves both)
@@ -152,7 +152,7 @@ def _per_point(cols: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int
 
 
 def reconstruction_deviations(model: DualSpaceModel, packed: Packed, window: int, stride: int, n_masks: int = 4,
-                              batch_size: int = BATCH_SIZE, precision: str = "float32", chunk: int = 256,
+                              batch_size: int = 512, precision: str = "float32", chunk: int = 256,
                               layout: str = "spread", origin: int = 0,
                               cache: RowCache | None = None) -> dict[str, np.ndarray]:
     """``{"time": (C, N), "fft": (C, N)}`` absolute deviation of each packed point from its masked rebuild.
@@ -233,7 +233,7 @@ def embedding_ends(length: int, width: int, stride: int) -> np.ndarray:
 
 
 def history_outputs(model: DualSpaceModel, packed: Packed, history: int, horizon: int, *, forecast: bool = True,
-                    embed: bool = False, embed_stride: int = EMBED_STRIDE, batch_size: int = BATCH_SIZE,
+                    embed: bool = False, embed_stride: int = EMBED_STRIDE, batch_size: int = 512,
                     precision: str = "float32", chunk: int = 2048, origin: int = 0,
                     cache: RowCache | None = None) -> tuple:
     """The forecast head's deviations and subsequence embeddings, from shared forward passes.
@@ -298,7 +298,7 @@ def _per_series(owner: np.ndarray, starts: np.ndarray, emb: np.ndarray, n_series
     return list(zip(np.split(starts, bounds), np.split(emb, bounds)))
 
 
-def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, stride: int, batch_size: int = BATCH_SIZE,
+def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, stride: int, batch_size: int = 512,
                            precision: str = "float32", chunk: int = 2048, origin: int = 0,
                            cache: RowCache | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per series: local starts ``(W,)`` and unit semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
@@ -349,7 +349,7 @@ def windows_to_points(starts: np.ndarray, scores: np.ndarray, length: int, width
 
 def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, window: int, stride: int,
                   horizon: int, n_masks: int = 4, layout: str = "spread", embed_width: int = EMBED_WIDTH,
-                  embed_stride: int = EMBED_STRIDE, forecast_history: int | None = None, batch_size: int = BATCH_SIZE,
+                  embed_stride: int = EMBED_STRIDE, forecast_history: int | None = None, batch_size: int = 512,
                   precision: str = "float32", origin: int = 0, cache: RowCache | None = None) -> list[dict]:
     """What the network says about each packed series, from shared forward passes.
 
