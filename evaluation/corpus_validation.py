@@ -37,26 +37,34 @@ ONE_SERIES_FRAMES = (HALF_HOURLY,)
 
 def corpus_group(max_series: int | None = None) -> Group:
     """The group: hourly corpus series with ``HISTORY + HORIZON`` points, stamped hourly from 2000-01-03."""
-    per_source = staged_series()
-    if not per_source:
-        raise DatasetNotFoundError("corpus_hourly needs the staged pretraining corpus (../shared/pretraining or "
-                                   "$TSHEADS_PRETRAINING). Skipped")
-    ids, train, test, frames = [], [], [], []
-    stamps = pd.date_range("2000-01-03", periods=HISTORY, freq="h")
+    per_source = _corpus(NAME)
+    windows = []
     for source in sorted(per_source):
         long = [s.values for s in per_source[source]
                 if s.step_seconds == STEP_SECONDS and len(s.values) >= HISTORY + HORIZON
                 and np.isfinite(s.values[-(HISTORY + HORIZON):]).all()]
         for k, values in enumerate(sorted(long, key=len, reverse=True)[:PER_SOURCE]):
-            y = np.asarray(values[-(HISTORY + HORIZON):], dtype=np.float64)
-            uid = f"{source}#{k}"
-            ids.append(uid)
-            train.append(y[:HISTORY])
-            test.append(y[HISTORY:])
-            frames.append(pd.DataFrame({"unique_id": uid, "ds": stamps, "y": y[:HISTORY]}))
-    if max_series:
-        ids, train, test, frames = ids[:max_series], train[:max_series], test[:max_series], frames[:max_series]
-    return Group(NAME, ids, train, np.stack(test), pd.concat(frames, ignore_index=True), 24)
+            windows.append((f"{source}#{k}", np.asarray(values[-(HISTORY + HORIZON):], dtype=np.float64)))
+    return _windows_group(NAME, windows, HISTORY, "h", 24, max_series)
+
+
+def _corpus(name: str) -> dict:
+    """The staged corpus by source; DatasetNotFoundError (the suites skip the group) when there is none."""
+    per_source = staged_series()
+    if not per_source:
+        raise DatasetNotFoundError(f"{name} needs the staged pretraining corpus (../shared/pretraining or "
+                                   "$TSHEADS_PRETRAINING). Skipped")
+    return per_source
+
+
+def _windows_group(name: str, windows: list, history: int, freq: str, m: int, max_series: int | None) -> Group:
+    """``(uid, window)`` pairs (the first ``max_series``) as a group: each window's first ``history`` points,
+    stamped every ``freq`` from 2000-01-03, are the history; the rest is held out."""
+    windows = windows[:max_series] if max_series else windows
+    stamps = pd.date_range("2000-01-03", periods=history, freq=freq)
+    frames = [pd.DataFrame({"unique_id": uid, "ds": stamps, "y": w[:history]}) for uid, w in windows]
+    return Group(name, [uid for uid, _ in windows], [w[:history] for _, w in windows],
+                 np.stack([w[history:] for _, w in windows]), pd.concat(frames, ignore_index=True), m)
 
 
 def half_hours(values: np.ndarray, step_seconds: float) -> np.ndarray | None:
@@ -70,13 +78,8 @@ def half_hours(values: np.ndarray, step_seconds: float) -> np.ndarray | None:
 
 def halfhourly_group(max_series: int | None = None) -> Group:
     """The Taylor-like group: half-hourly windows of ``HH_HISTORY + HH_HORIZON`` points, m = one week."""
-    per_source = staged_series()
-    if not per_source:
-        raise DatasetNotFoundError(f"{HALF_HOURLY} needs the staged pretraining corpus (../shared/pretraining or "
-                                   "$TSHEADS_PRETRAINING). Skipped")
-    ids, train, test, frames = [], [], [], []
-    stamps = pd.date_range("2000-01-03", periods=HH_HISTORY, freq="30min")
-    size = HH_HISTORY + HH_HORIZON
+    per_source = _corpus(HALF_HOURLY)
+    size, chosen = HH_HISTORY + HH_HORIZON, []
     for source in sorted(per_source):
         windows = []
         for k, s in enumerate(per_source[source]):
@@ -87,15 +90,9 @@ def halfhourly_group(max_series: int | None = None) -> Group:
                 window = y[len(y) - (w + 1) * size:len(y) - w * size]
                 if np.ptp(window[:HH_HISTORY]) > 0 and np.ptp(window[HH_HISTORY:]) > 0:
                     windows.append((w, k, window))
-        for w, k, window in sorted(windows, key=lambda t: t[:2])[:HH_PER_SOURCE]:  # latest windows first
-            uid = f"{source}#{k}@{w}"
-            ids.append(uid)
-            train.append(window[:HH_HISTORY])
-            test.append(window[HH_HISTORY:])
-            frames.append(pd.DataFrame({"unique_id": uid, "ds": stamps, "y": window[:HH_HISTORY]}))
-    if max_series:
-        ids, train, test, frames = ids[:max_series], train[:max_series], test[:max_series], frames[:max_series]
-    return Group(HALF_HOURLY, ids, train, np.stack(test), pd.concat(frames, ignore_index=True), HH_HORIZON)
+        chosen += [(f"{source}#{k}@{w}", window)  # latest windows first
+                   for w, k, window in sorted(windows, key=lambda t: t[:2])[:HH_PER_SOURCE]]
+    return _windows_group(HALF_HOURLY, chosen, HH_HISTORY, "30min", HH_HORIZON, max_series)
 
 
 def load_validation(name: str, data_dir, max_series: int | None) -> Group:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 
 import pandas as pd
 
@@ -22,6 +21,7 @@ import tsheads
 from tsheads.estimators.validated import ValidatedForecaster
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
+from .detection_speed import timed
 from .mcomp_zero_shot import load_group
 from .report import Report, Timings, suite_command
 
@@ -30,15 +30,6 @@ GROUPS = ("m3_monthly", "m3_quarterly", "m1_monthly", "m4_hourly")  # the defaul
 CHOICES = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m1_monthly", "m1_quarterly", "m1_yearly",
            "m4_hourly")
 LEVELS = [80, 95]
-
-
-def seconds_of(fn, repeats: int) -> list[float]:
-    out = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def run(args) -> Report:
@@ -61,7 +52,7 @@ def run(args) -> Report:
             for path, fn in paths.items():
                 fn()  # warm-up: the same group, untimed
                 with timings.time(f"{name} {path}"):
-                    secs = seconds_of(fn, repeats)
+                    secs = timed(fn, repeats)[0]
                 rows[(name, path)] = {"series": len(group.ids), "repeats": repeats,
                                       "median s": statistics.median(secs), "min s": min(secs),
                                       "series/s (median)": len(group.ids) / statistics.median(secs),

@@ -204,10 +204,8 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
             hyps = [est.predict_hypotheses(df=hist) for hist in histories]
             samples = [est.sample(N_SAMPLES, df=hist) for hist in histories]
         k = est.n_hypotheses
-        paths = np.stack([hy.pivot_table(index=["hypothesis", "ds"], columns="unique_id", values="WTA")[ids]
-                          .to_numpy().reshape(k, h, len(ids)) for hy in hyps])  # (W, K, h, D)
-        sample_arr = np.stack([s.pivot_table(index=["sample", "ds"], columns="unique_id", values="WTA")[ids]
-                               .to_numpy().reshape(N_SAMPLES, h, len(ids)) for s in samples])  # (W, S, h, D)
+        paths = window_paths(hyps, "hypothesis", ids, "WTA")  # (W, K, h, D)
+        sample_arr = window_paths(samples, "sample", ids, "WTA")  # (W, S, h, D)
         point = np.stack([_matrix(f, "WTA", ids).T for f in fcs])
         bounds = np.stack([_bands(f, "WTA", ids, quantiles=False).transpose(1, 0, 2) for f in fcs])  # (W, h, D, L)
         results[label] = dict(paths=paths, samples=sample_arr, point=point, bounds=bounds,
@@ -246,6 +244,16 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
     table.index.name = "method"
     return table, {"wta": figure_model, "ids": ids, "history": histories[0], "future": full[(rows_of >= starts[0])
                                                                                           & (rows_of < starts[0] + h)]}
+
+
+def window_paths(frames: list, path_col: str, ids: list, value: str) -> np.ndarray:
+    """``(W, P, h, D)`` paths of long frames (one per window, ``path_col`` numbering the paths), series in ``ids``
+    order."""
+    out = []
+    for f in frames:
+        wide = f.pivot_table(index=[path_col, "ds"], columns="unique_id", values=value)[ids]
+        out.append(wide.to_numpy().reshape(f[path_col].nunique(), -1, len(ids)))
+    return np.stack(out)
 
 
 def exchange_windows(full: pd.DataFrame, ids: list, starts: list, h: int) -> tuple:

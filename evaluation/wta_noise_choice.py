@@ -37,6 +37,7 @@ from .wta_forecasting import (
     exchange_windows,
     random_walk_samples,
     training_defaults,
+    window_paths,
 )
 
 SUITE = "wta_noise_choice"
@@ -46,10 +47,8 @@ SEEDS = (0, 1, 2, 3, 4)
 
 def sample_array(est, histories: list, ids: list, seed: int, noise: str) -> np.ndarray:
     """``(W, S, h, D)`` sample paths of every window."""
-    h = int(est.h)
-    return np.stack([est.sample(N_SAMPLES, df=hist, random_state=seed, noise=noise)
-                     .pivot_table(index=["sample", "ds"], columns="unique_id", values=est.model_name)[ids]
-                     .to_numpy().reshape(N_SAMPLES, h, len(ids)) for hist in histories])
+    return window_paths([est.sample(N_SAMPLES, df=hist, random_state=seed, noise=noise) for hist in histories],
+                        "sample", ids, est.model_name)
 
 
 def run(args) -> Report:

@@ -231,11 +231,31 @@ def kernel_correlation(means: np.ndarray, future: np.ndarray, observed: np.ndarr
         return None
     corr = cov / scale[:, None] / scale[None, :]
     np.fill_diagonal(corr, 1.0)
+    return corr if is_correlation(corr) else None
+
+
+def is_correlation(a: np.ndarray) -> bool:
+    """Whether ``a`` is a usable noise correlation for :func:`sample_mixture`.
+
+    Parameters
+    ----------
+    a : ndarray
+        Candidate matrix.
+
+    Returns
+    -------
+    bool
+        True when ``a`` is square (two channels or more), finite, symmetric, with a unit diagonal, and positive
+        definite (its Cholesky factor exists).
+    """
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 2 or not np.isfinite(a).all() \
+            or not np.allclose(a, a.T) or not np.allclose(np.diag(a), 1.0):
+        return False
     try:
-        np.linalg.cholesky(corr)
+        np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        return None
-    return corr
+        return False
+    return True
 
 
 #: levels at which the empirical distribution of held-out PIT values is stored

@@ -391,9 +391,9 @@ class WTAForecaster(PretrainedForecaster):
         return self.anchor_weight_ == 1.0
 
     def _calibrate(self, hyp, weights, future, fobs, units: dict) -> np.ndarray:
-        """Fit ``kernel_unit_``, ``bandwidth_``, ``pit_table_`` and ``validation_coverage_`` on held-out windows
-        (hypotheses ``(n, C, K, h)``, weights ``(n, K)``, ``units`` per window ``(n, C, 1)``); the widths
-        ``(n, C, h)``."""
+        """Fit ``kernel_unit_``, ``bandwidth_``, ``pit_table_``, ``noise_correlation_`` and ``validation_coverage_``
+        on held-out windows (hypotheses ``(n, C, K, h)``, weights ``(n, K)``, ``units`` per window ``(n, C, 1)``);
+        the widths ``(n, C, h)``."""
         from ..mixture import fit_bandwidth, kernel_correlation
 
         fits = {}
@@ -731,18 +731,13 @@ def _saved_correlation(path, value) -> Optional[np.ndarray]:
     """A saved ``noise_correlation_``: None, or a symmetric positive definite matrix with a unit diagonal."""
     if value is None:
         return None
+    from ..mixture import is_correlation
+
     try:
         corr = np.asarray(value, dtype=np.float64) if isinstance(value, list) else np.empty(0)
     except (TypeError, ValueError):  # ragged or non-numeric
         corr = np.empty(0)
-    ok = corr.ndim == 2 and corr.shape[0] == corr.shape[1] > 1 and np.isfinite(corr).all() \
-        and np.allclose(corr, corr.T) and np.allclose(np.diag(corr), 1.0)
-    if ok:
-        try:
-            np.linalg.cholesky(corr)
-        except np.linalg.LinAlgError:
-            ok = False
-    if not ok:
+    if not is_correlation(corr):
         raise WeightsError(f"{path}: 'noise_correlation' must be a symmetric positive definite matrix with a "
                            "unit diagonal, or null")
     return corr
