@@ -83,13 +83,23 @@ def measure(args, weights, timings: Timings, rules=RULES) -> list[dict]:
     return rows
 
 
-def case(rule: str, kind: str, seed: int, n: int, weights, batch_size: int) -> dict:
-    """Flag shares of one synthetic series fitted on its first ``n`` and ``GROWTH * n`` points, and the move."""
+def worst_move_of(params: dict, seeds: int = 4) -> tuple[float, float]:
+    """The largest flag move of a detector with ``params`` over the full set of cases, and its mean flagged share."""
+    rows = [case(params.get("combine", "auto"), kind, seed, n, params.get("weights"), params.get("batch_size", 512),
+                 {k: v for k, v in params.items() if k not in ("combine", "weights", "batch_size")})
+            for seed in range(seeds) for kind in ("sine", "walk") for n in FIT_LENGTHS]
+    return max(r["move"] for r in rows), float(np.mean([r["flagged (fit n)"] for r in rows]))
+
+
+def case(rule: str, kind: str, seed: int, n: int, weights, batch_size: int, params: dict | None = None) -> dict:
+    """Flag shares of one synthetic series fitted on its first ``n`` and ``GROWTH * n`` points, and the move.
+
+    ``params``: further detector settings (say ``window``)."""
     y = synthetic(kind, seed)
     shares = {}
     for label, k in (("n", n), ("1.01 n", int(n * GROWTH))):
         det = TriangulationDetector(contamination=CONTAMINATION, combine=rule, weights=weights,
-                                    batch_size=batch_size).fit(y[:k])
+                                    batch_size=batch_size, **(params or {})).fit(y[:k])
         flags = det.predict(y)
         shares[label] = (flags.mean(), flags[:k].mean())
     return {"combine": rule, "series": f"{kind} {seed}", "fit n": n,

@@ -101,7 +101,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         - ``"supervised"``: ``fit(X, y)`` picks the head or rule with the best AUC-PR on labels ``y`` of the
           fit data (TSPulse's per-dataset choice).
     window : int, default 512
-        Points of context each score sees (16 to the model's 512; shorter windows are left-padded).
+        Points of context each score sees (16 to the model's 512; shorter windows are left-padded). With the
+        bundled weights, a window of at most 128 points (and a ``forecast_history`` of at most 128) runs on the
+        bundled short-window network (``tsheads.pretrained.DETECT_SHORT``: a 128-point context, about 5x
+        the rows per second of the 512-point network); a larger one on the 512-point network.
     stride : int, optional
         Step between reconstruction windows (default ``window // 2``; smaller = more overlap, slower).
     horizon : int, default 16
@@ -226,6 +229,23 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self._check_model_params()
         return 2
 
+    def _bundled_name(self) -> str:
+        """The short-window network when it ships and every row fits its context, else the default network."""
+        from ..pretrained import DEFAULT, DETECT_SHORT, DETECT_SHORT_CONTEXT, ships
+
+        fits = self.window <= DETECT_SHORT_CONTEXT and (self.forecast_history or 0) <= DETECT_SHORT_CONTEXT
+        return DETECT_SHORT if fits and ships(DETECT_SHORT) else DEFAULT
+
+    def _checked_model(self, model):
+        """``model``, once its context is known to hold ``window`` and ``forecast_history`` (custom weights)."""
+        context = model.config.context_length
+        for name in ("window", "forecast_history"):
+            value = getattr(self, name)
+            if value is not None and value > context:
+                raise TsheadsError(f"{name}={value} exceeds the {context}-point context of the model in use "
+                                   f"({self.weights or self._bundled_name()}): pass {name} <= {context}")
+        return model
+
     # fitting ---------------------------------------------------------------------------------------
     def fit(self, X, y=None):
         """Calibrate each head on ``X`` (normal data); ``y`` (0/1 per step) only for ``combine="supervised"``.
@@ -264,7 +284,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _fit_series_cached(self, x: np.ndarray, observed: np.ndarray) -> dict:
         self.__dict__.pop("model_", None)  # a refit starts from the pretrained (or given) weights again
-        model = self._load() if self.fine_tune else self._model()
+        model = self._checked_model(self._load() if self.fine_tune else self._model())
         self.window_ = effective_window(self.window, x.shape[1], model.config.patch_length)
         self.fit_history_ = self._tune(model, x, observed) if self.fine_tune else []
         self.model_ = model
@@ -507,7 +527,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self.fine_tune:  # every series tunes its own network
             yield from super()._detect_series(series, n_fit)
             return
-        patch = self._model().config.patch_length
+        patch = self._checked_model(self._model()).config.patch_length
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
             by_window = {}
             for i in group:

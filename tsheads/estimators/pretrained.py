@@ -44,16 +44,23 @@ class PretrainedModelMixin:
         from ..pretrained import load_pretrained
 
         if self.weights is None:
-            return load_pretrained(device=self.device)
+            return load_pretrained(self._bundled_name(), device=self.device)
         return load_model(self.weights, device=self.device)
+
+    def _bundled_name(self) -> str:
+        """Which bundled model ``weights=None`` means (the default network; the detector may pick another)."""
+        from ..pretrained import DEFAULT
+
+        return DEFAULT
 
     def _model(self):
         """The fitted model, else the (cached) pretrained one: zero-shot use needs no ``fit``."""
         if hasattr(self, "model_"):
             return self.model_
         cache = self.__dict__.get("_pretrained_cache")
-        if cache is None or cache[0] != (self.weights, self.device):
-            cache = ((self.weights, self.device), self._load())
+        key = (self.weights, self.device, self._bundled_name() if self.weights is None else None)
+        if cache is None or cache[0] != key:
+            cache = (key, self._load())
             self.__dict__["_pretrained_cache"] = cache
         return cache[1]
 

@@ -24,7 +24,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from ..nn.config import V2_SHAPE, V2_SHORT_SHAPE, EncoderConfig
+from ..nn.config import DETECT_SHORT_SHAPE, V2_SHAPE, V2_SHORT_SHAPE, EncoderConfig
 from ..nn.weights import model_stem
 from .loop import TrainConfig, pretrain, restore_checkpoint
 
@@ -33,7 +33,7 @@ from .loop import TrainConfig, pretrain, restore_checkpoint
 #: no summed windows); each is the default of the command-line option of the same name
 V1 = {"real_fraction": TrainConfig.real_fraction, "register_weight": 0.0, "aggregate_fraction": 0.0, "workers": 0}
 #: network shape of each ``--arch``
-SHAPES = {"v1": {}, "v2": V2_SHAPE, "v2-short": V2_SHORT_SHAPE}
+SHAPES = {"v1": {}, "v2": V2_SHAPE, "v2-short": V2_SHORT_SHAPE, "detect-short": DETECT_SHORT_SHAPE}
 V2 = {"real_fraction": 0.7, "register_weight": 0.1, "aggregate_fraction": 0.0, "workers": 1}
 
 

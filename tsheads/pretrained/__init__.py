@@ -17,6 +17,10 @@ DEFAULT = "tsheads-encoder-v1"
 #: windows (``evaluation/results/encoder_choice.md``: not yet, so "auto" routes nothing for now)
 SHORT = "tsheads-encoder-v2-short"
 SHORT_HISTORY = 128
+#: the detector's short-window network (``python -m tsheads.pretrain --arch detect-short``): a 128-point context
+#: in v1's patches at v1's width (20 tokens against v1's 68), about 5.7x v1's rows per second on a 2-core CPU.
+#: :class:`~tsheads.estimators.anomaly.TriangulationDetector` uses it when every row it sends fits that context
+DETECT_SHORT, DETECT_SHORT_CONTEXT = "tsheads-detect-short-v1", 128
 HERE = Path(__file__).parent
 
 
@@ -33,9 +37,14 @@ def pretrained_path(name: str = DEFAULT) -> Path:
     return stem
 
 
+def ships(name: str) -> bool:
+    """Whether the bundled model ``name`` ships with this installation."""
+    return (HERE / (name + ".safetensors")).is_file()
+
+
 def has_short() -> bool:
     """Whether the short-context companion ships with this installation."""
-    return (HERE / (SHORT + ".safetensors")).is_file()
+    return ships(SHORT)
 
 
 def load_pretrained(name: str = DEFAULT, device: str = "cpu"):

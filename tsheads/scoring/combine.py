@@ -141,7 +141,7 @@ def reference_share(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarr
     return share, excess
 
 
-def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float = TAIL_WEIGHT,
+def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float | None = None,
                         weights=None) -> np.ndarray:
     """Mean over heads (axis 0) of each score's rank among the fit data's scores of its head and channel.
 
@@ -149,12 +149,13 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. A score's
     rank is the share of fit scores below it (ties count half), plus ``tail_weight * log1p`` of how far it
-    lies beyond the largest fit score in calibrated units, so points past everything seen still differ. Like
-    :func:`rank_mean` on the fit data itself, but a point's value depends on nothing else that is scored (an
-    extreme stretch elsewhere in the scored series does not push every other point's rank down).
+    lies beyond the largest fit score in calibrated units, so points past everything seen still differ
+    (None: :data:`TAIL_WEIGHT`, read at call time). Like :func:`rank_mean` on the fit data itself, but a
+    point's value depends on nothing else that is scored (an extreme stretch elsewhere in the scored series
+    does not push every other point's rank down).
     """
     share, excess = reference_share(scores, reference)
-    ranks = share + tail_weight * np.log1p(excess)
+    ranks = share + (TAIL_WEIGHT if tail_weight is None else tail_weight) * np.log1p(excess)
     if weights is None:
         return ranks.mean(0)
     weights = np.asarray(weights, dtype=np.float64)

@@ -1,0 +1,66 @@
+"""Which network the detector runs on: the bundled short-window one for windows it holds, else the 512-point one."""
+
+import numpy as np
+import pytest
+
+import tsheads.pretrained as bundled
+from tsheads.errors import TsheadsError
+from tsheads.estimators.anomaly import TriangulationDetector
+from tsheads.nn.config import DETECT_SHORT_SHAPE, EncoderConfig
+from tsheads.nn.model import DualSpaceModel
+from tsheads.nn.weights import read_config, save_model
+from tsheads.pretrain.__main__ import SHAPES
+
+
+def noisy_sine(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.sin(np.arange(n) * 2 * np.pi / 24) + 0.1 * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("params, short", [({}, False), ({"window": 128}, True), ({"window": 64}, True),
+                                           ({"window": 128, "forecast_history": 256}, False),
+                                           ({"window": 256, "forecast_history": 64}, False)])
+def test_the_short_network_serves_only_rows_it_holds(monkeypatch, params, short):
+    monkeypatch.setattr(bundled, "ships", lambda name: True)
+    want = bundled.DETECT_SHORT if short else bundled.DEFAULT
+    assert TriangulationDetector(**params)._bundled_name() == want
+
+
+def test_without_the_short_network_every_window_runs_on_the_default(monkeypatch):
+    monkeypatch.setattr(bundled, "ships", lambda name: name == bundled.DEFAULT)
+    assert TriangulationDetector(window=128)._bundled_name() == bundled.DEFAULT
+
+
+def test_a_window_beyond_the_given_networks_context_is_refused(tmp_path):
+    save_model(DualSpaceModel(EncoderConfig(**DETECT_SHORT_SHAPE)).eval(), tmp_path / "short")
+    x = noisy_sine()
+    with pytest.raises(TsheadsError, match="128-point context"):
+        TriangulationDetector(weights=str(tmp_path / "short")).fit(x)
+    with pytest.raises(TsheadsError, match="forecast_history=256"):
+        TriangulationDetector(weights=str(tmp_path / "short"), window=128, forecast_history=256).fit(x)
+    scores = TriangulationDetector(weights=str(tmp_path / "short"), window=128).fit(x).decision_function(x)
+    assert scores.shape == x.shape and np.isfinite(scores).all()
+
+
+def test_the_pretraining_shape_is_the_shipped_one():
+    assert SHAPES["detect-short"] is DETECT_SHORT_SHAPE
+    assert DETECT_SHORT_SHAPE["context_length"] == bundled.DETECT_SHORT_CONTEXT
+    if bundled.ships(bundled.DETECT_SHORT):
+        config, _ = read_config(bundled.pretrained_path(bundled.DETECT_SHORT))
+        assert config.context_length == bundled.DETECT_SHORT_CONTEXT
+        assert config.patch_length == DETECT_SHORT_SHAPE["patch_length"]
+
+
+@pytest.mark.skipif(not bundled.ships(bundled.DETECT_SHORT), reason="the short-window network is not bundled")
+def test_a_short_window_detector_runs_saves_and_loads_on_the_short_network(tmp_path):
+    x = noisy_sine(600)
+    x[450:460] += 3.0
+    det = TriangulationDetector(window=128, contamination=0.05).fit(x[:300])
+    assert det.model_.config.context_length == bundled.DETECT_SHORT_CONTEXT
+    scores = det.decision_function(x)
+    assert np.isfinite(scores).all()
+    assert scores[450:460].max() > np.quantile(scores[300:440], 0.99)  # the planted burst stands out
+    det.save(tmp_path / "det")
+    again = TriangulationDetector.load(tmp_path / "det")
+    assert again.model_.config.context_length == bundled.DETECT_SHORT_CONTEXT
+    np.testing.assert_allclose(again.decision_function(x), scores, rtol=1e-6, atol=1e-9)
