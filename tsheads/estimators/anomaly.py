@@ -528,6 +528,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             yield from super()._detect_series(series, n_fit)
             return
         patch = self._checked_model(self._model()).config.patch_length
+        params = self.get_params(deep=False)
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
             by_window = {}
             for i in group:
@@ -541,18 +542,18 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 outputs = {(key, window): out for window, arrays in by_window.items()
                            for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window))}
             for i in group:
-                est = self._series_copy()
+                est = self._series_copy(params)
                 est._precomputed = outputs
                 try:
                     yield est, est._fit_and_score(series[i], n_fit[i])
                 finally:
                     del est._precomputed
 
-    def _series_copy(self):
-        """Copies share the loaded pretrained weights (read-only unless fine-tuning, which loads its own)."""
-        from sklearn.base import clone
-
-        est = clone(self)
+    def _series_copy(self, params: dict):
+        """An unfitted copy with ``params`` (this detector's ``get_params``, read once per ``detect``: sklearn's
+        clone reads them per copy, a millisecond a series). Copies share the loaded pretrained weights
+        (read-only unless fine-tuning, which loads its own)."""
+        est = type(self)(**params)
         if not self.fine_tune:
             self._model()
             est.__dict__["_pretrained_cache"] = self.__dict__.get("_pretrained_cache")

@@ -109,17 +109,20 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
             full = wm[:, c].all(-1) & full_bank  # (rows,)
             cross = wv[:, c] @ b[:, c].T
             sq = (wv[:, c] ** 2).sum(-1)[:, None] + b_sq[:, c].sum(-1)[None, :] - 2.0 * cross
-            count = np.full(sq.shape, float(p))
+            best = np.full(len(w), np.inf)
+            rows = np.flatnonzero(full)
+            if len(rows):  # every point shared: the mean divides by the period, so the nearest is the least sum
+                d = sq[rows] if excluded is None else np.where(excluded[rows], np.inf, sq[rows])
+                best[rows] = np.clip(d.min(-1), 0.0, None) / p
             part = np.flatnonzero(~full)
             if len(part):  # sums over the points observed in both
                 wmf = wm[part, c].astype(np.float64)
-                count[part] = wmf @ bmf[:, c].T
-                sq[part] = (wv[part, c] ** 2) @ bmf[:, c].T + wmf @ b_sq[:, c].T - 2.0 * cross[part]
-            ok = count >= MIN_OVERLAP * p
-            if excluded is not None:
-                ok &= ~excluded
-            mean_sq = np.where(ok, np.clip(sq, 0.0, None) / np.maximum(count, 1.0), np.inf)
-            best = mean_sq.min(-1)
+                count = wmf @ bmf[:, c].T
+                sq_part = (wv[part, c] ** 2) @ bmf[:, c].T + wmf @ b_sq[:, c].T - 2.0 * cross[part]
+                ok = count >= MIN_OVERLAP * p
+                if excluded is not None:
+                    ok &= ~excluded[part]
+                best[part] = np.where(ok, np.clip(sq_part, 0.0, None) / np.maximum(count, 1.0), np.inf).min(-1)
             out[i:i + chunk, c] = np.where(np.isfinite(best), np.sqrt(best), np.nan)
     return out
 
