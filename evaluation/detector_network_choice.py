@@ -3,7 +3,8 @@
 Issue 15 asks for 200 series of 50 to 500 points a second on a 2-core CPU with every head on; the 512-point
 network does about 50, because each row (a 64-point subsequence, a 16-step forecast, a masked window) costs a
 whole 512-point forward pass. The short-window network (``python -m tsheads.pretrain --arch detect-short``: a
-128-point context in v1's patches at v1's width, 20 tokens against 68) costs about a sixth per row. Candidates:
+128-point context in v1's patches at v1's width, 20 tokens against 68) runs about 5.7 times as many rows a
+second. Candidates:
 
 - ``v1, window 512``: the default before this suite;
 - ``v1, window 128``: the same network with 128-point windows (separates the window from the network);
@@ -32,11 +33,12 @@ import pandas as pd
 
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
-from tsheads.pretrained import DEFAULT, pretrained_path
+from tsheads.nn.weights import load_model
+from tsheads.pretrained import DEFAULT, DETECT_SHORT, pretrained_path
 
 from .anomaly_settings_choice import FIT_FRACTION
 from .combine_rule_choice import dev_sets
-from .common import base_parser, suite_main
+from .common import base_parser, suite_main, weights_digest
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detection_speed import long_frame, mixed_series
 from .flag_stability import MAX_MOVE, worst_move_of
@@ -49,11 +51,11 @@ TOLERANCE, SET_TOLERANCE = 0.01, 0.03
 
 
 def candidates(args) -> dict:
-    """Detector settings of each candidate (``weights`` None = the bundled routing)."""
+    """Detector settings of each candidate, every network named by its file (no routing decides what is measured)."""
     v1 = args.weights or str(pretrained_path(DEFAULT))
-    return {CURRENT: {"weights": args.weights},
-            "v1, window 128": {"window": 128, "weights": v1},
-            SHORT: {"window": 128, "weights": args.short_weights}}
+    short = args.short_weights or str(pretrained_path(DETECT_SHORT))  # WeightsError when it does not ship
+    return {CURRENT: {"weights": v1}, "v1, window 128": {"window": 128, "weights": v1},
+            SHORT: {"window": 128, "weights": short}}
 
 
 def speeds(settings: dict, n_series: int, repeats: int, batch_size: int) -> dict:
@@ -118,7 +120,9 @@ def _run(args, model, weights, timings) -> Report:
              + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in checks.items())
              + f" (largest set drop {drop:.3f}). CHOICE: {chosen}.",
              "Speed: evaluation.detection_speed's frame, candidates timed in turn each repeat, median; torch threads "
-             f"{args.threads or 'default'}."]
+             f"{args.threads or 'default'}.",
+             f"Short-window network: {settings[SHORT]['weights']} (weights sha256 "
+             f"{weights_digest(load_model(settings[SHORT]['weights']))})."]
     return dev_report(SUITE, "The detector's default network and window", args, frame,
                       {"Mean VUS-PR by candidate and dev set": table, "Decision": decision}, timings, notes,
                       model, chosen)

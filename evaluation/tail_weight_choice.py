@@ -10,10 +10,10 @@ Every dev series of ``evaluation.combine_rule_choice`` is fitted once with the d
 combines the same calibrated head scores. Flags are measured as in ``evaluation.flag_stability``, with the
 weight in place.
 
-Rule, fixed before the run: among :data:`WEIGHTS`, the one with the highest mean of the three sets' mean VUS-PR;
-one within 0.005 of the current weight does not replace it; a new weight must keep the worst flag move under
-the bound of ``flag_stability`` (0.05) and the mean share flagged of its clean series (contamination 0.02) at
-most :data:`FLAGGED_FACTOR` times the contamination.
+Rule, fixed before the run: among the :data:`WEIGHTS` that score more than 0.005 above the current weight (mean
+of the three sets' mean VUS-PR) and keep the worst flag move under the bound of ``flag_stability`` (0.05) and the
+mean share flagged of its clean series (contamination 0.02) at most :data:`FLAGGED_FACTOR` times the
+contamination, the best-scoring one; the current weight if none is.
 
     python -m evaluation.tail_weight_choice [--data-dir DIR] [--quick]
 """
@@ -39,8 +39,8 @@ from .flag_stability import CONTAMINATION, MAX_MOVE, worst_move_of
 from .report import Report
 
 SUITE = "tail_weight_choice"
-WEIGHTS = (0.05, 0.2, 0.5, 1.0, 2.0)
 CURRENT = combine_module.TAIL_WEIGHT
+WEIGHTS = tuple(sorted({CURRENT, 0.05, 0.2, 0.5, 1.0, 2.0}))
 #: a new weight may flag at most this many times ``contamination`` of the clean flag-stability series
 FLAGGED_FACTOR = 2.0
 

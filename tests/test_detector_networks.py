@@ -1,10 +1,13 @@
 """Which network the detector runs on: the bundled short-window one for windows it holds, else the 512-point one."""
 
+import shutil
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import tsheads.pretrained as bundled
-from tsheads.errors import TsheadsError
+from tsheads.errors import TsheadsError, WeightsError
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.nn.config import DETECT_SHORT_SHAPE, EncoderConfig
 from tsheads.nn.model import DualSpaceModel
@@ -64,3 +67,55 @@ def test_a_short_window_detector_runs_saves_and_loads_on_the_short_network(tmp_p
     again = TriangulationDetector.load(tmp_path / "det")
     assert again.model_.config.context_length == bundled.DETECT_SHORT_CONTEXT
     np.testing.assert_allclose(again.decision_function(x), scores, rtol=1e-6, atol=1e-9)
+
+
+@pytest.fixture
+def shipped_short(tmp_path, monkeypatch):
+    """A bundled-models folder holding v1 and a short-window network, as an installation that ships it (random
+    weights: which network runs is under test, not how well it scores)."""
+    folder = tmp_path / "bundled"
+    folder.mkdir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(bundled.pretrained_path(bundled.DEFAULT).with_suffix(suffix), folder)
+    save_model(DualSpaceModel(EncoderConfig(**DETECT_SHORT_SHAPE)).eval(), folder / bundled.DETECT_SHORT)
+    monkeypatch.setattr(bundled, "HERE", folder)
+    return folder
+
+
+def frame(n_series=3, n=300):
+    return pd.concat([pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(n), "y": noisy_sine(n, i)})
+                      for i in range(n_series)], ignore_index=True)
+
+
+def test_detect_runs_on_the_network_its_parameters_select_even_after_a_fit(shipped_short):
+    df = frame()
+    fresh_short = TriangulationDetector(window=64).detect(df)["anomaly_score"].to_numpy()
+    fresh_long = TriangulationDetector(window=256).detect(df)["anomaly_score"].to_numpy()
+    det = TriangulationDetector(window=256).fit(noisy_sine())
+    assert det.model_.config.context_length == 512
+    det.set_params(window=64)
+    np.testing.assert_allclose(det.detect(df)["anomaly_score"].to_numpy(), fresh_short, rtol=1e-6, atol=1e-9)
+    det = TriangulationDetector(window=64).fit(noisy_sine())
+    assert det.model_.config.context_length == bundled.DETECT_SHORT_CONTEXT
+    det.set_params(window=256)
+    np.testing.assert_allclose(det.detect(df)["anomaly_score"].to_numpy(), fresh_long, rtol=1e-6, atol=1e-9)
+
+
+def test_changing_a_fitted_detector_beyond_its_network_is_refused(shipped_short, tmp_path):
+    x = noisy_sine()
+    det = TriangulationDetector(window=64).fit(x)
+    det.set_params(forecast_history=256)
+    with pytest.raises(TsheadsError, match="the fitted model"):
+        det.decision_function(x)
+    det.set_params(forecast_history=None)
+    det.save(tmp_path / "det")
+    doc = tmp_path / "det.json"
+    doc.write_text(doc.read_text().replace('"forecast_history": null', '"forecast_history": 256'))
+    with pytest.raises(WeightsError, match="do not fit its network"):
+        TriangulationDetector.load(tmp_path / "det")
+
+
+def test_detect_with_fine_tuning_copies_each_series_detector():
+    out = TriangulationDetector(heads="time", combine="time", fine_tune=True, fine_tune_steps=1,
+                                random_state=0).detect(frame(2, 200))
+    assert len(out) == 400 and np.isfinite(out["anomaly_score"]).all()

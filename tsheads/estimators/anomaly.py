@@ -103,8 +103,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     window : int, default 512
         Points of context each score sees (16 to the model's 512; shorter windows are left-padded). With the
         bundled weights, a window of at most 128 points (and a ``forecast_history`` of at most 128) runs on the
-        bundled short-window network (``tsheads.pretrained.DETECT_SHORT``: a 128-point context, about 5x
-        the rows per second of the 512-point network); a larger one on the 512-point network.
+        short-window network where the installation ships it (``tsheads.pretrained.DETECT_SHORT``: a 128-point
+        context, about 5.7 times the rows per second of the 512-point network); otherwise on the 512-point one.
     stride : int, optional
         Step between reconstruction windows (default ``window // 2``; smaller = more overlap, slower).
     horizon : int, default 16
@@ -237,13 +237,15 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return DETECT_SHORT if fits and ships(DETECT_SHORT) else DEFAULT
 
     def _checked_model(self, model):
-        """``model``, once its context is known to hold ``window`` and ``forecast_history`` (custom weights)."""
+        """``model``, once its context holds ``window`` and ``forecast_history`` and its head ``horizon``."""
         context = model.config.context_length
-        for name in ("window", "forecast_history"):
-            value = getattr(self, name)
-            if value is not None and value > context:
-                raise TsheadsError(f"{name}={value} exceeds the {context}-point context of the model in use "
-                                   f"({self.weights or self._bundled_name()}): pass {name} <= {context}")
+        limits = (("window", self.window, context), ("forecast_history", self.forecast_history, context),
+                  ("horizon", self.horizon, model.config.horizon))
+        for name, value, most in limits:
+            if value is not None and value > most:
+                what = "forecast head's horizon" if name == "horizon" else "context"
+                raise TsheadsError(f"{name}={value} exceeds the {most}-point {what} of the model in use "
+                                   f"({_model_source(self, model)}): pass {name} <= {most}")
         return model
 
     # fitting ---------------------------------------------------------------------------------------
@@ -402,9 +404,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             return ready
         return self._model_outputs([x], [observed], self.window_, origin=origin)[0]
 
-    def _model_outputs(self, xs, observeds, window: int, origin: int = 0) -> list:
+    def _model_outputs(self, xs, observeds, window: int, origin: int = 0, model=None) -> list:
+        """:func:`model_outputs` of ``model`` (default: the fitted or pretrained one) for these scaled series."""
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
-        return model_outputs(self._model(), Packed.of(xs, observeds), self._network_heads(), window=window,
+        model = self._checked_model(self._model() if model is None else model)
+        return model_outputs(model, Packed.of(xs, observeds), self._network_heads(), window=window,
                              stride=stride, horizon=self.horizon, layout=self.mask,
                              forecast_history=self.forecast_history, batch_size=self.batch_size,
                              precision=self.precision, origin=origin, cache=self.__dict__.get("_row_cache"))
@@ -527,8 +531,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self.fine_tune:  # every series tunes its own network
             yield from super()._detect_series(series, n_fit)
             return
-        patch = self._checked_model(self._model()).config.patch_length
-        params = self.get_params(deep=False)
+        network = self._checked_model(self._pretrained())  # what each series' fit will load, not a fitted model_
+        patch, params = network.config.patch_length, self.get_params(deep=False)
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
             by_window = {}
             for i in group:
@@ -540,7 +544,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
             with self._rows_shared_with_probes():
                 outputs = {(key, window): out for window, arrays in by_window.items()
-                           for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window))}
+                           for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window,
+                                                                           model=network))}
             for i in group:
                 est = self._series_copy(params)
                 est._precomputed = outputs
@@ -549,13 +554,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 finally:
                     del est._precomputed
 
-    def _series_copy(self, params: dict):
-        """An unfitted copy with ``params`` (this detector's ``get_params``, read once per ``detect``: sklearn's
+    def _series_copy(self, params: Optional[dict] = None):
+        """An unfitted copy with ``params`` (default: this detector's; ``detect`` reads them once, as sklearn's
         clone reads them per copy, a millisecond a series). Copies share the loaded pretrained weights
         (read-only unless fine-tuning, which loads its own)."""
-        est = type(self)(**params)
+        est = type(self)(**(self.get_params(deep=False) if params is None else params))
         if not self.fine_tune:
-            self._model()
+            self._pretrained()
             est.__dict__["_pretrained_cache"] = self.__dict__.get("_pretrained_cache")
         return est
 
@@ -678,6 +683,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise WeightsError(f"{path}: not a valid saved {cls.__name__} ({type(exc).__name__}: {exc})") from None
         est.model_ = load_model(path, device=device)
+        try:
+            est._checked_model(est.model_)
+        except TsheadsError as exc:
+            raise WeightsError(f"{path}: saved parameters do not fit its network ({exc})") from None
         est.window_ = effective_window(est.window, est.fit_length_, est.model_.config.patch_length)
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
@@ -719,6 +728,13 @@ def effective_window(window: int, fit_length: int, patch: int) -> int:
     calibration would not carry over and the share flagged would jump with the fit length.
     """
     return max(patch, min(window, fit_length // patch * patch))
+
+
+def _model_source(det, model) -> str:
+    """Where ``det``'s network ``model`` came from, for messages."""
+    if det.__dict__.get("model_") is model:
+        return "the fitted model" if det.weights is None else f"the fitted model, from {det.weights}"
+    return str(det.weights) if det.weights is not None else f"bundled {det._bundled_name()}"
 
 
 def _reference(values, n_heads: int, n_channels: int) -> np.ndarray:

@@ -58,8 +58,9 @@ class BaseDetector(BaseEstimator):
         """``{"score": (C, T), **extras}``: raw per-channel scores plus named ``(T,)`` columns for ``detect``."""
         raise NotImplementedError
 
-    def _series_copy(self):
-        """A fresh, unfitted copy for one series of ``detect`` (subclasses may share read-only state)."""
+    def _series_copy(self, params: Optional[dict] = None):
+        """A fresh, unfitted copy for one series of ``detect`` (subclasses may share read-only state, and use
+        ``params``, this detector's parameters read once per ``detect``)."""
         return clone(self)
 
     def _extra_columns(self) -> list:

@@ -57,6 +57,10 @@ class PretrainedModelMixin:
         """The fitted model, else the (cached) pretrained one: zero-shot use needs no ``fit``."""
         if hasattr(self, "model_"):
             return self.model_
+        return self._pretrained()
+
+    def _pretrained(self):
+        """The (cached) network the parameters select, whatever a fit loaded (``weights``, or the bundled one)."""
         cache = self.__dict__.get("_pretrained_cache")
         key = (self.weights, self.device, self._bundled_name() if self.weights is None else None)
         if cache is None or cache[0] != key:

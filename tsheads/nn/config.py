@@ -107,7 +107,7 @@ V2_SHORT_SHAPE = {"context_length": 128, "patch_length": 8, "d_model": 96, "n_la
                   "forecast_head": "patch", "n_resolutions": len(RESOLUTIONS)}
 
 #: the detector's short-window network (issue 15): a 128-point context in v1's 16-point patches at v1's width,
-#: so 20 tokens instead of v1's 68 and about 5.7x v1's rows per second on a 2-core CPU; it serves detection rows
-#: that hold at most 128 points (subsequences, short series) and v1's 96-step flat forecast head
-DETECT_SHORT_SHAPE = {"context_length": 128, "patch_length": 16, "d_model": 64, "n_layers": 6, "horizon": 96,
-                      "n_resolutions": len(RESOLUTIONS)}
+#: so 20 tokens instead of v1's 68 and about 5.7x v1's rows per second (2-core CPU, 512 rows a pass), v1's
+#: 96-step flat forecast head, and like v1 no resolution input (the detector sees arrays, not dates); it serves
+#: detection rows that hold at most 128 points (subsequences, short series)
+DETECT_SHORT_SHAPE = {"context_length": 128, "patch_length": 16, "d_model": 64, "n_layers": 6, "horizon": 96}

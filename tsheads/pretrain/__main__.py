@@ -14,6 +14,10 @@ augmentation and the semantic-register loss::
     python -m tsheads.pretrain --arch v2 --run-dir runs/v2 --steps 20000 --batch-size 128
 
 ``--arch v2-short`` trains v2's short-context companion (``V2_SHORT_SHAPE``) with the same corpus and losses.
+``--arch detect-short`` trains the detector's short-window network (``DETECT_SHORT_SHAPE``: 128 points in v1's
+patches, no resolution input) on that corpus too::
+
+    python -m tsheads.pretrain --arch detect-short --run-dir runs/detect-short --steps 10000 --threads 1 --workers 1
 
 ``datasets/pretraining.md`` has the corpus, the leakage check, the training curve and the wall time.
 """

@@ -19,7 +19,8 @@ SHORT = "tsheads-encoder-v2-short"
 SHORT_HISTORY = 128
 #: the detector's short-window network (``python -m tsheads.pretrain --arch detect-short``): a 128-point context
 #: in v1's patches at v1's width (20 tokens against v1's 68), about 5.7x v1's rows per second on a 2-core CPU.
-#: :class:`~tsheads.estimators.anomaly.TriangulationDetector` uses it when every row it sends fits that context
+#: :class:`~tsheads.estimators.anomaly.TriangulationDetector` uses it, where it ships, when every row it sends fits
+#: that context
 DETECT_SHORT, DETECT_SHORT_CONTEXT = "tsheads-detect-short-v1", 128
 HERE = Path(__file__).parent
 
