@@ -1,25 +1,31 @@
-"""Which network and window the detector uses by default: decided on the three dev sets, never on a benchmark.
+"""Which network the detector runs on, and with which window: decided on dev data, never on a benchmark.
 
 Issue 15 asks for 200 series of 50 to 500 points a second on a 2-core CPU with every head on; the 512-point
 network does about 50, because each row (a 64-point subsequence, a 16-step forecast, a masked window) costs a
-whole 512-point forward pass. The short-window network (``python -m tsheads.pretrain --arch detect-short``: a
-128-point context in v1's patches at v1's width, 20 tokens against 68) runs about 5.7 times as many rows a
-second. Candidates:
+whole 512-point forward pass, however few points it holds. The short-window network (``python -m
+tsheads.pretrain --arch detect-short``: a 128-point context in v1's patches at v1's width, 20 tokens against
+68) runs about 5.7 times as many rows a second. Two questions, each with its rule:
 
-- ``v1, window 512``: the default before this suite;
-- ``v1, window 128``: the same network with 128-point windows (separates the window from the network);
-- ``short, window 128``: the short-window network (the bundled one, or ``--short-weights``).
+**A. Short fit data.** A detector fitted on fewer than 144 points already scores with a window cut to its fit
+data (at most 128 points), so the short network sees what the 512-point one sees, at a fraction of the cost.
+Dev set: injected corpus series cut short (:func:`short_corpus_series`: the latest :data:`SHORT_LENGTH` points,
+fit on the first :data:`SHORT_FIT`, three injected anomalies after), both networks at the default settings.
+Rule, fixed before the short network finished training: the short network serves such windows
+(``tsheads.pretrained.DETECT_SHORT_WINDOW`` = 128) if its mean VUS-PR is at least v1's minus :data:`TOLERANCE`,
+its worst flag move on short fits (``flag_stability``'s series fitted on :data:`SHORT_FIT_LENGTHS` points) is at
+most v1's plus :data:`TOLERANCE`, and it is faster on 200 series of 50 to 143 points; otherwise none (0).
 
-Each is scored with the default rule (``auto``) on the dev sets of ``evaluation.combine_rule_choice`` (injected
-anomalies, generated cycles, injected corpus series; fit on the first 15 %), its worst flag move measured as in
-``evaluation.flag_stability``, and its speed on ``evaluation.detection_speed``'s frame (200 series of 50 to 500
-points), the candidates timed in turn, repeat by repeat.
+**B. The default window.** Candidates ``v1, window 512`` (the default), ``v1, window 128`` (separates the
+window from the network) and ``short, window 128``, on the dev sets of ``evaluation.combine_rule_choice``
+(injected anomalies, generated cycles, injected corpus series; fit on the first 15 %), with
+``flag_stability``'s worst flag move and the speed on ``evaluation.detection_speed``'s frame (200 series of 50 to
+500 points). Rule, fixed before the short network finished training: ``short, window 128`` becomes the default
+if its mean of the three sets' mean VUS-PR is at least the default's minus :data:`TOLERANCE`, no set's mean
+falls by more than :data:`SET_TOLERANCE`, its worst flag move stays under 0.05, and it is faster; otherwise the
+default window stays (a user may still pass ``window=128``).
 
-Rule, fixed before the short network finished training: ``short, window 128`` becomes the default if (a) its mean
-of the three sets' mean VUS-PR is at least the current default's minus :data:`TOLERANCE`, (b) no set's mean falls
-by more than :data:`SET_TOLERANCE`, (c) its worst flag move stays under the bound of ``flag_stability`` (0.05),
-and (d) it is faster on the speed frame. Otherwise the default stays, and the short network serves windows of at
-most 128 points on request.
+Candidates are timed in turn, repeat by repeat. Every network is named by its file (``--short-weights``, else the
+bundled one), so no routing decides what is measured.
 
     python -m evaluation.detector_network_choice [--data-dir DIR] [--quick] [--short-weights STEM]
 """
@@ -29,15 +35,18 @@ from __future__ import annotations
 import statistics
 import time
 
+import numpy as np
 import pandas as pd
 
+from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.nn.weights import load_model
+from tsheads.pretrain.staged import staged_series
 from tsheads.pretrained import DEFAULT, DETECT_SHORT, pretrained_path
 
-from .anomaly_settings_choice import FIT_FRACTION
-from .combine_rule_choice import dev_sets
+from .anomaly_settings_choice import FIT_FRACTION, inject
+from .combine_rule_choice import PER_SOURCE, dev_sets
 from .common import base_parser, suite_main, weights_digest
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detection_speed import long_frame, mixed_series
@@ -48,19 +57,41 @@ SUITE = "detector_network_choice"
 CURRENT, SHORT = "v1, window 512", "short, window 128"
 #: how much mean dev VUS-PR the speed may cost (over the three sets, and on any one set)
 TOLERANCE, SET_TOLERANCE = 0.01, 0.03
+#: the short dev set: the latest SHORT_LENGTH points of corpus series, fitted on the first SHORT_FIT
+SHORT_LENGTH, SHORT_FIT = 360, 120
+#: fit lengths of the flag cases for short fit data (flag_stability's own are 300 and 600)
+SHORT_FIT_LENGTHS = (80, 120)
 
 
-def candidates(args) -> dict:
-    """Detector settings of each candidate, every network named by its file (no routing decides what is measured)."""
-    v1 = args.weights or str(pretrained_path(DEFAULT))
-    short = args.short_weights or str(pretrained_path(DETECT_SHORT))  # WeightsError when it does not ship
-    return {CURRENT: {"weights": v1}, "v1, window 128": {"window": 128, "weights": v1},
-            SHORT: {"window": 128, "weights": short}}
+def short_corpus_series(seed: int, per_source: int = PER_SOURCE) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Up to ``per_source`` corpus series per source, cut to their latest :data:`SHORT_LENGTH` points, with three
+    injected anomalies after the first :data:`SHORT_FIT` (the fit data)."""
+    per = staged_series()
+    if not per:
+        raise DatasetNotFoundError("the short dev set needs the staged pretraining corpus (../shared/pretraining "
+                                   "or $TSHEADS_PRETRAINING)")
+    rng = np.random.default_rng(seed + 1)
+    out = []
+    for source in sorted(per):
+        long = [k for k, s in enumerate(per[source]) if len(s.values) >= SHORT_LENGTH]
+        for k in sorted(rng.choice(long, min(per_source, len(long)), replace=False)) if long else []:
+            x = np.asarray(per[source][k].values[-SHORT_LENGTH:], dtype=np.float64)
+            if np.ptp(x[:SHORT_FIT]) == 0:
+                continue
+            y, labels, _ = inject(x, rng, start=SHORT_FIT)
+            out.append((f"short/{source}/{k}", y, labels))
+    return out
 
 
-def speeds(settings: dict, n_series: int, repeats: int, batch_size: int) -> dict:
-    """Median series per second of ``detect`` on the speed frame, the candidates timed in turn each repeat."""
-    frame = long_frame(mixed_series(n_series, 50, 500, 0))
+def networks(args) -> tuple[str, str]:
+    """The two networks' files: v1 (``--weights`` or bundled) and the short one (refused when it does not ship)."""
+    return (args.weights or str(pretrained_path(DEFAULT)),
+            args.short_weights or str(pretrained_path(DETECT_SHORT)))
+
+
+def speeds(settings: dict, low: int, high: int, n_series: int, repeats: int, batch_size: int) -> dict:
+    """Median series per second of ``detect`` on ``n_series`` of ``low..high`` points, candidates timed in turn."""
+    frame = long_frame(mixed_series(n_series, low, high, 0))
     detectors = {name: TriangulationDetector(batch_size=batch_size, **params) for name, params in settings.items()}
     for det in detectors.values():  # load and warm up each network
         det.detect(frame[frame["unique_id"] == frame["unique_id"].iloc[0]])
@@ -73,22 +104,52 @@ def speeds(settings: dict, n_series: int, repeats: int, batch_size: int) -> dict
     return {name: n_series / statistics.median(s) for name, s in seconds.items()}
 
 
+def scored(settings: dict, series, fit, batch_size: int, timings, set_name=None) -> list[dict]:
+    """VUS-PR of each candidate on each series (fitted on its first ``fit(len)`` points)."""
+    rows = []
+    for name, x, lab in series:
+        n_fit = fit(len(x))
+        row = {"set": set_name or name.split("/")[0], "series": name}
+        for cand, params in settings.items():
+            with timings.time(cand):
+                det = TriangulationDetector(batch_size=batch_size, **params).fit(x[:n_fit])
+                row[cand] = vus_pr(lab, det.decision_function(x))
+        rows.append(row)
+    return rows
+
+
 def run(args) -> Report:
     return run_on_dev(args, _run)
 
 
 def _run(args, model, weights, timings) -> Report:
-    settings = candidates(args)
+    v1, short = networks(args)
+    seeds, n_speed, repeats = (1, 20, 1) if args.quick else (4, 200, 3)
+    # A: short fit data, both networks at the default settings
+    pair = {"v1": {"weights": v1}, "short": {"weights": short}}
+    short_set = short_corpus_series(args.seed, 1 if args.quick else PER_SOURCE)
+    frame_a = pd.DataFrame(scored(pair, short_set, lambda n: SHORT_FIT, args.batch_size, timings, "short corpus"))
+    means_a = frame_a[list(pair)].mean()
+    moves_a, flagged_a = {}, {}
+    for cand, params in pair.items():
+        with timings.time(f"flag stability, short fits: {cand}"):
+            moves_a[cand], flagged_a[cand] = worst_move_of({**params, "batch_size": args.batch_size}, seeds,
+                                                           SHORT_FIT_LENGTHS)
+    with timings.time("speed, 50-143 points"):
+        rate_a = speeds(pair, 50, 143, n_speed, repeats, args.batch_size)
+    checks_a = {"VUS-PR within tolerance": means_a["short"] >= means_a["v1"] - TOLERANCE,
+                "flags no less stable": moves_a["short"] <= moves_a["v1"] + TOLERANCE,
+                "faster": rate_a["short"] > rate_a["v1"]}
+    route = 128 if all(checks_a.values()) else 0
+    decision_a = pd.DataFrame({"mean VUS-PR": means_a, "worst flag move (short fits)": pd.Series(moves_a),
+                               "mean share flagged (contamination 0.02)": pd.Series(flagged_a),
+                               "series/s (200 of 50-143 points)": pd.Series(rate_a)}).rename_axis("network")
+    # B: the default window
+    settings = {CURRENT: {"weights": v1}, "v1, window 128": {"window": 128, "weights": v1},
+                SHORT: {"window": 128, "weights": short}}
     rows = []
     for set_name, series in dev_sets(args).items():
-        for name, x, lab in series:
-            n_fit = int(len(x) * FIT_FRACTION)
-            row = {"set": set_name, "series": name}
-            for cand, params in settings.items():
-                with timings.time(cand):
-                    det = TriangulationDetector(batch_size=args.batch_size, **params).fit(x[:n_fit])
-                    row[cand] = vus_pr(lab, det.decision_function(x))
-            rows.append(row)
+        rows += scored(settings, series, lambda n: int(n * FIT_FRACTION), args.batch_size, timings, set_name)
     frame = pd.DataFrame(rows)
     table = set_means(frame, list(settings))
     sets = [c for c in table.columns if c != "all dev series"]
@@ -96,10 +157,9 @@ def _run(args, model, weights, timings) -> Report:
     moves, flagged = {}, {}
     for cand, params in settings.items():
         with timings.time(f"flag stability: {cand}"):
-            moves[cand], flagged[cand] = worst_move_of({**params, "batch_size": args.batch_size},
-                                                       1 if args.quick else 4)
-    with timings.time("speed"):
-        rate = speeds(settings, 20 if args.quick else 200, 1 if args.quick else 3, args.batch_size)
+            moves[cand], flagged[cand] = worst_move_of({**params, "batch_size": args.batch_size}, seeds)
+    with timings.time("speed, 50-500 points"):
+        rate = speeds(settings, 50, 500, n_speed, repeats, args.batch_size)
     score = table["mean of the set means"]
     drop = (table.loc[CURRENT, sets] - table.loc[SHORT, sets]).max()
     checks = {"mean within tolerance": score[SHORT] >= score[CURRENT] - TOLERANCE,
@@ -112,20 +172,23 @@ def _run(args, model, weights, timings) -> Report:
                              "series/s (200 of 50-500 points)": pd.Series(rate),
                              "chosen": pd.Series({c: c == chosen for c in settings})}).rename_axis("candidate")
     sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
-    notes = [f"{len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR "
-             "(100-point buffer) of the default rule (auto).",
-             f"Rule, fixed before the short network finished training: '{SHORT}' becomes the default if its mean of "
-             f"the set means is within {TOLERANCE} of '{CURRENT}', no set falls by more than {SET_TOLERANCE}, its "
-             f"worst flag move stays under {MAX_MOVE}, and it is faster. Checks: "
-             + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in checks.items())
-             + f" (largest set drop {drop:.3f}). CHOICE: {chosen}.",
-             "Speed: evaluation.detection_speed's frame, candidates timed in turn each repeat, median; torch threads "
+    yes = lambda c: ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in c.items())  # noqa: E731
+    notes = [f"A (short fit data): {len(frame_a)} corpus series of {SHORT_LENGTH} points fitted on their first "
+             f"{SHORT_FIT} (the window is cut to {SHORT_FIT // 16 * 16} points for both networks). Rule, fixed "
+             f"before the short network finished training: VUS-PR within {TOLERANCE} of v1, worst flag move at most "
+             f"v1's + {TOLERANCE}, faster. Checks: {yes(checks_a)}. CHOICE: DETECT_SHORT_WINDOW = {route}.",
+             f"B (default window): {len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; "
+             f"mean VUS-PR (100-point buffer) of the default rule (auto). Rule, fixed before the short network "
+             f"finished training: '{SHORT}' becomes the default if its mean of the set means is within {TOLERANCE} of "
+             f"'{CURRENT}', no set falls by more than {SET_TOLERANCE}, its worst flag move stays under {MAX_MOVE}, "
+             f"and it is faster. Checks: {yes(checks)} (largest set drop {drop:.3f}). CHOICE: {chosen}.",
+             "Speed: candidates timed in turn each repeat, median; torch threads "
              f"{args.threads or 'default'}.",
-             f"Short-window network: {settings[SHORT]['weights']} (weights sha256 "
-             f"{weights_digest(load_model(settings[SHORT]['weights']))})."]
-    return dev_report(SUITE, "The detector's default network and window", args, frame,
-                      {"Mean VUS-PR by candidate and dev set": table, "Decision": decision}, timings, notes,
-                      model, chosen)
+             f"Networks: v1 {v1}; short {short} (weights sha256 {weights_digest(load_model(short))})."]
+    return dev_report(SUITE, "The detector's network and default window", args, pd.concat([frame_a, frame]),
+                      {"A: mean VUS-PR on short fit data": decision_a,
+                       "B: mean VUS-PR by candidate and dev set": table, "B: decision": decision}, timings, notes,
+                      model, {"detect_short_window": route, "default": chosen})
 
 
 def build_parser():

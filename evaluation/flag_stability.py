@@ -83,13 +83,14 @@ def measure(args, weights, timings: Timings, rules=RULES) -> list[dict]:
     return rows
 
 
-def worst_move_of(params: dict, seeds: int = 4) -> tuple[float, float]:
-    """The largest flag move of a detector with ``params`` over the full set of cases, and its mean flagged share."""
+def worst_move_of(params: dict, seeds: int = 4, fit_lengths=FIT_LENGTHS) -> tuple[float, float]:
+    """The largest flag move of a detector with ``params`` over the full set of cases (or those with other
+    ``fit_lengths``), and its mean flagged share."""
     if "contamination" in params:
         raise ValueError(f"the flag cases use contamination {CONTAMINATION}; leave it out of params")
     rows = [case(params.get("combine", "auto"), kind, seed, n, params.get("weights"), params.get("batch_size", 512),
                  {k: v for k, v in params.items() if k not in ("combine", "weights", "batch_size")})
-            for seed in range(seeds) for kind in ("sine", "walk") for n in FIT_LENGTHS]
+            for seed in range(seeds) for kind in ("sine", "walk") for n in fit_lengths]
     return max(r["move"] for r in rows), float(np.mean([r["flagged (fit n)"] for r in rows]))
 
 

@@ -115,6 +115,19 @@ def test_changing_a_fitted_detector_beyond_its_network_is_refused(shipped_short,
         TriangulationDetector.load(tmp_path / "det")
 
 
+def test_short_fit_data_route_to_the_short_network_and_detect_scores_each_series_as_alone(shipped_short):
+    if bundled.DETECT_SHORT_WINDOW < 64:
+        pytest.skip("no window is routed to the short-window network")
+    df = pd.concat([frame(2, 90), frame(2, 400).assign(unique_id=lambda d: d["unique_id"] + "-long")])
+    out = TriangulationDetector().detect(df, fit_fraction=0.5)
+    for uid, group in df.groupby("unique_id", sort=False):
+        alone = TriangulationDetector().fit(group["y"].to_numpy()[:len(group) // 2])
+        short = len(group) == 90
+        assert alone.model_.config.context_length == (bundled.DETECT_SHORT_CONTEXT if short else 512)
+        np.testing.assert_allclose(out.loc[out["unique_id"] == uid, "anomaly_score"].to_numpy(),
+                                   alone.decision_function(group["y"].to_numpy()), rtol=1e-6, atol=1e-9)
+
+
 def test_detect_with_fine_tuning_copies_each_series_detector():
     out = TriangulationDetector(heads="time", combine="time", fine_tune=True, fine_tune_steps=1,
                                 random_state=0).detect(frame(2, 200))

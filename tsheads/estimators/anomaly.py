@@ -101,10 +101,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         - ``"supervised"``: ``fit(X, y)`` picks the head or rule with the best AUC-PR on labels ``y`` of the
           fit data (TSPulse's per-dataset choice).
     window : int, default 512
-        Points of context each score sees (16 to the model's 512; shorter windows are left-padded). With the
-        bundled weights, a window of at most 128 points (and a ``forecast_history`` of at most 128) runs on the
-        short-window network where the installation ships it (``tsheads.pretrained.DETECT_SHORT``: a 128-point
-        context, about 5.7 times the rows per second of the 512-point network); otherwise on the 512-point one.
+        Points of context each score sees (16 to the model's 512; shorter windows are left-padded; fit data
+        shorter than the window cut it to their length). With the bundled weights, a window so cut of at most
+        ``tsheads.pretrained.DETECT_SHORT_WINDOW`` points (and a ``forecast_history`` of at most 128) runs on
+        the short-window network where the installation ships it (``tsheads.pretrained.DETECT_SHORT``: a
+        128-point context, about 5.7 times the rows per second of the 512-point network, chosen on dev data by
+        ``evaluation.detector_network_choice``); otherwise on the 512-point one.
     stride : int, optional
         Step between reconstruction windows (default ``window // 2``; smaller = more overlap, slower).
     horizon : int, default 16
@@ -229,23 +231,32 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self._check_model_params()
         return 2
 
-    def _bundled_name(self) -> str:
-        """The short-window network when it ships and every row fits its context, else the default network."""
-        from ..pretrained import DEFAULT, DETECT_SHORT, DETECT_SHORT_CONTEXT, ships
+    def _bundled_name(self, window: Optional[int] = None) -> str:
+        """The bundled network for a ``window`` (default ``self.window``; a fit cuts it to the fit data): the
+        short-window one where it ships, the window is routed to it and every row fits its context."""
+        from ..pretrained import DEFAULT, DETECT_SHORT, DETECT_SHORT_CONTEXT, DETECT_SHORT_WINDOW, ships
 
-        fits = self.window <= DETECT_SHORT_CONTEXT and (self.forecast_history or 0) <= DETECT_SHORT_CONTEXT
+        window = self.window if window is None else window
+        fits = window <= DETECT_SHORT_WINDOW and (self.forecast_history or 0) <= DETECT_SHORT_CONTEXT
         return DETECT_SHORT if fits and ships(DETECT_SHORT) else DEFAULT
 
-    def _checked_model(self, model):
-        """``model``, once its context holds ``window`` and ``forecast_history`` and its head ``horizon``."""
+    def _network_for(self, window: int):
+        """The network that scores with this (effective) window: ``weights``, else the bundled one it selects."""
+        name = None if self.weights is not None else self._bundled_name(window)
+        return self._checked_model(self._pretrained(name), window)
+
+    def _checked_model(self, model, window: Optional[int] = None):
+        """``model``, once its context holds the (effective) ``window`` and ``forecast_history`` and its head
+        ``horizon``."""
+        window = self.window if window is None else window
         context = model.config.context_length
-        limits = (("window", self.window, context), ("forecast_history", self.forecast_history, context),
+        limits = (("window", window, context), ("forecast_history", self.forecast_history, context),
                   ("horizon", self.horizon, model.config.horizon))
         for name, value, most in limits:
             if value is not None and value > most:
                 what = "forecast head's horizon" if name == "horizon" else "context"
                 raise TsheadsError(f"{name}={value} exceeds the {most}-point {what} of the model in use "
-                                   f"({_model_source(self, model)}): pass {name} <= {most}")
+                                   f"({_model_source(self, model, window)}): pass {name} <= {most}")
         return model
 
     # fitting ---------------------------------------------------------------------------------------
@@ -286,8 +297,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _fit_series_cached(self, x: np.ndarray, observed: np.ndarray) -> dict:
         self.__dict__.pop("model_", None)  # a refit starts from the pretrained (or given) weights again
-        model = self._checked_model(self._load() if self.fine_tune else self._model())
-        self.window_ = effective_window(self.window, x.shape[1], model.config.patch_length)
+        self.window_ = effective_window(self.window, x.shape[1], self._pretrained().config.patch_length)
+        name = self._bundled_name(self.window_) if self.weights is None else None
+        model = self._checked_model(self._load(name) if self.fine_tune else self._pretrained(name), self.window_)
         self.fit_history_ = self._tune(model, x, observed) if self.fine_tune else []
         self.model_ = model
         heads = self._heads()
@@ -407,7 +419,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _model_outputs(self, xs, observeds, window: int, origin: int = 0, model=None) -> list:
         """:func:`model_outputs` of ``model`` (default: the fitted or pretrained one) for these scaled series."""
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
-        model = self._checked_model(self._model() if model is None else model)
+        model = self._checked_model(self._model() if model is None else model, window)
         return model_outputs(model, Packed.of(xs, observeds), self._network_heads(), window=window,
                              stride=stride, horizon=self.horizon, layout=self.mask,
                              forecast_history=self.forecast_history, batch_size=self.batch_size,
@@ -531,8 +543,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self.fine_tune:  # every series tunes its own network
             yield from super()._detect_series(series, n_fit)
             return
-        network = self._checked_model(self._pretrained())  # what each series' fit will load, not a fitted model_
-        patch, params = network.config.patch_length, self.get_params(deep=False)
+        # the networks each series' fit will load (by its effective window), never a fitted model_
+        patch, params = self._pretrained().config.patch_length, self.get_params(deep=False)
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
             by_window = {}
             for i in group:
@@ -545,7 +557,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             with self._rows_shared_with_probes():
                 outputs = {(key, window): out for window, arrays in by_window.items()
                            for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window,
-                                                                           model=network))}
+                                                                           model=self._network_for(window)))}
             for i in group:
                 est = self._series_copy(params)
                 est._precomputed = outputs
@@ -683,11 +695,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise WeightsError(f"{path}: not a valid saved {cls.__name__} ({type(exc).__name__}: {exc})") from None
         est.model_ = load_model(path, device=device)
+        est.window_ = effective_window(est.window, est.fit_length_, est.model_.config.patch_length)
         try:
-            est._checked_model(est.model_)
+            est._checked_model(est.model_, est.window_)
         except TsheadsError as exc:
             raise WeightsError(f"{path}: saved parameters do not fit its network ({exc})") from None
-        est.window_ = effective_window(est.window, est.fit_length_, est.model_.config.patch_length)
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
         est.cycle_bank_ = est.cycle_bank_starts_ = None
@@ -730,11 +742,11 @@ def effective_window(window: int, fit_length: int, patch: int) -> int:
     return max(patch, min(window, fit_length // patch * patch))
 
 
-def _model_source(det, model) -> str:
-    """Where ``det``'s network ``model`` came from, for messages."""
+def _model_source(det, model, window: int) -> str:
+    """Where ``det``'s network ``model`` (for this effective ``window``) came from, for messages."""
     if det.__dict__.get("model_") is model:
         return "the fitted model" if det.weights is None else f"the fitted model, from {det.weights}"
-    return str(det.weights) if det.weights is not None else f"bundled {det._bundled_name()}"
+    return str(det.weights) if det.weights is not None else f"bundled {det._bundled_name(window)}"
 
 
 def _reference(values, n_heads: int, n_channels: int) -> np.ndarray:

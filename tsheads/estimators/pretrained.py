@@ -38,13 +38,14 @@ class PretrainedModelMixin:
     def _seed(self) -> int:
         return 0 if self.random_state is None else int(self.random_state)
 
-    def _load(self):
-        """A fresh copy of the model (fine-tuning changes it in place, so never the cached one)."""
+    def _load(self, name: str | None = None):
+        """A fresh copy of the model (fine-tuning changes it in place, so never the cached one); ``name``: which
+        bundled one ``weights=None`` means (default :meth:`_bundled_name`)."""
         from ..nn.weights import load_model
         from ..pretrained import load_pretrained
 
         if self.weights is None:
-            return load_pretrained(self._bundled_name(), device=self.device)
+            return load_pretrained(name or self._bundled_name(), device=self.device)
         return load_model(self.weights, device=self.device)
 
     def _bundled_name(self) -> str:
@@ -59,14 +60,14 @@ class PretrainedModelMixin:
             return self.model_
         return self._pretrained()
 
-    def _pretrained(self):
-        """The (cached) network the parameters select, whatever a fit loaded (``weights``, or the bundled one)."""
-        cache = self.__dict__.get("_pretrained_cache")
-        key = (self.weights, self.device, self._bundled_name() if self.weights is None else None)
-        if cache is None or cache[0] != key:
-            cache = (key, self._load())
-            self.__dict__["_pretrained_cache"] = cache
-        return cache[1]
+    def _pretrained(self, name: str | None = None):
+        """The (cached) network the parameters select, whatever a fit loaded: ``weights``, else the bundled
+        ``name`` (default :meth:`_bundled_name`)."""
+        key = (self.weights, self.device, None if self.weights is not None else name or self._bundled_name())
+        cache = self.__dict__.setdefault("_pretrained_cache", {})
+        if key not in cache:
+            cache[key] = self._load(key[2])
+        return cache[key]
 
 
 class PretrainedForecaster(PretrainedModelMixin, BaseForecaster):

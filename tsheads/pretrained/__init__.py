@@ -22,6 +22,9 @@ SHORT_HISTORY = 128
 #: :class:`~tsheads.estimators.anomaly.TriangulationDetector` uses it, where it ships, when every row it sends fits
 #: that context
 DETECT_SHORT, DETECT_SHORT_CONTEXT = "tsheads-detect-short-v1", 128
+#: the longest window (the detector's ``window``, cut to its fit data) sent to it: chosen by
+#: ``evaluation.detector_network_choice`` on dev series that short (0: none)
+DETECT_SHORT_WINDOW = 128
 HERE = Path(__file__).parent
 
 
