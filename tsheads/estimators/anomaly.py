@@ -319,7 +319,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             if self.cycle_period_ is not None:
                 self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True)
-        self.head_calibration_ = {h: Calibration.fit(smoothed[h]) for h in heads}
+        self.head_calibration_ = dict(zip(heads, Calibration.fit_each([smoothed[h] for h in heads])))
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
         self.head_reference_ = reference_levels(np.stack([calibrated[h] for h in heads]))  # (H, C, R)
         summary = np.stack([calibrated[h].max(0) for h in heads])  # (H, T): channel-max per head

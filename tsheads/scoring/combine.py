@@ -79,6 +79,14 @@ class Calibration:
         scale = np.where(tail > floor, tail, np.maximum(mad, floor))
         return cls(loc, scale)
 
+    @classmethod
+    def fit_each(cls, arrays: list) -> list["Calibration"]:
+        """:meth:`fit` on each of several same-shape arrays, in one pass over them stacked (each row's
+        median and quantile are its own, so the results are those of separate fits; one call instead of one
+        per head saves numpy's per-call overhead when ``detect`` fits thousands of short series)."""
+        both = cls.fit(np.stack(arrays))
+        return [cls(loc, scale) for loc, scale in zip(both.loc, both.scale)]
+
     def __call__(self, s: np.ndarray) -> np.ndarray:
         return (np.asarray(s, dtype=np.float64) - self.loc) / self.scale
 
