@@ -3,7 +3,7 @@
 Issue 15 asks for 200 series of 50 to 500 points a second on a 2-core CPU with every head on; the 512-point
 network does about 50, because each row (a 64-point subsequence, a 16-step forecast, a masked window) costs a
 whole 512-point forward pass, however few points it holds. The short-window network (``python -m
-tsheads.pretrain --arch detect-short``: a 128-point context in v1's patches at v1's width, 20 tokens against
+tsheads.pretrain --arch short``: a 128-point context in v1's patches at v1's width, 20 tokens against
 68) runs about 5.7 times as many rows a second. Two questions, each with its rule:
 
 **A. Short fit data.** A detector fitted on fewer than 144 points already scores with a window cut to its fit
@@ -43,7 +43,8 @@ from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.nn.weights import load_model
 from tsheads.pretrain.staged import staged_series
-from tsheads.pretrained import DEFAULT, DETECT_SHORT, pretrained_path
+from tsheads.pretrained import DEFAULT, pretrained_path
+from tsheads.pretrained import SHORT as SHORT_NETWORK
 
 from .anomaly_settings_choice import FIT_FRACTION, inject
 from .combine_rule_choice import PER_SOURCE, dev_sets
@@ -86,7 +87,7 @@ def short_corpus_series(seed: int, per_source: int = PER_SOURCE) -> list[tuple[s
 def networks(args) -> tuple[str, str]:
     """The two networks' files: v1 (``--weights`` or bundled) and the short one (refused when it does not ship)."""
     return (args.weights or str(pretrained_path(DEFAULT)),
-            args.short_weights or str(pretrained_path(DETECT_SHORT)))
+            args.short_weights or str(pretrained_path(SHORT_NETWORK)))
 
 
 def speeds(settings: dict, low: int, high: int, n_series: int, repeats: int, batch_size: int) -> dict:

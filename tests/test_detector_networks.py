@@ -9,7 +9,7 @@ import pytest
 import tsheads.pretrained as bundled
 from tsheads.errors import TsheadsError, WeightsError
 from tsheads.estimators.anomaly import TriangulationDetector
-from tsheads.nn.config import DETECT_SHORT_SHAPE, EncoderConfig
+from tsheads.nn.config import SHORT_SHAPE, EncoderConfig
 from tsheads.nn.model import DualSpaceModel
 from tsheads.nn.weights import read_config, save_model
 from tsheads.pretrain.__main__ import SHAPES
@@ -25,7 +25,7 @@ def noisy_sine(n=400, seed=0):
                                            ({"window": 256, "forecast_history": 64}, False)])
 def test_the_short_network_serves_only_rows_it_holds(monkeypatch, params, short):
     monkeypatch.setattr(bundled, "ships", lambda name: True)
-    want = bundled.DETECT_SHORT if short else bundled.DEFAULT
+    want = bundled.SHORT if short else bundled.DEFAULT
     assert TriangulationDetector(**params)._bundled_name() == want
 
 
@@ -35,7 +35,7 @@ def test_without_the_short_network_every_window_runs_on_the_default(monkeypatch)
 
 
 def test_a_window_beyond_the_given_networks_context_is_refused(tmp_path):
-    save_model(DualSpaceModel(EncoderConfig(**DETECT_SHORT_SHAPE)).eval(), tmp_path / "short")
+    save_model(DualSpaceModel(EncoderConfig(**SHORT_SHAPE)).eval(), tmp_path / "short")
     x = noisy_sine()
     with pytest.raises(TsheadsError, match="128-point context"):
         TriangulationDetector(weights=str(tmp_path / "short")).fit(x)
@@ -46,26 +46,26 @@ def test_a_window_beyond_the_given_networks_context_is_refused(tmp_path):
 
 
 def test_the_pretraining_shape_is_the_shipped_one():
-    assert SHAPES["detect-short"] is DETECT_SHORT_SHAPE
-    assert DETECT_SHORT_SHAPE["context_length"] == bundled.DETECT_SHORT_CONTEXT
-    if bundled.ships(bundled.DETECT_SHORT):
-        config, _ = read_config(bundled.pretrained_path(bundled.DETECT_SHORT))
-        assert config.context_length == bundled.DETECT_SHORT_CONTEXT
-        assert config.patch_length == DETECT_SHORT_SHAPE["patch_length"]
+    assert SHAPES["short"] is SHORT_SHAPE
+    assert SHORT_SHAPE["context_length"] == bundled.SHORT_CONTEXT
+    if bundled.ships(bundled.SHORT):
+        config, _ = read_config(bundled.pretrained_path(bundled.SHORT))
+        assert config.context_length == bundled.SHORT_CONTEXT
+        assert config.patch_length == SHORT_SHAPE["patch_length"]
 
 
-@pytest.mark.skipif(not bundled.ships(bundled.DETECT_SHORT), reason="the short-window network is not bundled")
+@pytest.mark.skipif(not bundled.ships(bundled.SHORT), reason="the short-window network is not bundled")
 def test_a_short_window_detector_runs_saves_and_loads_on_the_short_network(tmp_path):
     x = noisy_sine(600)
     x[450:460] += 3.0
     det = TriangulationDetector(window=128, contamination=0.05).fit(x[:300])
-    assert det.model_.config.context_length == bundled.DETECT_SHORT_CONTEXT
+    assert det.model_.config.context_length == bundled.SHORT_CONTEXT
     scores = det.decision_function(x)
     assert np.isfinite(scores).all()
     assert scores[450:460].max() > np.quantile(scores[300:440], 0.99)  # the planted burst stands out
     det.save(tmp_path / "det")
     again = TriangulationDetector.load(tmp_path / "det")
-    assert again.model_.config.context_length == bundled.DETECT_SHORT_CONTEXT
+    assert again.model_.config.context_length == bundled.SHORT_CONTEXT
     np.testing.assert_allclose(again.decision_function(x), scores, rtol=1e-6, atol=1e-9)
 
 
@@ -77,7 +77,7 @@ def shipped_short(tmp_path, monkeypatch):
     folder.mkdir()
     for suffix in (".safetensors", ".json"):
         shutil.copy(bundled.pretrained_path(bundled.DEFAULT).with_suffix(suffix), folder)
-    save_model(DualSpaceModel(EncoderConfig(**DETECT_SHORT_SHAPE)).eval(), folder / bundled.DETECT_SHORT)
+    save_model(DualSpaceModel(EncoderConfig(**SHORT_SHAPE)).eval(), folder / bundled.SHORT)
     monkeypatch.setattr(bundled, "HERE", folder)
     return folder
 
@@ -96,7 +96,7 @@ def test_detect_runs_on_the_network_its_parameters_select_even_after_a_fit(shipp
     det.set_params(window=64)
     np.testing.assert_allclose(det.detect(df)["anomaly_score"].to_numpy(), fresh_short, rtol=1e-6, atol=1e-9)
     det = TriangulationDetector(window=64).fit(noisy_sine())
-    assert det.model_.config.context_length == bundled.DETECT_SHORT_CONTEXT
+    assert det.model_.config.context_length == bundled.SHORT_CONTEXT
     det.set_params(window=256)
     np.testing.assert_allclose(det.detect(df)["anomaly_score"].to_numpy(), fresh_long, rtol=1e-6, atol=1e-9)
 
@@ -123,7 +123,7 @@ def test_short_fit_data_route_to_the_short_network_and_detect_scores_each_series
     for uid, group in df.groupby("unique_id", sort=False):
         alone = TriangulationDetector().fit(group["y"].to_numpy()[:len(group) // 2])
         short = len(group) == 90
-        assert alone.model_.config.context_length == (bundled.DETECT_SHORT_CONTEXT if short else 512)
+        assert alone.model_.config.context_length == (bundled.SHORT_CONTEXT if short else 512)
         np.testing.assert_allclose(out.loc[out["unique_id"] == uid, "anomaly_score"].to_numpy(),
                                    alone.decision_function(group["y"].to_numpy()), rtol=1e-6, atol=1e-9)
 

@@ -104,7 +104,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         Points of context each score sees (16 to the model's 512; shorter windows are left-padded; fit data
         shorter than the window cut it to their length). With the bundled weights, a window so cut of at most
         ``tsheads.pretrained.DETECT_SHORT_WINDOW`` points (and a ``forecast_history`` of at most 128) runs on
-        the short-window network where the installation ships it (``tsheads.pretrained.DETECT_SHORT``: a
+        the short network where the installation ships it (``tsheads.pretrained.SHORT``: a
         128-point context, about 5.7 times the rows per second of the 512-point network, chosen on dev data by
         ``evaluation.detector_network_choice``); otherwise on the 512-point one.
     stride : int, optional
@@ -234,11 +234,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _bundled_name(self, window: Optional[int] = None) -> str:
         """The bundled network for a ``window`` (default ``self.window``; a fit cuts it to the fit data): the
         short-window one where it ships, the window is routed to it and every row fits its context."""
-        from ..pretrained import DEFAULT, DETECT_SHORT, DETECT_SHORT_CONTEXT, DETECT_SHORT_WINDOW, ships
+        from ..pretrained import DEFAULT, DETECT_SHORT_WINDOW, SHORT, SHORT_CONTEXT, ships
 
         window = self.window if window is None else window
-        fits = window <= DETECT_SHORT_WINDOW and (self.forecast_history or 0) <= DETECT_SHORT_CONTEXT
-        return DETECT_SHORT if fits and ships(DETECT_SHORT) else DEFAULT
+        fits = window <= DETECT_SHORT_WINDOW and (self.forecast_history or 0) <= SHORT_CONTEXT
+        return SHORT if fits and ships(SHORT) else DEFAULT
 
     def _network_for(self, window: int):
         """The network that scores with this (effective) window: ``weights``, else the bundled one it selects."""

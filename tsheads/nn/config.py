@@ -106,8 +106,8 @@ V2_SHAPE = {"context_length": 1024, "patch_length": 32, "d_model": 64, "n_layers
 V2_SHORT_SHAPE = {"context_length": 128, "patch_length": 8, "d_model": 96, "n_layers": 6, "horizon": 64,
                   "forecast_head": "patch", "n_resolutions": len(RESOLUTIONS)}
 
-#: the detector's short-window network (issue 15): a 128-point context in v1's 16-point patches at v1's width,
+#: the short network shipped beside v1 (issue 15): a 128-point context in v1's 16-point patches at v1's width,
 #: so 20 tokens instead of v1's 68 and about 5.7x v1's rows per second (2-core CPU, 512 rows a pass), v1's
-#: 96-step flat forecast head, and like v1 no resolution input (the detector sees arrays, not dates); it serves
-#: detection rows that hold at most 128 points (subsequences, short series)
-DETECT_SHORT_SHAPE = {"context_length": 128, "patch_length": 16, "d_model": 64, "n_layers": 6, "horizon": 96}
+#: 96-step flat forecast head, and like v1 no resolution input (the detector sees arrays, not dates); it scores
+#: the detector's windows of at most 128 points and forecasts series of at most 128 points
+SHORT_SHAPE = {"context_length": 128, "patch_length": 16, "d_model": 64, "n_layers": 6, "horizon": 96}

@@ -14,10 +14,10 @@ augmentation and the semantic-register loss::
     python -m tsheads.pretrain --arch v2 --run-dir runs/v2 --steps 20000 --batch-size 128
 
 ``--arch v2-short`` trains v2's short-context companion (``V2_SHORT_SHAPE``) with the same corpus and losses.
-``--arch detect-short`` trains the detector's short-window network (``DETECT_SHORT_SHAPE``: 128 points in v1's
-patches, no resolution input) on that corpus too::
+``--arch short`` trains the short network shipped beside v1 (``SHORT_SHAPE``: 128 points in v1's patches, no
+resolution input; ``tsheads.pretrained.SHORT``) on that corpus too::
 
-    python -m tsheads.pretrain --arch detect-short --run-dir runs/detect-short --steps 10000 --threads 1 --workers 1
+    python -m tsheads.pretrain --arch short --run-dir runs/detect-short --steps 10000 --threads 1 --workers 1
 
 ``datasets/pretraining.md`` has the corpus, the leakage check, the training curve and the wall time.
 """
@@ -28,7 +28,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from ..nn.config import DETECT_SHORT_SHAPE, V2_SHAPE, V2_SHORT_SHAPE, EncoderConfig
+from ..nn.config import SHORT_SHAPE, V2_SHAPE, V2_SHORT_SHAPE, EncoderConfig
 from ..nn.weights import model_stem
 from .loop import TrainConfig, pretrain, restore_checkpoint
 
@@ -37,7 +37,7 @@ from .loop import TrainConfig, pretrain, restore_checkpoint
 #: no summed windows); each is the default of the command-line option of the same name
 V1 = {"real_fraction": TrainConfig.real_fraction, "register_weight": 0.0, "aggregate_fraction": 0.0, "workers": 0}
 #: network shape of each ``--arch``
-SHAPES = {"v1": {}, "v2": V2_SHAPE, "v2-short": V2_SHORT_SHAPE, "detect-short": DETECT_SHORT_SHAPE}
+SHAPES = {"v1": {}, "v2": V2_SHAPE, "v2-short": V2_SHORT_SHAPE, "short": SHORT_SHAPE}
 V2 = {"real_fraction": 0.7, "register_weight": 0.1, "aggregate_fraction": 0.0, "workers": 1}
 
 

@@ -12,18 +12,16 @@ from pathlib import Path
 from ..errors import WeightsError
 
 DEFAULT = "tsheads-encoder-v1"
-#: the short-context network used beside the default one (``--arch v2-short``), and the longest series
-#: ``ZeroShotForecaster(short_history="auto")`` sends to it. It ships only once it beats v1 on M validation
-#: windows (``evaluation/results/encoder_choice.md``: not yet, so "auto" routes nothing for now)
-SHORT = "tsheads-encoder-v2-short"
+#: the short network used beside the default one (``python -m tsheads.pretrain --arch short``): a 128-point
+#: context in v1's patches at v1's width (20 tokens against v1's 68), about 5.7x v1's rows per second on a 2-core
+#: CPU. It ships because it beat v1 on M validation windows as a route for short series
+#: (``evaluation/results/encoder_choice.md``) and matched it on short dev series for the detector
+#: (``evaluation/results/detector_network_choice.md``)
+SHORT, SHORT_CONTEXT = "tsheads-encoder-short-v1", 128
+#: the longest series ``ZeroShotForecaster(short_history="auto")`` sends to it (chosen on M validation windows)
 SHORT_HISTORY = 128
-#: the detector's short-window network (``python -m tsheads.pretrain --arch detect-short``): a 128-point context
-#: in v1's patches at v1's width (20 tokens against v1's 68), about 5.7x v1's rows per second on a 2-core CPU.
-#: :class:`~tsheads.estimators.anomaly.TriangulationDetector` uses it, where it ships, when every row it sends fits
-#: that context
-DETECT_SHORT, DETECT_SHORT_CONTEXT = "tsheads-detect-short-v1", 128
-#: the longest window (the detector's ``window``, cut to its fit data) sent to it: chosen by
-#: ``evaluation.detector_network_choice`` on dev series that short (0: none)
+#: the longest window (the detector's ``window``, cut to its fit data) scored by it (chosen by
+#: ``evaluation.detector_network_choice`` on short dev series; 0: none)
 DETECT_SHORT_WINDOW = 128
 HERE = Path(__file__).parent
 
