@@ -21,6 +21,7 @@ import torch
 from scipy import stats
 
 from tsheads.estimators.anomaly import TriangulationDetector
+from tsheads.pretrained import DETECT_SHORT_WINDOW, SHORT, ships
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .report import Report, Timings, suite_command
@@ -119,6 +120,8 @@ def run(args) -> Report:
             rho = stats.spearmanr(fast_out["anomaly_score"].to_numpy(), defaults["score"]).statistic
             notes.append(f"{label}: flags differ from the defaults' on {flips:.2%} of points; Spearman correlation "
                          f"of the scores {rho:.3f}.")
+    short_note = (f"{SHORT}, windows up to {DETECT_SHORT_WINDOW} points" if ships(SHORT) and DETECT_SHORT_WINDOW
+                  else "not in use here")
     table = pd.DataFrame.from_dict({
         label: {"series": k, "points": points, "median s": statistics.median(secs), "min s": min(secs),
                 "series/s (median)": k / statistics.median(secs), "points/s (median)": points / statistics.median(secs)}
@@ -132,9 +135,10 @@ def run(args) -> Report:
         f"{args.batch_size}, {repeats} repeat(s) of the batched paths, torch threads {torch.get_num_threads()}.",
         f"Goal: at least {GOAL_SERIES_PER_S} series/s on a 2-core CPU; measured {best:.1f} series/s with the "
         "defaults.",
-        "With the default window every row goes through the 512-point network (a 64-point subsequence or a "
-        "50-point series is padded), so short series cost nearly as much per row as long ones; window=128 runs "
-        "on the bundled short-window network (128-point context, 20 tokens against 68) when it ships.",
+        "With the bundled weights a series whose fit data hold fewer than 144 points (so a window of at most 128) "
+        f"runs on the short network ({short_note}); the others on the 512-point network, where a 64-point "
+        "subsequence is padded to 512 points, so they cost nearly as much per row as long series. The "
+        "window=128 row runs every series on the short network.",
         "The last rows time faster settings on the same frame (fit_fraction=None); their notes compare them with "
         "the defaults' scores and flags.",
     ]

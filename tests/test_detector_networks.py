@@ -48,6 +48,8 @@ def test_a_window_beyond_the_given_networks_context_is_refused(tmp_path):
 def test_the_pretraining_shape_is_the_shipped_one():
     assert SHAPES["short"] is SHORT_SHAPE
     assert SHORT_SHAPE["context_length"] == bundled.SHORT_CONTEXT
+    # the detector cuts a window to whole patches before it knows which network scores it
+    assert SHORT_SHAPE["patch_length"] == EncoderConfig().patch_length
     if bundled.ships(bundled.SHORT):
         config, _ = read_config(bundled.pretrained_path(bundled.SHORT))
         assert config.context_length == bundled.SHORT_CONTEXT

@@ -28,9 +28,10 @@ class ShortRoute:
     """Series with at most ``max_history`` points go to ``model``, a short-context network.
 
     A 50-point monthly series fills a tenth of a 512-point context; a network trained on short contexts
-    (TTM ships one per context length the same way) sees it in finer patches. Routing is by the length of
-    the whole series, so a series' forecast never depends on its batch mates, and every backtest origin of
-    a series is forecast by the network that makes its final forecast.
+    (TTM ships one per context length the same way) spends its tokens on the series, not on padding. Routing
+    is by the length of the whole series, so a series' forecast never depends on its batch mates, and in
+    :class:`~tsheads.ValidatedForecaster` every backtest origin of a series is forecast by the network that
+    makes its final forecast (refits on cut histories, as in ``cross_validation``, route by the cut length).
 
     Parameters
     ----------

@@ -64,7 +64,9 @@ class PretrainedModelMixin:
         """The (cached) network the parameters select, whatever a fit loaded: ``weights``, else the bundled
         ``name`` (default :meth:`_bundled_name`)."""
         key = (self.weights, self.device, None if self.weights is not None else name or self._bundled_name())
-        cache = self.__dict__.setdefault("_pretrained_cache", {})
+        cache = self.__dict__.get("_pretrained_cache")
+        if not isinstance(cache, dict) or len(cache) > 4:  # (pickles of older versions held one pair)
+            cache = self.__dict__["_pretrained_cache"] = {}
         if key not in cache:
             cache[key] = self._load(key[2])
         return cache[key]

@@ -269,7 +269,7 @@ class ZeroShotForecaster(PretrainedForecaster):
         # Series go through in chunks, so the working set (context windows and every trained quantile,
         # 99 x h per series) stays bounded however many series there are; only the output grows with n.
         chunk = max(1, int(self.batch_size)) * CHUNK_BATCHES
-        # v2 networks (the short companion among them) know the sampling resolution; v1 networks ignore it
+        # v2 networks know the sampling resolution; v1-shaped ones (the shipped short network among them) ignore it
         resolution = resolution_index(step_seconds(panel.freq))
         short = self._short_route()
         for start in tqdm(range(0, n, chunk), desc="forecast", unit="chunk", leave=False,
