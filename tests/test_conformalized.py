@@ -10,6 +10,7 @@ import tsheads
 from tsheads import Naive, Naive2, SeasonalNaive
 from tsheads.errors import SeriesTooShortError, TsheadsError
 from tsheads.estimators.conformalized import ConformalForecaster
+from tsheads.pretrained import has_short
 
 
 def long_frame(y) -> pd.DataFrame:
@@ -149,3 +150,22 @@ def test_short_series_keep_the_wrapped_models_bands_or_raise():
     with pytest.raises(SeriesTooShortError, match="no backtest origin.*'short'"):
         ConformalForecaster(Naive2(), n_windows=5).fit(df).predict(12, level=[80])
     assert ConformalForecaster(Naive2(), n_windows=5).fit(df).predict(12)["Naive2"].notna().all()  # points only
+
+
+@pytest.mark.skipif(not has_short(), reason="the short network is not bundled")
+def test_a_routed_zero_shot_model_is_backtested_by_the_network_that_forecasts_each_series():
+    from tsheads import ZeroShotForecaster
+    from tsheads.pretrained import SHORT_HISTORY
+
+    rng = np.random.default_rng(3)
+    t = np.arange(SHORT_HISTORY + 7)  # longer than routed, but its backtest cuts (129, 123, 117) are not
+    y = 10 + np.sin(2 * np.pi * t / 12) + 0.3 * rng.standard_normal(len(t))
+    df = pd.concat([pd.DataFrame({"unique_id": "long", "ds": t, "y": y}),
+                    pd.DataFrame({"unique_id": "short", "ds": t[:60], "y": y[:60]})], ignore_index=True)
+    routed = ConformalForecaster(ZeroShotForecaster(), n_windows=3).fit(df).predict(6, level=[80]).set_index(
+        "unique_id")
+    v1 = ConformalForecaster(ZeroShotForecaster(short_history=None), n_windows=3).fit(df).predict(
+        6, level=[80]).set_index("unique_id")
+    # the long series' cut histories are short enough to route, but its final forecast is v1's: so are its bands
+    np.testing.assert_allclose(routed.loc["long", "TSHeads-lo-80"], v1.loc["long", "TSHeads-lo-80"], rtol=1e-9)
+    assert not np.allclose(routed.loc["short", "TSHeads"], v1.loc["short", "TSHeads"])
