@@ -7,6 +7,7 @@ import pytest
 from tsheads.backtest import cross_validation
 from tsheads.errors import SeriesTooShortError, TsheadsError
 from tsheads.estimators.baselines import Naive, SeasonalNaive
+from tsheads.pretrained import has_short
 
 
 @pytest.fixture
@@ -64,3 +65,22 @@ def test_cutoff_name_reserved_and_bool_windows(df):
         cross_validation(Naive(), df.rename(columns={"y": "cutoff"}), h=2, target_col="cutoff")
     with pytest.raises(TsheadsError, match="n_windows"):
         cross_validation(Naive(), df, h=2, n_windows=True)
+
+
+@pytest.mark.skipif(not has_short(), reason="the short network is not bundled")
+def test_a_routed_zero_shot_model_is_backtested_on_the_network_of_its_final_forecast():
+    from tsheads import ZeroShotForecaster
+    from tsheads.pretrained import SHORT_HISTORY
+
+    rng = np.random.default_rng(3)
+    t = np.arange(SHORT_HISTORY + 7)  # longer than routed, but its cut histories (129, 123, 117) are not
+    y = 10 + np.sin(2 * np.pi * t / 12) + 0.3 * rng.standard_normal(len(t))
+    df = pd.concat([pd.DataFrame({"unique_id": "short", "ds": t[:60], "y": y[:60]}),
+                    pd.DataFrame({"unique_id": "long", "ds": t, "y": y})], ignore_index=True)
+    routed = cross_validation(ZeroShotForecaster(), df, h=6, n_windows=3)
+    v1 = cross_validation(ZeroShotForecaster(short_history=None), df, h=6, n_windows=3)
+    assert routed["unique_id"].tolist() == (["short"] * 6 + ["long"] * 6) * 3  # each window in the frame's order
+    long_rows = routed["unique_id"] == "long"
+    np.testing.assert_allclose(routed.loc[long_rows, "TSHeads"], v1.loc[v1["unique_id"] == "long", "TSHeads"],
+                               rtol=1e-9)
+    assert not np.allclose(routed.loc[~long_rows, "TSHeads"], v1.loc[v1["unique_id"] != "long", "TSHeads"])

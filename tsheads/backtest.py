@@ -93,19 +93,53 @@ def cross_validation(
             f"and {min_train_length} training point(s) (need {held_out + min_train_length}): "
             + ", ".join(repr(u) for u in too_short[:5])
         )
+    routes = whole_length_routes(model, data.groupby(id_col, sort=False)[time_col].size())
+    order = {u: i for i, u in enumerate(data[id_col].unique())}
     results = []
     for w in range(n_windows):
         offset = h + (n_windows - 1 - w) * step_size
         train = data[from_end > offset]
         test = data.loc[(from_end <= offset) & (from_end > offset - h), [id_col, time_col, *targets]]
-        fitted = clone(model).fit(train, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq)
-        forecast = fitted.predict(h, level=level, quantiles=quantiles)
+        forecast = pd.concat([
+            clone(routed).fit(train if ids is None else train[train[id_col].isin(ids)], id_col=id_col,
+                              time_col=time_col, target_col=target_col, freq=freq)
+            .predict(h, level=level, quantiles=quantiles) for ids, routed in routes])
+        if len(routes) > 1:  # the series in the frame's order, as one fit lists them
+            forecast = forecast.sort_values(id_col, key=lambda ids: ids.map(order), kind="stable")
         cutoffs = train.groupby(id_col, sort=False)[time_col].last().rename("cutoff")
         merged = forecast.merge(test, on=[id_col, time_col], how="left").join(cutoffs, on=id_col)
         results.append(merged)
     out = pd.concat(results, ignore_index=True)
     front = [id_col, time_col, "cutoff", *targets]
     return out[front + [c for c in out.columns if c not in front]]
+
+
+def whole_length_routes(model, lengths: pd.Series) -> list:
+    """``(series ids or None for all, model)`` pairs that refit each series as its whole history is forecast.
+
+    A ``ZeroShotForecaster`` sends series of at most ``short_history`` points to the short network; a refit on
+    a cut history would route by the cut length, so a longer series would be backtested by the short network
+    and forecast by the default one. Such series are refitted with the routing off.
+
+    Parameters
+    ----------
+    model : estimator
+        The forecaster to backtest.
+    lengths : pandas.Series
+        Whole length of each series, indexed by series id.
+
+    Returns
+    -------
+    list of tuple
+        One pair, ``(None, model)``, unless the model routes by length and the series fall on both sides.
+    """
+    limit = getattr(model, "_short_history", lambda: None)()
+    if limit is None or (lengths <= limit).all():
+        return [(None, model)]
+    long = clone(model).set_params(short_history=None)
+    if (lengths > limit).all():
+        return [(None, long)]
+    return [(lengths.index[lengths <= limit], model), (lengths.index[lengths > limit], long)]
 
 
 def origin_cutoffs(length: int, h: int, n_windows: int, step_size: int, min_train_length: int) -> np.ndarray:

@@ -29,9 +29,10 @@ class ShortRoute:
 
     A 50-point monthly series fills a tenth of a 512-point context; a network trained on short contexts
     (TTM ships one per context length the same way) spends its tokens on the series, not on padding. Routing
-    is by the length of the whole series, so a series' forecast never depends on its batch mates, and in
-    :class:`~tsheads.ValidatedForecaster` every backtest origin of a series is forecast by the network that
-    makes its final forecast (refits on cut histories, as in ``cross_validation``, route by the cut length).
+    is by the length of the whole series, so a series' forecast never depends on its batch mates, and every
+    backtest origin of a series is forecast by the network that makes its final forecast
+    (:class:`~tsheads.ValidatedForecaster` passes whole lengths; ``cross_validation`` refits longer series
+    with the routing off, :func:`tsheads.backtest.whole_length_routes`).
 
     Parameters
     ----------

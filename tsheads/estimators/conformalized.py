@@ -163,31 +163,14 @@ class ConformalForecaster(BaseForecaster):
         k_max = max(1, int(counts.max()))
         out = np.full((panel.n_series, k_max, h), np.nan)
         for k in np.unique(counts[counts > 0]):
-            for part, model in _backtest_models(self.forecaster, panel.lengths):
-                if not (part & (counts == k)).any():
-                    continue
-                group = data[id_col].isin(panel.ids[part & (counts == k)])
-                cv = cross_validation(model, data[group], h, n_windows=int(k), step_size=self.step_size,
-                                      min_train_length=min_train, **_fit_kwargs(panel))
-                errors = (cv[target] - cv[_name(self.forecaster)]).to_numpy(np.float64).reshape(k, -1, h)
-                rows = _panel_rows(cv.iloc[: errors.shape[1] * h], panel, h)  # every window lists the series alike
-                out[rows, k_max - k:] = errors.transpose(1, 0, 2)
+            group = data[id_col].isin(panel.ids[counts == k])
+            cv = cross_validation(self.forecaster, data[group], h, n_windows=int(k), step_size=self.step_size,
+                                  min_train_length=min_train, **_fit_kwargs(panel))
+            errors = (cv[target] - cv[_name(self.forecaster)]).to_numpy(np.float64).reshape(k, -1, h)
+            rows = _panel_rows(cv.iloc[: errors.shape[1] * h], panel, h)  # every window lists the series alike
+            out[rows, k_max - k:] = errors.transpose(1, 0, 2)
         self._backtests[key] = out
         return out
-
-
-def _backtest_models(forecaster, lengths: np.ndarray) -> list:
-    """``(series mask, model)`` pairs that backtest the series as their final forecast is made.
-
-    A ``ZeroShotForecaster`` sends series of at most ``short_history`` points to the short network; its refits
-    on cut histories would route by the cut length, so a longer series would be backtested by the short
-    network and forecast by the default one. Such series are backtested with the routing off.
-    """
-    limit = getattr(forecaster, "_short_history", lambda: None)()
-    if limit is None:
-        return [(np.ones(len(lengths), dtype=bool), forecaster)]
-    short = np.asarray(lengths) <= limit
-    return [(short, forecaster), (~short, clone(forecaster).set_params(short_history=None))]
 
 
 def _name(forecaster) -> str:
