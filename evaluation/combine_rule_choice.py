@@ -78,31 +78,37 @@ def dev_sets(args) -> dict:
             "corpus injected": corpus_series(args.seed, 1 if args.quick else PER_SOURCE)}
 
 
+def calibrated_dev_series(args, weights, timings):
+    """For each dev series: its set, name, values, labels, the default detector fitted on its first
+    :data:`FIT_FRACTION`, and each head's calibrated scores of the whole series (timed by set)."""
+    for set_name, series in dev_sets(args).items():
+        for name, x, lab in series:
+            with timings.time(set_name):
+                det = TriangulationDetector(weights=weights, batch_size=args.batch_size).fit(
+                    x[:int(len(x) * FIT_FRACTION)])
+                calibrated = calibrated_heads(det, x)
+            yield set_name, name, x, lab, det, calibrated
+
+
 def run(args) -> Report:
     return run_on_dev(args, _run)
 
 
 def _run(args, model, weights, timings) -> Report:
     rows = []
-    for set_name, series in dev_sets(args).items():
-        for name, x, lab in series:
-            n_fit = int(len(x) * FIT_FRACTION)
-            with timings.time(set_name):
-                det = TriangulationDetector(weights=weights, batch_size=args.batch_size).fit(x[:n_fit])
-                calibrated = calibrated_heads(det, x)
-            row = {"set": set_name, "series": name}
-            for h in det._heads():
-                row[h] = vus_pr(lab, calibrated[h][0])
-            for rule in CANDIDATES:
-                row[rule] = vus_pr(lab, det._assemble(calibrated, rule)["score"][0])
-            with timings.time(REFERENCE_PEER):
-                row[REFERENCE_PEER] = vus_pr(lab, PEERS[REFERENCE_PEER](args.seed).fit(x[:n_fit]).decision_function(x))
-            rows.append(row)
+    for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings):
+        n_fit = int(len(x) * FIT_FRACTION)
+        row = {"set": set_name, "series": name}
+        for h in det._heads():
+            row[h] = vus_pr(lab, calibrated[h][0])
+        for rule in CANDIDATES:
+            row[rule] = vus_pr(lab, det._assemble(calibrated, rule)["score"][0])
+        with timings.time(REFERENCE_PEER):
+            row[REFERENCE_PEER] = vus_pr(lab, PEERS[REFERENCE_PEER](args.seed).fit(x[:n_fit]).decision_function(x))
+        rows.append(row)
     frame = pd.DataFrame(rows)
     metric_cols = [c for c in frame.columns if c not in ("set", "series")]
-    table = set_means(frame, metric_cols)
-    sets = [c for c in table.columns if c != "all dev series"]
-    table["mean of the set means"] = table[sets].mean(axis=1)
+    table = set_means(frame, metric_cols, mean_of_sets=True)
     score = table.loc[list(CANDIDATES), "mean of the set means"]
     better = [c for c in CANDIDATES if c != CURRENT and score[c] > score[CURRENT] + TIE]
     with timings.time("flag stability"):

@@ -109,10 +109,14 @@ def dev_sets(args) -> dict:
             "generated cycles": cycle_series(2 if args.quick else 20, args.seed)}
 
 
-def set_means(frame: pd.DataFrame, metric_cols: list) -> pd.DataFrame:
-    """Mean of each metric column per dev set (columns), plus over all dev series."""
+def set_means(frame: pd.DataFrame, metric_cols: list, mean_of_sets: bool = False) -> pd.DataFrame:
+    """Mean of each metric column per dev set (columns), plus over all dev series, and with ``mean_of_sets``
+    the mean of the set means (each set weighs the same, however many series it holds)."""
     table = frame.groupby("set")[metric_cols].mean().T
+    sets = list(table.columns)
     table["all dev series"] = frame[metric_cols].mean()
+    if mean_of_sets:
+        table["mean of the set means"] = table[sets].mean(axis=1)
     return table
 
 

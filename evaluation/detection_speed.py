@@ -68,6 +68,15 @@ def timed(fn, repeats: int) -> tuple[list[float], object]:
     return seconds, out
 
 
+def in_turn(fns: dict, repeats: int) -> dict:
+    """Seconds of each of ``fns`` (by name), timed in turn repeat by repeat, so the machine's drift hits all alike."""
+    seconds = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            seconds[name] += timed(fn, 1)[0]
+    return seconds
+
+
 def one_at_a_time(det: TriangulationDetector, df: pd.DataFrame, fit_fraction) -> pd.DataFrame:
     return pd.concat([det.detect(g, fit_fraction=fit_fraction) for _, g in df.groupby("unique_id", sort=True)])
 

@@ -37,7 +37,6 @@ bundled one), so no routing decides what is measured.
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
 import pandas as pd
@@ -55,7 +54,7 @@ from .anomaly_settings_choice import FIT_FRACTION, inject
 from .combine_rule_choice import PER_SOURCE, dev_sets
 from .common import base_parser, suite_main, weights_digest
 from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .detection_speed import long_frame, mixed_series
+from .detection_speed import in_turn, long_frame, mixed_series
 from .flag_stability import MAX_MOVE, worst_move_of
 from .report import Report
 
@@ -111,12 +110,7 @@ def speeds(settings: dict, low: int, high: int, n_series: int, repeats: int, bat
     detectors = {name: TriangulationDetector(batch_size=batch_size, **params) for name, params in settings.items()}
     for det in detectors.values():  # load and warm up each network
         det.detect(frame[frame["unique_id"] == frame["unique_id"].iloc[0]])
-    seconds = {name: [] for name in detectors}
-    for _ in range(repeats):
-        for name, det in detectors.items():
-            start = time.perf_counter()
-            det.detect(frame)
-            seconds[name].append(time.perf_counter() - start)
+    seconds = in_turn({name: (lambda det=det: det.detect(frame)) for name, det in detectors.items()}, repeats)
     return {name: n_series / statistics.median(s) for name, s in seconds.items()}
 
 
@@ -173,9 +167,8 @@ def _run(args, model, weights, timings) -> Report:
     for set_name, series in dev_sets(args).items():
         rows += scored(settings, series, lambda n: int(n * FIT_FRACTION), args.batch_size, timings, set_name)
     frame = pd.DataFrame(rows)
-    table = set_means(frame, list(settings))
-    sets = [c for c in table.columns if c != "all dev series"]
-    table["mean of the set means"] = table[sets].mean(axis=1)
+    table = set_means(frame, list(settings), mean_of_sets=True)
+    sets = sorted(frame["set"].unique())
     moves, flagged = {}, {}
     for cand, params in [(c, p) for c, p in settings.items() if c != ROUTED]:  # fits of 300+ points: as CURRENT
         with timings.time(f"flag stability: {cand}"):

@@ -30,9 +30,8 @@ from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .anomaly_detection import calibrated_heads
 from .anomaly_settings_choice import FIT_FRACTION
-from .combine_rule_choice import TIE, dev_sets
+from .combine_rule_choice import TIE, calibrated_dev_series
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .flag_stability import CONTAMINATION, MAX_MOVE, worst_move_of
@@ -62,21 +61,14 @@ def run(args) -> Report:
 
 def _run(args, model, weights, timings) -> Report:
     rows = []
-    for set_name, series in dev_sets(args).items():
-        for name, x, lab in series:
-            n_fit = int(len(x) * FIT_FRACTION)
-            with timings.time(set_name):
-                det = TriangulationDetector(weights=weights, batch_size=args.batch_size).fit(x[:n_fit])
-                calibrated = calibrated_heads(det, x)
-            stacked = np.stack([calibrated[h] for h in det._heads()])
-            row = {"set": set_name, "series": name}
-            for w in WEIGHTS:
-                row[w] = vus_pr(lab, reference_rank_mean(stacked, det.head_reference_, w)[0])
-            rows.append(row)
+    for set_name, name, _, lab, det, calibrated in calibrated_dev_series(args, weights, timings):
+        stacked = np.stack([calibrated[h] for h in det._heads()])
+        row = {"set": set_name, "series": name}
+        for w in WEIGHTS:
+            row[w] = vus_pr(lab, reference_rank_mean(stacked, det.head_reference_, w)[0])
+        rows.append(row)
     frame = pd.DataFrame(rows)
-    table = set_means(frame, list(WEIGHTS))
-    sets = [c for c in table.columns if c != "all dev series"]
-    table["mean of the set means"] = table[sets].mean(axis=1)
+    table = set_means(frame, list(WEIGHTS), mean_of_sets=True)
     score = table["mean of the set means"]
     moves, flagged = {}, {}
     for w in [w for w in WEIGHTS if w == CURRENT or score[w] > score[CURRENT] + TIE]:

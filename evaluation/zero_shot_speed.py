@@ -23,6 +23,7 @@ import torch
 from tsheads.inference import forecast_arrays
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
+from .detection_speed import in_turn
 from .report import Report, Timings, suite_command
 
 SUITE = "zero_shot_speed"
@@ -76,11 +77,9 @@ def run(args) -> Report:
     rows["forecast_arrays (numpy)"] = (secs, rss)
     if args.compare_batch_sizes:  # batch sizes compared in turn, repeat by repeat, so drift hits them alike
         sizes = [args.batch_size, *args.compare_batch_sizes]
-        turns: dict[int, list] = {b: [] for b in sizes}
         with timings.time("forecast_arrays, batch sizes in turn"):
-            for _ in range(repeats):
-                for b in sizes:
-                    turns[b] += timed(lambda b=b: forecast_arrays(model, x, observed, args.h, batch_size=b), 1)[0]
+            turns = in_turn({b: lambda b=b: forecast_arrays(model, x, observed, args.h, batch_size=b) for b in sizes},
+                            repeats)
         for b in sizes:
             rows[f"forecast_arrays, batch size {b}, in turn (numpy)"] = (turns[b], 0.0)
     forecast_arrays(model, x[:warm], observed[:warm], args.h, batch_size=args.batch_size, precision="bfloat16")
