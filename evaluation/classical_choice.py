@@ -16,13 +16,15 @@ among the settings within 0.005 of the lowest score, the fastest). Every other s
 
 from __future__ import annotations
 
-from tsheads.estimators.validated import CANDIDATES
+from tsheads.estimators.validated import DEFAULT_CANDIDATES
 
 from .backtest_choice import build_parser, compare_settings
 from .common import suite_main
 from .report import Report
 
 SUITE = "classical_choice"
+#: the families this choice compared: the defaults and ETS (not the short network, compared later)
+CANDIDATES = DEFAULT_CANDIDATES + ("ets",)
 #: setting name -> ValidatedForecaster keyword arguments; the first was the default before this choice
 SETTINGS = {
     "ETS ZZN, Theta seasonal": {"ets_model": "ZZN", "theta_model": "seasonal", "candidates": CANDIDATES},

@@ -31,8 +31,9 @@ from ..candidates_pool import start_classical
 from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors, with_frame_prior
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
+from ..pretrained import SHORT, load_pretrained
 from ..forecast_columns import band_columns, band_levels
-from ..inference import forecast_routed, interpolate_quantiles, torch_threads_at_most
+from ..inference import forecast_arrays, forecast_routed, interpolate_quantiles, torch_threads_at_most
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
@@ -41,8 +42,9 @@ from .zero_shot import ZeroShotForecaster
 
 #: fewest training points a backtest origin leaves a series
 MIN_TRAIN = 8
-#: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``
-CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta", "ets")
+#: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``; ``short_network`` is the 128-point
+#: companion network on the last 128 points of series the routing sends to the 512-point one
+CANDIDATES = ("network", "short_network", "naive", "drift", "seasonal_naive", "theta", "ets")
 #: the default families: ETS left out, as it improved the pooled validation score by at most 0.004 (within the
 #: rule's 0.005) at 1.6 to 2.5 times the time (``evaluation.classical_choice``); ``candidates=CANDIDATES`` adds it
 DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta")
@@ -260,12 +262,12 @@ class ValidatedForecaster(PretrainedForecaster):
         n = len(series)
         out: dict[str, np.ndarray] = {}
         tasks = [(y, np.r_[c, len(y)], [m for m in periods if 2 * m <= len(y)]) for y, c in zip(series, cuts)]
-        network = self._uses("network")
+        network = self._uses("network") or self._uses("short_network")
         classical = start_classical(tasks, h, self._model_spec(), self.n_jobs, beside_network=network)
         try:
             if network:
                 with torch_threads_at_most(classical.network_cpus):
-                    out["network"] = self._network_forecasts(series, cuts, h, k_max)
+                    out.update(self._network_forecasts(series, cuts, h, k_max))
         except BaseException:
             classical.cancel()
             raise
@@ -276,13 +278,13 @@ class ValidatedForecaster(PretrainedForecaster):
                     continue
                 block = out.setdefault(name, np.full((n, k_max + 1, h), np.nan))
                 block[i, k_max + 1 - len(rows):] = values
-        names = [name for name in ("network", "naive", "drift") if name in out]
+        names = [name for name in ("network", "short_network", "naive", "drift") if name in out]
         names += sorted((name for name in out if name.startswith("snaive_")), key=lambda s: int(s.split("_")[1]))
         names += [name for name in ("theta", "ets") if name in out]
         return names, out
 
-    def _network_forecasts(self, series, cuts, h, k_max) -> np.ndarray:
-        """The network's median from every origin and the series' end, in one batched call."""
+    def _network_forecasts(self, series, cuts, h, k_max) -> dict:
+        """The networks' medians from every origin and the series' end, each network in one batched call."""
         model = self.model_
         context = self.network_._context(model)
         rows = [(i, int(cut), k_max + 1 - len(c) - 1 + j) for i, c in enumerate(cuts)
@@ -294,21 +296,38 @@ class ValidatedForecaster(PretrainedForecaster):
             tail = series[i][max(0, cut - length):cut]
             x[r, 0, length - len(tail):] = tail
             observed[r, 0, length - len(tail):] = True
-        resolution = resolution_index(step_seconds(self.panel_.freq))  # v1 networks ignore it
         # every origin of a series goes to the network that makes its final forecast (routed by its whole length)
         lengths = np.array([len(series[i]) for i, _, _ in rows])
-        _, quants = forecast_routed(model, x, observed, h, lengths, self.network_._short_route(),
-                                    batch_size=self.batch_size, precision=self.precision, resolution=resolution)
-        levels = list(model.config.quantiles)
-        median = quants[:, 0, levels.index(0.5)]
-        lo, hi = interpolate_quantiles(levels, quants[:, 0], SPREAD_LEVELS).transpose(1, 0, 2)
-        out = np.full((len(series), k_max + 1, h), np.nan)
-        self.network_spread_ = np.full_like(out, np.nan)
-        for r, (i, _, slot) in enumerate(rows):
-            out[i, slot] = median[r]
-            self.network_spread_[i, slot] = hi[r] - lo[r]
-        self.network_quantiles_ = quants[[r for r, (_, _, slot) in enumerate(rows) if slot == k_max], 0]
+        route = self.network_._short_route()
+        slots = (np.array([i for i, _, _ in rows]), np.array([slot for _, _, slot in rows]))
+        out = {}
+        if self._uses("network"):
+            resolution = resolution_index(step_seconds(self.panel_.freq))  # v1 networks ignore it
+            _, quants = forecast_routed(model, x, observed, h, lengths, route, batch_size=self.batch_size,
+                                        precision=self.precision, resolution=resolution)
+            levels = list(model.config.quantiles)
+            lo, hi = interpolate_quantiles(levels, quants[:, 0], SPREAD_LEVELS).transpose(1, 0, 2)
+            out["network"] = _by_slot(quants[:, 0, levels.index(0.5)], slots, len(series), k_max)
+            self.network_spread_ = _by_slot(hi - lo, slots, len(series), k_max)
+            self.network_quantiles_ = quants[slots[1] == k_max, 0]
+        if self._uses("short_network"):
+            out["short_network"] = self._short_network_forecasts(x, observed, h, lengths, route, slots,
+                                                                 len(series), k_max)
         return out
+
+    def _short_network_forecasts(self, x, observed, h, lengths, route, slots, n, k_max) -> np.ndarray:
+        """The short network's median on the last points of each row; NaN where the routing already uses it."""
+        short = route.model if route is not None else self.__dict__.get("_short_model")
+        if short is None:
+            short = self.__dict__["_short_model"] = load_pretrained(SHORT, device=self.device)
+        rows = np.ones(len(x), dtype=bool) if route is None else np.asarray(lengths) > route.max_history
+        if h > short.config.horizon or not rows.any():  # it would roll its 96-step head forward: not a candidate
+            return np.full((n, k_max + 1, h), np.nan)
+        median = np.full((len(x), h), np.nan)
+        _, quants = forecast_arrays(short, x[rows], observed[rows], h, batch_size=self.batch_size,
+                                    precision=self.precision)
+        median[rows] = quants[:, 0, list(short.config.quantiles).index(0.5)]
+        return _by_slot(median, slots, n, k_max)
 
     def _record(self, names, weights, errors, origins) -> None:
         ids = pd.Index(self.panel_.ids, name=self.panel_.columns.id)
@@ -317,6 +336,13 @@ class ValidatedForecaster(PretrainedForecaster):
         chosen["used"] = [" + ".join(f"{names[c]} {w[c]:.2f}" for c in np.argsort(-w) if w[c] > 0) for w in weights]
         self.chosen_ = chosen
         self.backtest_errors_ = pd.DataFrame(errors, index=ids, columns=names)
+
+
+def _by_slot(values: np.ndarray, slots: tuple, n: int, k_max: int) -> np.ndarray:
+    """``(n, k_max + 1, h)`` of per-row ``values`` placed at their ``(series, origin slot)``; NaN elsewhere."""
+    out = np.full((n, k_max + 1, values.shape[-1]), np.nan)
+    out[slots] = values
+    return out
 
 
 def weights_with_fallback(errors: np.ndarray, names: list, rule: str, available: Optional[np.ndarray] = None,
