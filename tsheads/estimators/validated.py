@@ -31,9 +31,9 @@ from ..candidates_pool import start_classical
 from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors, with_frame_prior
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
-from ..pretrained import SHORT, load_pretrained
 from ..forecast_columns import band_columns, band_levels
 from ..inference import forecast_arrays, forecast_routed, interpolate_quantiles, torch_threads_at_most
+from ..pretrained import SHORT, load_pretrained
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
