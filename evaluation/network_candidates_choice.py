@@ -1,9 +1,9 @@
-"""Whether ValidatedForecaster adds the short network as a second network candidate: chosen on validation windows.
+"""Whether ValidatedForecaster adds a second network candidate: chosen on validation windows.
 
-The 128-point companion network (``tsheads-encoder-short-v1``) already forecasts series of at most 128 points.
-On longer series it can forecast from their last 128 points beside the 512-point network: a second network,
-trained apart, whose errors differ from the first's, for the backtest to pick or weight. It costs about a
-fifth of the 512-point network's time.
+The network candidate is routed by length: series of at most 128 points go to the 128-point companion
+(``tsheads-encoder-short-v1``), longer ones to the 512-point network. The second network candidate is the
+other one: the 512-point network on short series, the companion on the last 128 points of long ones. It was
+trained apart, so its errors differ from the first's, for the backtest to pick or weight.
 
 Validation windows, scores and the rule as in ``evaluation.backtest_choice`` (each series' M1 / M3 /
 M4-hourly *training* part with its last ``h`` points held out, and long hourly corpus series with their last
@@ -24,9 +24,9 @@ from .report import Report
 SUITE = "network_candidates_choice"
 #: setting name -> ValidatedForecaster keyword arguments; the first is the default before this choice
 SETTINGS = {
-    "network + classical": {"candidates": tuple(c for c in DEFAULT_CANDIDATES if c != "short_network")},
-    "network + short network + classical": {"candidates": tuple(dict.fromkeys(DEFAULT_CANDIDATES
-                                                                              + ("short_network",)))},
+    "network + classical": {"candidates": tuple(c for c in DEFAULT_CANDIDATES if c != "second_network")},
+    "network + second network + classical": {"candidates": tuple(dict.fromkeys(DEFAULT_CANDIDATES
+                                                                              + ("second_network",)))},
 }
 
 

@@ -42,9 +42,9 @@ from .zero_shot import ZeroShotForecaster
 
 #: fewest training points a backtest origin leaves a series
 MIN_TRAIN = 8
-#: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``; ``short_network`` is the 128-point
-#: companion network on the last 128 points of series the routing sends to the 512-point one
-CANDIDATES = ("network", "short_network", "naive", "drift", "seasonal_naive", "theta", "ets")
+#: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``; ``second_network`` is the network the
+#: length routing did not pick (the 512-point one for series of at most 128 points, else the 128-point companion)
+CANDIDATES = ("network", "second_network", "naive", "drift", "seasonal_naive", "theta", "ets")
 #: the default families: ETS left out, as it improved the pooled validation score by at most 0.004 (within the
 #: rule's 0.005) at 1.6 to 2.5 times the time (``evaluation.classical_choice``); ``candidates=CANDIDATES`` adds it
 DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta")
@@ -262,7 +262,7 @@ class ValidatedForecaster(PretrainedForecaster):
         n = len(series)
         out: dict[str, np.ndarray] = {}
         tasks = [(y, np.r_[c, len(y)], [m for m in periods if 2 * m <= len(y)]) for y, c in zip(series, cuts)]
-        network = self._uses("network") or self._uses("short_network")
+        network = self._uses("network") or self._uses("second_network")
         classical = start_classical(tasks, h, self._model_spec(), self.n_jobs, beside_network=network)
         try:
             if network:
@@ -278,7 +278,7 @@ class ValidatedForecaster(PretrainedForecaster):
                     continue
                 block = out.setdefault(name, np.full((n, k_max + 1, h), np.nan))
                 block[i, k_max + 1 - len(rows):] = values
-        names = [name for name in ("network", "short_network", "naive", "drift") if name in out]
+        names = [name for name in ("network", "second_network", "naive", "drift") if name in out]
         names += sorted((name for name in out if name.startswith("snaive_")), key=lambda s: int(s.split("_")[1]))
         names += [name for name in ("theta", "ets") if name in out]
         return names, out
@@ -301,8 +301,8 @@ class ValidatedForecaster(PretrainedForecaster):
         route = self.network_._short_route()
         slots = (np.array([i for i, _, _ in rows]), np.array([slot for _, _, slot in rows]))
         out = {}
+        resolution = resolution_index(step_seconds(self.panel_.freq))  # v1 networks ignore it
         if self._uses("network"):
-            resolution = resolution_index(step_seconds(self.panel_.freq))  # v1 networks ignore it
             _, quants = forecast_routed(model, x, observed, h, lengths, route, batch_size=self.batch_size,
                                         precision=self.precision, resolution=resolution)
             levels = list(model.config.quantiles)
@@ -310,23 +310,26 @@ class ValidatedForecaster(PretrainedForecaster):
             out["network"] = _by_slot(quants[:, 0, levels.index(0.5)], slots, len(series), k_max)
             self.network_spread_ = _by_slot(hi - lo, slots, len(series), k_max)
             self.network_quantiles_ = quants[slots[1] == k_max, 0]
-        if self._uses("short_network"):
-            out["short_network"] = self._short_network_forecasts(x, observed, h, lengths, route, slots,
-                                                                 len(series), k_max)
+        if self._uses("second_network"):
+            out["second_network"] = self._second_network_forecasts(x, observed, h, lengths, route, slots,
+                                                                   len(series), k_max, resolution)
         return out
 
-    def _short_network_forecasts(self, x, observed, h, lengths, route, slots, n, k_max) -> np.ndarray:
-        """The short network's median on the last points of each row; NaN where the routing already uses it."""
+    def _second_network_forecasts(self, x, observed, h, lengths, route, slots, n, k_max, resolution) -> np.ndarray:
+        """Each row's median from the network its routing did not pick: the 512-point network for series the
+        routing sends to the short companion, the companion (on the last 128 points) for the others."""
         short = route.model if route is not None else self.__dict__.get("_short_model")
         if short is None:
             short = self.__dict__["_short_model"] = load_pretrained(SHORT, device=self.device)
-        rows = np.ones(len(x), dtype=bool) if route is None else np.asarray(lengths) > route.max_history
-        if h > short.config.horizon or not rows.any():  # it would roll its 96-step head forward: not a candidate
+        if h > short.config.horizon:  # the routing sends every row to the 512-point network; no second one
             return np.full((n, k_max + 1, h), np.nan)
-        median = np.full((len(x), h), np.nan)
-        _, quants = forecast_arrays(short, x[rows], observed[rows], h, batch_size=self.batch_size,
-                                    precision=self.precision)
-        median[rows] = quants[:, 0, list(short.config.quantiles).index(0.5)]
+        to_short = np.ones(len(x), dtype=bool) if route is None else np.asarray(lengths) > route.max_history
+        median = np.empty((len(x), h))
+        for rows, net, res in ((to_short, short, None), (~to_short, self.model_, resolution)):
+            if rows.any():
+                _, quants = forecast_arrays(net, x[rows], observed[rows], h, batch_size=self.batch_size,
+                                            precision=self.precision, resolution=res)
+                median[rows] = quants[:, 0, list(net.config.quantiles).index(0.5)]
         return _by_slot(median, slots, n, k_max)
 
     def _record(self, names, weights, errors, origins) -> None:
