@@ -339,3 +339,28 @@ def test_stateless_forecast_switch():
     assert list(validated.columns) == list(network.columns) == ["unique_id", "ds", "TSHeads"]
     with pytest.raises(TsheadsError, match="method"):
         tsheads.forecast(df, 6, method="magic")
+
+
+def test_second_network_is_the_network_the_routing_did_not_pick():
+    rng = np.random.default_rng(3)
+    t = np.arange(300)
+    df = pd.concat([frame(10 + np.sin(2 * np.pi * t[:n] / 24) + 0.1 * rng.standard_normal(n), uid, "h")
+                    for uid, n in (("short", 100), ("long", 300))])
+    both = ValidatedForecaster(candidates=("network", "second_network", "naive"), frame_prior=0, n_jobs=1)
+    both.fit(df).predict(h=12)
+    assert list(both.chosen_.columns[:3]) == ["network", "second_network", "naive"]
+    finals = {uid: both.candidate_forecasts_[i] for i, uid in enumerate(both.chosen_.index)}
+    # the network the routing picks for the short series is the 512-point one's second opinion, and vice versa
+    v1 = tsheads.ZeroShotForecaster(short_history=None).fit(df).predict(h=12)
+    short = tsheads.ZeroShotForecaster(short_history=1000).fit(df).predict(h=12)
+    for uid, routed, other in (("short", short, v1), ("long", v1, short)):
+        mine = routed[routed["unique_id"] == uid]["TSHeads"].to_numpy()
+        second = other[other["unique_id"] == uid]["TSHeads"].to_numpy()
+        np.testing.assert_allclose(finals[uid][0], mine, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(finals[uid][1], second, rtol=1e-4, atol=1e-4)
+        assert np.abs(finals[uid][0] - finals[uid][1]).max() > 1e-3
+    # beyond the companion's 96-step head every row goes to the 512-point network: no second one to compete
+    far = ValidatedForecaster(candidates=("network", "second_network", "naive"), frame_prior=0, n_jobs=1)
+    out = far.fit(df).predict(h=100)
+    assert (far.chosen_["second_network"] == 0).all() and far.backtest_errors_["second_network"].isna().all()
+    assert np.isfinite(out["TSHeads"]).all()
