@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tsheads.errors import NonFiniteError
+from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.estimators.anomaly_baselines import (
     MatrixProfileDetector,
     STLResidualDetector,
@@ -211,6 +212,24 @@ def test_embedding_ends_share_the_forecast_grid_and_cover_the_series():
     from tsheads.scoring.heads import MIN_HISTORY, embedding_ends
 
     ends = embedding_ends(300, 64, 16)
-    assert ends[0] == 64 and ends[-1] == 300 and (np.diff(ends) > 0).all() and np.diff(ends).max() <= 16
-    assert set(np.arange(MIN_HISTORY, 300, 16)[np.arange(MIN_HISTORY, 300, 16) > 64]) <= set(ends)
+    grid = np.arange(MIN_HISTORY, 301, 16)
+    # only grid ends (no off-grid first or last subsequence), every one that holds a whole subsequence
+    np.testing.assert_array_equal(ends, grid[grid >= 64])
+    assert ends[-1] > 300 - 16 and (np.diff(ends) == 16).all()
     np.testing.assert_array_equal(embedding_ends(50, 64, 16), [50])  # shorter than a subsequence: one, padded
+
+
+def test_subsequences_stay_on_the_grid_so_a_periodic_series_end_scores_like_its_middle():
+    from tsheads.scoring.heads import grid_starts
+
+    np.testing.assert_array_equal(grid_starts(300, 64, 16), np.arange(0, 237, 16))  # no end-aligned extra
+    np.testing.assert_array_equal(grid_starts(50, 64, 16), [-14])  # shorter than a subsequence: one, padded
+    # a clean periodic series whose length is off the grid: the last points' embedding scores stay in the
+    # range of the rest and are not flagged (an end-aligned subsequence, out of phase with every bank entry,
+    # scored 1.5 against a threshold of 0.98 here)
+    t = np.arange(1000)
+    y = np.sin(2 * np.pi * t / 48) + 0.05 * np.random.default_rng(0).standard_normal(1000)
+    det = TriangulationDetector(heads=("embedding",), contamination=0.02).fit(y[:303])
+    scores = det.decision_function(y)
+    assert scores[-100:].max() <= max(scores[303:900].max(), det.threshold_)
+    assert det.predict(y)[-100:].sum() == 0

@@ -224,12 +224,15 @@ def embedding_ends(length: int, width: int, stride: int) -> np.ndarray:
     """Ends of the ``width``-point subsequences the embedding head describes (with shared passes), increasing.
 
     On the forecast origins' grid (every ``stride`` points from ``MIN_HISTORY``), so with ``stride`` equal to
-    the forecast horizon one forward pass serves both heads, plus the first whole subsequence and the last.
+    the forecast horizon one forward pass serves both heads. Only grid ends, for the reason of
+    :func:`grid_starts`: a subsequence off the grid (the series' first or last) would score high on a
+    periodic series for its phase alone. A series of at most ``width`` points gets one padded subsequence.
     """
     if length <= width:
         return np.array([length])
-    grid = np.arange(MIN_HISTORY, length, stride)
-    return np.unique(np.r_[width, grid[grid > width], length])
+    grid = np.arange(MIN_HISTORY, length + 1, stride)
+    ends = grid[grid >= width]
+    return ends if len(ends) else np.array([length])
 
 
 def history_outputs(model: DualSpaceModel, packed: Packed, history: int, horizon: int, *, forecast: bool = True,
@@ -298,11 +301,23 @@ def _per_series(owner: np.ndarray, starts: np.ndarray, emb: np.ndarray, n_series
     return list(zip(np.split(starts, bounds), np.split(emb, bounds)))
 
 
+def grid_starts(length: int, width: int, stride: int) -> np.ndarray:
+    """Starts of the ``width``-point subsequences every ``stride`` points from 0 that fit in ``length`` points.
+
+    No extra end-aligned subsequence: its phase would differ from every bank subsequence's, so on a periodic
+    series it would find no near neighbour and score high at every series' end. The last ``stride - 1``
+    points or fewer wait for the next grid subsequence. A series shorter than ``width`` gets one padded one.
+    """
+    if length <= width:
+        return np.array([length - width])
+    return np.arange(0, length - width + 1, stride)
+
+
 def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, stride: int, batch_size: int = 512,
                            precision: str = "float32", chunk: int = 2048, origin: int = 0,
                            cache: RowCache | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per series: local starts ``(W,)`` and unit semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
-    owner, starts = packed.rows(lambda t: local_starts(window_starts(t + origin, width, stride), origin))
+    owner, starts = packed.rows(lambda t: local_starts(grid_starts(t + origin, width, stride), origin))
     parts = []
     for i in range(0, len(starts), chunk):
         xw, ow, _, _ = packed.gather(owner[i:i + chunk], starts[i:i + chunk, None] + np.arange(width)[None, :])
