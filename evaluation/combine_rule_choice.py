@@ -78,13 +78,14 @@ def dev_sets(args) -> dict:
             "corpus injected": corpus_series(args.seed, 1 if args.quick else PER_SOURCE)}
 
 
-def calibrated_dev_series(args, weights, timings):
-    """For each dev series: its set, name, values, labels, the default detector fitted on its first
-    :data:`FIT_FRACTION`, and each head's calibrated scores of the whole series (timed by set)."""
-    for set_name, series in dev_sets(args).items():
+def calibrated_dev_series(args, weights, timings, params: dict | None = None, sets: dict | None = None):
+    """For each dev series: its set, name, values, labels, the default detector (with ``params``) fitted on
+    its first :data:`FIT_FRACTION`, and each head's calibrated scores of the whole series (timed by set).
+    ``sets``: the dev sets, if already drawn (default :func:`dev_sets`)."""
+    for set_name, series in (dev_sets(args) if sets is None else sets).items():
         for name, x, lab in series:
             with timings.time(set_name):
-                det = TriangulationDetector(weights=weights, batch_size=args.batch_size).fit(
+                det = TriangulationDetector(weights=weights, batch_size=args.batch_size, **(params or {})).fit(
                     x[:int(len(x) * FIT_FRACTION)])
                 calibrated = calibrated_heads(det, x)
             yield set_name, name, x, lab, det, calibrated

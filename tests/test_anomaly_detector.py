@@ -3,6 +3,8 @@ finds the classic anomaly kinds (spike, level shift, frequency change) on the pr
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,12 +75,16 @@ def test_every_head_ranks_injected_anomalies_above_normal_points(kind):
     x, lab = with_anomaly(kind)
     # the four network heads judge a point by its context, so a level shift is anomalous at its onset only;
     # the cycle head compares with the fit data's cycles and rightly sees every later cycle as shifted
+    # with deviations relative to their window (the default rebuild_scale), a level shift that moves a whole
+    # window is not the time head's to see; with absolute deviations it is
     det = TriangulationDetector(heads=SCORE_HEADS, combine="mean").fit(x[:FIT])
     heads = det.score_heads(x)
     normal = (lab == 0) & (np.arange(T) >= FIT)
     normal[1400:1800] = False  # the neighbourhood, where scores may rise for context reasons
     for head in ("time", "fft", "forecast", "embedding"):
         s = heads[head].to_numpy()
+        if kind == "level_shift" and head == "time":
+            s = TriangulationDetector(heads=("time",), rebuild_scale="absolute").fit(x[:FIT]).decision_function(x)
         assert s[lab == 1].max() > np.quantile(s[normal], 0.99), (kind, head)
     combined = det.decision_function(x)
     assert combined[lab == 1].max() > combined[normal].max(), kind
@@ -475,3 +481,34 @@ def test_forecast_history_shares_passes_and_keeps_every_guarantee(tmp_path, monk
 
 def calibrated_forecast(det, x):
     return det.score_heads(x)["forecast"].to_numpy()
+
+
+def test_rebuild_scale_is_checked_and_files_saved_before_it_load_as_absolute(tmp_path):
+    x, _ = with_anomaly("spike")
+    with pytest.raises(TsheadsError, match="rebuild_scale"):
+        TriangulationDetector(rebuild_scale="median").fit(x[:FIT])
+    old = TriangulationDetector(heads=("time", "fft"), rebuild_scale="absolute").fit(x[:FIT])
+    old.save(tmp_path / "old")
+    meta = json.loads((tmp_path / "old.json").read_text())
+    del meta["meta"]["params"]["rebuild_scale"]  # as written before the parameter existed
+    (tmp_path / "old.json").write_text(json.dumps(meta))
+    back = TriangulationDetector.load(tmp_path / "old")
+    assert back.rebuild_scale == "absolute"
+    np.testing.assert_allclose(back.decision_function(x), old.decision_function(x), rtol=1e-12, atol=0)
+    relative = TriangulationDetector(heads=("time", "fft")).fit(x[:FIT])
+    assert relative.rebuild_scale == "window"
+    assert not np.allclose(relative.decision_function(x), old.decision_function(x))
+
+
+def test_window_relative_cancels_a_window_level_factor():
+    from tsheads.scoring.heads import window_relative
+
+    rng = np.random.default_rng(0)
+    dev = rng.gamma(2.0, 1.0, (3, 1, 64))
+    x = rng.standard_normal((3, 1, 64))
+    seen = np.ones_like(x, dtype=bool)
+    scaled = dev * np.array([1.0, 3.0, 0.2])[:, None, None]  # the same errors, windows rebuilt 3x worse / better
+    np.testing.assert_allclose(window_relative(scaled, x, seen), window_relative(dev, x, seen), rtol=1e-12)
+    np.testing.assert_allclose(np.median(window_relative(dev, x, seen), axis=-1), 1.0)
+    seen[1] = False  # a window with nothing observed stays finite
+    assert np.isfinite(window_relative(dev, x, seen)).all()

@@ -57,6 +57,8 @@ COMBINE_RULES = ("auto", "probe", "fisher", "rank", "agreement", "max", "mean", 
 PROBE_COPIES = 2
 MASK_LAYOUTS = ("spread", "block")
 ERRORS = ("squared", "absolute")
+#: units of the rebuild heads' deviations (see ``rebuild_scale``)
+REBUILD_SCALES = ("window", "absolute")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
 SUPERVISED_CANDIDATES = ("auto", "fisher", "rank", "agreement", "max", "mean")
 #: ``detect`` runs the network over groups of series with about this many points in all (bounds its memory)
@@ -150,6 +152,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         Arithmetic of the forward pass; ``"bfloat16"`` is about 2x faster on CPU.
     verbose : bool, default False
         Progress bar while fine-tuning.
+    rebuild_scale : {"window", "absolute"}, default "window"
+        Units of the ``time`` and ``fft`` heads' rebuild deviations: each over the median deviation of the
+        window that rebuilt it, or as they are. How well a window is rebuilt varies with the window's offset
+        as much as with the data, so absolute deviations put the fit part and later windows on different
+        scales; relative ones scored higher on every dev set and moved flags less
+        (``evaluation.rebuild_scale_choice``). A level shift that moves a whole window is then seen by the
+        other heads only. Detectors saved before this parameter existed load with ``"absolute"``.
     """
 
     allow_nan = True
@@ -160,7 +169,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
                  precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None,
-                 forecast_history: Optional[int] = None):
+                 forecast_history: Optional[int] = None, rebuild_scale: str = "window"):
         self.heads = heads
         self.combine = combine
         self.window = window
@@ -182,6 +191,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.verbose = verbose
         self.season_length = season_length
         self.forecast_history = forecast_history
+        self.rebuild_scale = rebuild_scale
 
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
@@ -228,6 +238,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                    f"(or None for the whole window), got {self.forecast_history}")
         if not isinstance(self.fine_tune, (bool, np.bool_)):
             raise TsheadsError(f"fine_tune must be True or False, got {self.fine_tune!r}")
+        if self.rebuild_scale not in REBUILD_SCALES:
+            raise TsheadsError(f"rebuild_scale must be one of {REBUILD_SCALES}, got {self.rebuild_scale!r}")
         self._check_model_params()
         return 2
 
@@ -423,7 +435,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return model_outputs(model, Packed.of(xs, observeds), self._network_heads(), window=window,
                              stride=stride, horizon=self.horizon, layout=self.mask,
                              forecast_history=self.forecast_history, batch_size=self.batch_size,
-                             precision=self.precision, origin=origin, cache=self.__dict__.get("_row_cache"))
+                             precision=self.precision, origin=origin, cache=self.__dict__.get("_row_cache"),
+                             relative=self.rebuild_scale == "window")
 
     def _smoothing(self) -> int:
         """Width of the moving average: ``smoothing``, at most an eighth of the fit data's length.
@@ -672,6 +685,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             if meta.get("estimator") != cls.__name__:
                 raise ValueError(f"it holds a {meta.get('estimator')!r}")
             params, state = dict(meta["params"]), meta["state"]
+            params.setdefault("rebuild_scale", "absolute")  # files saved before it existed were calibrated so
             est = cls(weights=str(model_stem(path)), **{**params, "heads": tuple(params["heads"]), "device": device})
             est._min_length()  # every parameter valid (and the device usable)
             heads = est._heads()

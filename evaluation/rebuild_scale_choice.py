@@ -1,0 +1,102 @@
+"""Units of the rebuild heads' deviations, with the combination rule: decided on the dev sets, never on a benchmark.
+
+How well the network rebuilds a point depends on the window that rebuilds it as much as on the point (the same
+points rebuilt from windows at other offsets differed with a coefficient of variation of 0.3 to 0.6 on
+synthetic series). Absolute deviations therefore put the fit part's windows and later windows on different
+scales, and the flags of ``combine="mean"`` moved past the stability bound (``evaluation.combine_rule_choice``).
+``rebuild_scale="window"`` divides each deviation by its window's median deviation
+(:func:`tsheads.scoring.heads.window_relative`).
+
+Both scales, each with every candidate rule of ``evaluation.combine_rule_choice``, on the same three dev sets
+(each series fitted on its first 15 %, default settings otherwise).
+
+Rule, fixed before the run (``combine_rule_choice``'s, over pairs): the pair (scale, rule) with the highest mean
+of the three sets' mean VUS-PR among those whose worst flag move (``evaluation.flag_stability``'s cases) is
+under its bound (0.05); a pair within 0.005 of the current default (absolute, auto) does not replace it.
+
+    python -m evaluation.rebuild_scale_choice [--data-dir DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tsheads.estimators.anomaly import HEAD_NAMES, REBUILD_SCALES
+from tsheads.metrics.anomaly import vus_pr
+
+from .anomaly_detection import PEERS
+from .anomaly_settings_choice import FIT_FRACTION
+from .combine_rule_choice import CANDIDATES, REFERENCE_PEER, TIE, calibrated_dev_series, dev_sets
+from .common import base_parser, suite_main
+from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .flag_stability import MAX_MOVE, worst_move_of
+from .report import Report
+
+SUITE = "rebuild_scale_choice"
+CURRENT = ("absolute", "auto")
+
+
+def run(args) -> Report:
+    return run_on_dev(args, _run)
+
+
+def _run(args, model, weights, timings) -> Report:
+    sets = dev_sets(args)
+    rows, peer = [], {}
+    for scale in REBUILD_SCALES:
+        for set_name, name, x, lab, det, calibrated in calibrated_dev_series(
+                args, weights, timings, {"rebuild_scale": scale}, sets):
+            row = {"set": set_name, "series": name}
+            for h in det._heads():
+                row[f"{scale}: {h}"] = vus_pr(lab, calibrated[h][0])
+            for rule in CANDIDATES:
+                row[f"{scale}: {rule}"] = vus_pr(lab, det._assemble(calibrated, rule)["score"][0])
+            if name not in peer:
+                with timings.time(REFERENCE_PEER):
+                    n_fit = int(len(x) * FIT_FRACTION)
+                    peer[name] = vus_pr(lab, PEERS[REFERENCE_PEER](args.seed).fit(x[:n_fit]).decision_function(x))
+            row[REFERENCE_PEER] = peer[name]
+            rows.append(row)
+    long = pd.DataFrame(rows)
+    frame = long.groupby(["set", "series"], sort=False).first().reset_index()  # one row per series, every column
+    metric_cols = [c for c in frame.columns if c not in ("set", "series")]
+    table = set_means(frame, metric_cols, mean_of_sets=True)
+    pairs = [(scale, rule) for scale in REBUILD_SCALES for rule in CANDIDATES]
+    score = {p: float(table.loc[f"{p[0]}: {p[1]}", "mean of the set means"]) for p in pairs}
+    moves = {}
+    for scale, rule in pairs:
+        with timings.time(f"flag stability, {scale}, {rule}"):
+            moves[(scale, rule)] = worst_move_of({"combine": rule, "rebuild_scale": scale, "weights": weights,
+                                                  "batch_size": args.batch_size},
+                                                 seeds=1 if args.quick else 4)[0]
+    stable = [p for p in pairs if moves[p] < MAX_MOVE and score[p] > score[CURRENT] + TIE]
+    chosen = max(stable, key=lambda p: score[p]) if stable else CURRENT
+    decision = pd.DataFrame([{"rebuild_scale": s, "rule": r, "mean of the set means": score[(s, r)],
+                              "worst flag move": moves[(s, r)], "within the flag bound": moves[(s, r)] < MAX_MOVE,
+                              "chosen": (s, r) == chosen} for s, r in pairs]).set_index(["rebuild_scale", "rule"])
+    heads = [f"{s}: {h}" for s in REBUILD_SCALES for h in HEAD_NAMES if f"{s}: {h}" in table.index]
+    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    notes = [f"{len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR "
+             "(100-point buffer).",
+             f"Rule, fixed before the run: among (scale, rule) pairs, the highest mean of the set means with the "
+             f"worst flag move under {MAX_MOVE}; within {TIE} of {CURRENT} it stays. CHOICE: rebuild_scale="
+             f"{chosen[0]!r}, combine={chosen[1]!r} ({score[chosen]:.3f}; current {score[CURRENT]:.3f}; best "
+             f"single head {table.loc[heads, 'mean of the set means'].idxmax()} "
+             f"{table.loc[heads, 'mean of the set means'].max():.3f}; {REFERENCE_PEER} "
+             f"{table.loc[REFERENCE_PEER, 'mean of the set means']:.3f})."]
+    return dev_report(SUITE, "Units of the rebuild deviations and the combination rule", args, frame,
+                      {"Mean VUS-PR by scale, head, rule and dev set": table, "Decision": decision}, timings, notes,
+                      model, f"{chosen[0]}, {chosen[1]}")
+
+
+def build_parser():
+    return base_parser(__doc__.splitlines()[0])
+
+
+def main(argv: list[str] | None = None) -> Report:
+    """``python -m evaluation.rebuild_scale_choice``: run, write ``rebuild_scale_choice.{md,json}``."""
+    return suite_main(build_parser, run, argv)
+
+
+if __name__ == "__main__":
+    main()
