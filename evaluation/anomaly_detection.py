@@ -48,6 +48,10 @@ RULES = ("probe", "auto", "fisher", "max", "mean")
 HEAD_ROWS = (*(f"tsheads {h}" for h in HEAD_NAMES), *(f"tsheads {r}, {label}" for label in HEAD_SETS for r in RULES),
              "tsheads rank (within the scored series)")
 AUTO, TUNED = "tsheads default (zero-shot)", "tsheads default, fine-tuned"
+#: the default and the rebuild heads with absolute rebuild deviations (the default before rebuild_scale), same run
+ABSOLUTE = "tsheads default, rebuild_scale='absolute' (the default before)"
+ABSOLUTE_ROWS = (ABSOLUTE, "tsheads time, absolute", "tsheads fft, absolute",
+                 "tsheads mean, network heads + cycle, absolute")
 PEERS = {
     "Sub-PCA": lambda seed: SubPCADetector(),
     "IForest (windows)": lambda seed: WindowIForestDetector(random_state=seed),
@@ -62,6 +66,13 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     with timings.time(AUTO):
         default = TriangulationDetector(weights=weights, batch_size=args.batch_size)
         out[AUTO] = default.fit(x[:n_fit]).decision_function(x)
+    with timings.time(ABSOLUTE):
+        absolute = TriangulationDetector(weights=weights, batch_size=args.batch_size, rebuild_scale="absolute")
+        absolute.fit(x[:n_fit])
+        calibrated = calibrated_heads(absolute, x)
+        out[ABSOLUTE] = absolute._assemble(calibrated)["score"][0]
+        out[ABSOLUTE_ROWS[1]], out[ABSOLUTE_ROWS[2]] = calibrated["time"].max(0), calibrated["fft"].max(0)
+        out[ABSOLUTE_ROWS[3]] = absolute._assemble(calibrated, "mean")["score"][0]
     # every head and every rule from one fit; combine="probe" computes the planted-anomaly weights, which
     # change nothing else (the heads' calibrations and references are the default's)
     det = TriangulationDetector(weights=weights, batch_size=args.batch_size, combine="probe").fit(x[:n_fit])
@@ -114,7 +125,7 @@ def evaluate_series(series: list[tuple[str, np.ndarray, np.ndarray, int]], args,
 
 
 def summary(long: pd.DataFrame) -> pd.DataFrame:
-    order = [AUTO, *HEAD_ROWS, TUNED, *PEERS]
+    order = [AUTO, *ABSOLUTE_ROWS, *HEAD_ROWS, TUNED, *PEERS]
     table = long.groupby("detector")[list(METRICS)].mean()
     table = table.loc[[d for d in order if d in table.index]]
     best_peer = table.loc[[p for p in PEERS if p in table.index], "VUS-PR"].max()

@@ -390,11 +390,13 @@ def test_auto_scores_do_not_move_with_what_else_is_scored():
         assert det.decision_function(spiked)[1100:1110].min() > np.quantile(b, 0.99), rule
 
 
-@pytest.mark.parametrize("kind, seed, n", [("sine", 0, 600), ("walk", 1, 300), ("walk", 3, 300)])
+@pytest.mark.parametrize("kind, seed, n", [("sine", 0, 300), ("walk", 0, 600), ("walk", 1, 300),
+                                           ("walk", 3, 300)])
 def test_flagged_share_moves_little_when_the_fit_part_grows_one_percent(kind, seed, n):
     """Issue 17's stability bound: 1 % more fit data moves the share of the series flagged by under 0.05.
 
-    The three cases that moved most in ``python -m evaluation.flag_stability`` (0.030, 0.029, 0.046); the
+    The three cases that moved most in ``python -m evaluation.flag_stability`` with window-relative rebuild
+    deviations (0.030, 0.015, 0.012), and walk 3 at 300, the worst with absolute ones (0.046, now 0.004); the
     example in the issue moved 0.16 (19.2 % vs 3.2 %).
     """
     from evaluation.flag_stability import GROWTH, synthetic

@@ -156,9 +156,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         Units of the ``time`` and ``fft`` heads' rebuild deviations: each over the median deviation of the
         window that rebuilt it, or as they are. How well a window is rebuilt varies with the window's offset
         as much as with the data, so absolute deviations put the fit part and later windows on different
-        scales; relative ones scored higher on every dev set and moved flags less
-        (``evaluation.rebuild_scale_choice``). A level shift that moves a whole window is then seen by the
-        other heads only. Detectors saved before this parameter existed load with ``"absolute"``.
+        scales. On the dev sets (``evaluation.rebuild_scale_choice``) relative deviations raised the default's
+        mean VUS-PR from 0.339 to 0.352 (two sets up, the injected one 0.007 down) and the time head's from
+        0.229 to 0.248, with the same worst flag move (0.030). A level shift that moves a whole window is then
+        seen by the other heads only. Detectors saved before this parameter existed load with ``"absolute"``.
     """
 
     allow_nan = True

@@ -202,13 +202,18 @@ def window_relative(dev: np.ndarray, x: np.ndarray, observed: np.ndarray) -> np.
     other offsets differed with a coefficient of variation of 0.3 to 0.6 on synthetic series, so the fit
     part's windows and later windows were not on one scale, and flags moved with the fit length. Within its
     window a short anomaly still stands out; a level shift that moves a whole window is left to the other
-    heads. Chosen on the dev sets (``evaluation.rebuild_scale_choice``). The floor (a thousandth of the
-    window's spread) keeps a perfectly rebuilt window from dividing by zero.
+    heads. Chosen on the dev sets (``evaluation.rebuild_scale_choice``: the default detector's mean VUS-PR
+    0.352 against 0.339). The floor (a thousandth of the window's spread) keeps a perfectly rebuilt window
+    from dividing by zero.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # windows with no observed point: left as they are
-        median = np.nanmedian(np.where(observed, dev, np.nan), axis=-1, keepdims=True)
-        spread = np.nanstd(np.where(observed, x, np.nan), axis=-1, keepdims=True)
+    full = observed.all(axis=-1)  # most windows: the plain median and deviation, far faster than the nan ones
+    median, spread = np.median(dev, axis=-1, keepdims=True), np.std(x, axis=-1, keepdims=True)
+    if not full.all():
+        part = ~full
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # windows with no observed point: left as they are
+            median[part] = np.nanmedian(np.where(observed[part], dev[part], np.nan), axis=-1, keepdims=True)
+            spread[part] = np.nanstd(np.where(observed[part], x[part], np.nan), axis=-1, keepdims=True)
     scale = np.maximum(median, 1e-3 * spread + 1e-12)
     return dev / np.where(np.isfinite(scale), scale, 1.0)
 
