@@ -497,6 +497,13 @@ def test_rebuild_scale_is_checked_and_files_saved_before_it_load_as_absolute(tmp
     back = TriangulationDetector.load(tmp_path / "old")
     assert back.rebuild_scale == "absolute"
     np.testing.assert_allclose(back.decision_function(x), old.decision_function(x), rtol=1e-12, atol=0)
+    with_bank = TriangulationDetector(heads=("time", "embedding")).fit(x[:FIT])
+    with_bank.save(tmp_path / "bank")
+    meta = json.loads((tmp_path / "bank.json").read_text())
+    del meta["meta"]["state"]["embedding_grid"]  # as written before the embedding grid
+    (tmp_path / "bank.json").write_text(json.dumps(meta))
+    with pytest.warns(UserWarning, match="fixed grid"):
+        TriangulationDetector.load(tmp_path / "bank")
     relative = TriangulationDetector(heads=("time", "fft")).fit(x[:FIT])
     assert relative.rebuild_scale == "window"
     assert not np.allclose(relative.decision_function(x), old.decision_function(x))
@@ -512,5 +519,8 @@ def test_window_relative_cancels_a_window_level_factor():
     scaled = dev * np.array([1.0, 3.0, 0.2])[:, None, None]  # the same errors, windows rebuilt 3x worse / better
     np.testing.assert_allclose(window_relative(scaled, x, seen), window_relative(dev, x, seen), rtol=1e-12)
     np.testing.assert_allclose(np.median(window_relative(dev, x, seen), axis=-1), 1.0)
+    seen[2, 0, :32] = False  # a partly observed window: the median of its observed deviations
+    np.testing.assert_allclose(window_relative(dev, x, seen)[2, 0, 32:],
+                               dev[2, 0, 32:] / np.median(dev[2, 0, 32:]), rtol=1e-12)
     seen[1] = False  # a window with nothing observed stays finite
     assert np.isfinite(window_relative(dev, x, seen)).all()

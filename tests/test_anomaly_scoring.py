@@ -216,6 +216,7 @@ def test_embedding_ends_share_the_forecast_grid_and_cover_the_series():
     # only grid ends (no off-grid first or last subsequence), every one that holds a whole subsequence
     np.testing.assert_array_equal(ends, grid[grid >= 64])
     assert ends[-1] > 300 - 16 and (np.diff(ends) == 16).all()
+    np.testing.assert_array_equal(embedding_ends(70, 64, 16), [56])  # no whole one on the grid yet: padded, on it
     np.testing.assert_array_equal(embedding_ends(50, 64, 16), [50])  # shorter than a subsequence: one, padded
 
 

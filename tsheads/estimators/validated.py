@@ -33,7 +33,7 @@ from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
 from ..inference import forecast_arrays, forecast_routed, interpolate_quantiles, torch_threads_at_most
-from ..pretrained import SHORT, load_pretrained
+from ..pretrained import SHORT, has_short, load_pretrained
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
@@ -95,7 +95,8 @@ class ValidatedForecaster(PretrainedForecaster):
         network's own bands; pooled over 4,462 series 0.781 / 0.946 against 0.819 / 0.953; per-series
         conformal 0.61 / 0.63, two origins being too few).
     candidates : sequence of str, optional
-        Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS).
+        Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS and
+        the second network, which scored worse on validation windows: ``evaluation.network_candidates_choice``).
         On validation windows (``evaluation.classical_choice``, 4,462 series) the default scored a pooled
         relative MASE of 0.766 against 0.761 with statsforecast's AutoETS search and seasonal Theta and with
         damped-trend ETS, at 2.5 and 1.6 times their speed.
@@ -194,6 +195,9 @@ class ValidatedForecaster(PretrainedForecaster):
             raise TsheadsError(f"intervals must be one of {INTERVALS}, got {self.intervals!r}")
         if self.intervals in ("network", "normalized") and not self._uses("network"):
             raise TsheadsError(f"intervals={self.intervals!r} needs the 'network' candidate")
+        if self._uses("second_network") and not has_short():
+            raise TsheadsError(f"the 'second_network' candidate needs the bundled short network ({SHORT}), which "
+                               "this installation does not ship")
         unknown = set(self.candidates or ()) - set(CANDIDATES)
         if unknown or (self.candidates is not None and not len(self.candidates)):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
@@ -319,17 +323,21 @@ class ValidatedForecaster(PretrainedForecaster):
     def _second_network_forecasts(self, x, observed, h, lengths, route, slots, n, k_max, resolution) -> np.ndarray:
         """Each row's median from the network its routing did not pick: the 512-point network for series the
         routing sends to the short companion, the companion (on the last 128 points) for the others."""
-        short = route.model if route is not None else self.__dict__.get("_short_model")
-        if short is None:
-            short = self.__dict__["_short_model"] = load_pretrained(SHORT, device=self.device)
+        if route is not None:
+            short = route.model
+        else:
+            cache = self.__dict__.get("_short_model")
+            if cache is None or cache[0] != self.device:
+                cache = self.__dict__["_short_model"] = (self.device, load_pretrained(SHORT, device=self.device))
+            short = cache[1]
         if h > short.config.horizon:  # the routing sends every row to the 512-point network; no second one
             return np.full((n, k_max + 1, h), np.nan)
         to_short = np.ones(len(x), dtype=bool) if route is None else np.asarray(lengths) > route.max_history
         median = np.empty((len(x), h))
-        for rows, net, res in ((to_short, short, None), (~to_short, self.model_, resolution)):
+        for rows, net in ((to_short, short), (~to_short, self.model_)):
             if rows.any():
                 _, quants = forecast_arrays(net, x[rows], observed[rows], h, batch_size=self.batch_size,
-                                            precision=self.precision, resolution=res)
+                                            precision=self.precision, resolution=resolution)
                 median[rows] = quants[:, 0, list(net.config.quantiles).index(0.5)]
         return _by_slot(median, slots, n, k_max)
 
