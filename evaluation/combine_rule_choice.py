@@ -91,6 +91,14 @@ def calibrated_dev_series(args, weights, timings, params: dict | None = None, se
             yield set_name, name, x, lab, det, calibrated
 
 
+def head_and_rule_scores(det, calibrated: dict, lab: np.ndarray, prefix: str = "") -> dict:
+    """VUS-PR of each head's calibrated scores and of each :data:`CANDIDATES` rule over them, keyed
+    ``prefix + name``."""
+    out = {f"{prefix}{h}": vus_pr(lab, calibrated[h][0]) for h in det._heads()}
+    out.update({f"{prefix}{rule}": vus_pr(lab, det._assemble(calibrated, rule)["score"][0]) for rule in CANDIDATES})
+    return out
+
+
 def run(args) -> Report:
     return run_on_dev(args, _run)
 
@@ -99,11 +107,7 @@ def _run(args, model, weights, timings) -> Report:
     rows = []
     for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings):
         n_fit = int(len(x) * FIT_FRACTION)
-        row = {"set": set_name, "series": name}
-        for h in det._heads():
-            row[h] = vus_pr(lab, calibrated[h][0])
-        for rule in CANDIDATES:
-            row[rule] = vus_pr(lab, det._assemble(calibrated, rule)["score"][0])
+        row = {"set": set_name, "series": name, **head_and_rule_scores(det, calibrated, lab)}
         with timings.time(REFERENCE_PEER):
             row[REFERENCE_PEER] = vus_pr(lab, PEERS[REFERENCE_PEER](args.seed).fit(x[:n_fit]).decision_function(x))
         rows.append(row)

@@ -41,7 +41,7 @@ from tsheads.metrics.anomaly import vus_pr
 
 from .anomaly_detection import PEERS
 from .anomaly_settings_choice import FIT_FRACTION, inject
-from .combine_rule_choice import CANDIDATES, REFERENCE_PEER, TIE, calibrated_dev_series, dev_sets
+from .combine_rule_choice import CANDIDATES, REFERENCE_PEER, TIE, calibrated_dev_series, dev_sets, head_and_rule_scores
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .flag_stability import CONTAMINATION, MAX_MOVE, worst_move_of
@@ -82,11 +82,7 @@ def _run(args, model, weights, timings) -> Report:
     for scale in REBUILD_SCALES:
         for set_name, name, x, lab, det, calibrated in calibrated_dev_series(
                 args, weights, timings, {"rebuild_scale": scale}, sets):
-            row = {"set": set_name, "series": name}
-            for h in det._heads():
-                row[f"{scale}: {h}"] = vus_pr(lab, calibrated[h][0])
-            for rule in CANDIDATES:
-                row[f"{scale}: {rule}"] = vus_pr(lab, det._assemble(calibrated, rule)["score"][0])
+            row = {"set": set_name, "series": name, **head_and_rule_scores(det, calibrated, lab, f"{scale}: ")}
             if name not in peer:
                 with timings.time(REFERENCE_PEER):
                     n_fit = int(len(x) * FIT_FRACTION)

@@ -330,11 +330,35 @@ def forecast_routed(model: DualSpaceModel, x: np.ndarray, observed: np.ndarray, 
         np.asarray(lengths) <= short.max_history
     if not routed.any():
         return forecast_arrays(model, x, observed, h, **kwargs)
-    if tuple(short.model.config.quantiles) != tuple(model.config.quantiles):
+    return forecast_split(model, short.model, x, observed, h, routed, **kwargs)
+
+
+def forecast_split(model: DualSpaceModel, short: DualSpaceModel, x: np.ndarray, observed: np.ndarray, h: int,
+                   to_short: np.ndarray, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`forecast_arrays` of the rows ``to_short`` on ``short`` and of the others on ``model``.
+
+    Parameters
+    ----------
+    model, short : DualSpaceModel
+        The two networks; they must share their quantile levels.
+    x, observed, h
+        As for :func:`forecast_arrays`.
+    to_short : ndarray of bool
+        ``(n,)`` rows for ``short``.
+    **kwargs
+        ``batch_size``, ``verbose``, ``precision``, ``resolution`` of :func:`forecast_arrays`.
+
+    Returns
+    -------
+    mean, quantiles : ndarray
+        As for :func:`forecast_arrays`.
+    """
+    if tuple(short.config.quantiles) != tuple(model.config.quantiles):
         raise TsheadsError("the short-context model must be trained on the same quantile levels")
+    to_short = np.asarray(to_short, dtype=bool)
     mean = np.empty(x.shape[:2] + (h,))
     quants = np.empty(x.shape[:2] + (len(model.config.quantiles), h))
-    for rows, net in ((routed, short.model), (~routed, model)):
+    for rows, net in ((to_short, short), (~to_short, model)):
         if rows.any():
             mean[rows], quants[rows] = forecast_arrays(net, x[rows], observed[rows], h, **kwargs)
     return mean, quants

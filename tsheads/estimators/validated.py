@@ -32,8 +32,8 @@ from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
-from ..inference import forecast_arrays, forecast_routed, interpolate_quantiles, torch_threads_at_most
-from ..pretrained import SHORT, has_short, load_pretrained
+from ..inference import forecast_routed, forecast_split, interpolate_quantiles, torch_threads_at_most
+from ..pretrained import SHORT, has_short
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
 from .base import check_positive_int
@@ -323,23 +323,13 @@ class ValidatedForecaster(PretrainedForecaster):
     def _second_network_forecasts(self, x, observed, h, lengths, route, slots, n, k_max, resolution) -> np.ndarray:
         """Each row's median from the network its routing did not pick: the 512-point network for series the
         routing sends to the short companion, the companion (on the last 128 points) for the others."""
-        if route is not None:
-            short = route.model
-        else:
-            cache = self.__dict__.get("_short_model")
-            if cache is None or cache[0] != self.device:
-                cache = self.__dict__["_short_model"] = (self.device, load_pretrained(SHORT, device=self.device))
-            short = cache[1]
+        short = self.network_._companion()
         if h > short.config.horizon:  # the routing sends every row to the 512-point network; no second one
             return np.full((n, k_max + 1, h), np.nan)
         to_short = np.ones(len(x), dtype=bool) if route is None else np.asarray(lengths) > route.max_history
-        median = np.empty((len(x), h))
-        for rows, net in ((to_short, short), (~to_short, self.model_)):
-            if rows.any():
-                _, quants = forecast_arrays(net, x[rows], observed[rows], h, batch_size=self.batch_size,
-                                            precision=self.precision, resolution=resolution)
-                median[rows] = quants[:, 0, list(net.config.quantiles).index(0.5)]
-        return _by_slot(median, slots, n, k_max)
+        _, quants = forecast_split(self.model_, short, x, observed, h, to_short, batch_size=self.batch_size,
+                                   precision=self.precision, resolution=resolution)
+        return _by_slot(quants[:, 0, list(short.config.quantiles).index(0.5)], slots, n, k_max)
 
     def _record(self, names, weights, errors, origins) -> None:
         ids = pd.Index(self.panel_.ids, name=self.panel_.columns.id)

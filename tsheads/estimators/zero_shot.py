@@ -157,13 +157,15 @@ class ZeroShotForecaster(PretrainedForecaster):
     def _short_route(self) -> Optional[ShortRoute]:
         """The companion and its threshold for ``forecast_routed`` (cached like the default model), or None."""
         limit = self._short_history()
-        if limit is None:
-            return None
+        return None if limit is None else ShortRoute(self._companion(), int(limit))
+
+    def _companion(self):
+        """The bundled short-context network on ``device``, loaded once (cached like the default model)."""
         cache = self.__dict__.get("_short_cache")
         if cache is None or cache[0] != self.device:
             cache = (self.device, load_pretrained(SHORT, device=self.device))
             self.__dict__["_short_cache"] = cache
-        return ShortRoute(cache[1], int(limit))
+        return cache[1]
 
     # fit / predict ---------------------------------------------------------------------------------
     def _fit_panel(self, panel: Panel) -> None:
