@@ -46,7 +46,7 @@ VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "k1": {"n_hypotheses": 1}, "k4": {"n_hypotheses": 4}, "k16": {"n_hypotheses": 16},
     "tuned_encoder": {"backbone_learning_rate": 3e-5}, "epochs20": {"max_epochs": 20},
     "no_deseasonalise": {"deseasonalise": False}, "anchor_last": {"anchor": "last"},
-    "network_only": {"anchor_weight": 0.0},
+    "network_only": {"anchor_weight": 0.0}, "log_transform": {"transform": "auto"},
 }
 PEERS = ("naive", "seasonal naive", "Naive2", "ETS", "Theta")
 QUICK_SERIES = 6

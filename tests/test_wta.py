@@ -509,6 +509,47 @@ def test_deseasonalised_fallback_is_naive2_and_round_trips(tmp_path):
 
 
 
+def test_log_transform_maps_every_output_back_and_refuses_what_it_cannot_take(tmp_path):
+    """``transform="log"``: the network sees log(y / factors), so a model that falls back to its last-value
+    anchor forecasts Naive2 exactly; quantiles, hypotheses and samples come back in data units, never below 0."""
+    from tsheads import Naive2
+    from tsheads.estimators.wta import _mixture_mean
+
+    df = monthly_seasonal_frame()
+    settings = dict(h=6, context_length=64, backbone="random", max_epochs=1, steps_per_epoch=3, random_state=0,
+                    season_length=1, anchor="last", validation_size=12, learning_rate=1.0, patience=1)
+    with pytest.warns(UserWarning, match="anchor"):
+        wta = WTAForecaster(**settings, transform="log").fit(df)
+    assert wta.transform_ == "log" and wta.deseasonal_period_ == 12 and wta.fallback_
+    fc = wta.predict(level=[80], quantiles=[0.1, 0.9])
+    naive2 = Naive2(season_length=12).fit(df).predict(6)
+    np.testing.assert_allclose(fc["WTA"].to_numpy(), naive2["Naive2"].to_numpy(), rtol=1e-6)
+    assert (fc["WTA-lo-80"] > 0).all() and (fc["WTA-lo-80"] <= fc["WTA"]).all() and (fc["WTA"] <= fc["WTA-hi-80"]).all()
+    for paths in (wta.predict_hypotheses()["WTA"], wta.sample(20)["WTA"]):  # a spoilt model's: far out, still finite
+        assert np.isfinite(paths).all() and (paths >= 0).all()
+    wta.save(tmp_path / "log")
+    back = WTAForecaster.load(tmp_path / "log")
+    assert back.transform_ == "log"
+    pd.testing.assert_frame_equal(back.predict(df=df, level=[80], quantiles=[0.1, 0.9]), fc)
+    mean = back.set_params(point="mean").predict(df=df)["WTA"]
+    assert np.isfinite(mean).all() and (mean > 0).all() and not np.allclose(mean, fc["WTA"])
+    with pytest.raises(TsheadsError, match="above 0"):
+        back.predict(df=df.assign(y=df["y"] - 12.0))
+    with pytest.raises(TsheadsError, match="above 0"):  # before any training
+        WTAForecaster(**settings, transform="log").fit(df.assign(y=df["y"] - 12.0))
+    with pytest.raises(TsheadsError, match="transform"):
+        WTAForecaster(**settings, transform="sqrt").fit(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert WTAForecaster(**settings, transform="auto").fit(df.assign(y=df["y"] - 12.0)).transform_ is None
+        assert WTAForecaster(**settings, transform="auto").fit(df).transform_ == "log"
+    # the mean of a log-normal kernel is exp(mu + sigma^2 / 2); without the log, the weighted hypotheses
+    hyp, weights, sigma = np.array([[[0.0, 1.0], [2.0, 3.0]]]), np.array([[0.25, 0.75]]), np.array([[0.5, 1.0]])
+    np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, "log"),
+                               [[0.25 * np.exp(0.125) + 0.75 * np.exp(2.125), 0.25 * np.exp(1.5) + 0.75 * np.exp(3.5)]])
+    np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, None), [[1.5, 2.5]])
+
+
 def test_anchor_paths_last_value_season_level_and_trend():
     from tsheads.nn.anchors import anchor_path
 

@@ -34,6 +34,8 @@ from .pretrained import PretrainedForecaster, check_positive_number, check_rando
 MAX_TRAIN_ROWS = 60000   # training windows x channels kept in memory (about 150 MB at context 512)
 MAX_VALID_ROWS = 2048    # held-out windows x channels scored after every epoch
 KERNEL_UNITS = ("level", "step")
+TRANSFORMS = ("auto", "log")  # besides None
+_LOG_MAX = float(np.log(np.finfo(np.float64).max))  # exp of more overflows
 
 
 class WTAForecaster(PretrainedForecaster):
@@ -89,6 +91,12 @@ class WTAForecaster(PretrainedForecaster):
         time stamps). ``"auto"``: only where the anchor found no common cycle
         (``season_length_`` 1), so short monthly or quarterly series get the Naive2 anchor while long
         series with one shared cycle keep the seasonal-naive one.
+    transform : {"auto", "log"} or None, default None
+        ``"log"``: the network learns the logarithm of each (seasonally adjusted) series, so its offsets
+        from the anchor are relative changes, and every forecast, quantile, hypothesis and sample is mapped
+        back with ``exp`` (quantiles map exactly; the mean is the log-normal kernels' mean). Needs every
+        target value above 0. ``"auto"``: the log where every value of the training frame is above 0
+        (``transform_``); None: the series as they are.
     backbone : {"pretrained", "random"} or path, default "pretrained"
         ``"pretrained"``: the bundled encoder (hypothesis heads start at its forecast quantiles);
         ``"random"``: untrained, with ``context_length`` rounded up to the patch length; or the path stem
@@ -142,6 +150,8 @@ class WTAForecaster(PretrainedForecaster):
         or a seasonal-naive path).
     deseasonal_period_ : int
         Period of the seasonal factors divided out (0: none; see ``deseasonalise``).
+    transform_ : str or None
+        ``"log"`` where the network learned the series' logarithm (see ``transform``), else None.
     anchor_check_ : dict
         Mean absolute error on the held-out windows of the network's point forecast (``"model"``), the anchor
         (``"anchor"``) and their combination with ``anchor_weight_`` (``"blend"``), in units of each window's
@@ -168,7 +178,7 @@ class WTAForecaster(PretrainedForecaster):
     def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
                  epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
                  score_heads: str = "softmax", season_length="auto", anchor="auto", anchor_weight="auto",
-                 deseasonalise="auto", backbone="pretrained",
+                 deseasonalise="auto", transform=None, backbone="pretrained",
                  max_epochs: int = 40, steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 0.0, validation_size=0.1,
                  patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
@@ -187,6 +197,7 @@ class WTAForecaster(PretrainedForecaster):
         self.anchor = anchor
         self.anchor_weight = anchor_weight
         self.deseasonalise = deseasonalise
+        self.transform = transform
         self.backbone = backbone
         self.max_epochs = max_epochs
         self.steps_per_epoch = steps_per_epoch
@@ -234,6 +245,8 @@ class WTAForecaster(PretrainedForecaster):
             raise TsheadsError(f"anchor_weight must be 'auto' or a number in [0, 1], got {aw!r}")
         if not (isinstance(self.deseasonalise, (bool, np.bool_)) or self.deseasonalise == "auto"):
             raise TsheadsError(f"deseasonalise must be True, False or 'auto', got {self.deseasonalise!r}")
+        if self.transform is not None and not (isinstance(self.transform, str) and self.transform in TRANSFORMS):
+            raise TsheadsError(f"transform must be None or one of {TRANSFORMS}, got {self.transform!r}")
         check_positive_number(self.backbone_learning_rate, "backbone_learning_rate", allow_zero=True)
         if not isinstance(self.backbone, (str, Path)):
             raise TsheadsError(f"backbone must be 'pretrained', 'random' or a path, got {self.backbone!r}")
@@ -308,8 +321,9 @@ class WTAForecaster(PretrainedForecaster):
         else:
             found, self.season_length_ = [], int(self.season_length or 0)
         self.deseasonal_period_ = self._deseasonal_period(panel, found)
+        self.transform_ = _fitted_transform(panel, self.transform)
         # factors from the points before the held-out ones, so the held-out check stays out of sample
-        adjusted = deseasonalised(panel, self.deseasonal_period_, 0, held_out=n_val)[0]
+        adjusted = self._model_space(deseasonalised(panel, self.deseasonal_period_, 0, held_out=n_val)[0])
         system = _unit_scaled(_joint_panel(adjusted) if self.joint else adjusted)
         model = self._build_model(self.season_length_)
         context, h = self._context(model), int(self.h)
@@ -440,12 +454,33 @@ class WTAForecaster(PretrainedForecaster):
             raise TsheadsError(f"h={h} is longer than the hypothesis heads' horizon {self.h}; refit with a larger h")
         return h
 
+    def _model_space(self, panel: Panel) -> Panel:
+        """``panel`` (seasonally adjusted) as the network sees it: its logarithm where ``transform_`` is "log"."""
+        if self.transform_ != "log":
+            return panel
+        if not _positive(panel):
+            raise TsheadsError("this forecaster learned the logarithm of its series (transform_='log'), so it needs "
+                               "every target value above 0; this history has values <= 0: forecast it with a "
+                               "forecaster fitted with transform=None")
+        return replace(panel, values=np.log(panel.values))
+
+    def _data_units(self, values: np.ndarray, factors: np.ndarray) -> np.ndarray:
+        """Per-series values ``(n, ..., h)`` from the network's space to data units: the seasonal factors
+        ``(n, h)`` back in, after ``exp`` where ``transform_`` is "log" (capped at the largest float)."""
+        factors = factors.reshape(factors.shape[:1] + (1,) * (values.ndim - 2) + factors.shape[-1:])
+        if self.transform_ == "log":  # factors inside the exp, so the cap holds for the product
+            return np.exp(np.minimum(values + np.log(factors), _LOG_MAX))
+        return values * factors
+
     def _mixture(self, panel: Panel, h: int):
-        """System-shaped hypotheses ``(N, C, K, h)``, weights ``(N, K)`` and kernel widths ``(N, C, h)``."""
+        """System-shaped hypotheses ``(N, C, K, h)``, weights ``(N, K)`` and kernel widths ``(N, C, h)`` in the
+        network's space (seasonally adjusted; logarithms with ``transform_`` "log"), and the seasonal factors
+        ``(N, C, h)`` that :meth:`_data_units` multiplies back in."""
         from ..inference import hypotheses_arrays
 
         check_is_fitted(self, "model_")
         adjusted, factors = deseasonalised(panel, self.deseasonal_period_, h)
+        adjusted = self._model_space(adjusted)
         system = _joint_panel(adjusted) if self.joint else adjusted
         x, observed = system.tail(self._context(self.model_))
         hyp, weights, scale = hypotheses_arrays(self.model_, x, observed, self.predict_batch_size, self.verbose,
@@ -457,9 +492,8 @@ class WTAForecaster(PretrainedForecaster):
             point = unit * self._point(hyp / unit[..., None], weights, sigma / unit)
             shift = self.anchor_weight_ * (self._anchor_path(x, observed)[..., :h] - point)
             hyp = hyp + shift[:, :, None, :]
-        # seasonal factors back in: a positive factor per step scales each kernel's mean and width alike
         factors = factors[..., 0][None] if self.joint else factors.transpose(0, 2, 1)  # (N, C, h)
-        return hyp * factors[:, :, None, :], weights, sigma * factors
+        return hyp, weights, sigma, factors
 
     def _anchor_path(self, x: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """The model's anchor path ``(N, C, horizon)`` of contexts ``(N, C, T)`` in data units.
@@ -476,12 +510,12 @@ class WTAForecaster(PretrainedForecaster):
             path = self.model_.anchor(torch.from_numpy(z).double(), torch.from_numpy(observed)).numpy()
         return loc + scale * path
 
-    def _per_series(self, hyp, weights, sigma):
-        """System-shaped arrays -> one row per series: ``(n, K, h)``, ``(n, K)``, ``(n, h)``."""
+    def _per_series(self, hyp, weights, sigma, factors):
+        """System-shaped arrays -> one row per series: ``(n, K, h)``, ``(n, K)``, ``(n, h)``, ``(n, h)``."""
         if self.joint:
             c = hyp.shape[1]
-            return hyp[0], np.repeat(weights, c, axis=0), sigma[0]
-        return hyp[:, 0], weights, sigma[:, 0]
+            return hyp[0], np.repeat(weights, c, axis=0), sigma[0], factors[0]
+        return hyp[:, 0], weights, sigma[:, 0], factors[:, 0]
 
     def predict(self, h: Optional[int] = None, level: Optional[Sequence[float]] = None,
                 quantiles: Optional[Sequence[float]] = None, df=None, *, id_col: str = "unique_id",
@@ -521,7 +555,8 @@ class WTAForecaster(PretrainedForecaster):
     def _forecast(self, panel: Panel, h: int, level: list, quantiles: list):
         from ..mixture import mixture_quantiles, recalibrated_levels
 
-        hyp, weights, sigma = self._per_series(*self._mixture(panel, h))
+        hyp, weights, sigma, factors = self._per_series(*self._mixture(panel, h))
+        mean = _mixture_mean(hyp, weights, sigma, self.transform_) * factors if self.point == "mean" else None
         # in units of each series' largest magnitude, where the bisection's precision is relative, however
         # tiny or huge the series (powers of two: exact both ways)
         exponents = _binary_exponents(np.maximum(np.abs(hyp).max(axis=(1, 2)), sigma.max(axis=1)))[:, None]
@@ -530,8 +565,9 @@ class WTAForecaster(PretrainedForecaster):
         means = hyp.transpose(0, 2, 1)  # (n, h, K)
         w = np.broadcast_to(weights[:, None, :], means.shape)
         values = mixture_quantiles(means, w, sigma, recalibrated_levels(wanted, self.pit_table_))  # (n, h, L)
-        values = np.ldexp(values, exponents[..., None])
-        point = values[..., -1] if self.point == "median" else np.ldexp((w * means).sum(-1), exponents)
+        values = np.ldexp(values, exponents[..., None]).transpose(0, 2, 1)  # (n, L, h)
+        values = self._data_units(values, factors).transpose(0, 2, 1)
+        point = values[..., -1] if mean is None else mean
         return point, band_columns(self.model_name, level, quantiles, [values[..., k] for k in range(len(wanted) - 1)])
 
     def predict_hypotheses(self, h: Optional[int] = None, df=None, *, id_col: str = "unique_id",
@@ -558,8 +594,8 @@ class WTAForecaster(PretrainedForecaster):
         check_is_fitted(self, "model_")
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
-        hyp, weights, _ = self._per_series(*self._mixture(panel, h))
-        return _paths_frame(panel, hyp, "hypothesis", self.model_name, weight=weights)
+        hyp, weights, _, factors = self._per_series(*self._mixture(panel, h))
+        return _paths_frame(panel, self._data_units(hyp, factors), "hypothesis", self.model_name, weight=weights)
 
     def sample(self, n_samples: int = 100, h: Optional[int] = None, df=None, *, random_state=None,
                id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None,
@@ -603,7 +639,7 @@ class WTAForecaster(PretrainedForecaster):
         check_is_fitted(self, "model_")
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
-        hyp, weights, sigma = self._mixture(panel, h)
+        hyp, weights, sigma, factors = self._mixture(panel, h)
         rng = np.random.default_rng(self._seed if random_state is None else random_state)
         correlation = getattr(self, "noise_correlation_", None) if noise == "correlated" else None
         if correlation is None and noise == "correlated":
@@ -616,7 +652,8 @@ class WTAForecaster(PretrainedForecaster):
                                "noise='independent'")
         paths = sample_mixture(hyp, weights, sigma, n_samples, rng, correlation)  # (N, S, C, h)
         paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
-        return _paths_frame(panel, paths, "sample", self.model_name)
+        factors = factors[0] if self.joint else factors[:, 0]  # (n, h)
+        return _paths_frame(panel, self._data_units(paths, factors), "sample", self.model_name)
 
     # persistence ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -642,6 +679,7 @@ class WTAForecaster(PretrainedForecaster):
                 "fallback": bool(self.fallback_), "anchor_weight": float(self.anchor_weight_),
                 "anchor_check": self.anchor_check_,
                 "kernel_unit": self.kernel_unit_, "deseasonal_period": int(self.deseasonal_period_),
+                "transform": self.transform_,
                 "noise_correlation": None if getattr(self, "noise_correlation_", None) is None
                 else self.noise_correlation_.tolist(), "noise_series": getattr(self, "noise_series_", None)}
         return save_model(self.model_, path, meta=meta)
@@ -715,6 +753,9 @@ class WTAForecaster(PretrainedForecaster):
         if isinstance(period, bool) or not isinstance(period, int) or period < 0:
             raise WeightsError(f"{path}: 'deseasonal_period' must be a non-negative integer, got {period!r}")
         est.deseasonal_period_ = period
+        est.transform_ = meta.get("transform")  # files from before the transform existed: None
+        if est.transform_ not in (None, "log"):
+            raise WeightsError(f"{path}: 'transform' must be null or 'log', got {est.transform_!r}")
         est.noise_correlation_ = _saved_correlation(path, meta.get("noise_correlation"))  # older files: None
         series = meta.get("noise_series")
         if est.noise_correlation_ is not None and not (
@@ -805,6 +846,33 @@ def deseasonalised(panel: Panel, period: int, h: int, held_out: int = 0) -> tupl
             divisors[lo:hi, c] = f[np.arange(hi - lo) % len(f)]
             future[i, :, c] = f[np.arange(hi - lo, hi - lo + h) % len(f)]
     return replace(panel, values=panel.values / divisors), future
+
+
+def _positive(panel: Panel) -> bool:
+    """Whether every value of ``panel`` that is not missing is above 0 (and one is there)."""
+    values = panel.values[~np.isnan(panel.values)]
+    return values.size > 0 and bool(np.all(values > 0))
+
+
+def _fitted_transform(panel: Panel, transform) -> Optional[str]:
+    """``transform_`` of a fit on ``panel``: "log" or None (see ``WTAForecaster``'s ``transform``)."""
+    if transform is None:
+        return None
+    if _positive(panel):
+        return "log"
+    if transform == "log":
+        raise TsheadsError("transform='log' needs every target value above 0; this frame has values <= 0: use "
+                           "transform=None (or 'auto', which takes the log only where every value is above 0)")
+    return None
+
+
+def _mixture_mean(hyp: np.ndarray, weights: np.ndarray, sigma: np.ndarray, transform) -> np.ndarray:
+    """Mean ``(n, h)`` of the kernel mixtures (hypotheses ``(n, K, h)``, weights ``(n, K)``, widths ``(n, h)``),
+    before the seasonal factors: of the Gaussian kernels, or with ``transform`` "log" of their exponentials
+    (a log-normal kernel's mean is ``exp(mu + sigma^2 / 2)``)."""
+    if transform == "log":
+        hyp = np.exp(np.minimum(hyp + 0.5 * sigma[:, None, :] ** 2, _LOG_MAX))
+    return np.einsum("nk,nkh->nh", weights, hyp)
 
 
 def step_unit(x: np.ndarray, observed: np.ndarray, fallback: np.ndarray) -> np.ndarray:
