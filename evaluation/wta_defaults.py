@@ -7,7 +7,10 @@ weighted quantile loss over 0.05..0.95), the 80/95 % coverage out of sample, the
 fell back to the anchor, and its training time.
 
 ``--split validation`` (default) holds out the last ``h`` points of each *training* part and never reads the
-official test part: use it to choose anything. ``--split test`` forecasts the official holdouts.
+official test part: use it to choose anything. ``--split test`` forecasts the official holdouts. The group
+``corpus_hourly_positive`` (validation only) is the hourly corpus of :mod:`evaluation.corpus_validation`, twelve
+weeks of history and one held out, kept to the windows whose history is above 0, so ``transform="auto"`` can
+take their log.
 
 Each finished WTA variant and the peers of each group are kept under ``--cache-dir`` (off by default) with the
 run's commit and settings, so an interrupted run resumes where it stopped. Results go to
@@ -40,13 +43,15 @@ from .wta_forecasting import LEVELS, QUANTILES, _bands, _coverages, _matrix
 
 SUITE = "wta_defaults"
 GROUPS = ("m4_hourly", "m3_yearly", "m3_quarterly", "m3_monthly", "m1_yearly", "m1_quarterly", "m1_monthly")
+#: validation only: the hourly corpus windows whose history is above 0 (so the log transform can apply)
+CORPUS = "corpus_hourly_positive"
 WTA = "tsheads WTA (defaults)"
 VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "defaults": {}, "sigmoid": {"score_heads": "sigmoid"}, "no_anchor": {"season_length": None},
     "k1": {"n_hypotheses": 1}, "k4": {"n_hypotheses": 4}, "k16": {"n_hypotheses": 16},
     "tuned_encoder": {"backbone_learning_rate": 3e-5}, "epochs20": {"max_epochs": 20},
     "no_deseasonalise": {"deseasonalise": False}, "anchor_last": {"anchor": "last"},
-    "network_only": {"anchor_weight": 0.0}, "log_transform": {"transform": "auto"},
+    "network_only": {"anchor_weight": 0.0}, "log_transform": {"transform": "log"}, "no_transform": {"transform": None},
 }
 PEERS = ("naive", "seasonal naive", "Naive2", "ETS", "Theta")
 QUICK_SERIES = 6
@@ -80,7 +85,7 @@ def fit_wta(args, group: Group, timings: Timings, variant: str = "defaults") -> 
     alpha = "fitted" if wta.anchor_alpha_ is None else wta.anchor_alpha_
     details = {"anchor period": int(wta.season_length_), "anchor alpha": alpha,
                "anchor beta": float(wta.anchor_beta_), "deseasonal period": int(wta.deseasonal_period_),
-               "anchor weight": float(wta.anchor_weight_),
+               "anchor weight": float(wta.anchor_weight_), "transform": str(wta.transform_),
                "held-out MAE model": wta.anchor_check_["model"], "held-out MAE anchor": wta.anchor_check_["anchor"],
                "held-out MAE blend": wta.anchor_check_["blend"],
                "epochs": len(wta.history_), "heads used": int(wta.n_heads_used_),
@@ -88,6 +93,21 @@ def fit_wta(args, group: Group, timings: Timings, variant: str = "defaults") -> 
                **_coverages(group.test, bands[..., :2 * len(LEVELS)]),
                "train s": timings.seconds[f"{key} fit"], "predict s": timings.seconds[f"{key} predict"]}
     return point, details
+
+
+def positive_corpus_group(max_series: int | None) -> tuple[Group, int]:
+    """The hourly corpus windows of :mod:`evaluation.corpus_validation` whose history is all above 0 (so
+    ``transform="auto"`` takes their log) as a group, and how many were left out for a value <= 0."""
+    from dataclasses import replace
+
+    from .corpus_validation import corpus_group
+
+    full = corpus_group()
+    positive = [i for i, y in enumerate(full.train) if np.all(y > 0)]
+    keep = positive[:max_series or None]
+    ids = [full.ids[i] for i in keep]
+    return replace(full, name=CORPUS, ids=ids, train=[full.train[i] for i in keep], test=full.test[keep],
+                   train_df=full.train_df[full.train_df["unique_id"].isin(ids)]), len(full.ids) - len(positive)
 
 
 def peer_forecasts(args, group: Group, timings: Timings) -> tuple[dict, dict]:
@@ -111,7 +131,11 @@ def group_result(args, name: str, timings: Timings, key: str) -> dict:
     Each WTA variant and the peers are kept under ``--cache-dir`` as they finish (:func:`cached`).
     """
     max_series = args.max_series or (QUICK_SERIES if args.quick else None)
-    if args.split == "validation":
+    if name == CORPUS:
+        if args.split != "validation":
+            raise SystemExit(f"{CORPUS} is a validation group only (the corpus is never a test set)")
+        group, dropped = positive_corpus_group(max_series)
+    elif args.split == "validation":
         group, dropped = validation_group(name, args.data_dir, max_series)
     else:
         group, dropped = load_group(name, args.data_dir, max_series), 0
@@ -180,7 +204,8 @@ def run(args) -> Report:
     table.loc["mean of groups"] = table.mean()
     details = pd.DataFrame([{"group": g, "variant": v, **d} for g, r in results.items() for v, d in r["wta"].items()])
     details = details.set_index(["group", "variant"])
-    groups = pd.DataFrame({g: {"series": r["series"], "dropped (too short)": r["dropped"], "h": r["h"], "m": r["m"],
+    dropped = "dropped (too short; corpus: a value <= 0)"
+    groups = pd.DataFrame({g: {"series": r["series"], dropped: r["dropped"], "h": r["h"], "m": r["m"],
                                "MASE undefined": r["mase_undefined"]} for g, r in results.items()}).T
     groups.index.name = "group"
 
@@ -221,7 +246,8 @@ def run(args) -> Report:
 def build_parser():
     p = base_parser(__doc__.splitlines()[0])
     p.add_argument("--split", choices=("validation", "test"), default="validation")
-    p.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
+    p.add_argument("--groups", nargs="+", choices=(*GROUPS, CORPUS), default=list(GROUPS),
+                   help=f"groups (default the M ones; {CORPUS}: validation only)")
     p.add_argument("--max-series", type=int, default=None, help=f"first N series per group (default all; "
                                                                   f"{QUICK_SERIES} with --quick)")
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["defaults"],

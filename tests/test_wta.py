@@ -541,8 +541,10 @@ def test_log_transform_maps_every_output_back_and_refuses_what_it_cannot_take(tm
         WTAForecaster(**settings, transform="sqrt").fit(df)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert WTAForecaster(**settings, transform="auto").fit(df.assign(y=df["y"] - 12.0)).transform_ is None
-        assert WTAForecaster(**settings, transform="auto").fit(df).transform_ == "log"
+        seasonal = {**settings, "season_length": 12}
+        assert WTAForecaster(**seasonal, transform="auto").fit(df).transform_ == "log"
+        assert WTAForecaster(**seasonal, transform="auto").fit(df.assign(y=df["y"] - 12.0)).transform_ is None
+        assert WTAForecaster(**settings, transform="auto").fit(df).transform_ is None  # level-and-trend anchor
     # the mean of a log-normal kernel is exp(mu + sigma^2 / 2); without the log, the weighted hypotheses
     hyp, weights, sigma = np.array([[[0.0, 1.0], [2.0, 3.0]]]), np.array([[0.25, 0.75]]), np.array([[0.5, 1.0]])
     np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, "log"),

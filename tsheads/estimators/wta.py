@@ -91,12 +91,15 @@ class WTAForecaster(PretrainedForecaster):
         time stamps). ``"auto"``: only where the anchor found no common cycle
         (``season_length_`` 1), so short monthly or quarterly series get the Naive2 anchor while long
         series with one shared cycle keep the seasonal-naive one.
-    transform : {"auto", "log"} or None, default None
+    transform : {"auto", "log"} or None, default "auto"
         ``"log"``: the network learns the logarithm of each (seasonally adjusted) series, so its offsets
         from the anchor are relative changes, and every forecast, quantile, hypothesis and sample is mapped
         back with ``exp`` (quantiles map exactly; the mean is the log-normal kernels' mean). Needs every
-        target value above 0. ``"auto"``: the log where every value of the training frame is above 0
-        (``transform_``); None: the series as they are.
+        target value above 0. ``"auto"``: the log where every value of the training frame is above 0 and the
+        anchor is seasonal (``season_length_`` above 1), else none (``transform_``). On validation windows
+        the log lowered M4 hourly's OWA from 0.639 to 0.528 (seasonal anchor) but raised it on every yearly
+        and quarterly group, where a log-space trend compounds (level-and-trend anchor); README.
+        None: the series as they are.
     backbone : {"pretrained", "random"} or path, default "pretrained"
         ``"pretrained"``: the bundled encoder (hypothesis heads start at its forecast quantiles);
         ``"random"``: untrained, with ``context_length`` rounded up to the patch length; or the path stem
@@ -178,7 +181,7 @@ class WTAForecaster(PretrainedForecaster):
     def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
                  epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
                  score_heads: str = "softmax", season_length="auto", anchor="auto", anchor_weight="auto",
-                 deseasonalise="auto", transform=None, backbone="pretrained",
+                 deseasonalise="auto", transform="auto", backbone="pretrained",
                  max_epochs: int = 40, steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 0.0, validation_size=0.1,
                  patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
@@ -321,7 +324,7 @@ class WTAForecaster(PretrainedForecaster):
         else:
             found, self.season_length_ = [], int(self.season_length or 0)
         self.deseasonal_period_ = self._deseasonal_period(panel, found)
-        self.transform_ = _fitted_transform(panel, self.transform)
+        self.transform_ = _fitted_transform(panel, self.transform, self.season_length_)
         # factors from the points before the held-out ones, so the held-out check stays out of sample
         adjusted = self._model_space(deseasonalised(panel, self.deseasonal_period_, 0, held_out=n_val)[0])
         system = _unit_scaled(_joint_panel(adjusted) if self.joint else adjusted)
@@ -854,9 +857,10 @@ def _positive(panel: Panel) -> bool:
     return values.size > 0 and bool(np.all(values > 0))
 
 
-def _fitted_transform(panel: Panel, transform) -> Optional[str]:
-    """``transform_`` of a fit on ``panel``: "log" or None (see ``WTAForecaster``'s ``transform``)."""
-    if transform is None:
+def _fitted_transform(panel: Panel, transform, season: int) -> Optional[str]:
+    """``transform_`` of a fit on ``panel`` with the anchor's period ``season``: "log" or None (see
+    ``WTAForecaster``'s ``transform``)."""
+    if transform is None or (transform == "auto" and season <= 1):
         return None
     if _positive(panel):
         return "log"
