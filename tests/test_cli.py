@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -84,9 +85,10 @@ def test_forecast_wta_saves_and_reloads_with_hypotheses(csv, tmp_path, capsys):
     stem = tmp_path / "wta"
     fc_path, hyp_path, plot = tmp_path / "fc.csv", tmp_path / "hyp.csv", tmp_path / "hyp.png"
     code, _, err = _run(["forecast", csv, "-H", 6, "--model", "wta", "--n-hypotheses", 3, "--max-epochs", 1,
-                         "--steps-per-epoch", 2, "--season-length", 24, "-o", fc_path, "--save-model", stem, "-q"],
-                        capsys)
+                         "--steps-per-epoch", 2, "--season-length", 24, "--transform", "log", "-o", fc_path,
+                         "--save-model", stem, "-q"], capsys)
     assert code == 0, err
+    assert json.loads(stem.with_suffix(".json").read_text())["meta"]["transform"] == "log"
     code, _, err = _run(["forecast", csv, "-H", 6, "--load-model", stem, "--hypotheses", "-o", hyp_path,
                          "--plot", plot, "--plot-series", "b"], capsys)
     assert code == 0, err
@@ -204,6 +206,7 @@ def test_load_model_refuses_a_saved_detector(csv, tmp_path, capsys):
     (["--hypotheses"], "needs --model wta"),
     (["--model", "wta", "--hypotheses", "--level", 80], "drop --level"),
     (["--n-hypotheses", 4], "--n-hypotheses do(es) not apply to --model zero-shot"),
+    (["--model", "validated", "--transform", "log"], "--transform do(es) not apply to --model validated"),
     (["--model", "naive", "--season-length", 24], "--season-length do(es) not apply"),
     (["--fine-tune-steps", 10], "needs --fine-tune"),
     (["--plot-series", "a"], "add --plot"),

@@ -118,6 +118,9 @@ def _forecast_parser(sub) -> None:
     p.add_argument("--n-hypotheses", type=_positive_int, default=8, help="WTA: hypothesis heads (default 8)")
     p.add_argument("--max-epochs", type=_positive_int, default=40, help="WTA: most training epochs (default 40)")
     p.add_argument("--steps-per-epoch", type=_positive_int, default=50, help="WTA: batches per epoch (default 50)")
+    p.add_argument("--transform", choices=("log", "auto"), default=None,
+                   help="WTA: learn the log of each series (values must be above 0); auto: only with a seasonal "
+                        "anchor (default: the series as they are)")
     p.add_argument("--hypotheses", action="store_true",
                    help="WTA: write the weighted hypotheses (hypothesis, weight columns) instead of the forecast")
     p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32", help="network precision")
@@ -213,13 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
 #: options that only shape training; a loaded model keeps the settings it was saved with
 TRAINING_OPTIONS = {"model": "zero-shot", "fine_tune": None, "fine_tune_steps": 200, "context_length": None,
                     "short_history": "auto", "season_length": None, "n_hypotheses": 8, "max_epochs": 40,
-                    "steps_per_epoch": 50, "precision": "float32"}
+                    "steps_per_epoch": 50, "precision": "float32", "transform": None}
 #: the models each training option applies to (set for another model, it would be silently ignored)
 MODEL_OPTIONS = {"fine_tune": ("zero-shot",), "context_length": ("zero-shot", "validated", "wta"),
                  "short_history": ("zero-shot", "validated"),
                  "precision": ("zero-shot", "validated", "wta"),
                  "season_length": ("seasonal-naive", "validated", "wta"), "n_hypotheses": ("wta",),
-                 "max_epochs": ("wta",), "steps_per_epoch": ("wta",)}
+                 "max_epochs": ("wta",), "steps_per_epoch": ("wta",), "transform": ("wta",)}
 
 
 def _option(name: str) -> str:
@@ -361,7 +364,7 @@ def _forecaster(args):
 
         return WTAForecaster(h=args.horizon, context_length=args.context_length, n_hypotheses=args.n_hypotheses,
                              season_length=args.season_length, max_epochs=args.max_epochs,
-                             steps_per_epoch=args.steps_per_epoch,
+                             steps_per_epoch=args.steps_per_epoch, transform=args.transform,
                              random_state=args.random_state, precision=args.precision, verbose=not args.quiet)
     if args.model == "seasonal-naive":
         return SeasonalNaive(season_length=args.season_length)
