@@ -547,9 +547,13 @@ def test_log_transform_maps_every_output_back_and_refuses_what_it_cannot_take(tm
         assert WTAForecaster(**settings, transform="auto").fit(df).transform_ is None  # level-and-trend anchor
     # the mean of a log-normal kernel is exp(mu + sigma^2 / 2); without the log, the weighted hypotheses
     hyp, weights, sigma = np.array([[[0.0, 1.0], [2.0, 3.0]]]), np.array([[0.25, 0.75]]), np.array([[0.5, 1.0]])
-    np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, "log"),
-                               [[0.25 * np.exp(0.125) + 0.75 * np.exp(2.125), 0.25 * np.exp(1.5) + 0.75 * np.exp(3.5)]])
-    np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, None), [[1.5, 2.5]])
+    ones, twos = np.ones((1, 2)), np.full((1, 2), 2.0)
+    expected = [[0.25 * np.exp(0.125) + 0.75 * np.exp(2.125), 0.25 * np.exp(1.5) + 0.75 * np.exp(3.5)]]
+    np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, ones, "log"), expected)
+    np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, twos, "log"), 2 * np.array(expected))
+    np.testing.assert_allclose(_mixture_mean(hyp, weights, sigma, twos, None), [[3.0, 5.0]])
+    near_max = _mixture_mean(np.full((1, 1, 2), 709.0), np.ones((1, 1)), np.zeros((1, 2)), twos, "log")
+    assert np.isfinite(near_max).all()  # the factors go inside the capped exp
 
 
 def test_anchor_paths_last_value_season_level_and_trend():

@@ -84,8 +84,8 @@ class WTAForecaster(PretrainedForecaster):
         (``anchor_weight_``); 0 keeps the network's forecast, 1 is the anchor's.
     deseasonalise : bool or "auto", default "auto"
         Divide each series by its multiplicative seasonal factors before the network sees it and multiply
-        them back into every hypothesis and kernel width, as the M4 benchmarks (Naive2, Theta) do; a series
-        is adjusted only where it passes the M4 seasonality test and is positive
+        them back into every forecast, quantile, hypothesis and sample, as the M4 benchmarks (Naive2, Theta)
+        do; a series is adjusted only where it passes the M4 seasonality test and is positive
         (:func:`tsheads.candidates.seasonal_factors`). The period is the frequency's (12 monthly, 4
         quarterly, 24 hourly), else the anchor's, else the cycle at least a tenth of the series show (integer
         time stamps). ``"auto"``: only where the anchor found no common cycle
@@ -121,7 +121,9 @@ class WTAForecaster(PretrainedForecaster):
         scale of a random walk's errors, right where the level wanders far more than it moves per step);
         ``"auto"`` fits both on the held-out windows and keeps the one with the lower CRPS (``kernel_unit_``).
     point : {"median", "mean"}, default "median"
-        Point forecast column: median or mean of the mixture.
+        Point forecast column: median or mean of the mixture. With ``transform`` "log" the anchor weight moves
+        the mean of the logs, so the reported mean (of the exponentials) sits above the anchor path even at
+        ``anchor_weight_`` 1; the median maps exactly.
     joint : bool, default False
         Treat all series of the frame as channels of one system (they must share their time stamps), so a
         hypothesis is a joint trajectory of all of them (as GluonTS's multivariate grouper).
@@ -158,8 +160,8 @@ class WTAForecaster(PretrainedForecaster):
     anchor_check_ : dict
         Mean absolute error on the held-out windows of the network's point forecast (``"model"``), the anchor
         (``"anchor"``) and their combination with ``anchor_weight_`` (``"blend"``), in units of each window's
-        mean absolute step (the scale of MASE). A warning says so where the network alone is worse than the
-        anchor.
+        mean absolute step (the scale of MASE; of the logs with ``transform_`` "log"). A warning says so where
+        the network alone is worse than the anchor.
     anchor_weight_ : float
         Share of the way forecasts move towards the anchor path (see ``anchor_weight``).
     fallback_ : bool
@@ -499,7 +501,8 @@ class WTAForecaster(PretrainedForecaster):
         return hyp, weights, sigma, factors
 
     def _anchor_path(self, x: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        """The model's anchor path ``(N, C, horizon)`` of contexts ``(N, C, T)`` in data units.
+        """The model's anchor path ``(N, C, horizon)`` of contexts ``(N, C, T)`` in the contexts' units (the
+        network's space: seasonally adjusted, logarithms with ``transform_`` "log").
 
         Computed on the contexts' z-scores and mapped back (the path is affine-equivariant), so series near
         the float limits do not overflow; a constant context gets its constant.
@@ -559,7 +562,7 @@ class WTAForecaster(PretrainedForecaster):
         from ..mixture import mixture_quantiles, recalibrated_levels
 
         hyp, weights, sigma, factors = self._per_series(*self._mixture(panel, h))
-        mean = _mixture_mean(hyp, weights, sigma, self.transform_) * factors if self.point == "mean" else None
+        mean = _mixture_mean(hyp, weights, sigma, factors, self.transform_) if self.point == "mean" else None
         # in units of each series' largest magnitude, where the bisection's precision is relative, however
         # tiny or huge the series (powers of two: exact both ways)
         exponents = _binary_exponents(np.maximum(np.abs(hyp).max(axis=(1, 2)), sigma.max(axis=1)))[:, None]
@@ -870,13 +873,15 @@ def _fitted_transform(panel: Panel, transform, season: int) -> Optional[str]:
     return None
 
 
-def _mixture_mean(hyp: np.ndarray, weights: np.ndarray, sigma: np.ndarray, transform) -> np.ndarray:
-    """Mean ``(n, h)`` of the kernel mixtures (hypotheses ``(n, K, h)``, weights ``(n, K)``, widths ``(n, h)``),
-    before the seasonal factors: of the Gaussian kernels, or with ``transform`` "log" of their exponentials
-    (a log-normal kernel's mean is ``exp(mu + sigma^2 / 2)``)."""
+def _mixture_mean(hyp: np.ndarray, weights: np.ndarray, sigma: np.ndarray, factors: np.ndarray,
+                  transform) -> np.ndarray:
+    """Mean ``(n, h)`` in data units of the kernel mixtures (hypotheses ``(n, K, h)``, weights ``(n, K)``, widths
+    and seasonal factors ``(n, h)``): of the Gaussian kernels, or with ``transform`` "log" of their exponentials
+    (a log-normal kernel's mean is ``exp(mu + sigma^2 / 2)``; the factors inside the capped exp)."""
     if transform == "log":
-        hyp = np.exp(np.minimum(hyp + 0.5 * sigma[:, None, :] ** 2, _LOG_MAX))
-    return np.einsum("nk,nkh->nh", weights, hyp)
+        return np.einsum("nk,nkh->nh", weights,
+                         np.exp(np.minimum(hyp + (0.5 * sigma ** 2 + np.log(factors))[:, None, :], _LOG_MAX)))
+    return np.einsum("nk,nkh->nh", weights, hyp) * factors
 
 
 def step_unit(x: np.ndarray, observed: np.ndarray, fallback: np.ndarray) -> np.ndarray:
