@@ -3,7 +3,10 @@
 The network candidate is routed by length: series of at most 128 points go to the 128-point companion
 (``tsheads-encoder-short-v1``), longer ones to the 512-point network. The second network candidate is the
 other one: the 512-point network on short series, the companion on the last 128 points of long ones. It was
-trained apart, so its errors differ from the first's, for the backtest to pick or weight.
+trained apart, so its errors differ from the first's, for the backtest to pick or weight. The log network
+candidate is the routed network on the logarithm of each context (series with every value above 0): on M4
+hourly validation windows the network alone scored OWA 0.726 on the logs against 0.779 (an ad-hoc check), and
+WTAForecaster's log transform helped there too, but hurt yearly series; the backtests weigh it per series.
 
 Validation windows, scores and the rule as in ``evaluation.backtest_choice`` (each series' M1 / M3 /
 M4-hourly *training* part with its last ``h`` points held out, and long hourly corpus series with their last
@@ -27,6 +30,8 @@ SETTINGS = {
     "network + classical": {"candidates": tuple(c for c in DEFAULT_CANDIDATES if c != "second_network")},
     "network + second network + classical": {"candidates": tuple(dict.fromkeys(DEFAULT_CANDIDATES
                                                                               + ("second_network",)))},
+    "network + log network + classical": {"candidates": tuple(dict.fromkeys(DEFAULT_CANDIDATES
+                                                                           + ("log_network",)))},
 }
 
 

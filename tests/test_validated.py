@@ -364,3 +364,19 @@ def test_second_network_is_the_network_the_routing_did_not_pick():
     out = far.fit(df).predict(h=100)
     assert (far.chosen_["second_network"] == 0).all() and far.backtest_errors_["second_network"].isna().all()
     assert np.isfinite(out["TSHeads"]).all()
+
+
+def test_log_network_is_the_routed_network_on_the_logs_of_positive_series():
+    rng = np.random.default_rng(5)
+    t = np.arange(300)
+    level = 10 + np.sin(2 * np.pi * t / 24) + 0.1 * rng.standard_normal(300)
+    df = pd.concat([frame(level, "positive", "h"), frame(level - 10.5, "crosses zero", "h")])
+    est = ValidatedForecaster(candidates=("network", "log_network", "naive"), frame_prior=0, n_jobs=1)
+    out = est.fit(df).predict(h=12)
+    assert list(est.chosen_.columns[:3]) == ["network", "log_network", "naive"] and np.isfinite(out["TSHeads"]).all()
+    finals = {uid: est.candidate_forecasts_[i] for i, uid in enumerate(est.chosen_.index)}
+    logs = tsheads.ZeroShotForecaster().fit(frame(np.log(level), "positive", "h")).predict(h=12)["TSHeads"]
+    np.testing.assert_allclose(finals["positive"][1], np.exp(logs.to_numpy()), rtol=1e-4)
+    assert np.abs(finals["positive"][1] - finals["positive"][0]).max() > 1e-3  # not the plain network's
+    # a series with a value at or below 0 gets no log forecast, so the candidate gets no weight there
+    assert np.isnan(finals["crosses zero"][1]).all() and est.chosen_.loc["crosses zero", "log_network"] == 0

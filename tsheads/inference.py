@@ -21,6 +21,8 @@ from .nn.model import DualSpaceModel
 HEADS = ("time", "fft", "mean")
 #: arithmetic of the forward pass; bfloat16 is 2-3x faster on CPUs with AVX512-BF16/AMX, outputs move ~0.3 %
 PRECISIONS = ("float32", "bfloat16")
+#: the largest argument whose exp is a finite float64 (forecasts made on logarithms are capped there)
+LOG_MAX = float(np.log(np.finfo(np.float64).max))
 
 
 @dataclass(frozen=True)

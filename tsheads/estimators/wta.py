@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns
+from ..inference import LOG_MAX
 from ..nn.losses import SCORE_KINDS, WTA_MODES
 from ..timegrid import future_times
 from ..windows import Panel, Windows, forecast_frame, sliding_windows
@@ -35,7 +36,6 @@ MAX_TRAIN_ROWS = 60000   # training windows x channels kept in memory (about 150
 MAX_VALID_ROWS = 2048    # held-out windows x channels scored after every epoch
 KERNEL_UNITS = ("level", "step")
 TRANSFORMS = ("auto", "log")  # besides None
-_LOG_MAX = float(np.log(np.finfo(np.float64).max))  # exp of more overflows
 
 
 class WTAForecaster(PretrainedForecaster):
@@ -474,7 +474,7 @@ class WTAForecaster(PretrainedForecaster):
         ``(n, h)`` back in, after ``exp`` where ``transform_`` is "log" (capped at the largest float)."""
         factors = factors.reshape(factors.shape[:1] + (1,) * (values.ndim - 2) + factors.shape[-1:])
         if self.transform_ == "log":  # factors inside the exp, so the cap holds for the product
-            return np.exp(np.minimum(values + np.log(factors), _LOG_MAX))
+            return np.exp(np.minimum(values + np.log(factors), LOG_MAX))
         return values * factors
 
     def _mixture(self, panel: Panel, h: int):
@@ -880,7 +880,7 @@ def _mixture_mean(hyp: np.ndarray, weights: np.ndarray, sigma: np.ndarray, facto
     (a log-normal kernel's mean is ``exp(mu + sigma^2 / 2)``; the factors inside the capped exp)."""
     if transform == "log":
         return np.einsum("nk,nkh->nh", weights,
-                         np.exp(np.minimum(hyp + (0.5 * sigma ** 2 + np.log(factors))[:, None, :], _LOG_MAX)))
+                         np.exp(np.minimum(hyp + (0.5 * sigma ** 2 + np.log(factors))[:, None, :], LOG_MAX)))
     return np.einsum("nk,nkh->nh", weights, hyp) * factors
 
 
