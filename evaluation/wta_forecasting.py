@@ -55,8 +55,6 @@ EXCHANGE_VARIANTS = {"tsheads WTA relaxed": {"wta": "relaxed"}, "tsheads WTA har
 
 def _wta(args, settings: dict, **extra) -> WTAForecaster:
     backbone = "random" if args.model == "random" else (args.weights or "pretrained")  # random: harness tests
-    if getattr(args, "transform", "default") != "default":  # --transform: one setting for every tsheads fit
-        extra = {**extra, "transform": None if args.transform == "none" else args.transform}
     return WTAForecaster(**{**settings, **extra}, backbone=backbone, max_epochs=args.epochs,
                          steps_per_epoch=args.steps_per_epoch, random_state=args.seed, verbose=False)
 
@@ -359,8 +357,6 @@ def add_training_arguments(p) -> None:
     p.add_argument("--epochs", type=int, default=None, help="most tsheads epochs (default 40; 2 with --quick)")
     p.add_argument("--steps-per-epoch", type=int, default=50)
     p.add_argument("--max-series", type=int, default=None, help="first N M4 series (default all; fewer with --quick)")
-    p.add_argument("--transform", choices=("default", "none", "log", "auto"), default="default",
-                   help="WTAForecaster's transform for every tsheads fit (default: its default)")
 
 
 def training_defaults(args) -> None:

@@ -25,6 +25,11 @@ PRECISIONS = ("float32", "bfloat16")
 LOG_MAX = float(np.log(np.finfo(np.float64).max))
 
 
+def capped_exp(x: np.ndarray) -> np.ndarray:
+    """``exp(x)``, capped at the largest float64: forecasts made on logarithms back in data units, never inf."""
+    return np.exp(np.minimum(x, LOG_MAX))
+
+
 @dataclass(frozen=True)
 class ShortRoute:
     """Series with at most ``max_history`` points go to ``model``, a short-context network.

@@ -32,7 +32,7 @@ from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled
 from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
-from ..inference import LOG_MAX, forecast_routed, forecast_split, interpolate_quantiles, torch_threads_at_most
+from ..inference import capped_exp, forecast_routed, forecast_split, interpolate_quantiles, torch_threads_at_most
 from ..pretrained import SHORT, has_short
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
@@ -327,7 +327,7 @@ class ValidatedForecaster(PretrainedForecaster):
             logs = np.where(observed & (x > 0), np.log(np.where(x > 0, x, 1.0)), 0.0)
             _, quants = forecast_routed(model, logs, observed, h, lengths, route, batch_size=self.batch_size,
                                         precision=self.precision, resolution=resolution)
-            median = np.exp(np.minimum(quants[:, 0, list(model.config.quantiles).index(0.5)], LOG_MAX))
+            median = capped_exp(quants[:, 0, list(model.config.quantiles).index(0.5)])
             median[~positive] = np.nan  # a context with a value at or below 0: no log forecast from it
             out["log_network"] = _by_slot(median, slots, len(series), k_max)
         return out

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..errors import SeriesTooShortError, TsheadsError, WeightsError
 from ..forecast_columns import band_columns, band_levels, check_levels, check_quantiles
 from ..frames import Columns
-from ..inference import LOG_MAX
+from ..inference import capped_exp
 from ..nn.losses import SCORE_KINDS, WTA_MODES
 from ..timegrid import future_times
 from ..windows import Panel, Windows, forecast_frame, sliding_windows
@@ -469,18 +469,10 @@ class WTAForecaster(PretrainedForecaster):
                                "forecaster fitted with transform=None")
         return replace(panel, values=np.log(panel.values))
 
-    def _data_units(self, values: np.ndarray, factors: np.ndarray) -> np.ndarray:
-        """Per-series values ``(n, ..., h)`` from the network's space to data units: the seasonal factors
-        ``(n, h)`` back in, after ``exp`` where ``transform_`` is "log" (capped at the largest float)."""
-        factors = factors.reshape(factors.shape[:1] + (1,) * (values.ndim - 2) + factors.shape[-1:])
-        if self.transform_ == "log":  # factors inside the exp, so the cap holds for the product
-            return np.exp(np.minimum(values + np.log(factors), LOG_MAX))
-        return values * factors
-
     def _mixture(self, panel: Panel, h: int):
         """System-shaped hypotheses ``(N, C, K, h)``, weights ``(N, K)`` and kernel widths ``(N, C, h)`` in the
         network's space (seasonally adjusted; logarithms with ``transform_`` "log"), and the seasonal factors
-        ``(N, C, h)`` that :meth:`_data_units` multiplies back in."""
+        ``(N, C, h)`` that :func:`_data_units` multiplies back in."""
         from ..inference import hypotheses_arrays
 
         check_is_fitted(self, "model_")
@@ -572,7 +564,7 @@ class WTAForecaster(PretrainedForecaster):
         w = np.broadcast_to(weights[:, None, :], means.shape)
         values = mixture_quantiles(means, w, sigma, recalibrated_levels(wanted, self.pit_table_))  # (n, h, L)
         values = np.ldexp(values, exponents[..., None]).transpose(0, 2, 1)  # (n, L, h)
-        values = self._data_units(values, factors).transpose(0, 2, 1)
+        values = _data_units(values, factors, self.transform_).transpose(0, 2, 1)
         point = values[..., -1] if mean is None else mean
         return point, band_columns(self.model_name, level, quantiles, [values[..., k] for k in range(len(wanted) - 1)])
 
@@ -601,7 +593,8 @@ class WTAForecaster(PretrainedForecaster):
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
         hyp, weights, _, factors = self._per_series(*self._mixture(panel, h))
-        return _paths_frame(panel, self._data_units(hyp, factors), "hypothesis", self.model_name, weight=weights)
+        return _paths_frame(panel, _data_units(hyp, factors, self.transform_), "hypothesis", self.model_name,
+                            weight=weights)
 
     def sample(self, n_samples: int = 100, h: Optional[int] = None, df=None, *, random_state=None,
                id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None,
@@ -659,7 +652,7 @@ class WTAForecaster(PretrainedForecaster):
         paths = sample_mixture(hyp, weights, sigma, n_samples, rng, correlation)  # (N, S, C, h)
         paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
         factors = factors[0] if self.joint else factors[:, 0]  # (n, h)
-        return _paths_frame(panel, self._data_units(paths, factors), "sample", self.model_name)
+        return _paths_frame(panel, _data_units(paths, factors, self.transform_), "sample", self.model_name)
 
     # persistence ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -873,15 +866,23 @@ def _fitted_transform(panel: Panel, transform, season: int) -> Optional[str]:
     return None
 
 
+def _data_units(values: np.ndarray, factors: np.ndarray, transform) -> np.ndarray:
+    """Per-series values ``(n, ..., h)`` from the network's space to data units: the seasonal factors ``(n, h)``
+    back in, after ``exp`` where ``transform`` is "log" (:func:`tsheads.inference.capped_exp`)."""
+    factors = factors.reshape(factors.shape[:1] + (1,) * (values.ndim - 2) + factors.shape[-1:])
+    if transform == "log":  # factors inside the exp, so the cap holds for the product
+        return capped_exp(values + np.log(factors))
+    return values * factors
+
+
 def _mixture_mean(hyp: np.ndarray, weights: np.ndarray, sigma: np.ndarray, factors: np.ndarray,
                   transform) -> np.ndarray:
     """Mean ``(n, h)`` in data units of the kernel mixtures (hypotheses ``(n, K, h)``, weights ``(n, K)``, widths
     and seasonal factors ``(n, h)``): of the Gaussian kernels, or with ``transform`` "log" of their exponentials
-    (a log-normal kernel's mean is ``exp(mu + sigma^2 / 2)``; the factors inside the capped exp)."""
+    (a log-normal kernel's mean is ``exp(mu + sigma^2 / 2)``)."""
     if transform == "log":
-        return np.einsum("nk,nkh->nh", weights,
-                         np.exp(np.minimum(hyp + (0.5 * sigma ** 2 + np.log(factors))[:, None, :], LOG_MAX)))
-    return np.einsum("nk,nkh->nh", weights, hyp) * factors
+        hyp = hyp + 0.5 * sigma[:, None, :] ** 2
+    return np.einsum("nk,nkh->nh", weights, _data_units(hyp, factors, transform))
 
 
 def step_unit(x: np.ndarray, observed: np.ndarray, fallback: np.ndarray) -> np.ndarray:
