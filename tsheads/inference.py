@@ -26,7 +26,18 @@ LOG_MAX = float(np.log(np.finfo(np.float64).max))
 
 
 def capped_exp(x: np.ndarray) -> np.ndarray:
-    """``exp(x)``, capped at the largest float64: forecasts made on logarithms back in data units, never inf."""
+    """``exp(x)``, capped at the largest float64: forecasts made on logarithms back in data units, never inf.
+
+    Parameters
+    ----------
+    x : ndarray
+        Logarithms.
+
+    Returns
+    -------
+    ndarray
+        ``exp(min(x, LOG_MAX))``, the same shape.
+    """
     return np.exp(np.minimum(x, LOG_MAX))
 
 
