@@ -380,3 +380,33 @@ def test_log_network_is_the_routed_network_on_the_logs_of_positive_series():
     assert np.abs(finals["positive"][1] - finals["positive"][0]).max() > 1e-3  # not the plain network's
     # a series with a value at or below 0 gets no log forecast, so the candidate gets no weight there
     assert np.isnan(finals["crosses zero"][1]).all() and est.chosen_.loc["crosses zero", "log_network"] == 0
+
+
+def test_seasonal_median_takes_each_step_from_three_cycles_and_ignores_one_odd_cycle():
+    """The median of the same position in the last three cycles: one spoilt cycle (a holiday) does not move it;
+    a cut with fewer than three cycles before it gets NaN, never a forecast from part of a cycle."""
+    from tsheads.candidates import seasonal_median
+
+    y = np.tile([1.0, 2.0, 3.0, 4.0], 4)
+    y[8:12] = 100.0  # the third cycle is odd
+    out = seasonal_median(y, np.array([16, 11]), 6, 4)
+    assert np.allclose(out[0], [1, 2, 3, 4, 1, 2])  # cycles 2-4: 1,100,1 -> 1 and so on
+    assert np.isnan(out[1]).all()  # 11 points hold fewer than three 4-point cycles
+    forecasts = classical_forecasts(y, np.array([16]), 4, [4], models=None)
+    assert np.allclose(forecasts["smedian_4"], [[1, 2, 3, 4]]) and np.allclose(forecasts["snaive_4"], [[1, 2, 3, 4]])
+
+
+def test_seasonal_median_is_a_candidate_family_that_can_be_left_out():
+    """``candidates`` names the family; each period's column is backtested and reported like seasonal naive."""
+    y = weekly_half_hourly(weeks=5)
+    with_median = ValidatedForecaster(candidates=("naive", "seasonal_naive", "seasonal_median"), intervals="pooled").fit(frame(y))
+    with_median.predict(48)
+    columns = list(with_median.backtest_errors_.columns)
+    assert columns == ["naive", "snaive_48", "snaive_336", "smedian_48", "smedian_336"]
+    assert np.isfinite(with_median.backtest_errors_.to_numpy()).all()
+    without = ValidatedForecaster(candidates=("naive", "seasonal_naive"), intervals="pooled").fit(frame(y))
+    without.predict(48)
+    assert not any(c.startswith("smedian_") for c in without.backtest_errors_.columns)
+    only_median = ValidatedForecaster(candidates=("naive", "seasonal_median"), intervals="pooled").fit(frame(y))
+    only_median.predict(48)
+    assert list(only_median.backtest_errors_.columns) == ["naive", "smedian_48", "smedian_336"]

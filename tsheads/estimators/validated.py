@@ -42,10 +42,14 @@ from .zero_shot import ZeroShotForecaster
 
 #: fewest training points a backtest origin leaves a series
 MIN_TRAIN = 8
-#: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``; ``second_network`` is the network the
+#: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``, ``seasonal_median`` for every
+#: ``smedian_<m>`` (:func:`tsheads.candidates.seasonal_median`); ``second_network`` is the network the
 #: length routing did not pick (the 512-point one for series of at most 128 points, else the 128-point companion);
 #: ``log_network`` is the routed network on the logarithm of each context (series with every value above 0)
-CANDIDATES = ("network", "second_network", "log_network", "naive", "drift", "seasonal_naive", "theta", "ets")
+CANDIDATES = ("network", "second_network", "log_network", "naive", "drift", "seasonal_naive", "seasonal_median",
+              "theta", "ets")
+#: the column-name prefix of each family that has one column per seasonal period
+PERIOD_FAMILIES = {"snaive_": "seasonal_naive", "smedian_": "seasonal_median"}
 #: the default families: ETS left out, as it improved the pooled validation score by at most 0.004 (within the
 #: rule's 0.005) at 1.6 to 2.5 times the time (``evaluation.classical_choice``); ``candidates=CANDIDATES`` adds it
 DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "theta")
@@ -236,7 +240,7 @@ class ValidatedForecaster(PretrainedForecaster):
         series = [panel.series(i)[:, 0] for i in range(panel.n_series)]
         step = self.step_size or max(1, h // self.n_windows)
         cuts = [origin_cutoffs(len(y), h, self.n_windows, step, MIN_TRAIN) for y in series]
-        periods = self._periods(panel.freq) if self._uses("seasonal_naive") else []
+        periods = self._periods(panel.freq) if any(map(self._uses, PERIOD_FAMILIES.values())) else []
         names, forecasts = self._candidate_forecasts(series, cuts, h, periods)
         k_max = max(1, max(len(c) for c in cuts))
         actuals = np.full((len(series), k_max, h), np.nan)
@@ -282,13 +286,14 @@ class ValidatedForecaster(PretrainedForecaster):
             raise
         for i, ((_, rows, _), candidates) in enumerate(zip(tasks, classical.result())):
             for name, values in candidates.items():
-                family = "seasonal_naive" if name.startswith("snaive_") else name
+                family = next((f for prefix, f in PERIOD_FAMILIES.items() if name.startswith(prefix)), name)
                 if not self._uses(family):
                     continue
                 block = out.setdefault(name, np.full((n, k_max + 1, h), np.nan))
                 block[i, k_max + 1 - len(rows):] = values
         names = [name for name in (*NETWORK_CANDIDATES, "naive", "drift") if name in out]
-        names += sorted((name for name in out if name.startswith("snaive_")), key=lambda s: int(s.split("_")[1]))
+        for prefix in PERIOD_FAMILIES:
+            names += sorted((name for name in out if name.startswith(prefix)), key=lambda s: int(s.split("_")[1]))
         names += [name for name in ("theta", "ets") if name in out]
         return names, out
 
