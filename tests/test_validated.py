@@ -399,7 +399,8 @@ def test_seasonal_median_takes_each_step_from_three_cycles_and_ignores_one_odd_c
 def test_seasonal_median_is_a_candidate_family_that_can_be_left_out():
     """``candidates`` names the family; each period's column is backtested and reported like seasonal naive."""
     y = weekly_half_hourly(weeks=5)
-    with_median = ValidatedForecaster(candidates=("naive", "seasonal_naive", "seasonal_median"), intervals="pooled").fit(frame(y))
+    families = ("naive", "seasonal_naive", "seasonal_median")
+    with_median = ValidatedForecaster(candidates=families, intervals="pooled").fit(frame(y))
     with_median.predict(48)
     columns = list(with_median.backtest_errors_.columns)
     assert columns == ["naive", "snaive_48", "snaive_336", "smedian_48", "smedian_336"]
