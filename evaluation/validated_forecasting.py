@@ -9,7 +9,8 @@ Methods, all in this one run on the same windows:
   group as one frame and on ETTh1 / Taylor one origin at a time (the channels at that origin), so its frame prior
   reads nothing after the origin.
 - ``network``: the pretrained network alone with its own quantile bands (``tsheads.forecast(method="network")``).
-- each candidate alone (``naive``, ``drift``, ``snaive`` at the group's m, ``theta``, ``ets``): the candidate's own
+- each candidate alone (``naive``, ``drift``, ``snaive`` and ``smedian`` (the seasonal median) at the group's m,
+  ``theta``, ``ets``): the candidate's own
   forecast from the validated run, where it ran (the network elsewhere).
 - ``AutoETS`` / ``AutoTheta``: statsforecast with the group's season length (at most 48: the day on Taylor) and its
   own intervals (statsmodels ETS / Theta from :mod:`evaluation.peers` when statsforecast is missing).
@@ -59,7 +60,9 @@ LEVELS = (80, 95)
 QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)  # the bounds of LEVELS and the point: every method is scored alike
 #: AutoETS at Taylor's weekly 336 took 351 s for two series; longer seasons fall back to the day (48 half-hours)
 PEER_MAX_SEASON = 48
-CANDIDATES = ("network", "naive", "drift", "snaive", "theta", "ets")
+CANDIDATES = ("network", "naive", "drift", "snaive", "smedian", "theta", "ets")
+#: candidates with one column per period, reported at the group's m
+PERIODIC = ("snaive", "smedian")
 #: groups of pseudo-series, one per (channel, origin)
 ROLLING = ("etth1", "taylor")
 
@@ -157,7 +160,7 @@ def validated_and_candidates(group: Group, weights, batch_size: int, timings: Ti
     bands = {"validated": bands_of(fc, group, est.model_name)}
     final = np.stack([finals[i] for i in group.ids])
     for family in CANDIDATES:
-        cols = [c for c, n in enumerate(names) if n == family or (family == "snaive" and n == f"snaive_{group.m}")]
+        cols = [c for c, n in enumerate(names) if n == family or (family in PERIODIC and n == f"{family}_{group.m}")]
         if cols:
             ran = np.isfinite(final[:, cols[0]]).all(axis=1)
             point[f"{family} alone"] = np.where(ran[:, None], np.nan_to_num(final[:, cols[0]]),
