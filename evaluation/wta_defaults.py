@@ -51,6 +51,7 @@ VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "k1": {"n_hypotheses": 1}, "k4": {"n_hypotheses": 4}, "k16": {"n_hypotheses": 16},
     "tuned_encoder": {"backbone_learning_rate": 3e-5}, "epochs20": {"max_epochs": 20},
     "no_deseasonalise": {"deseasonalise": False}, "anchor_last": {"anchor": "last"},
+    "anchor_held_out": {"anchor": "held_out"},
     "network_only": {"anchor_weight": 0.0}, "log_transform": {"transform": "log"}, "no_transform": {"transform": None},
     # a seasonal anchor (a daily cycle) on hourly series where "auto" finds none, with and without the log
     "season24": {"season_length": 24}, "season24_no_transform": {"season_length": 24, "transform": None},

@@ -641,3 +641,26 @@ def test_integer_time_stamps_take_the_cycle_a_tenth_of_the_series_show():
         wta = WTAForecaster(**settings).fit(pd.concat([df, walks], ignore_index=True))
     assert wta.season_length_ == 1 and wta.deseasonal_period_ == 12  # 8 of 20 series cycle: no shared anchor
     assert (wta.anchor_alpha_ is None or 0 < wta.anchor_alpha_ <= 1) and 0 <= wta.anchor_beta_ <= 2
+
+
+def test_held_out_anchor_is_chosen_on_the_held_out_windows(monkeypatch):
+    """``anchor="held_out"`` scores the anchor grid on the windows at each series' end (one per series when the
+    held-out part is ``h`` points), ``"auto"`` on the training windows; a bad setting is refused before any work."""
+    import tsheads.estimators.wta as wta_module
+
+    seen = []
+    real = wta_module.choose_anchor
+    monkeypatch.setattr(wta_module, "choose_anchor",
+                        lambda pairs, h, rng: seen.append(len(pairs[0])) or real(pairs, h, rng))
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    df = pd.concat([pd.DataFrame({"unique_id": f"w{i}", "ds": t, "y": rng.standard_normal(120).cumsum()})
+                    for i in range(5)])
+    small = dict(h=8, n_hypotheses=2, backbone="random", context_length=64, max_epochs=1, steps_per_epoch=1,
+                 season_length=1, validation_size=8, random_state=0)
+    held = WTAForecaster(anchor="held_out", **small).fit(df)
+    WTAForecaster(anchor="auto", **small).fit(df)
+    assert seen[0] == 5 and seen[1] > 5  # one end window per series, against many training windows
+    assert held.anchor_beta_ in wta_module.ANCHOR_BETAS and np.isfinite(held.predict()["WTA"]).all()
+    with pytest.raises(TsheadsError, match="held_out"):
+        WTAForecaster(h=8, anchor="held-out").fit(df)

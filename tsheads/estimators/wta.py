@@ -69,13 +69,16 @@ class WTAForecaster(PretrainedForecaster):
         the training part (:func:`seasonal_anchor`; 1 where the series show none); None: hypotheses are
         learned whole. After training, forecasts are moved part of the way towards the anchor path where
         that helps on the held-out windows (``anchor_weight``).
-    anchor : "auto", "last" or (alpha, beta), default "auto"
+    anchor : "auto", "held_out", "last" or (alpha, beta), default "auto"
         Shape of the anchor where its period is 1: the exponentially smoothed level (weight ``alpha`` in
         (0, 1], or None to fit it per series as simple exponential smoothing does) plus ``beta`` (in [0, 2])
         times the fitted slope per step, after the Theta method (:mod:`tsheads.nn.anchors`). ``"auto"``: the
         pair from a small grid whose path is closest to the training windows' futures (mean absolute error
-        in units of each window's mean step; ``anchor_alpha_``, ``anchor_beta_``); ``"last"``: the last
-        value (1, 0). Periods above 1 always use the seasonal-naive path.
+        in units of each window's mean step; ``anchor_alpha_``, ``anchor_beta_``); ``"held_out"``: the same
+        grid scored on the held-out windows at each series' end (full contexts, as at prediction; the
+        held-out check of ``anchor_weight`` then compares the network with an anchor chosen on the same
+        windows, which leans towards the anchor); ``"last"``: the last value (1, 0). Periods above 1 always
+        use the seasonal-naive path.
     anchor_weight : float in [0, 1] or "auto", default "auto"
         Share of the way the forecast moves from the network's point towards the anchor path; the whole
         mixture moves with it, so intervals keep the network's shape and width. A combination of two
@@ -357,7 +360,8 @@ class WTAForecaster(PretrainedForecaster):
         network_context = model.config.context_length
         held_out, pairs = standardised_pairs(valid, network_context), standardised_pairs(train, network_context)
         if self.season_length_ == 1:
-            model.set_anchor(*(choose_anchor(pairs, h, rng) if self.anchor == "auto" else _anchor_pair(self.anchor)))
+            chosen_on = {"auto": pairs, "held_out": held_out}.get(self.anchor) if isinstance(self.anchor, str) else None
+            model.set_anchor(*(_anchor_pair(self.anchor) if chosen_on is None else choose_anchor(chosen_on, h, rng)))
         self.anchor_alpha_, self.anchor_beta_ = model.config.anchor_alpha, model.config.anchor_beta
         history = train_wta(
             model, pairs, held_out, mode=self.wta, epsilon=float(self.epsilon),
@@ -967,14 +971,14 @@ def _is_number(v) -> bool:
 
 
 def _anchor_pair(anchor) -> tuple[float, float]:
-    """``(alpha, beta)`` of an ``anchor`` setting other than "auto" ("last": (1, 0)); refuses bad settings."""
-    if isinstance(anchor, str) and anchor in ("auto", "last"):
+    """``(alpha, beta)`` of an ``anchor`` setting other than a grid choice ("last": (1, 0)); refuses bad settings."""
+    if isinstance(anchor, str) and anchor in ("auto", "held_out", "last"):
         return (1.0, 0.0)
     ok = isinstance(anchor, (tuple, list)) and len(anchor) == 2 and _is_number(anchor[1]) and 0 <= anchor[1] <= 2 \
         and (anchor[0] is None or (_is_number(anchor[0]) and 0 < anchor[0] <= 1))
     if not ok:
-        raise TsheadsError(f"anchor must be 'auto', 'last' or (alpha, beta) with alpha None (fitted per series) or "
-                           f"in (0, 1] and beta in [0, 2], got {anchor!r}")
+        raise TsheadsError(f"anchor must be 'auto', 'held_out', 'last' or (alpha, beta) with alpha None (fitted per "
+                           f"series) or in (0, 1] and beta in [0, 2], got {anchor!r}")
     return None if anchor[0] is None else float(anchor[0]), float(anchor[1])
 
 
