@@ -301,7 +301,8 @@ def test_model_points_run_forward_from_where_the_fit_started():
     assert errors["theta"][1] < 1.5 * max(errors["theta"][0], errors["theta"][2]), errors  # Theta's half slope
 
 
-@pytest.mark.parametrize("ets, theta", [("AAdN", "adjusted"), ("ANN", "adjusted"), ("AZN", "seasonal")])
+@pytest.mark.parametrize("ets, theta", [("AAdN", "adjusted"), ("ANN", "adjusted"), ("AZN", "seasonal"),
+                                       ("ZZN", "optimized"), ("ZZN", "dynamic")])
 def test_every_model_form_follows_a_seasonal_series(ets, theta):
     t = np.arange(132)
     y = (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
@@ -311,7 +312,7 @@ def test_every_model_form_follows_a_seasonal_series(ets, theta):
         assert np.abs(out[name][1] - y[120:]).mean() < 0.3 * naive_error, name
 
 
-@pytest.mark.parametrize("theta", ["adjusted", "seasonal"])
+@pytest.mark.parametrize("theta", ["adjusted", "seasonal", "dynamic"])
 def test_statsmodels_fallback_without_statsforecast(monkeypatch, theta):
     monkeypatch.setitem(__import__("sys").modules, "statsforecast.models", None)  # import fails as if absent
     t = np.arange(132)
@@ -413,3 +414,16 @@ def test_seasonal_median_is_a_candidate_family_that_can_be_left_out():
     only_median = ValidatedForecaster(candidates=("naive", "seasonal_median"), intervals="pooled").fit(frame(y))
     only_median.predict(48)
     assert list(only_median.backtest_errors_.columns) == ["naive", "smedian_48", "smedian_336"]
+
+
+def test_optimised_theta_forms_fit_the_coefficient_and_unknown_forms_are_refused():
+    """The optimised forms fit theta, so on a noisy trending series they differ from the standard Theta's forecast."""
+    rng = np.random.default_rng(3)
+    y = 50 + np.arange(80) * 0.4 + rng.normal(0, 2, 80).cumsum()
+    cuts = np.array([60, 80])
+    standard = classical_forecasts(y, cuts, 8, [], ModelSpec(ets=None, theta="adjusted"))["theta"]
+    for form in ("optimized", "dynamic"):
+        other = classical_forecasts(y, cuts, 8, [], ModelSpec(ets=None, theta=form))["theta"]
+        assert np.isfinite(other).all() and not np.allclose(other, standard)
+    with pytest.raises(TsheadsError, match="theta_model"):
+        ModelSpec(theta="auto")

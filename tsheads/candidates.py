@@ -33,8 +33,11 @@ _CYCLES_S = (86400.0, 7 * 86400.0, 365.25 * 86400.0)
 SEASONAL_MEDIAN_CYCLES = 3
 #: fewest points Theta and ETS are fitted on (statsforecast refuses "tiny datasets")
 MIN_MODEL_POINTS = 8
-#: how Theta meets a season: on the series divided by :func:`seasonal_factors`, or statsforecast's own handling
-THETA_FORMS = ("adjusted", "seasonal")
+#: how Theta meets a season: on the series divided by :func:`seasonal_factors`, or statsforecast's own handling;
+#: ``"optimized"`` / ``"dynamic"``: the optimised / dynamic optimised Theta (Fiorucci et al. 2016, statsforecast's
+#: ``OptimizedTheta`` / ``DynamicOptimizedTheta``) on the adjusted series, which fit the theta coefficient
+#: instead of fixing it at 2 (without statsforecast they are the standard Theta on the adjusted series)
+THETA_FORMS = ("adjusted", "seasonal", "optimized", "dynamic")
 #: statsforecast AutoETS model strings (error, trend, season; ``Z`` = search), optionally damped: ``"AAdN"``
 _ETS_FORM = re.compile(r"^([AMZ])([NAMZ])(d?)([NAMZ])$")
 
@@ -195,13 +198,14 @@ def _forward_forecasts(y, cuts, h, m, models: ModelSpec, length: int, rows, out:
     """statsforecast's Theta and ETS fitted on ``y[:length]`` (its latest ``models.max_points``; seasonal factors
     from all of ``y[:length]``), run forward from the fit's first point to ``cuts[rows]``; written into ``out``.
     A model that fails to fit leaves its rows NaN."""
-    from statsforecast.models import AutoETS, Theta
+    from statsforecast.models import AutoETS, DynamicOptimizedTheta, OptimizedTheta, Theta
 
     factors = seasonal_factors(y[:length], m)
     adjusted = y / factors[np.arange(len(y)) % len(factors)]
     makers = {}
-    if models.theta == "adjusted":
-        makers["theta"] = (lambda: Theta(season_length=1), adjusted, factors)
+    on_adjusted = {"adjusted": Theta, "optimized": OptimizedTheta, "dynamic": DynamicOptimizedTheta}
+    if models.theta in on_adjusted:
+        makers["theta"] = (lambda: on_adjusted[models.theta](season_length=1), adjusted, factors)
     elif models.theta == "seasonal":
         makers["theta"] = (lambda: Theta(season_length=m), y, None)
     if models.ets is not None:
@@ -258,7 +262,7 @@ def _statsmodels_forecasts(y, cuts, h, m, rows, out, models: ModelSpec) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                if models.theta == "adjusted":
+                if models.theta in ("adjusted", "optimized", "dynamic"):  # statsmodels has one Theta only
                     fit = ThetaModel(train / season[first:cuts[row]], deseasonalize=False).fit()
                     out["theta"][row] = fit.forecast(h) * future
                 elif models.theta == "seasonal":

@@ -115,9 +115,11 @@ class ValidatedForecaster(PretrainedForecaster):
     ets_model : str, default "ZZN"
         statsforecast AutoETS model string, ``d`` for damped (``"AAdN"``), when ``"ets"`` is a candidate; see
         :class:`tsheads.candidates.ModelSpec` for why non-seasonal.
-    theta_model : {"adjusted", "seasonal"}, default "adjusted"
+    theta_model : {"adjusted", "seasonal", "optimized", "dynamic"}, default "adjusted"
         Theta on the seasonally adjusted series (the M4 test and multiplicative decomposition, once per
-        series), or statsforecast's own seasonal test and decomposition again at every origin (slower).
+        series), or statsforecast's own seasonal test and decomposition again at every origin (slower);
+        ``"optimized"`` / ``"dynamic"``: the optimised / dynamic optimised Theta on the adjusted series (see
+        :data:`tsheads.candidates.THETA_FORMS`).
     model_points : int or None, default 256
         Theta and ETS are fitted on (and run forward from) at most this many of the latest points; None: the
         whole series. Their optimisers read every point, so on long series they, not the network (which
