@@ -115,14 +115,14 @@ class ValidatedForecaster(PretrainedForecaster):
     ets_model : str, default "ZZN"
         statsforecast AutoETS model string, ``d`` for damped (``"AAdN"``), when ``"ets"`` is a candidate; see
         :class:`tsheads.candidates.ModelSpec` for why non-seasonal.
-    theta_model : {"adjusted", "seasonal", "optimized", "dynamic"}, default "dynamic"
-        The dynamic optimised Theta (fitted theta coefficient, trend line updated as points arrive) on the
-        seasonally adjusted series (the M4 test and multiplicative decomposition, once per series);
-        ``"optimized"``: the optimised Theta, ``"adjusted"``: the standard Theta, both on the adjusted series;
+    theta_model : {"adjusted", "seasonal", "optimized", "dynamic"}, default "adjusted"
+        The standard Theta on the seasonally adjusted series (the M4 test and multiplicative decomposition,
+        once per series); ``"optimized"`` / ``"dynamic"``: the optimised / dynamic optimised Theta (fitted theta
+        coefficient; the dynamic one also updates its trend line as points arrive) on the adjusted series;
         ``"seasonal"``: statsforecast's standard Theta with its own seasonal test and decomposition again at
-        every origin (slower). See :data:`tsheads.candidates.THETA_FORMS`. The default since
-        ``evaluation.theta_form_choice``: pooled validation score 0.765 against 0.771 for the standard Theta
-        (relative MASE 0.759 against 0.761, coverage error 0.006 against 0.009) at about two thirds of the speed.
+        every origin (slower). See :data:`tsheads.candidates.THETA_FORMS`. ``evaluation.theta_form_choice``
+        scored ``"dynamic"`` best on validation windows (0.765 against 0.771), but it cuts the speed on M3
+        monthly below the issue's 300 series/s (269 against 474), so the standard Theta stays the default.
     model_points : int or None, default 256
         Theta and ETS are fitted on (and run forward from) at most this many of the latest points; None: the
         whole series. Their optimisers read every point, so on long series they, not the network (which
@@ -168,7 +168,7 @@ class ValidatedForecaster(PretrainedForecaster):
     def __init__(self, season_length=None, n_windows: int = 2, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, frame_prior: float = DEFAULT_FRAME_PRIOR,
                  intervals: str = "normalized", candidates=None,
-                 ets_model: str = "ZZN", theta_model: str = "dynamic", model_points: Optional[int] = 256,
+                 ets_model: str = "ZZN", theta_model: str = "adjusted", model_points: Optional[int] = 256,
                  weights=None,
                  context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
                  precision: str = "float32", device: str = "cpu", n_jobs: Optional[int] = -1,
