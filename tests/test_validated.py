@@ -312,7 +312,7 @@ def test_every_model_form_follows_a_seasonal_series(ets, theta):
         assert np.abs(out[name][1] - y[120:]).mean() < 0.3 * naive_error, name
 
 
-@pytest.mark.parametrize("theta", ["adjusted", "seasonal", "dynamic"])
+@pytest.mark.parametrize("theta", ["adjusted", "seasonal", "optimized", "dynamic"])
 def test_statsmodels_fallback_without_statsforecast(monkeypatch, theta):
     monkeypatch.setitem(__import__("sys").modules, "statsforecast.models", None)  # import fails as if absent
     t = np.arange(132)
@@ -427,3 +427,29 @@ def test_optimised_theta_forms_fit_the_coefficient_and_unknown_forms_are_refused
         assert np.isfinite(other).all() and not np.allclose(other, standard)
     with pytest.raises(TsheadsError, match="theta_model"):
         ModelSpec(theta="auto")
+
+
+def test_backtest_residuals_use_the_candidates_that_ran_at_each_origin():
+    """A weighted candidate that missed an origin (the seasonal median needs three cycles before a cut) must not
+    count as 0 there: that residual would be the series' whole level and blow up every band."""
+    from tsheads.estimators.validated import combined_backtests
+
+    back = np.array([[[[10.0, 10.0], [12.0, 12.0]],        # candidate 0 ran at both origins
+                      [[np.nan, np.nan], [14.0, 14.0]]]])   # candidate 1 missed the first
+    out = combined_backtests(np.array([[0.25, 0.75]]), back)
+    np.testing.assert_allclose(out, [[[10.0, 10.0], [13.5, 13.5]]])
+    assert np.isnan(combined_backtests(np.array([[0.0, 1.0]]), back)[0, 0]).all()  # nothing weighted ran there
+
+    rng = np.random.default_rng(0)  # monthly series of 60 points, h = 18: the median misses the first origin
+    t = np.arange(60)
+    df = pd.concat([pd.DataFrame({"unique_id": f"s{i}", "ds": pd.date_range("2000-01-01", periods=60, freq="MS"),
+                                  "y": 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 60)})
+                    for i in range(6)])
+    widths = {}
+    for label, families in (("with", ("naive", "seasonal_naive", "seasonal_median")),
+                            ("without", ("naive", "seasonal_naive"))):
+        est = ValidatedForecaster(candidates=families, intervals="pooled").fit(df)
+        fc = est.predict(18, level=[80])
+        widths[label] = (fc["TSHeads-hi-80"] - fc["TSHeads-lo-80"]).mean()
+        assert np.nanmax(np.abs(est.residuals_)) < 20  # errors of a forecast, not the level of 100
+    assert widths["with"] < 2 * widths["without"], widths

@@ -9,9 +9,10 @@ for the real forecast, so a series costs two fits per model rather than one per 
 :class:`ModelSpec`. ETS is restricted to non-seasonal forms by default, fitted on the series divided by its
 multiplicative seasonal factors (the M4 test and decomposition at the first period, as the M4 benchmarks do),
 which are multiplied back into the forecast: the full AutoETS search costs about 75 ms per M3 monthly series
-against 4 ms. Theta can run on the same adjusted series (``theta="adjusted"``) or do statsforecast's own
-seasonal test and decomposition again at every origin (``"seasonal"``). Without statsforecast, statsmodels'
-Theta and damped-trend Holt are fitted at every origin (slower, same role).
+against 4 ms. Theta can run on the same adjusted series (``theta="adjusted"``; ``"optimized"`` and ``"dynamic"``
+fit the theta coefficient there) or do statsforecast's own seasonal test and decomposition again at every
+origin (``"seasonal"``). Without statsforecast, statsmodels' standard Theta and damped-trend Holt are fitted at
+every origin (slower, same role).
 """
 
 from __future__ import annotations
@@ -160,8 +161,28 @@ def classical_forecasts(y: np.ndarray, cuts: np.ndarray, h: int, periods: list[i
 
 def seasonal_median(y: np.ndarray, cuts: np.ndarray, h: int, m: int,
                     cycles: int = SEASONAL_MEDIAN_CYCLES) -> np.ndarray:
-    """Forecasts ``(len(cuts), h)``: each step the median of its position in the last ``cycles`` cycles of
-    ``m`` points before the cut; NaN rows where a cut leaves fewer than ``cycles * m`` points."""
+    """Seasonal-median forecasts from several cuts of one series.
+
+    Each step is the median of its position in the last ``cycles`` cycles of ``m`` points before the cut.
+
+    Parameters
+    ----------
+    y : ndarray
+        One series, 1-D, finite.
+    cuts : ndarray of int
+        Training lengths.
+    h : int
+        Horizon.
+    m : int
+        Seasonal period.
+    cycles : int, default SEASONAL_MEDIAN_CYCLES
+        How many past cycles the median reads.
+
+    Returns
+    -------
+    ndarray
+        ``(len(cuts), h)`` forecasts; NaN rows where a cut leaves fewer than ``cycles * m`` points.
+    """
     ok = cuts >= cycles * m
     lags = m * np.arange(1, cycles + 1)
     idx = cuts[:, None, None] - lags[None, :, None] + (np.arange(h) % m)[None, None, :]  # (cuts, cycles, h)

@@ -1,7 +1,7 @@
 """A forecaster that checks itself: candidates backtested inside each series' history, then combined.
 
-Per series, the pretrained network (zero-shot), naive, drift, seasonal naive at each period the series
-shows and Theta (:mod:`tsheads.candidates`; ETS on request) forecast from up to ``n_windows`` rolling origins
+Per series, the pretrained network (zero-shot), naive, drift, seasonal naive and the seasonal median at each
+period the series shows and Theta (:mod:`tsheads.candidates`; ETS on request) forecast from up to ``n_windows`` rolling origins
 inside the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled errors there pick or weight them
 (:mod:`tsheads.combine`). Intervals are by default the network's spread (10-90 %) at the end, scaled by the
 quantile of the combination's backtest residuals over the network's spread at the same origins, pooled over the
@@ -75,7 +75,7 @@ class ValidatedForecaster(PretrainedForecaster):
     Parameters
     ----------
     season_length : int or list of int, optional
-        Seasonal periods for the seasonal-naive candidates; None: the day, week and year in steps of the
+        Seasonal periods for the seasonal-naive and seasonal-median candidates; None: the day, week and year in steps of the
         frequency (:func:`tsheads.candidates.season_lengths`; none for integer time).
     n_windows : int, default 2
         Most backtest origins per series.
@@ -269,8 +269,7 @@ class ValidatedForecaster(PretrainedForecaster):
         no_choice = ~np.isfinite(errors).any(axis=1)
         self.candidate_forecasts_ = final
         point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
-        combined = np.einsum("nc,nckh->nkh", weights, np.nan_to_num(back))
-        residuals = np.where(np.isfinite(actuals), actuals - combined, np.nan)
+        residuals = np.where(np.isfinite(actuals), actuals - combined_backtests(weights, back), np.nan)
         self._record(names, weights, errors, origins)
         self.residuals_ = residuals
         extra = interval_bands(self.intervals, self.model_name, point, residuals, no_choice,
@@ -364,6 +363,33 @@ class ValidatedForecaster(PretrainedForecaster):
         chosen["used"] = [" + ".join(f"{names[c]} {w[c]:.2f}" for c in np.argsort(-w) if w[c] > 0) for w in weights]
         self.chosen_ = chosen
         self.backtest_errors_ = pd.DataFrame(errors, index=ids, columns=names)
+
+
+def combined_backtests(weights: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """The combination's forecast at every backtest origin, from the candidates that ran there.
+
+    A candidate may be weighted although it missed an origin (it ran at half of them or more; the seasonal
+    median needs three cycles before a cut). Counting its missing forecast as 0 would make that origin's
+    residual the series' whole level and blow up every band built from the residuals, so at each origin the
+    weights of the candidates that ran are scaled to sum to 1; an origin where none of them ran is NaN.
+
+    Parameters
+    ----------
+    weights : ndarray
+        ``(n, c)`` combination weights, rows summing to 1.
+    back : ndarray
+        ``(n, c, k, h)`` backtest forecasts, NaN where a candidate did not run.
+
+    Returns
+    -------
+    ndarray
+        ``(n, k, h)`` combined backtest forecasts.
+    """
+    ran = np.isfinite(back).all(axis=3)  # (n, c, k)
+    share = np.einsum("nc,nck->nk", weights, ran.astype(np.float64))
+    total = np.einsum("nc,nckh->nkh", weights, np.where(ran[..., None], back, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(share[..., None] > 0, total / share[..., None], np.nan)
 
 
 def _by_slot(values: np.ndarray, slots: tuple, n: int, k_max: int) -> np.ndarray:
