@@ -1,9 +1,9 @@
 """A forecaster that checks itself: candidates backtested inside each series' history, then combined.
 
 Per series, the pretrained network (zero-shot), naive, drift, seasonal naive and the seasonal median at each
-period the series shows and Theta (:mod:`tsheads.candidates`; ETS on request) forecast from up to ``n_windows`` rolling origins
-inside the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled errors there pick or weight them
-(:mod:`tsheads.combine`). Intervals are by default the network's spread (10-90 %) at the end, scaled by the
+period the series shows and Theta (:mod:`tsheads.candidates`; ETS on request) forecast from up to ``n_windows``
+rolling origins inside the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled errors there
+pick or weight them (:mod:`tsheads.combine`). Intervals are by default the network's spread (10-90 %) at the end, scaled by the
 quantile of the combination's backtest residuals over the network's spread at the same origins, pooled over the
 frame (normalised conformal, :mod:`tsheads.conformal`); or the network's own bands moved onto the combined
 point, or conformal bands of other kinds. The network runs once over every series and origin together.
@@ -75,8 +75,8 @@ class ValidatedForecaster(PretrainedForecaster):
     Parameters
     ----------
     season_length : int or list of int, optional
-        Seasonal periods for the seasonal-naive and seasonal-median candidates; None: the day, week and year in steps of the
-        frequency (:func:`tsheads.candidates.season_lengths`; none for integer time).
+        Seasonal periods for the seasonal-naive and seasonal-median candidates; None: the day, week and year in
+        steps of the frequency (:func:`tsheads.candidates.season_lengths`; none for integer time).
     n_windows : int, default 2
         Most backtest origins per series.
     step_size : int, optional
