@@ -6,7 +6,8 @@ rolling origins inside the history (:func:`tsheads.backtest.origin_cutoffs`). Th
 pick or weight them (:mod:`tsheads.combine`). Intervals are by default the network's spread (10-90 %) at the
 end, scaled by the quantile of the combination's backtest residuals over the network's spread at the same
 origins, pooled over the frame (normalised conformal, :mod:`tsheads.conformal`); or the network's own bands
-moved onto the combined point, or conformal bands of other kinds. The network runs once over every series and origin together.
+moved onto the combined point, or conformal bands of other kinds. The network runs once over every series and
+origin together.
 
 Each series' errors lean on the other series of the frame (``frame_prior``, :func:`tsheads.combine.with_frame_prior`),
 so a series' forecast depends on the frame it is forecast with (with ``frame_prior=0`` it does not).
