@@ -453,3 +453,9 @@ def test_backtest_residuals_use_the_candidates_that_ran_at_each_origin():
         widths[label] = (fc["TSHeads-hi-80"] - fc["TSHeads-lo-80"]).mean()
         assert np.nanmax(np.abs(est.residuals_)) < 20  # errors of a forecast, not the level of 100
     assert widths["with"] < 2 * widths["without"], widths
+
+
+def test_optimised_theta_without_statsforecast_says_it_runs_the_standard_theta(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "statsforecast.models", None)  # import fails as if absent
+    with pytest.warns(UserWarning, match="needs statsforecast"):
+        ValidatedForecaster(theta_model="dynamic").fit(frame(np.arange(60.0) % 7))

@@ -20,6 +20,7 @@ backtest (or ``frame_prior=0``), the network's forecast; always the network's ow
 
 from __future__ import annotations
 
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -221,6 +222,9 @@ class ValidatedForecaster(PretrainedForecaster):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
         self._periods(None)
         ModelSpec(ets=self.ets_model, theta=self.theta_model, max_points=self.model_points)  # checks every form
+        if self.theta_model in ("optimized", "dynamic") and self._uses("theta") and not _has_statsforecast():
+            warnings.warn(f"theta_model={self.theta_model!r} needs statsforecast (pip install 'tsheads[fast]'); "
+                          "without it the Theta candidate is statsmodels' standard Theta", UserWarning, stacklevel=3)
         self._network()._check_params()
 
     def _periods(self, freq) -> list[int]:
@@ -364,6 +368,15 @@ class ValidatedForecaster(PretrainedForecaster):
         chosen["used"] = [" + ".join(f"{names[c]} {w[c]:.2f}" for c in np.argsort(-w) if w[c] > 0) for w in weights]
         self.chosen_ = chosen
         self.backtest_errors_ = pd.DataFrame(errors, index=ids, columns=names)
+
+
+def _has_statsforecast() -> bool:
+    """Whether statsforecast's models import (the optimised Theta forms need them)."""
+    try:
+        import statsforecast.models  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def combined_backtests(weights: np.ndarray, back: np.ndarray) -> np.ndarray:
