@@ -27,8 +27,9 @@ from .report import Report
 
 SUITE = "frame_prior_choice"
 #: frame_prior values compared, weakest first
-#: 3 and 4 added when 2, the grid's edge, won (clean 020d0ec), then 6, 8 and 12 when 4 did (clean 9608676)
-STRENGTHS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+#: 3 and 4 added when 2, the grid's edge, won (clean 020d0ec), then 6, 8 and 12 when 4 did (clean 9608676), then
+#: 16 and 24 when 12 did (clean 80eaa76, with the seasonal median among the candidates)
+STRENGTHS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
 
 
 def weakest_near_best(summary: pd.DataFrame) -> str:
