@@ -35,7 +35,7 @@ from .errors import TsheadsError
 RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "inverse2_top2", "inverse2_top3", "inverse2_top5",
          "equal_top2", "equal_top3", "inverse_top3_within2", "inverse2_top3_within2", "inverse2_top3_within1.5")
 #: the rule used when none is given (see module docstring)
-DEFAULT_RULE = "inverse_top3"
+DEFAULT_RULE = "inverse2_top3"
 _RULE = re.compile(r"^(?P<kind>inverse2?|equal)_top(?P<k>[1-9]\d*)(_within(?P<r>[1-9]\d*(\.\d+)?))?$")
 
 
