@@ -43,14 +43,11 @@ from .corpus_validation import NAME as CORPUS
 from .corpus_validation import load_validation, season_arg
 from .mcomp_zero_shot import aggregate, series_scores
 from .report import Report, Timings, suite_command
-from .validated_forecasting import seasonal_mae
+from .validated_forecasting import CANDIDATES, candidate_columns, seasonal_mae
 
 SUITE = "combination_choice"
 GROUPS = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m1_monthly", "m1_quarterly", "m1_yearly",
           "m4_hourly", CORPUS)
-CANDIDATES = ("network", "naive", "drift", "snaive", "smedian", "theta", "ets")
-#: candidates with one column per period, reported at the group's m
-PERIODIC = ("snaive", "smedian")
 LEVELS = (80, 95)
 #: the issue's goal for intervals: coverage within 3 points of nominal in every group
 GROUP_TOLERANCE = 0.03
@@ -84,7 +81,7 @@ def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object,
     forecasts = {rule: np.einsum("nc,nch->nh", weights_with_fallback(errors, names, rule, available, prior),
                                  np.nan_to_num(final)) for rule in RULES}
     for family in CANDIDATES:  # each candidate alone; where it did not run, the short-series rule (network)
-        cols = [c for c, n in enumerate(names) if n == family or (family in PERIODIC and n == f"{family}_{group.m}")]
+        cols = candidate_columns(names, family, group.m)
         if cols:
             alone = np.where(np.isfinite(errors[:, cols[0]])[:, None], np.nan_to_num(final[:, cols[0]]),
                              final[:, names.index("network")])

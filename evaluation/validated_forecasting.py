@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from tsheads.datasets import ETTH1_SPLITS, load_dataset
 from tsheads.errors import DatasetNotFoundError, TsheadsError
-from tsheads.estimators.validated import ValidatedForecaster, forecast
+from tsheads.estimators.validated import PERIOD_FAMILIES, ValidatedForecaster, forecast
 from tsheads.metrics import crps_from_quantiles, seasonal_scale
 
 from .common import (
@@ -61,8 +61,8 @@ QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)  # the bounds of LEVELS and the point:
 #: AutoETS at Taylor's weekly 336 took 351 s for two series; longer seasons fall back to the day (48 half-hours)
 PEER_MAX_SEASON = 48
 CANDIDATES = ("network", "naive", "drift", "snaive", "smedian", "theta", "ets")
-#: candidates with one column per period, reported at the group's m
-PERIODIC = ("snaive", "smedian")
+#: candidates with one column per period (``snaive_<m>``, ``smedian_<m>``), reported at the group's m
+PERIODIC = tuple(prefix.rstrip("_") for prefix in PERIOD_FAMILIES)
 #: groups of pseudo-series, one per (channel, origin)
 ROLLING = ("etth1", "taylor")
 
@@ -142,6 +142,12 @@ def forecast_frames(group: Group) -> list[pd.DataFrame]:
     return [frame for _, frame in group.train_df.groupby(origin, sort=False)]
 
 
+def candidate_columns(names: list, family: str, m: int) -> list[int]:
+    """Columns of ``names`` (a validated forecaster's candidates) that are ``family`` alone: its own column, or for a
+    family with one column per period (:data:`PERIODIC`) the one at the group's ``m``."""
+    return [c for c, n in enumerate(names) if n == family or (family in PERIODIC and n == f"{family}_{m}")]
+
+
 def validated_and_candidates(group: Group, weights, batch_size: int, timings: Timings) -> tuple[dict, dict, float]:
     """The validated forecast (with bands), each candidate alone, and validated series/s."""
     forecasts, finals, names = [], {}, None
@@ -160,7 +166,7 @@ def validated_and_candidates(group: Group, weights, batch_size: int, timings: Ti
     bands = {"validated": bands_of(fc, group, est.model_name)}
     final = np.stack([finals[i] for i in group.ids])
     for family in CANDIDATES:
-        cols = [c for c, n in enumerate(names) if n == family or (family in PERIODIC and n == f"{family}_{group.m}")]
+        cols = candidate_columns(names, family, group.m)
         if cols:
             ran = np.isfinite(final[:, cols[0]]).all(axis=1)
             point[f"{family} alone"] = np.where(ran[:, None], np.nan_to_num(final[:, cols[0]]),

@@ -190,6 +190,24 @@ def seasonal_median(y: np.ndarray, cuts: np.ndarray, h: int, m: int,
     return np.where(ok[:, None], np.median(values, axis=1), np.nan)
 
 
+def has_statsforecast() -> bool:
+    """Whether statsforecast's models import.
+
+    Theta and ETS then come from it, else from statsmodels (where the ``"optimized"`` and ``"dynamic"`` Theta
+    forms are the standard Theta).
+
+    Returns
+    -------
+    bool
+        True when ``statsforecast.models`` imports.
+    """
+    try:
+        import statsforecast.models  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
     """Theta and ETS at each cut: statsforecast (fit at the first usable cut, then forward) or statsmodels.
 
@@ -202,9 +220,7 @@ def _model_forecasts(y, cuts, h, m, models: ModelSpec) -> dict[str, np.ndarray]:
     if not usable.any():
         return out
     rows = np.flatnonzero(usable)
-    try:
-        import statsforecast.models  # noqa: F401
-    except ImportError:
+    if not has_statsforecast():
         _statsmodels_forecasts(y, cuts, h, m, rows, out, models)
     else:
         for fit_rows in (rows[:-1], rows[-1:]):  # the backtest cuts from the oldest one, the real forecast alone

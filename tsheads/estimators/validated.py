@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..backtest import origin_cutoffs
-from ..candidates import ModelSpec, season_lengths
+from ..candidates import ModelSpec, has_statsforecast, season_lengths
 from ..candidates_pool import start_classical
 from ..combine import DEFAULT_RULE, check_rule, combination_weights, mean_scaled_errors, with_frame_prior
 from ..conformal import conformal_bands
@@ -225,7 +225,7 @@ class ValidatedForecaster(PretrainedForecaster):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
         self._periods(None)
         ModelSpec(ets=self.ets_model, theta=self.theta_model, max_points=self.model_points)  # checks every form
-        if self.theta_model in ("optimized", "dynamic") and self._uses("theta") and not _has_statsforecast():
+        if self.theta_model in ("optimized", "dynamic") and self._uses("theta") and not has_statsforecast():
             warnings.warn(f"theta_model={self.theta_model!r} needs statsforecast (pip install 'tsheads[fast]'); "
                           "without it the Theta candidate is statsmodels' standard Theta", UserWarning, stacklevel=3)
         self._network()._check_params()
@@ -371,15 +371,6 @@ class ValidatedForecaster(PretrainedForecaster):
         chosen["used"] = [" + ".join(f"{names[c]} {w[c]:.2f}" for c in np.argsort(-w) if w[c] > 0) for w in weights]
         self.chosen_ = chosen
         self.backtest_errors_ = pd.DataFrame(errors, index=ids, columns=names)
-
-
-def _has_statsforecast() -> bool:
-    """Whether statsforecast's models import (the optimised Theta forms need them)."""
-    try:
-        import statsforecast.models  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def combined_backtests(weights: np.ndarray, back: np.ndarray) -> np.ndarray:
