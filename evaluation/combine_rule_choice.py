@@ -35,6 +35,7 @@ import pandas as pd
 from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.anomaly import HEAD_NAMES, TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
+from tsheads.pretrain.mix import split_source
 from tsheads.pretrain.staged import staged_series
 
 from .anomaly_detection import PEERS, calibrated_heads
@@ -51,8 +52,16 @@ PER_SOURCE, MIN_LENGTH, MAX_LENGTH = 4, 1000, 4000
 REFERENCE_PEER = "Sub-PCA"
 
 
-def corpus_series(seed: int, per_source: int = PER_SOURCE) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Injected anomalies in corpus series: up to ``per_source`` per source, three anomalies each after the fit."""
+def held_out(values: list) -> list[np.ndarray]:
+    """The parts of one source's corpus series that pretraining held out (:func:`tsheads.pretrain.mix.split_source`):
+    the short network was trained on the rest of the staged corpus, so a dev set that judges it must come from these."""
+    return [np.asarray(v, dtype=np.float64) for v, _ in split_source([(v, None) for v in values])[1]]
+
+
+def corpus_series(seed: int, per_source: int = PER_SOURCE,
+                  held_out_only: bool = False) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Injected anomalies in corpus series: up to ``per_source`` per source, three anomalies each after the fit;
+    ``held_out_only``: drawn from the series pretraining held out (:func:`held_out`) only."""
     per = staged_series()
     if not per:
         raise DatasetNotFoundError("the corpus dev set needs the staged pretraining corpus (../shared/pretraining "
@@ -60,9 +69,11 @@ def corpus_series(seed: int, per_source: int = PER_SOURCE) -> list[tuple[str, np
     rng = np.random.default_rng(seed)
     out = []
     for source in sorted(per):
-        long = [k for k, s in enumerate(per[source]) if len(s.values) >= MIN_LENGTH]
+        values = [s.values for s in per[source]]
+        values = held_out(values) if held_out_only else values
+        long = [k for k, v in enumerate(values) if len(v) >= MIN_LENGTH]
         for k in sorted(rng.choice(long, min(per_source, len(long)), replace=False)) if long else []:
-            x = np.asarray(per[source][k].values[-MAX_LENGTH:], dtype=np.float64)
+            x = np.asarray(values[k][-MAX_LENGTH:], dtype=np.float64)
             n_fit = int(len(x) * FIT_FRACTION)
             if np.ptp(x[:n_fit]) == 0:  # a constant fit part says nothing about normal behaviour
                 continue

@@ -45,13 +45,12 @@ from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.nn.weights import load_model
-from tsheads.pretrain.mix import split_source
 from tsheads.pretrain.staged import staged_series
 from tsheads.pretrained import DEFAULT, pretrained_path
 from tsheads.pretrained import SHORT as SHORT_NETWORK
 
 from .anomaly_settings_choice import FIT_FRACTION, inject
-from .combine_rule_choice import PER_SOURCE, dev_sets
+from .combine_rule_choice import PER_SOURCE, dev_sets, held_out
 from .common import base_parser, suite_main, weights_digest
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detection_speed import in_turn, long_frame, mixed_series
@@ -69,12 +68,6 @@ SHORT_LENGTH, SHORT_FIT = 360, 120
 #: fit lengths of the flag cases for short fit data (flag_stability's own are 300 and 600); grown by 1 %, a fit
 #: of BOUNDARY_FIT points crosses from the short network to v1 under the routing
 SHORT_FIT_LENGTHS, BOUNDARY_FIT = (80, 120), 143
-
-
-def held_out(values: list) -> list[np.ndarray]:
-    """The parts of one source's corpus series that pretraining held out (:func:`tsheads.pretrain.mix.split_source`):
-    the short network was trained on the rest of the staged corpus, so a dev set must come from these."""
-    return [np.asarray(v, dtype=np.float64) for v, _ in split_source([(v, None) for v in values])[1]]
 
 
 def short_corpus_series(seed: int, per_source: int = PER_SOURCE) -> list[tuple[str, np.ndarray, np.ndarray]]:

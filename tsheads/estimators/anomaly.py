@@ -60,6 +60,8 @@ MASK_LAYOUTS = ("spread", "block")
 ERRORS = ("squared", "absolute")
 #: units of the rebuild heads' deviations (see ``rebuild_scale``)
 REBUILD_SCALES = ("window", "absolute")
+#: which network scores the history heads' rows (see ``history_network``)
+HISTORY_NETWORKS = ("window", "auto")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
 SUPERVISED_CANDIDATES = ("auto", "fisher", "rank", "agreement", "max", "mean")
 #: ``detect`` runs the network over groups of series with about this many points in all (bounds its memory)
@@ -163,6 +165,14 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         near-constant quantized signals (README, known limits). A level shift that moves a whole window is
         then seen by the other heads only. Detectors saved before this parameter existed load with
         ``"absolute"``.
+    history_network : {"window", "auto"}, default "window"
+        Which network scores the rows of the history heads (``forecast``: the points before each origin;
+        ``embedding``: 64-point subsequences). ``"window"``: the one the window selects, which pads each row to
+        its context (512 points with the default window), so these rows cost most of the time.
+        ``"auto"``: the bundled short network (128-point context, about 5.7 times the rows per second) where
+        the weights are the bundled ones, nothing is fine-tuned and ``forecast_history`` is at most 128
+        (None then means the window cut to 128 points); otherwise as ``"window"``. The ``time`` and ``fft``
+        heads stay on the window's network. A saved detector keeps both networks.
     """
 
     allow_nan = True
@@ -173,7 +183,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
                  precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None,
-                 forecast_history: Optional[int] = None, rebuild_scale: str = "window"):
+                 forecast_history: Optional[int] = None, rebuild_scale: str = "window",
+                 history_network: str = "window"):
         self.heads = heads
         self.combine = combine
         self.window = window
@@ -196,6 +207,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.season_length = season_length
         self.forecast_history = forecast_history
         self.rebuild_scale = rebuild_scale
+        self.history_network = history_network
 
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
@@ -244,6 +256,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise TsheadsError(f"fine_tune must be True or False, got {self.fine_tune!r}")
         if self.rebuild_scale not in REBUILD_SCALES:
             raise TsheadsError(f"rebuild_scale must be one of {REBUILD_SCALES}, got {self.rebuild_scale!r}")
+        if self.history_network not in HISTORY_NETWORKS:
+            raise TsheadsError(f"history_network must be one of {HISTORY_NETWORKS}, got {self.history_network!r}")
         self._check_model_params()
         return 2
 
@@ -260,6 +274,25 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """The network that scores with this (effective) window: ``weights``, else the bundled one it selects."""
         name = None if self.weights is not None else self._bundled_name(window)
         return self._checked_model(self._pretrained(name), window)
+
+    def _history_network(self, window: int):
+        """The network for the history heads' rows (forecast origins, embedded subsequences) beside the one
+        the (effective) ``window`` selects: the bundled short one under ``history_network="auto"`` where it
+        ships, the weights are the bundled ones, nothing is fine-tuned and the rows fit its context; else None
+        (the window's network scores them)."""
+        from ..pretrained import SHORT, SHORT_CONTEXT, ships
+
+        if self.history_network != "auto" or self.weights is not None or self.fine_tune or not ships(SHORT) \
+                or (self.forecast_history or 0) > SHORT_CONTEXT or self._bundled_name(window) == SHORT:
+            return None
+        return self._pretrained(SHORT)
+
+    def _forecast_history(self, window: int, history_model) -> Optional[int]:
+        """Points before each forecast origin: ``forecast_history``; None means the window, cut to the history
+        network's context when one scores the history rows."""
+        if history_model is None or self.forecast_history is not None:
+            return self.forecast_history
+        return min(window, history_model.config.context_length)
 
     def _checked_model(self, model, window: Optional[int] = None):
         """``model``, once its context holds the (effective) ``window`` and ``forecast_history`` and its head
@@ -318,6 +351,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         model = self._checked_model(self._load(name) if self.fine_tune else self._pretrained(name), self.window_)
         self.fit_history_ = self._tune(model, x, observed) if self.fine_tune else []
         self.model_ = model
+        self.history_model_ = self._history_network(self.window_)
         heads = self._heads()
         self.embedding_bank_ = self.embedding_bank_starts_ = None
         self.fit_length_, self.fit_digest_ = x.shape[1], _digest(x, observed)
@@ -432,15 +466,19 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             return ready
         return self._model_outputs([x], [observed], self.window_, origin=origin)[0]
 
-    def _model_outputs(self, xs, observeds, window: int, origin: int = 0, model=None) -> list:
-        """:func:`model_outputs` of ``model`` (default: the fitted or pretrained one) for these scaled series."""
+    def _model_outputs(self, xs, observeds, window: int, origin: int = 0, model=None, history_model=None) -> list:
+        """:func:`model_outputs` of ``model`` and ``history_model`` for these scaled series (default: the fitted
+        networks, else the pretrained one for every head)."""
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
-        model = self._checked_model(self._model() if model is None else model, window)
+        if model is None:
+            model, history_model = self._model(), self.__dict__.get("history_model_")
+        model = self._checked_model(model, window)
         return model_outputs(model, Packed.of(xs, observeds), self._network_heads(), window=window,
                              stride=stride, horizon=self.horizon, layout=self.mask,
-                             forecast_history=self.forecast_history, batch_size=self.batch_size,
-                             precision=self.precision, origin=origin, cache=self.__dict__.get("_row_cache"),
-                             relative=self.rebuild_scale == "window")
+                             forecast_history=self._forecast_history(window, history_model),
+                             batch_size=self.batch_size, precision=self.precision, origin=origin,
+                             cache=self.__dict__.get("_row_cache"), relative=self.rebuild_scale == "window",
+                             history_model=history_model)
 
     def _smoothing(self) -> int:
         """Width of the moving average: ``smoothing``, at most an eighth of the fit data's length.
@@ -573,8 +611,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
             with self._rows_shared_with_probes():
                 outputs = {(key, window): out for window, arrays in by_window.items()
-                           for key, out in zip(arrays, self._model_outputs(*zip(*arrays.values()), window,
-                                                                           model=self._network_for(window)))}
+                           for key, out in zip(arrays, self._model_outputs(
+                               *zip(*arrays.values()), window, model=self._network_for(window),
+                               history_model=self._history_network(window)))}
             for i in group:
                 est = self._series_copy(params)
                 est._precomputed = outputs

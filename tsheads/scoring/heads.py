@@ -118,12 +118,13 @@ class RowCache:
 
 
 def _distinct_rows(run, x: np.ndarray, observed: np.ndarray, cache: RowCache | None = None,
-                   kind: str = "") -> tuple:
+                   kind: tuple = ()) -> tuple:
     """``run(x, observed)`` (a tuple of per-row outputs) on the distinct rows of ``(x, observed)`` only.
 
     A window shared by a fit part and its whole series (or by identical series) goes through the network
     once; outputs are copied back to every row. Exact, because a row's output does not depend on its batch.
-    With a ``cache``, rows it holds for this ``kind`` of pass are not run again, and new ones are added.
+    With a ``cache``, rows it holds for this ``kind`` of pass are not run again, and new ones are added;
+    ``kind`` names the network too (``(id(model), pass)``), since one cache may serve rows of two networks.
     """
     n = len(x)
     key = np.concatenate([np.ascontiguousarray(x, dtype=np.float64).reshape(n, -1).view(np.uint8),
@@ -180,7 +181,7 @@ def reconstruction_deviations(model: DualSpaceModel, packed: Packed, window: int
         xin = np.repeat(xc, n_masks, axis=0)
         oin = np.repeat(oc, n_masks, axis=0) & ~np.tile(hidden, (w, 1))[:, None, :]
         recon = _distinct_rows(lambda a, o: reconstruct_pair(model, a, o, batch_size, precision=precision), xin, oin,
-                               cache, f"reconstruct {layout}")
+                               cache, (id(model), f"reconstruct {layout}"))
         seen[rows] = oc[:, :, keep]
         for head, r in zip(RECONSTRUCTION_HEADS, recon):
             rebuilt = (r.reshape(w, n_masks, c, context) * sel).sum(1)[:, :, keep]
@@ -298,7 +299,7 @@ def history_outputs(model: DualSpaceModel, packed: Packed, history: int, horizon
         xw, ow, _, _ = packed.gather(who, t0[:, None] + np.arange(-history, 0)[None, :])
         quants, semantic[i:i + chunk] = _distinct_rows(
             lambda a, o: forecast_embed_arrays(model, a, o, horizon, batch_size, precision), xw, ow, cache,
-            f"history {horizon}")
+            (id(model), f"history {horizon}"))
         medians[i:i + chunk] = quants[:, :, median_index]
     deviations = embeddings = None
     if forecast:
@@ -351,7 +352,7 @@ def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, st
     for i in range(0, len(starts), chunk):
         xw, ow, _, _ = packed.gather(owner[i:i + chunk], starts[i:i + chunk, None] + np.arange(width)[None, :])
         parts.append(_distinct_rows(lambda a, o: embed_arrays(model, a, o, batch_size, precision=precision)[:1],
-                                    xw, ow, cache, "embed")[0])
+                                    xw, ow, cache, (id(model), "embed"))[0])
     return _per_series(owner, starts, _unit(np.concatenate(parts)), len(packed.lengths))
 
 
@@ -395,7 +396,7 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
                   horizon: int, n_masks: int = 4, layout: str = "spread", embed_width: int = EMBED_WIDTH,
                   embed_stride: int = EMBED_STRIDE, forecast_history: int | None = None, batch_size: int = 512,
                   precision: str = "float32", origin: int = 0, cache: RowCache | None = None,
-                  relative: bool = True) -> list[dict]:
+                  relative: bool = True, history_model: DualSpaceModel | None = None) -> list[dict]:
     """What the network says about each packed series, from shared forward passes.
 
     Per series a dict with the raw deviations ``(C, T)`` of the ``time``, ``fft`` and ``forecast`` heads
@@ -412,21 +413,24 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
     left out, so the tail's later points get the deviations the whole series gives them; the first
     ``window + horizon`` points or so of the tail are incomplete. ``cache``: see :class:`RowCache`.
     ``relative``: rebuild deviations over their window's median (:func:`window_relative`).
+    ``history_model``: the network for the history rows (forecast origins and embedded subsequences; None:
+    ``model``), e.g. a short-context one, whose rows cost a fraction of a long context's padded rows.
     """
     per_point, embeddings = {}, None
+    history_model = model if history_model is None else history_model
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
                                                    layout=layout, origin=origin, cache=cache, relative=relative))
     shared = forecast_history == embed_width and "embedding" in heads and "forecast" in heads
     if "forecast" in heads or shared:
         deviations, embeddings = history_outputs(
-            model, packed, window if forecast_history is None else forecast_history, horizon,
+            history_model, packed, window if forecast_history is None else forecast_history, horizon,
             forecast="forecast" in heads, embed=shared, embed_stride=embed_stride, batch_size=batch_size,
             precision=precision, origin=origin, cache=cache)
         if deviations is not None:
             per_point["forecast"] = deviations
     if "embedding" in heads and not shared:
-        embeddings = subsequence_embeddings(model, packed, embed_width, embed_stride, batch_size, precision,
+        embeddings = subsequence_embeddings(history_model, packed, embed_width, embed_stride, batch_size, precision,
                                             origin=origin, cache=cache)
     out = [{} for _ in packed.lengths]
     for head, values in per_point.items():

@@ -1,0 +1,114 @@
+"""Which network scores the detector's history rows: decided on dev data, never on a benchmark.
+
+Issue 15 asks for 200 series of 50 to 500 points a second on a 2-core CPU with every head on. Most of
+``detect``'s time goes to the history heads' rows: a forecast from the points before every 16th point and
+the embedding of every 64-point subsequence, each padded to the 512-point network's context. The bundled
+short network (128-point context) runs about 5.7 times as many rows a second. ``history_network="auto"``
+sends those rows to it and keeps the ``time`` and ``fft`` heads on the window's network. Candidates:
+
+- ``window`` (the default): every head on the network the window selects (v1 for fits of 144 points or more);
+- ``auto``: the forecast head from the 128 points before each origin and the embedding head, on the short
+  network;
+- ``auto, forecast_history=64``: forecasts from the 64 points of the embedded subsequence, so one forward
+  pass serves both heads (``evaluation.forecast_history_choice`` measured this on v1).
+
+Dev sets: injected anomalies (``anomaly_settings_choice``), generated cycles (``cycle_head_choice``) and
+injected corpus series drawn from the series pretraining held out only (the short network was trained on
+the rest of the staged corpus; ``combine_rule_choice``'s corpus set is not held out). Each series is fitted on
+its first 15 % with the default settings and bundled weights. Flag stability: ``flag_stability``'s worst
+flag move. Speed: ``evaluation.detection_speed``'s frame (200 series of 50 to 500 points), timed in turn.
+
+Rule, fixed before the run: a candidate qualifies if its mean of the three sets' mean VUS-PR is at least the
+default's minus :data:`TOLERANCE`, no set's mean falls by more than :data:`SET_TOLERANCE` (the bounds of
+``detector_network_choice``), its worst flag move stays under the bound (0.05) and it is faster than the
+default; the fastest qualifying candidate becomes the default (``window`` if none qualifies). The flag move
+across the 143/144-point network switch is reported, not in the rule.
+
+    python -m evaluation.history_network_choice [--data-dir DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .anomaly_settings_choice import FIT_FRACTION
+from .combine_rule_choice import PER_SOURCE, corpus_series
+from .common import base_parser, suite_main
+from .cycle_head_choice import dev_report, dev_sets, run_on_dev, set_means
+from .detector_network_choice import BOUNDARY_FIT, SET_TOLERANCE, SHORT_FIT_LENGTHS, TOLERANCE, scored, speeds
+from .flag_stability import MAX_MOVE, worst_move_of
+from .report import Report
+
+SUITE = "history_network_choice"
+CURRENT = "window"
+CANDIDATES = {CURRENT: {"history_network": "window"}, "auto": {"history_network": "auto"},
+              "auto, forecast_history=64": {"history_network": "auto", "forecast_history": 64}}
+
+
+def run(args) -> Report:
+    return run_on_dev(args, _run)
+
+
+def _run(args, model, weights, timings) -> Report:
+    if args.weights is not None:
+        raise SystemExit("history_network='auto' applies to the bundled weights only: run without --weights")
+    seeds, n_speed, repeats = (1, 20, 1) if args.quick else (4, 200, 3)
+    sets = {**dev_sets(args), "corpus injected (held out)": corpus_series(args.seed, 1 if args.quick else PER_SOURCE,
+                                                                         held_out_only=True)}
+    rows = []
+    for set_name, series in sets.items():
+        rows += scored(CANDIDATES, series, lambda n: int(n * FIT_FRACTION), args.batch_size, timings, set_name)
+    frame = pd.DataFrame(rows)
+    table = set_means(frame, list(CANDIDATES), mean_of_sets=True)
+    names = sorted(frame["set"].unique())
+    moves, flagged, boundary = {}, {}, {}
+    for cand, params in CANDIDATES.items():
+        with timings.time(f"flag stability: {cand}"):
+            moves[cand], flagged[cand] = worst_move_of({**params, "batch_size": args.batch_size}, seeds)
+            boundary[cand] = worst_move_of({**params, "batch_size": args.batch_size}, seeds,
+                                           (*SHORT_FIT_LENGTHS, BOUNDARY_FIT))[0]
+    with timings.time("speed, 50-500 points"):
+        rate = speeds(CANDIDATES, 50, 500, n_speed, repeats, args.batch_size)
+    score = table["mean of the set means"]
+    drops = {c: float((table.loc[CURRENT, names] - table.loc[c, names]).max()) for c in CANDIDATES}
+    checks = {c: {"mean within tolerance": score[c] >= score[CURRENT] - TOLERANCE,
+                  "no set falls too far": drops[c] <= SET_TOLERANCE,
+                  "flags stable": moves[c] < MAX_MOVE,
+                  "faster": rate[c] > rate[CURRENT]} for c in CANDIDATES if c != CURRENT}
+    qualified = [c for c, ch in checks.items() if all(ch.values())]
+    chosen = max(qualified, key=lambda c: rate[c]) if qualified else CURRENT
+    decision = pd.DataFrame({"mean of the set means": score, "largest set drop": pd.Series(drops),
+                             "worst flag move": pd.Series(moves),
+                             f"worst flag move, fits of {'/'.join(map(str, SHORT_FIT_LENGTHS))}/{BOUNDARY_FIT}":
+                                 pd.Series(boundary),
+                             "mean share flagged (contamination 0.02)": pd.Series(flagged),
+                             "series/s (200 of 50-500 points)": pd.Series(rate),
+                             "chosen": pd.Series({c: c == chosen for c in CANDIDATES})}).rename_axis("candidate")
+    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    yes = lambda c: ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in c.items())  # noqa: E731
+    notes = [f"{len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR "
+             "(100-point buffer) of the default detector (bundled weights).",
+             f"Rule, fixed before the run: a candidate qualifies if its mean of the set means is within {TOLERANCE} "
+             f"of '{CURRENT}', no set falls by more than {SET_TOLERANCE}, its worst flag move stays under "
+             f"{MAX_MOVE} and it is faster; the fastest qualifying one becomes the default.",
+             *[f"Checks, {c}: {yes(ch)}." for c, ch in checks.items()],
+             f"CHOICE: history_network={CANDIDATES[chosen]['history_network']!r}, forecast_history="
+             f"{CANDIDATES[chosen].get('forecast_history')}.",
+             "Speed: candidates timed in turn each repeat, median; torch threads "
+             f"{args.threads or 'default'}."]
+    return dev_report(SUITE, "The network of the detector's history rows", args, frame,
+                      {"Mean VUS-PR by candidate and dev set": table, "Decision": decision}, timings, notes, model,
+                      {"default": chosen, "params": CANDIDATES[chosen]})
+
+
+def build_parser():
+    return base_parser(__doc__.splitlines()[0])
+
+
+def main(argv: list[str] | None = None) -> Report:
+    """``python -m evaluation.history_network_choice``: run, write ``history_network_choice.{md,json}``."""
+    return suite_main(build_parser, run, argv)
+
+
+if __name__ == "__main__":
+    main()
