@@ -134,3 +134,66 @@ def test_detect_with_fine_tuning_copies_each_series_detector():
     out = TriangulationDetector(heads="time", combine="time", fine_tune=True, fine_tune_steps=1,
                                 random_state=0).detect(frame(2, 200))
     assert len(out) == 400 and np.isfinite(out["anomaly_score"]).all()
+
+
+def test_history_network_auto_scores_history_rows_on_the_short_network_and_saves_both(shipped_short, tmp_path):
+    x = noisy_sine(600)
+    x[450:460] += 3.0
+    det = TriangulationDetector(history_network="auto").fit(x[:300])
+    assert det.model_.config.context_length == 512  # the rebuild heads keep the window's network
+    assert det.history_model_.config.context_length == bundled.SHORT_CONTEXT
+    assert det._forecast_history(det.window_, det.history_model_) == bundled.SHORT_CONTEXT
+    scores = det.decision_function(x)
+    assert np.isfinite(scores).all()
+    window = TriangulationDetector().fit(x[:300])
+    assert window.history_model_ is None
+    assert not np.allclose(window.decision_function(x), scores)  # the history rows ran on another network
+    det.save(tmp_path / "det")
+    assert (tmp_path / "det.history.safetensors").is_file() and (tmp_path / "det.history.json").is_file()
+    again = TriangulationDetector.load(tmp_path / "det")
+    assert again.history_model_.config.context_length == bundled.SHORT_CONTEXT
+    np.testing.assert_allclose(again.decision_function(x), scores, rtol=1e-6, atol=1e-9)
+    (tmp_path / "det.history.json").unlink()
+    with pytest.raises(WeightsError, match="history.json"):
+        TriangulationDetector.load(tmp_path / "det")
+
+
+@pytest.mark.parametrize("params", [{"history_network": "window"}, {"forecast_history": 256}, {"window": 128},
+                                    {"fine_tune": True, "fine_tune_steps": 1, "heads": "forecast",
+                                     "combine": "forecast"}, {"weights": "bundled"}])
+def test_history_network_auto_keeps_rows_it_cannot_route_on_the_window_network(shipped_short, params):
+    if params.get("weights") == "bundled":  # the user's own weights: one network for every head
+        params = {"weights": str(bundled.pretrained_path(bundled.DEFAULT))}
+    det = TriangulationDetector(**{"history_network": "auto", **params}).fit(noisy_sine(300))
+    assert det.history_model_ is None
+    assert np.isfinite(det.decision_function(noisy_sine(300, 1))).all()
+
+
+def test_history_network_must_be_a_known_name():
+    with pytest.raises(TsheadsError, match="history_network must be one of"):
+        TriangulationDetector(history_network="short").fit(noisy_sine(300))
+
+
+def test_detect_with_history_network_auto_scores_each_series_as_alone(shipped_short):
+    df = pd.concat([frame(2, 90), frame(2, 400).assign(unique_id=lambda d: d["unique_id"] + "-long")])
+    out = TriangulationDetector(history_network="auto").detect(df, fit_fraction=0.5)
+    for uid, group in df.groupby("unique_id", sort=False):
+        alone = TriangulationDetector(history_network="auto").fit(group["y"].to_numpy()[:len(group) // 2])
+        assert (alone.history_model_ is None) == (len(group) == 90)  # short fits run wholly on the short network
+        np.testing.assert_allclose(out.loc[out["unique_id"] == uid, "anomaly_score"].to_numpy(),
+                                   alone.decision_function(group["y"].to_numpy()), rtol=1e-6, atol=1e-9)
+
+
+def test_rows_of_two_networks_never_share_a_cache_entry(shipped_short):
+    """``combine="probe"`` keeps network rows for reuse; a short-fit series (short network) and a long one (the
+    512-point network) with the same 64-point subsequences must each get their own network's embeddings."""
+    if bundled.DETECT_SHORT_WINDOW < 64:
+        pytest.skip("no window is routed to the short-window network")
+    base = noisy_sine(600, 3)
+    base[10] = 4.0  # both series' peak, so both are scaled alike and their first subsequences are the same rows
+    df = pd.concat([pd.DataFrame({"unique_id": uid, "ds": np.arange(n), "y": base[:n]})
+                    for uid, n in (("a", 120), ("b", 600))])
+    out = TriangulationDetector(combine="probe").detect(df)
+    alone = TriangulationDetector(combine="probe").detect(df[df["unique_id"] == "b"])
+    np.testing.assert_allclose(out.loc[out["unique_id"] == "b", "anomaly_score"].to_numpy(),
+                               alone["anomaly_score"].to_numpy(), rtol=1e-6, atol=1e-9)

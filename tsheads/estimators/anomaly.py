@@ -654,7 +654,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """Write the model (``<path>.safetensors``) and the fitted calibration and params (``<path>.json``).
 
         With the embedding or the cycle head, the fit data's banks (embeddings, cycles) go to a third
-        safetensors file next to them.
+        safetensors file next to them; a network for the history rows (``history_network="auto"``) goes to
+        ``<path>.history.safetensors`` and ``<path>.history.json``.
 
         Parameters
         ----------
@@ -686,8 +687,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "cycle_period": self.cycle_period_, "smoothing_width": self._smoothing(),
             "probe_quality": self.__dict__.get("probe_quality_"),
             "embedding_grid": 1,  # subsequences on the fixed grid (files without it kept an end-aligned one)
+            "history_network": self.__dict__.get("history_model_") is not None,
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
+        if state["history_network"]:  # first, so a main file never names a history file that is not there
+            save_model(self.history_model_, _history_stem(path), meta={"estimator": type(self).__name__,
+                                                                       "part": "history network"})
         out = save_model(self.model_, path, meta=meta)
         banks = {}
         if self.embedding_bank_ is not None:
@@ -759,6 +764,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             est._checked_model(est.model_, est.window_)
         except TsheadsError as exc:
             raise WeightsError(f"{path}: saved parameters do not fit its network ({exc})") from None
+        est.history_model_ = None  # files saved before history_network scored every head on one network
+        if state.get("history_network"):
+            est.history_model_ = load_model(_history_stem(path), device=device)
+            history = est._forecast_history(est.window_, est.history_model_)
+            if history is not None and history > est.history_model_.config.context_length:
+                raise WeightsError(f"{path}: forecast_history={history} exceeds the saved history network's "
+                                   f"{est.history_model_.config.context_length}-point context")
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
         est.cycle_bank_ = est.cycle_bank_starts_ = None
@@ -853,6 +865,14 @@ def _digest(x: np.ndarray, observed: np.ndarray) -> str:
     h = hashlib.sha256(np.ascontiguousarray(np.where(observed, x, 0.0)).tobytes())
     h.update(np.ascontiguousarray(observed).tobytes())
     return h.hexdigest()
+
+
+def _history_stem(path) -> Path:
+    """Stem of the history rows' network saved beside a detector's main one (``history_network="auto"``)."""
+    from ..nn.weights import model_stem
+
+    stem = model_stem(path)
+    return stem.with_name(stem.name + ".history")
 
 
 def _bank_path(path) -> Path:
