@@ -145,7 +145,8 @@ def test_history_network_auto_scores_history_rows_on_the_short_network_and_saves
     assert det._forecast_history(det.window_, det.history_model_) == bundled.SHORT_CONTEXT
     scores = det.decision_function(x)
     assert np.isfinite(scores).all()
-    window = TriangulationDetector().fit(x[:300])
+    assert TriangulationDetector().fit(x[:300]).history_model_ is not None  # the default
+    window = TriangulationDetector(history_network="window").fit(x[:300])
     assert window.history_model_ is None
     assert not np.allclose(window.decision_function(x), scores)  # the history rows ran on another network
     det.save(tmp_path / "det")
