@@ -12,7 +12,9 @@ won by a wide margin on the injected series, much of it from two ETTh1 halves (0
   (energy, finance, weather, air quality, sales, health, mobility, sensors; not an evaluation set; the v1
   network was not pretrained on it) that has series of at least :data:`MIN_LENGTH` points (15 of its 17
   sources), drawn at random (seed) among those, their latest :data:`MAX_LENGTH` points, with the same three
-  injected anomalies of the five kinds.
+  injected anomalies of the five kinds. Since the default detector runs its history heads on the short
+  network, which was pretrained on the rest of that corpus, the set is drawn from the series pretraining held
+  out only (``corpus injected (held out)``, the same 15 sources; runs before then drew from every series).
 
 The wider set was added after NAB's table showed ``mean`` ahead of ``auto``; its design (sources, sizes, kinds,
 fit fraction) and the rule below were fixed before it was run. Every series is fitted on its first 15 %, with
@@ -86,7 +88,8 @@ def dev_sets(args) -> dict:
     """The three dev sets by name."""
     return {"injected (anomaly_settings_choice)": dev_series(args.data_dir, args.quick, args.seed),
             "generated cycles": cycle_series(2 if args.quick else 20, args.seed),
-            "corpus injected": corpus_series(args.seed, 1 if args.quick else PER_SOURCE)}
+            "corpus injected (held out)": corpus_series(args.seed, 1 if args.quick else PER_SOURCE,
+                                                        held_out_only=True)}
 
 
 def calibrated_dev_series(args, weights, timings, params: dict | None = None, sets: dict | None = None):

@@ -13,8 +13,8 @@ fourth (below; each series fitted on its first 15 %, default settings otherwise)
 Rule (``combine_rule_choice``'s over pairs, with ``tail_weight_choice``'s flag-share bound): the pair
 (scale, rule) with the highest mean of the dev sets' mean VUS-PR among those whose worst flag move
 (``evaluation.flag_stability``'s cases) is under its bound (0.05) and whose mean share flagged of those clean
-series is at most twice their contamination (0.02); a pair within 0.005 of the current default (absolute,
-auto) does not replace it. The first run left the flag-share bound out, although the detector's latest
+series is at most twice their contamination (0.02); a pair within 0.005 of the current default (:data:`CURRENT`)
+does not replace it. The first run left the flag-share bound out, although the detector's latest
 choice (``tail_weight_choice``) had it; it was put back before any default changed (that run chose
 window/mean, which flags 6.5 % of the clean series at contamination 0.02).
 
@@ -49,7 +49,8 @@ from .report import Report
 from .tail_weight_choice import FLAGGED_FACTOR
 
 SUITE = "rebuild_scale_choice"
-CURRENT = ("absolute", "auto")
+#: the default (window-relative units since clean 3b3900a's run; ("absolute", "auto") before)
+CURRENT = ("window", "auto")
 
 
 MONITORING_SERIES, MONITORING_LENGTH, MONITORING_CYCLE = 20, 4000, 288
