@@ -142,7 +142,6 @@ def test_history_network_auto_scores_history_rows_on_the_short_network_and_saves
     det = TriangulationDetector(history_network="auto").fit(x[:300])
     assert det.model_.config.context_length == 512  # the rebuild heads keep the window's network
     assert det.history_model_.config.context_length == bundled.SHORT_CONTEXT
-    assert det._forecast_history(det.window_, det.history_model_) == bundled.SHORT_CONTEXT
     scores = det.decision_function(x)
     assert np.isfinite(scores).all()
     assert TriangulationDetector().fit(x[:300]).history_model_ is not None  # the default
@@ -159,7 +158,7 @@ def test_history_network_auto_scores_history_rows_on_the_short_network_and_saves
         TriangulationDetector.load(tmp_path / "det")
 
 
-@pytest.mark.parametrize("params", [{"history_network": "window"}, {"forecast_history": 256}, {"window": 128},
+@pytest.mark.parametrize("params", [{"history_network": "window"}, {"window": 128},
                                     {"fine_tune": True, "fine_tune_steps": 1, "heads": "forecast",
                                      "combine": "forecast"}, {"weights": "bundled"}])
 def test_history_network_auto_keeps_rows_it_cannot_route_on_the_window_network(shipped_short, params):

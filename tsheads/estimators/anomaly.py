@@ -167,14 +167,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         ``"absolute"``.
     history_network : {"auto", "window"}, default "auto"
         Which network scores the rows of the history heads (``forecast``: the points before each origin;
-        ``embedding``: 64-point subsequences). ``"auto"``: the bundled short network (128-point context, about
-        5.7 times the rows per second) where the weights are the bundled ones, nothing is fine-tuned and
-        ``forecast_history`` is at most 128 (None then means the window cut to 128 points); otherwise as
-        ``"window"``: the network the window selects, which pads each row to its context (512 points with the
-        default window). The ``time`` and ``fft`` heads stay on the window's network. On the dev data
-        (``evaluation.history_network_choice``) ``"auto"`` scored a mean VUS-PR of 0.348 against 0.347 at 2.5
-        times the series per second, so it is the default (the default before version 0.2 was ``"window"``).
-        A saved detector keeps both networks.
+        ``embedding``: 64-point subsequences). ``"auto"``: the rows the bundled short network holds (128-point
+        context, about 5.7 times the rows per second) run on it where the weights are the bundled ones and
+        nothing is fine-tuned: the embedding head's subsequences, and the forecast head's histories when
+        ``forecast_history`` is at most 128 (None, the whole window, stays on the window's network).
+        ``"window"``: every row on the network the window selects, which pads each row to its context (512
+        points with the default window). The ``time`` and ``fft`` heads stay on the window's network. A saved
+        detector keeps both networks. The default was chosen on dev data by ``evaluation.history_network_choice``.
     """
 
     allow_nan = True
@@ -278,23 +277,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return self._checked_model(self._pretrained(name), window)
 
     def _history_network(self, window: int):
-        """The network for the history heads' rows (forecast origins, embedded subsequences) beside the one
-        the (effective) ``window`` selects: the bundled short one under ``history_network="auto"`` where it
-        ships, the weights are the bundled ones, nothing is fine-tuned and the rows fit its context; else None
-        (the window's network scores them)."""
-        from ..pretrained import SHORT, SHORT_CONTEXT, ships
+        """The network for the history heads' rows its context holds (embedded subsequences; forecast
+        histories of at most its context) beside the one the (effective) ``window`` selects: the bundled short
+        one under ``history_network="auto"`` where it ships, the weights are the bundled ones and nothing is
+        fine-tuned; else None (the window's network scores every row)."""
+        from ..pretrained import SHORT, ships
 
         if self.history_network != "auto" or self.weights is not None or self.fine_tune or not ships(SHORT) \
-                or (self.forecast_history or 0) > SHORT_CONTEXT or self._bundled_name(window) == SHORT:
+                or self._bundled_name(window) == SHORT:
             return None
         return self._pretrained(SHORT)
-
-    def _forecast_history(self, window: int, history_model) -> Optional[int]:
-        """Points before each forecast origin: ``forecast_history``; None means the window, cut to the history
-        network's context when one scores the history rows."""
-        if history_model is None or self.forecast_history is not None:
-            return self.forecast_history
-        return min(window, history_model.config.context_length)
 
     def _checked_model(self, model, window: Optional[int] = None):
         """``model``, once its context holds the (effective) ``window`` and ``forecast_history`` and its head
@@ -477,7 +469,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         model = self._checked_model(model, window)
         return model_outputs(model, Packed.of(xs, observeds), self._network_heads(), window=window,
                              stride=stride, horizon=self.horizon, layout=self.mask,
-                             forecast_history=self._forecast_history(window, history_model),
+                             forecast_history=self.forecast_history,
                              batch_size=self.batch_size, precision=self.precision, origin=origin,
                              cache=self.__dict__.get("_row_cache"), relative=self.rebuild_scale == "window",
                              history_model=history_model)
@@ -770,10 +762,6 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         est.history_model_ = None  # files saved before history_network scored every head on one network
         if state.get("history_network"):
             est.history_model_ = load_model(_history_stem(path), device=device)
-            history = est._forecast_history(est.window_, est.history_model_)
-            if history is not None and history > est.history_model_.config.context_length:
-                raise WeightsError(f"{path}: forecast_history={history} exceeds the saved history network's "
-                                   f"{est.history_model_.config.context_length}-point context")
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
         est.cycle_bank_ = est.cycle_bank_starts_ = None

@@ -413,24 +413,29 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
     left out, so the tail's later points get the deviations the whole series gives them; the first
     ``window + horizon`` points or so of the tail are incomplete. ``cache``: see :class:`RowCache`.
     ``relative``: rebuild deviations over their window's median (:func:`window_relative`).
-    ``history_model``: the network for the history rows (forecast origins and embedded subsequences; None:
-    ``model``), e.g. a short-context one, whose rows cost a fraction of a long context's padded rows.
+    ``history_model``: a network for the history rows its context holds (embedded subsequences, and the
+    forecast origins' histories when they fit; None: ``model`` runs every row), e.g. a short-context one, whose
+    rows cost a fraction of a long context's padded rows.
     """
     per_point, embeddings = {}, None
+    history = window if forecast_history is None else forecast_history
     history_model = model if history_model is None else history_model
+    holds = history_model.config.context_length
+    embed_model = history_model if embed_width <= holds else model
+    forecast_model = history_model if history <= holds else model
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
                                                    layout=layout, origin=origin, cache=cache, relative=relative))
     shared = forecast_history == embed_width and "embedding" in heads and "forecast" in heads
     if "forecast" in heads or shared:
         deviations, embeddings = history_outputs(
-            history_model, packed, window if forecast_history is None else forecast_history, horizon,
+            forecast_model, packed, history, horizon,
             forecast="forecast" in heads, embed=shared, embed_stride=embed_stride, batch_size=batch_size,
             precision=precision, origin=origin, cache=cache)
         if deviations is not None:
             per_point["forecast"] = deviations
     if "embedding" in heads and not shared:
-        embeddings = subsequence_embeddings(history_model, packed, embed_width, embed_stride, batch_size, precision,
+        embeddings = subsequence_embeddings(embed_model, packed, embed_width, embed_stride, batch_size, precision,
                                             origin=origin, cache=cache)
     out = [{} for _ in packed.lengths]
     for head, values in per_point.items():
