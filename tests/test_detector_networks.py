@@ -5,6 +5,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import tsheads.pretrained as bundled
 from tsheads.errors import TsheadsError, WeightsError
@@ -197,3 +198,21 @@ def test_rows_of_two_networks_never_share_a_cache_entry(shipped_short):
     alone = TriangulationDetector(combine="probe").detect(df[df["unique_id"] == "b"])
     np.testing.assert_allclose(out.loc[out["unique_id"] == "b", "anomaly_score"].to_numpy(),
                                alone["anomaly_score"].to_numpy(), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("history", [None, 128, 64])
+def test_a_history_network_scores_only_the_rows_its_context_holds(history):
+    from tsheads.scoring.heads import Packed, model_outputs
+
+    v1 = bundled.load_pretrained(bundled.DEFAULT)
+    torch.manual_seed(0)
+    short = DualSpaceModel(EncoderConfig(**SHORT_SHAPE)).eval()
+    xs = [noisy_sine(300, 1)[None, :], noisy_sine(200, 2)[None, :]]
+    packed = Packed.of(xs, [np.ones_like(x, dtype=bool) for x in xs])
+    kw = dict(heads=("forecast", "embedding"), window=256, stride=128, horizon=16, forecast_history=history)
+    routed = model_outputs(v1, packed, history_model=short, **kw)
+    on_v1, on_short = model_outputs(v1, packed, **kw), model_outputs(short, packed, **{**kw, "window": 128})
+    for got, long, small in zip(routed, on_v1, on_short):
+        np.testing.assert_allclose(got["embedding"][1], small["embedding"][1], rtol=1e-5, atol=1e-6)
+        want = long if history is None else small  # the whole 256-point window does not fit 128 points
+        np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=1e-5, atol=1e-6)
