@@ -129,3 +129,25 @@ def test_fisher_rule_lets_one_head_far_beyond_the_fit_data_outweigh_the_others()
     higher = scored.copy()
     higher[1, 0, 0] += 0.5
     assert reference_tail_evidence(higher, reference)[0, 0] > fisher[0]
+
+
+def test_a_power_mean_of_ranks_moves_from_the_mean_toward_the_largest_head():
+    rng = np.random.default_rng(0)
+    fit = rng.standard_normal((3, 1, 400))
+    reference = reference_levels(fit)
+    scored = rng.standard_normal((3, 1, 50))
+    scored[0, 0, 10] = 8.0  # one head alone sees point 10
+    mean = reference_rank_mean(scored, reference)
+    np.testing.assert_allclose(reference_rank_mean(scored, reference, power=1.0), mean, rtol=0, atol=0)
+    high = reference_rank_mean(scored, reference, power=8.0)
+    top = reference_rank_mean(scored[:1], reference[:1])  # the head that sees it
+    assert (high >= mean - 1e-12).all()  # a power mean is never below the arithmetic mean
+    assert (high <= np.maximum.reduce([reference_rank_mean(scored[i:i + 1], reference[i:i + 1])
+                                       for i in range(3)]) + 1e-12).all()  # nor above the largest part
+    assert high[0, 10] - mean[0, 10] > 0.5 * (top[0, 10] - mean[0, 10])
+
+
+@pytest.mark.parametrize("power", [0.5, 65, float("nan"), "2", True])
+def test_power_must_be_a_number_from_one_to_the_bound(power):
+    with pytest.raises(TsheadsError, match="power must be a number"):
+        TriangulationDetector(power=power).fit(np.sin(np.arange(300) / 5))

@@ -60,6 +60,8 @@ MASK_LAYOUTS = ("spread", "block")
 ERRORS = ("squared", "absolute")
 #: units of the rebuild heads' deviations (see ``rebuild_scale``)
 REBUILD_SCALES = ("window", "absolute")
+#: the largest ``power`` (the power mean of ranks is then close to their maximum)
+MAX_POWER = 64.0
 #: which network scores the history heads' rows (see ``history_network``)
 HISTORY_NETWORKS = ("window", "auto")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
@@ -177,6 +179,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         a mean VUS-PR of 0.351 against 0.347 at 1.3 times the series per second; with ``forecast_history=128``
         it is 2 times as fast but flags more clean points (4.1 % at contamination 0.02, over the 4 % bound), so
         that is an option, not the default (the default before version 0.2 was ``"window"``).
+    power : float, default 1.0
+        Exponent of the power mean over heads of ``combine="auto"`` and ``"probe"`` (1 to 64): 1 averages the
+        heads' ranks; larger values move toward their maximum, so a point that one head alone places beyond
+        its fit data counts for more (``max`` itself flags unstably). Chosen on dev data by
+        ``evaluation.power_choice``.
     """
 
     allow_nan = True
@@ -188,7 +195,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
                  precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None,
                  forecast_history: Optional[int] = None, rebuild_scale: str = "window",
-                 history_network: str = "auto"):
+                 history_network: str = "auto", power: float = 1.0):
         self.heads = heads
         self.combine = combine
         self.window = window
@@ -212,6 +219,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.forecast_history = forecast_history
         self.rebuild_scale = rebuild_scale
         self.history_network = history_network
+        self.power = power
 
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
@@ -262,6 +270,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise TsheadsError(f"rebuild_scale must be one of {REBUILD_SCALES}, got {self.rebuild_scale!r}")
         if self.history_network not in HISTORY_NETWORKS:
             raise TsheadsError(f"history_network must be one of {HISTORY_NETWORKS}, got {self.history_network!r}")
+        if isinstance(self.power, bool) or not isinstance(self.power, (int, float, np.integer, np.floating)) \
+                or not 1.0 <= float(self.power) <= MAX_POWER:
+            raise TsheadsError(f"power must be a number from 1 to {MAX_POWER:g}, got {self.power!r}")
         self._check_model_params()
         return 2
 
@@ -536,9 +547,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if rule in heads:
             score = stacked[heads.index(rule)]
         elif rule == "auto":
-            score = reference_rank_mean(stacked, self.head_reference_)
+            score = reference_rank_mean(stacked, self.head_reference_, power=float(self.power))
         elif rule == "probe":
-            score = reference_rank_mean(stacked, self.head_reference_, weights=self._probe_weights(heads))
+            score = reference_rank_mean(stacked, self.head_reference_, weights=self._probe_weights(heads),
+                                        power=float(self.power))
         elif rule == "fisher":
             score = reference_tail_evidence(stacked, self.head_reference_)
         elif rule == "rank":
@@ -734,6 +746,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             params, state = dict(meta["params"]), meta["state"]
             params.setdefault("rebuild_scale", "absolute")  # files saved before it existed were calibrated so
             params.setdefault("history_network", "window")  # files saved before it ran every head on one network
+            params.setdefault("power", 1.0)  # files saved before it combined heads by their arithmetic mean
             est = cls(weights=str(model_stem(path)), **{**params, "heads": tuple(params["heads"]), "device": device})
             est._min_length()  # every parameter valid (and the device usable)
             heads = est._heads()

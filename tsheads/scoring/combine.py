@@ -150,10 +150,12 @@ def reference_share(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarr
 
 
 def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float | None = None,
-                        weights=None) -> np.ndarray:
+                        weights=None, power: float = 1.0) -> np.ndarray:
     """Mean over heads (axis 0) of each score's rank among the fit data's scores of its head and channel.
 
     ``weights`` ``(H,)`` (non-negative, not all zero) make it a weighted mean; None weighs heads equally.
+    ``power``: the power mean's exponent (1: the arithmetic mean; larger: nearer the largest rank, so one head
+    that alone places a point beyond its fit data counts for more than an average over heads allows).
 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. A score's
     rank is the share of fit scores below it (ties count half), plus ``tail_weight * log1p`` of how far it
@@ -163,11 +165,15 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     does not push every other point's rank down).
     """
     share, excess = reference_share(scores, reference)
-    ranks = share + (TAIL_WEIGHT if tail_weight is None else tail_weight) * np.log1p(excess)
+    ranks = share + (TAIL_WEIGHT if tail_weight is None else tail_weight) * np.log1p(excess)  # >= 0
+    if power != 1.0:
+        ranks = ranks ** power
     if weights is None:
-        return ranks.mean(0)
-    weights = np.asarray(weights, dtype=np.float64)
-    return np.tensordot(weights / weights.sum(), ranks, axes=1)
+        mean = ranks.mean(0)
+    else:
+        weights = np.asarray(weights, dtype=np.float64)
+        mean = np.tensordot(weights / weights.sum(), ranks, axes=1)
+    return mean if power == 1.0 else mean ** (1.0 / power)
 
 
 def reference_tail_evidence(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
