@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 
 import tsheads.pretrained as bundled
 from tsheads.errors import TsheadsError, WeightsError
@@ -216,3 +217,43 @@ def test_a_history_network_scores_only_the_rows_its_context_holds(history):
         np.testing.assert_allclose(got["embedding"][1], small["embedding"][1], rtol=1e-5, atol=1e-6)
         want = long if history is None else small  # the whole 256-point window does not fit 128 points
         np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=1e-5, atol=1e-6)
+
+
+def test_a_loaded_detector_refits_and_detects_with_its_saved_history_network(shipped_short, tmp_path):
+    x = noisy_sine(600)
+    det = TriangulationDetector().fit(x[:400])
+    det.save(tmp_path / "det")
+    loaded = TriangulationDetector.load(tmp_path / "det")
+    refit = clone(loaded).fit(x[:400])
+    assert refit.history_model_ is not None
+    np.testing.assert_allclose(refit.decision_function(x), det.decision_function(x), rtol=1e-6, atol=1e-9)
+    df = frame(2, 500)
+    np.testing.assert_allclose(loaded.detect(df, fit_fraction=0.8)["anomaly_score"].to_numpy(),
+                               det.detect(df, fit_fraction=0.8)["anomaly_score"].to_numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_load_refuses_a_history_file_that_is_not_the_detectors(shipped_short, tmp_path):
+    det = TriangulationDetector().fit(noisy_sine(400))
+    det.save(tmp_path / "det")
+    save_model(det.model_, tmp_path / "det.history")  # another model saved under the history network's name
+    with pytest.raises(WeightsError, match="not the history network"):
+        TriangulationDetector.load(tmp_path / "det")
+
+
+def test_a_detector_without_history_rows_keeps_one_network(shipped_short, tmp_path):
+    det = TriangulationDetector(heads=("time", "forecast"), combine="auto").fit(noisy_sine(400))
+    assert det.history_model_ is None  # forecasts from the whole window: no row for the short network
+    det.save(tmp_path / "det")
+    assert not (tmp_path / "det.history.json").exists()
+    assert TriangulationDetector(heads=("time", "forecast"), forecast_history=128).fit(
+        noisy_sine(400)).history_model_ is not None
+
+
+def test_power_is_fixed_at_fit_and_saved(tmp_path):
+    x = noisy_sine(600)
+    det = TriangulationDetector(power=2.0, contamination=0.05).fit(x[:400])
+    before = det.predict(x)
+    det.set_params(power=8.0)  # the threshold was set with power 2
+    np.testing.assert_array_equal(det.predict(x), before)
+    det.save(tmp_path / "det")
+    assert TriangulationDetector.load(tmp_path / "det").power_ == 2.0

@@ -86,9 +86,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     combine : str, default "auto"
         How head scores become one score, per channel:
 
-        - ``"auto"`` (no labels): the mean over heads of each time step's rank among that head's scores of
-          the fit data (beyond the largest, a little more the further out). A step's score depends on the
-          fit data and on the windows around it only, not on how extreme the rest of the scored series is.
+        - ``"auto"`` (no labels): the mean over heads (a power mean with ``power``) of each time step's rank
+          among that head's scores of the fit data (beyond the largest, a little more the further out). A
+          step's score depends on the fit data and on the windows around it only, not on how extreme the rest
+          of the scored series is.
         - ``"probe"`` (no labels): as ``"auto"``, with each head weighted by its average precision on
           anomalies planted in two copies of the fit data (:mod:`tsheads.scoring.probes`: spikes, level
           shifts, noise bursts, flat and sped-up stretches, whole cycles flattened or shifted), so the heads
@@ -113,7 +114,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         ``tsheads.pretrained.DETECT_SHORT_WINDOW`` points (and a ``forecast_history`` of at most 128) runs on
         the short network where the installation ships it (``tsheads.pretrained.SHORT``: a
         128-point context, about 5.7 times the rows per second of the 512-point network, chosen on dev data by
-        ``evaluation.detector_network_choice``); otherwise on the 512-point one.
+        ``evaluation.detector_network_choice``); otherwise on the 512-point one (except the rows
+        ``history_network`` sends to the short network).
     stride : int, optional
         Step between reconstruction windows (default ``window // 2``; smaller = more overlap, slower).
     horizon : int, default 16
@@ -172,15 +174,18 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         ``embedding``: 64-point subsequences). ``"auto"``: the rows the bundled short network holds (128-point
         context, about 5.7 times the rows per second) run on it where the weights are the bundled ones and
         nothing is fine-tuned: the embedding head's subsequences, and the forecast head's histories when
-        ``forecast_history`` is at most 128 (None, the whole window, stays on the window's network).
-        ``"window"``: every row on the network the window selects, which pads each row to its context (512
-        points with the default window). The ``time`` and ``fft`` heads stay on the window's network. A saved
-        detector keeps both networks. On the dev data (``evaluation.history_network_choice``) ``"auto"`` scored
-        a mean VUS-PR of 0.351 against 0.347 at 1.3 times the series per second; with ``forecast_history=128``
-        it is 2 times as fast but flags more clean points (4.1 % at contamination 0.02, over the 4 % bound), so
-        that is an option, not the default (the default before version 0.2 was ``"window"``).
+        ``forecast_history`` is at most 128 (None, the whole window, stays on the window's network); nothing
+        when no head has such rows. ``"window"``: every row on the network the window selects, which pads each
+        row to its context (512 points with the default window). The ``time`` and ``fft`` heads stay on the
+        window's network. A saved detector keeps both networks; with ``weights`` naming a saved detector's
+        model, the history network saved beside it (``<weights>.history.safetensors``) plays the short
+        network's part. On the dev data (``evaluation.history_network_choice``) ``"auto"`` scored a mean VUS-PR
+        of 0.351 against 0.347 at 1.3 times the series per second; with ``forecast_history=128`` it is 2 times
+        as fast but flags more clean points (4.1 % at contamination 0.02, over the 4 % bound), so that is an
+        option, not the default (the default before version 0.2 was ``"window"``).
     power : float, default 1.0
-        Exponent of the power mean over heads of ``combine="auto"`` and ``"probe"`` (1 to 64): 1 averages the
+        Exponent of the power mean over heads of ``combine="auto"`` and ``"probe"`` (and of ``"auto"`` among
+        ``"supervised"``'s candidates), fixed at fit (``power_``), 1 to 64: 1 averages the
         heads' ranks; larger values move toward their maximum, so a point that one head alone places beyond
         its fit data counts for more (``max`` itself flags unstably). On the dev data
         (``evaluation.power_choice``) 4 scored a mean VUS-PR of 0.440 against 0.385 for the mean, with flags
@@ -298,12 +303,28 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         histories of at most its context) beside the one the (effective) ``window`` selects: the bundled short
         one under ``history_network="auto"`` where it ships, the weights are the bundled ones and nothing is
         fine-tuned; else None (the window's network scores every row)."""
-        from ..pretrained import SHORT, ships
+        from ..pretrained import SHORT, SHORT_CONTEXT, ships
 
-        if self.history_network != "auto" or self.weights is not None or self.fine_tune or not ships(SHORT) \
-                or self._bundled_name(window) == SHORT:
+        heads = self._heads()
+        history = self.forecast_history
+        used = "embedding" in heads or ("forecast" in heads and history is not None and history <= SHORT_CONTEXT)
+        if self.history_network != "auto" or self.fine_tune or not used:
+            return None
+        if self.weights is not None:  # a saved detector's model: the history network saved beside it, if any
+            return self._saved_history_network()
+        if not ships(SHORT) or self._bundled_name(window) == SHORT:
             return None
         return self._pretrained(SHORT)
+
+    def _saved_history_network(self):
+        """The history network saved beside ``weights`` (checked, cached), or None where there is none."""
+        stem = _history_stem(self.weights)
+        if not stem.with_name(stem.name + ".json").is_file():
+            return None
+        cache = self.__dict__.setdefault("_history_cache", {})
+        if (str(stem), self.device) not in cache:
+            cache[(str(stem), self.device)] = _load_history_network(stem, self._pretrained(), self.device)
+        return cache[(str(stem), self.device)]
 
     def _checked_model(self, model, window: Optional[int] = None):
         """``model``, once its context holds the (effective) ``window`` and ``forecast_history`` and its head
@@ -357,6 +378,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _fit_series_cached(self, x: np.ndarray, observed: np.ndarray) -> dict:
         self.__dict__.pop("model_", None)  # a refit starts from the pretrained (or given) weights again
+        self.power_ = float(self.power)
         self.window_ = effective_window(self.window, x.shape[1], self._pretrained().config.patch_length)
         name = self._bundled_name(self.window_) if self.weights is None else None
         model = self._checked_model(self._load(name) if self.fine_tune else self._pretrained(name), self.window_)
@@ -550,10 +572,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if rule in heads:
             score = stacked[heads.index(rule)]
         elif rule == "auto":
-            score = reference_rank_mean(stacked, self.head_reference_, power=float(self.power))
+            score = reference_rank_mean(stacked, self.head_reference_, power=self._power())
         elif rule == "probe":
             score = reference_rank_mean(stacked, self.head_reference_, weights=self._probe_weights(heads),
-                                        power=float(self.power))
+                                        power=self._power())
         elif rule == "fisher":
             score = reference_tail_evidence(stacked, self.head_reference_)
         elif rule == "rank":
@@ -563,6 +585,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         else:
             score = combine(stacked, rule)
         return {"score": score, **{f"score_{h}": calibrated[h].max(0) for h in heads}}
+
+    def _power(self) -> float:
+        """The power mean's exponent fixed at fit (``threshold_`` was set with it); 1 for detectors fitted before."""
+        return self.__dict__.get("power_", 1.0)
 
     def _channel_scores(self, x, observed, origin: int = 0, begins_with_fit: Optional[bool] = None) -> dict:
         """Scores of ``x`` (scaled ``(C, L)``); ``origin``/``begins_with_fit``: ``x`` is the tail of a longer series."""
@@ -699,7 +725,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "cycle_period": self.cycle_period_, "smoothing_width": self._smoothing(),
             "probe_quality": self.__dict__.get("probe_quality_"),
             "embedding_grid": 1,  # subsequences on the fixed grid (files without it kept an end-aligned one)
-            "history_network": self.__dict__.get("history_model_") is not None,
+            "history_network": self.__dict__.get("history_model_") is not None, "power": self._power(),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -780,7 +806,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise WeightsError(f"{path}: saved parameters do not fit its network ({exc})") from None
         est.history_model_ = None  # files saved before history_network scored every head on one network
         if state.get("history_network"):
-            est.history_model_ = load_model(_history_stem(path), device=device)
+            est.history_model_ = _load_history_network(_history_stem(path), est.model_, device)
+        power = state.get("power", 1.0)  # files saved before it averaged the heads' ranks
+        if isinstance(power, bool) or not isinstance(power, (int, float)) or not 1.0 <= power <= MAX_POWER:
+            raise WeightsError(f"{path}: saved power must be a number from 1 to {MAX_POWER:g}, got {power!r}")
+        est.power_ = float(power)
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
         est.cycle_bank_ = est.cycle_bank_starts_ = None
@@ -875,6 +905,20 @@ def _digest(x: np.ndarray, observed: np.ndarray) -> str:
     h = hashlib.sha256(np.ascontiguousarray(np.where(observed, x, 0.0)).tobytes())
     h.update(np.ascontiguousarray(observed).tobytes())
     return h.hexdigest()
+
+
+def _load_history_network(stem, model, device: str):
+    """The history network saved at ``stem`` beside a detector's main ``model``; refuses a file that is not one
+    (another model saved under that name, a different patch length, a shorter forecast head)."""
+    from ..nn.weights import load_model, read_config
+
+    _, meta = read_config(stem)
+    history = load_model(stem, device=device)
+    if meta.get("part") != "history network" or history.config.patch_length != model.config.patch_length \
+            or history.config.horizon < model.config.horizon:
+        raise WeightsError(f"{stem}.json is not the history network of the detector beside it (its part, patch "
+                           f"length or horizon differ): save the detector again")
+    return history
 
 
 def _history_stem(path) -> Path:
