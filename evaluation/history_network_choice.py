@@ -19,7 +19,8 @@ Dev sets: injected anomalies (``anomaly_settings_choice``), generated cycles (``
 injected corpus series drawn from the series pretraining held out only (the short network was trained on
 the rest of the staged corpus; ``combine_rule_choice``'s corpus set was not held out then, and is now). Each
 series is fitted on its first 15 % with the default settings and bundled weights. Flag stability:
-``flag_stability``'s worst flag move. Speed: ``evaluation.detection_speed``'s frame (200 series of 50 to 500 points), timed in turn.
+``flag_stability``'s worst flag move. Speed: ``evaluation.detection_speed``'s frame (200 series of 50 to 500
+points), timed in turn.
 
 Rule: a candidate qualifies if its mean of the three sets' mean VUS-PR is at least ``window``'s minus
 :data:`TOLERANCE`, no set's mean falls by more than :data:`SET_TOLERANCE` (the bounds of
