@@ -30,7 +30,7 @@ since has had to keep) and it is faster than ``window``; the fastest qualifying 
 (``window`` if none qualifies). The flag move across the 143/144-point network switch is reported, not in the
 rule.
 
-The first run (clean 677d92e, kept as ``history_network_choice_first_run``) had three candidates (its
+The first run (clean 0d04eff, kept as ``history_network_choice_first_run``) had three candidates (its
 ``auto`` is ``auto, forecast_history=128`` here) and a rule without the flag-share bound; it chose that
 ``auto``, which flags 4.1 % of the clean series at contamination 0.02 (bound 4 %; ``window`` 3.2 %). As when
 ``rebuild_scale_choice``'s first run left the bound out, the bound was put back, and the candidate that runs
@@ -107,7 +107,7 @@ def _run(args, model, weights, timings) -> Report:
              f"of '{CURRENT}', no set falls by more than {SET_TOLERANCE}, its worst flag move stays under "
              f"{MAX_MOVE}, it flags at most {FLAGGED_FACTOR:g} x {CONTAMINATION} of the clean flag-stability series "
              "and it is faster; the fastest qualifying one becomes the default (the flag-share bound was put back "
-             "after the first run, clean 677d92e).",
+             "after the first run, clean 0d04eff).",
              *[f"Checks, {c}: {yes(ch)}." for c, ch in checks.items()],
              f"CHOICE: history_network={CANDIDATES[chosen]['history_network']!r}, forecast_history="
              f"{CANDIDATES[chosen].get('forecast_history')}.",
