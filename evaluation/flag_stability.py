@@ -28,6 +28,16 @@ FIT_LENGTHS = (300, 600)
 RULES = ("auto", "probe", "rank")
 #: issue 17's stability bound on the largest move of the flagged share (held by a test for the default)
 MAX_MOVE = 0.05
+#: a new detector default may flag at most this many times ``CONTAMINATION`` of the clean series (since
+#: ``evaluation.tail_weight_choice``)
+FLAGGED_FACTOR = 2.0
+
+
+def within_flag_bounds(move: float, flagged: float) -> bool:
+    """Whether a detector's worst flag move and mean flagged share (:func:`worst_move_of`) keep both bounds
+    every detector default must keep: the move under :data:`MAX_MOVE`, the share at most
+    :data:`FLAGGED_FACTOR` x :data:`CONTAMINATION`."""
+    return move < MAX_MOVE and flagged <= FLAGGED_FACTOR * CONTAMINATION
 
 
 def synthetic(kind: str, seed: int) -> np.ndarray:

@@ -48,9 +48,8 @@ from .combine_rule_choice import PER_SOURCE, corpus_series
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, dev_sets, run_on_dev, set_means
 from .detector_network_choice import BOUNDARY_FIT, SET_TOLERANCE, SHORT_FIT_LENGTHS, TOLERANCE, scored, speeds
-from .flag_stability import CONTAMINATION, MAX_MOVE, worst_move_of
+from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, worst_move_of
 from .report import Report
-from .tail_weight_choice import FLAGGED_FACTOR
 
 SUITE = "history_network_choice"
 CURRENT = "window"

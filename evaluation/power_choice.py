@@ -33,10 +33,9 @@ from tsheads.scoring.combine import reference_rank_mean
 from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .flag_stability import CONTAMINATION, MAX_MOVE, worst_move_of
+from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
 from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
 from .report import Report
-from .tail_weight_choice import FLAGGED_FACTOR
 
 SUITE = "power_choice"
 POWERS = (1.0, 2.0, 4.0, 8.0)
@@ -70,8 +69,7 @@ def _run(args, model, weights, timings) -> Report:
         with timings.time(f"flag stability, {_label(p)}"):
             moves[p], flagged[p] = worst_move_of({"power": p, "weights": weights, "batch_size": args.batch_size},
                                                  seeds=1 if args.quick else 4)
-    bound = FLAGGED_FACTOR * CONTAMINATION
-    within = {p: moves[p] < MAX_MOVE and flagged[p] <= bound for p in POWERS}
+    within = {p: within_flag_bounds(moves[p], flagged[p]) for p in POWERS}
     better = [p for p in POWERS if within[p] and score[p] > score[CURRENT] + TIE]
     chosen = max(better, key=lambda p: score[p]) if better else CURRENT
     decision = pd.DataFrame([{"power": p, "mean of the set means": score[p], "worst flag move": moves[p],

@@ -44,9 +44,8 @@ from .anomaly_settings_choice import FIT_FRACTION, inject
 from .combine_rule_choice import CANDIDATES, REFERENCE_PEER, TIE, calibrated_dev_series, dev_sets, head_and_rule_scores
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .flag_stability import CONTAMINATION, MAX_MOVE, worst_move_of
+from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
 from .report import Report
-from .tail_weight_choice import FLAGGED_FACTOR
 
 SUITE = "rebuild_scale_choice"
 #: the default (window-relative units since clean 3b3900a's run; ("absolute", "auto") before)
@@ -102,13 +101,12 @@ def _run(args, model, weights, timings) -> Report:
             moves[(scale, rule)], flagged[(scale, rule)] = worst_move_of(
                 {"combine": rule, "rebuild_scale": scale, "weights": weights, "batch_size": args.batch_size},
                 seeds=1 if args.quick else 4)
-    bound = FLAGGED_FACTOR * CONTAMINATION
-    stable = [p for p in pairs if moves[p] < MAX_MOVE and flagged[p] <= bound and score[p] > score[CURRENT] + TIE]
+    stable = [p for p in pairs if within_flag_bounds(moves[p], flagged[p]) and score[p] > score[CURRENT] + TIE]
     chosen = max(stable, key=lambda p: score[p]) if stable else CURRENT
     decision = pd.DataFrame([{"rebuild_scale": s, "rule": r, "mean of the set means": score[(s, r)],
                               "worst flag move": moves[(s, r)],
                               f"mean share flagged (contamination {CONTAMINATION})": flagged[(s, r)],
-                              "within both bounds": moves[(s, r)] < MAX_MOVE and flagged[(s, r)] <= bound,
+                              "within both bounds": within_flag_bounds(moves[(s, r)], flagged[(s, r)]),
                               "chosen": (s, r) == chosen} for s, r in pairs]).set_index(["rebuild_scale", "rule"])
     heads = [f"{s}: {h}" for s in REBUILD_SCALES for h in HEAD_NAMES if f"{s}: {h}" in table.index]
     sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())

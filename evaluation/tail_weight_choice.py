@@ -12,7 +12,7 @@ weight in place.
 
 Rule, fixed before the run: among the :data:`WEIGHTS` that score more than 0.005 above the current weight (mean
 of the three sets' mean VUS-PR) and keep the worst flag move under the bound of ``flag_stability`` (0.05) and the
-mean share flagged of its clean series (contamination 0.02) at most :data:`FLAGGED_FACTOR` times the
+mean share flagged of its clean series (contamination 0.02) at most ``FLAGGED_FACTOR`` (2) times the
 contamination, the best-scoring one; the current weight if none is.
 
     python -m evaluation.tail_weight_choice [--data-dir DIR] [--quick]
@@ -34,14 +34,12 @@ from .anomaly_settings_choice import FIT_FRACTION
 from .combine_rule_choice import TIE, calibrated_dev_series
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .flag_stability import CONTAMINATION, MAX_MOVE, worst_move_of
+from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
 from .report import Report
 
 SUITE = "tail_weight_choice"
 CURRENT = combine_module.TAIL_WEIGHT
 WEIGHTS = tuple(sorted({CURRENT, 0.05, 0.2, 0.5, 1.0, 2.0}))
-#: a new weight may flag at most this many times ``contamination`` of the clean flag-stability series
-FLAGGED_FACTOR = 2.0
 
 
 @contextmanager
@@ -75,7 +73,7 @@ def _run(args, model, weights, timings) -> Report:
         with timings.time(f"flag stability, {w}"), tail_weight(w):
             moves[w], flagged[w] = worst_move_of({"weights": weights, "batch_size": args.batch_size},
                                                  1 if args.quick else 4)
-    ok = [w for w in moves if w != CURRENT and moves[w] < MAX_MOVE and flagged[w] <= FLAGGED_FACTOR * CONTAMINATION]
+    ok = [w for w in moves if w != CURRENT and within_flag_bounds(moves[w], flagged[w])]
     chosen = max(ok, key=lambda w: score[w]) if ok else CURRENT
     decision = pd.DataFrame({"mean of the set means": score, "worst flag move": pd.Series(moves),
                              f"mean share flagged (contamination {CONTAMINATION})": pd.Series(flagged),
