@@ -180,8 +180,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         window's network. A saved detector keeps both networks; with ``weights`` naming a saved detector's
         model, the history network saved beside it (``<weights>.history.safetensors``) plays the short
         network's part. On the dev data (``evaluation.history_network_choice``) ``"auto"`` scored a mean VUS-PR
-        of 0.351 against 0.347 at 1.3 times the series per second; with ``forecast_history=128`` it is 2 times
-        as fast but flags more clean points (4.1 % at contamination 0.02, over the 4 % bound), so that is an
+        of 0.351 against 0.347 at 1.3 times the series per second; with ``forecast_history=128`` it is 1.5 to 1.8
+        times as fast again but flags more clean points (4.1 % at contamination 0.02, over the 4 % bound), so that is an
         option, not the default (the default before version 0.2 was ``"window"``).
     power : float, default 1.0
         Exponent of the power mean over heads of ``combine="auto"`` and ``"probe"`` (and of ``"auto"`` among
@@ -278,8 +278,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise TsheadsError(f"rebuild_scale must be one of {REBUILD_SCALES}, got {self.rebuild_scale!r}")
         if self.history_network not in HISTORY_NETWORKS:
             raise TsheadsError(f"history_network must be one of {HISTORY_NETWORKS}, got {self.history_network!r}")
-        if isinstance(self.power, bool) or not isinstance(self.power, (int, float, np.integer, np.floating)) \
-                or not 1.0 <= float(self.power) <= MAX_POWER:
+        if not _is_power(self.power):
             raise TsheadsError(f"power must be a number from 1 to {MAX_POWER:g}, got {self.power!r}")
         self._check_model_params()
         return 2
@@ -808,7 +807,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if state.get("history_network"):
             est.history_model_ = _load_history_network(_history_stem(path), est.model_, device)
         power = state.get("power", 1.0)  # files saved before it averaged the heads' ranks
-        if isinstance(power, bool) or not isinstance(power, (int, float)) or not 1.0 <= power <= MAX_POWER:
+        if not _is_power(power):
             raise WeightsError(f"{path}: saved power must be a number from 1 to {MAX_POWER:g}, got {power!r}")
         est.power_ = float(power)
         est.fit_history_ = []
@@ -905,6 +904,12 @@ def _digest(x: np.ndarray, observed: np.ndarray) -> str:
     h = hashlib.sha256(np.ascontiguousarray(np.where(observed, x, 0.0)).tobytes())
     h.update(np.ascontiguousarray(observed).tobytes())
     return h.hexdigest()
+
+
+def _is_power(value) -> bool:
+    """Whether ``value`` is a real number from 1 to :data:`MAX_POWER` (``power``, and the ``power_`` a file saves)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
+        and 1.0 <= float(value) <= MAX_POWER
 
 
 def _load_history_network(stem, model, device: str):
