@@ -31,7 +31,7 @@ from ..scoring.combine import (
     reference_rank_mean,
     reference_tail_evidence,
 )
-from ..scoring.cycles import MIN_PERIOD, cycle_bank, cycle_deviations, cycles, fit_period
+from ..scoring.cycles import MIN_PERIOD, cycle_bank, cycle_distances, cycles, fit_period
 from ..scoring.heads import (
     EMBED_WIDTH,
     MAX_BANK,
@@ -41,6 +41,7 @@ from ..scoring.heads import (
     RowCache,
     head_deviations,
     model_outputs,
+    windows_to_points,
 )
 from ..scoring.probes import MIN_PROBE_LENGTH, probe_copies, separation
 from .base import check_positive_int
@@ -68,6 +69,10 @@ HISTORY_NETWORKS = ("window", "auto")
 SUPERVISED_CANDIDATES = ("auto", "fisher", "rank", "agreement", "max", "mean")
 #: ``detect`` runs the network over groups of series with about this many points in all (bounds its memory)
 DETECT_GROUP_POINTS = 1 << 17
+#: the cycle head's ranks among its fit scores count the fit cycles scored (``k``): a new cycle's rank is at most
+#: ``k / (k + 1)`` (:func:`~tsheads.scoring.combine.reference_share`), so a fit on two or three cycles, scored
+#: from a handful of cycle pairs, cannot put every later clean cycle beyond all normal data. Read at fit time.
+COUNT_FIT_CYCLES = False
 
 
 class TriangulationDetector(PretrainedModelMixin, BaseDetector):
@@ -400,7 +405,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             self.cycle_period_ = fit_period(x, observed, self.season_length)
             if self.cycle_period_ is not None:
                 self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
-        smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True)
+        scored_cycles = []
+        smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True, scored_cycles=scored_cycles)
+        self.cycle_fit_cycles_ = scored_cycles[0] if scored_cycles and COUNT_FIT_CYCLES else None
         self.head_calibration_ = dict(zip(heads, Calibration.fit_each([smoothed[h] for h in heads])))
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
         self.head_reference_ = reference_levels(np.stack([calibrated[h] for h in heads]))  # (H, C, R)
@@ -525,8 +532,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return width if width is not None else max(1, min(self.smoothing, self.fit_length_ // 8))
 
     def _smoothed_deviations(self, x, observed, outputs: dict, fit_data: bool = False, origin: int = 0,
-                             begins_with_fit: Optional[bool] = None) -> dict:
-        """Smoothed deviations per head; ``origin``/``begins_with_fit`` for the tail of a longer series."""
+                             begins_with_fit: Optional[bool] = None, scored_cycles: Optional[list] = None) -> dict:
+        """Smoothed deviations per head; ``origin``/``begins_with_fit`` for the tail of a longer series;
+        ``scored_cycles``: a list that gets the cycle head's count of scored cycles per channel."""
         banks = self.embedding_bank_ is not None or self.cycle_bank_ is not None
         starts_fit = not fit_data and banks and (
             begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
@@ -535,7 +543,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                               bank_starts=None if fit_data else self.embedding_bank_starts_,
                               begins_with_fit=starts_fit, origin=origin)
         if "cycle" in self._heads():
-            raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, starts_fit)
+            raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, starts_fit, scored_cycles)
         raw = {h: raw[h] for h in self._heads()}
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
@@ -547,16 +555,20 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _network_heads(self) -> tuple:
         return tuple(h for h in self._heads() if h in SCORE_HEADS)
 
-    def _cycle_deviations(self, x, observed, fit_data: bool, origin: int, begins_with_fit: bool):
-        """The cycle head's raw deviations ``(C, T)``; flat (0) when the fit data showed no usable cycle."""
+    def _cycle_deviations(self, x, observed, fit_data: bool, origin: int, begins_with_fit: bool,
+                          scored_cycles: Optional[list] = None):
+        """The cycle head's raw deviations ``(C, T)``; flat (0) when the fit data showed no usable cycle.
+        ``scored_cycles``: a list that gets the count of cycles scored per channel (none: no usable cycle)."""
         period = self.cycle_period_
         if period is None:
             return np.zeros(x.shape)
         starts, windows = cycles(x, observed, period, origin)
         # the fit data is scored against the bank as kept (float32), so rescoring it later agrees
         begins = True if fit_data else begins_with_fit
-        bank, bank_starts = self.cycle_bank_, self.cycle_bank_starts_
-        return cycle_deviations(starts, windows, x.shape[1], period, bank, bank_starts, begins, origin)
+        distances = cycle_distances(starts, windows, period, self.cycle_bank_, self.cycle_bank_starts_, begins, origin)
+        if scored_cycles is not None:
+            scored_cycles.append([int(n) for n in np.isfinite(distances).sum(0)])
+        return windows_to_points(starts, distances, x.shape[1], period)
 
     def _begins_with_fit(self, x, observed) -> bool:
         """Whether the (scaled) series ``x`` begins with the fit data."""
@@ -571,10 +583,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if rule in heads:
             score = stacked[heads.index(rule)]
         elif rule == "auto":
-            score = reference_rank_mean(stacked, self.head_reference_, power=self._power())
+            score = reference_rank_mean(stacked, self.head_reference_, power=self._power(),
+                                        sizes=self._reference_sizes(heads))
         elif rule == "probe":
             score = reference_rank_mean(stacked, self.head_reference_, weights=self._probe_weights(heads),
-                                        power=self._power())
+                                        power=self._power(), sizes=self._reference_sizes(heads))
         elif rule == "fisher":
             score = reference_tail_evidence(stacked, self.head_reference_)
         elif rule == "rank":
@@ -584,6 +597,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         else:
             score = combine(stacked, rule)
         return {"score": score, **{f"score_{h}": calibrated[h].max(0) for h in heads}}
+
+    def _reference_sizes(self, heads: list) -> Optional[np.ndarray]:
+        """``(H, C)`` independent fit scores behind each head's reference: the cycle head's scored fit cycles,
+        many (``inf``) for the others; None when not counted (detectors fitted before, or no usable cycle)."""
+        counts = self.__dict__.get("cycle_fit_cycles_")
+        if counts is None or "cycle" not in heads:
+            return None
+        sizes = np.full((len(heads), len(counts)), np.inf)
+        sizes[heads.index("cycle")] = [n if n > 0 else np.inf for n in counts]  # none scored: the head is flat
+        return sizes
 
     def _power(self) -> float:
         """The power mean's exponent fixed at fit (``threshold_`` was set with it); 1 for detectors fitted before."""
@@ -725,6 +748,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "probe_quality": self.__dict__.get("probe_quality_"),
             "embedding_grid": 1,  # subsequences on the fixed grid (files without it kept an end-aligned one)
             "history_network": self.__dict__.get("history_model_") is not None, "power": self._power(),
+            "cycle_fit_cycles": self.__dict__.get("cycle_fit_cycles_"),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -838,6 +862,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                "its saved probe_quality")
         est.probe_quality_ = None if quality is None else {h: float(quality[h]) for h in heads}
         est.cycle_period_ = period
+        counts = state.get("cycle_fit_cycles")  # absent before the count: those ranks were not scaled by it
+        if counts is not None and (period is None or not isinstance(counts, list) or len(counts) != c or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts)):
+            raise WeightsError(f"{path}: saved cycle_fit_cycles must be a count per channel (with a cycle_period), "
+                               f"got {counts!r}")
+        est.cycle_fit_cycles_ = counts
         if "embedding" in heads:
             est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c, "embedding_bank", "starts")
         if period is not None:

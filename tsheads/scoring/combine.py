@@ -133,11 +133,14 @@ def reference_levels(scores: np.ndarray) -> np.ndarray:
     return s
 
 
-def reference_share(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def reference_share(scores: np.ndarray, reference: np.ndarray, sizes=None) -> tuple[np.ndarray, np.ndarray]:
     """Each score's share of the fit data's scores below it (ties count half) and its excess beyond the largest.
 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`; both
-    results ``(H, C, T)``, the excess in calibrated units (0 within the fit range).
+    results ``(H, C, T)``, the excess in calibrated units (0 within the fit range). ``sizes`` ``(H, C)``: how
+    many independent fit scores each reference stands for (``inf``: many); a share is scaled by ``k / (k + 1)``,
+    the chance that a new score from the same law exceeds fewer than all ``k`` (as a conformal p-value): a
+    reference drawn from a few whole-cycle comparisons cannot place a point beyond all normal data.
     """
     share, excess = np.empty(scores.shape, dtype=np.float64), np.empty(scores.shape, dtype=np.float64)
     for h in range(scores.shape[0]):
@@ -146,16 +149,21 @@ def reference_share(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarr
             below = np.searchsorted(ref, s, side="left") + np.searchsorted(ref, s, side="right")
             share[h, c] = below / (2.0 * len(ref))
             excess[h, c] = np.maximum(s - ref[-1], 0.0)
+    if sizes is not None:
+        k = np.asarray(sizes, dtype=np.float64)
+        finite = np.isfinite(k)
+        share *= np.where(finite, np.where(finite, k, 0.0) / (np.where(finite, k, 0.0) + 1.0), 1.0)[..., None]
     return share, excess
 
 
 def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float | None = None,
-                        weights=None, power: float = 1.0) -> np.ndarray:
+                        weights=None, power: float = 1.0, sizes=None) -> np.ndarray:
     """Mean over heads (axis 0) of each score's rank among the fit data's scores of its head and channel.
 
     ``weights`` ``(H,)`` (non-negative, not all zero) make it a weighted mean; None weighs heads equally.
     ``power``: the power mean's exponent (1: the arithmetic mean; larger: nearer the largest rank, so one head
     that alone places a point beyond its fit data counts for more than an average over heads allows).
+    ``sizes``: see :func:`reference_share`.
 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. A score's
     rank is the share of fit scores below it (ties count half), plus ``tail_weight * log1p`` of how far it
@@ -164,7 +172,7 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     point's value depends on nothing else that is scored (an extreme stretch elsewhere in the scored series
     does not push every other point's rank down).
     """
-    share, excess = reference_share(scores, reference)
+    share, excess = reference_share(scores, reference, sizes)
     ranks = share + (TAIL_WEIGHT if tail_weight is None else tail_weight) * np.log1p(excess)  # >= 0
     if power != 1.0:
         ranks = ranks ** power

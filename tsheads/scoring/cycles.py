@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from ..inference import window_starts
-from .heads import local_starts, windows_to_points
+from .heads import local_starts
 from .windows import dominant_period
 
 #: scored cycles start every ``period // CYCLE_STEPS`` points; the bank keeps at most ``MAX_CYCLE_BANK`` fit
@@ -127,12 +127,13 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
     return out
 
 
-def cycle_deviations(starts: np.ndarray, windows: np.ndarray, length: int, period: int, bank: np.ndarray,
-                     bank_starts: np.ndarray, begins_with_fit: bool, origin: int = 0) -> np.ndarray:
-    """Per-point deviation ``(C, length)`` of the cycles ``(starts, windows)`` from the nearest ``bank`` cycle.
+def cycle_distances(starts: np.ndarray, windows: np.ndarray, period: int, bank: np.ndarray, bank_starts: np.ndarray,
+                    begins_with_fit: bool, origin: int = 0) -> np.ndarray:
+    """Distance ``(W, C)`` of each cycle ``(starts, windows)`` to the nearest ``bank`` cycle (NaN: not scored).
 
     ``begins_with_fit``: the series begins with the fit data, so bank cycles overlapping a scored cycle are
-    ignored (each fit cycle would otherwise find itself). Points no scored cycle covers are NaN.
+    ignored (each fit cycle would otherwise find itself).
     """
     overlap = (starts + origin, bank_starts, period) if begins_with_fit else None
-    return windows_to_points(starts, nearest_rms(windows, bank, overlap), length, period)
+    return nearest_rms(windows, bank, overlap)
+
