@@ -151,3 +151,55 @@ def test_a_power_mean_of_ranks_moves_from_the_mean_toward_the_largest_head():
 def test_power_must_be_a_number_from_one_to_the_bound(power):
     with pytest.raises(TsheadsError, match="power must be a number"):
         TriangulationDetector(power=power).fit(np.sin(np.arange(300) / 5))
+
+
+def test_a_counted_reference_caps_its_ranks_at_k_over_k_plus_one():
+    rng = np.random.default_rng(0)
+    reference = np.repeat(reference_levels(rng.standard_normal((1, 1, 400))), 2, axis=0)  # two alike heads
+    scored = np.array([[[-9.0, 0.0, 9.0]], [[-9.0, 0.0, 9.0]]])
+    plain = reference_rank_mean(scored, reference, tail_weight=0.0)
+    counted = reference_rank_mean(scored, reference, tail_weight=0.0, sizes=[[np.inf], [3.0]])
+    np.testing.assert_allclose(counted, plain * (1.0 + 0.75) / 2, rtol=1e-12)
+    # a score beyond every fit score ranks 1 in an uncounted head, 3/4 in a head backed by three fit cycles
+    assert abs(plain[0, 2] - 1.0) < 1e-12 and abs(counted[0, 2] - 0.875) < 1e-12
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    import tsheads.estimators.anomaly as anomaly_module
+
+    monkeypatch.setattr(anomaly_module, "COUNT_FIT_CYCLES", True)
+
+
+def test_the_fit_cycles_scored_are_counted_saved_and_checked_on_load(tmp_path, counting):
+    import json
+
+    from tsheads.scoring.cycles import cycles, nearest_rms
+
+    y = cyclic(3000)
+    det = TriangulationDetector(contamination=0.1).fit(y[:211])
+    starts, windows = cycles(y[None, :211], np.ones((1, 211), bool), PERIOD)
+    bank = det.cycle_bank_
+    expected = int(np.isfinite(nearest_rms(windows, bank, (starts, det.cycle_bank_starts_, PERIOD))).sum())
+    assert det.cycle_fit_cycles_ == [expected] and 2 <= expected < 20  # a handful: 2.2 cycles hold few pairs
+    det.save(tmp_path / "m")
+    back = TriangulationDetector.load(tmp_path / "m")
+    assert back.cycle_fit_cycles_ == [expected]
+    np.testing.assert_allclose(back.decision_function(y), det.decision_function(y), rtol=1e-9, atol=1e-12)
+    meta_file = tmp_path / "m.json"
+    meta = json.loads(meta_file.read_text())
+    meta["meta"]["state"]["cycle_fit_cycles"] = [-1]
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="cycle_fit_cycles"):
+        TriangulationDetector.load(tmp_path / "m")
+    del meta["meta"]["state"]["cycle_fit_cycles"]  # files saved before the count: ranks not capped
+    meta_file.write_text(json.dumps(meta))
+    assert TriangulationDetector.load(tmp_path / "m")._reference_sizes(list(det._heads())) is None
+
+
+def test_counting_the_fit_cycles_keeps_a_short_fit_from_flagging_clean_cycles(counting):
+    """The case that kept power 4 from the default (power_choice): fit on 2.2 cycles, 72 % of the later clean
+    points lie beyond the cycle head's largest fit score; uncounted, power 4 flagged 11.7 % of them."""
+    y = cyclic(3000)
+    det = TriangulationDetector(contamination=0.1, power=4.0).fit(y[:211])
+    assert det.predict(y)[211:].mean() < 0.1
