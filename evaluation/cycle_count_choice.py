@@ -5,9 +5,14 @@ on dev data, never on a benchmark.
 0.385), but it was not adopted: a clean cyclic series fit on 2.2 cycles (contamination 0.1) then flagged 11.7 % of
 the rest. The cause is the cycle head's reference: on two or three cycles it comes from a handful of cycle pairs,
 so 72 % of later clean points lay beyond its largest fit score, ranked 1, and a power mean lets that one head
-decide. Counting the ``k`` fit cycles scored, a rank is at most ``k / (k + 1)`` (``COUNT_FIT_CYCLES``, the
-chance that a new cycle from the same law is not beyond all ``k``; see
-:func:`tsheads.scoring.combine.reference_share`).
+decide. Counting the ``k`` fit cycles scored that do not overlap, the head's ranks are scaled by ``k / (k + 1)``
+(``COUNT_FIT_CYCLES``, the chance that a new cycle from the same law is not beyond all ``k``; see
+:func:`tsheads.scoring.combine.size_factor`).
+
+The first run (clean babe6bc, kept as ``cycle_count_choice_first_run``) counted every scored fit cycle, and
+those start every period / 16 points (2.2 cycles: 9, ten cycles: 145), and scaled only the share below the
+rank's tail term; a review found both, and the count and the scaling were corrected before this run. The
+rule is unchanged.
 
 Candidates: the count off or on, times the powers of ``power_choice`` (1, 2, 4, 8). Dev sets: ``power_choice``'s
 four; each series fit on its first 15 % with the default settings; each candidate combines the same calibrated
@@ -107,7 +112,8 @@ def _run(args, model, weights, timings):
         for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
             heads = list(det._heads())
             stacked = np.stack([calibrated[h] for h in heads])
-            row = {"set": set_name, "series": name, "fit cycles scored": (det.cycle_fit_cycles_ or [0])[0],
+            row = {"set": set_name, "series": name,
+                   "independent fit cycles": None if det.cycle_fit_cycles_ is None else det.cycle_fit_cycles_[0],
                    **{h: vus_pr(lab, calibrated[h][0]) for h in heads}}
             for count, p in CANDIDATES:
                 sizes = det._reference_sizes(heads) if count else None
@@ -116,7 +122,7 @@ def _run(args, model, weights, timings):
             rows.append(row)
     frame = pd.DataFrame(rows)
     labels = [_label(c) for c in CANDIDATES]
-    table = set_means(frame, [c for c in frame.columns if c not in ("set", "series", "fit cycles scored")],
+    table = set_means(frame, [c for c in frame.columns if c not in ("set", "series", "independent fit cycles")],
                       mean_of_sets=True)
     score = {c: float(table.loc[_label(c), "mean of the set means"]) for c in CANDIDATES}
     checks = {}

@@ -153,15 +153,28 @@ def test_power_must_be_a_number_from_one_to_the_bound(power):
         TriangulationDetector(power=power).fit(np.sin(np.arange(300) / 5))
 
 
-def test_a_counted_reference_caps_its_ranks_at_k_over_k_plus_one():
+def test_a_counted_reference_scales_its_ranks_by_k_over_k_plus_one():
     rng = np.random.default_rng(0)
     reference = np.repeat(reference_levels(rng.standard_normal((1, 1, 400))), 2, axis=0)  # two alike heads
     scored = np.array([[[-9.0, 0.0, 9.0]], [[-9.0, 0.0, 9.0]]])
-    plain = reference_rank_mean(scored, reference, tail_weight=0.0)
-    counted = reference_rank_mean(scored, reference, tail_weight=0.0, sizes=[[np.inf], [3.0]])
+    plain = reference_rank_mean(scored, reference)
+    counted = reference_rank_mean(scored, reference, sizes=[[np.inf], [3.0]])
+    # the tail term beyond the largest fit score is scaled too: one head of three fit cycles counts 3/4
     np.testing.assert_allclose(counted, plain * (1.0 + 0.75) / 2, rtol=1e-12)
-    # a score beyond every fit score ranks 1 in an uncounted head, 3/4 in a head backed by three fit cycles
-    assert abs(plain[0, 2] - 1.0) < 1e-12 and abs(counted[0, 2] - 0.875) < 1e-12
+    assert plain[0, 2] > 1.0 and counted[0, 2] < plain[0, 2]
+    with pytest.raises(ValueError, match="sizes must be counts"):
+        reference_rank_mean(scored, reference, sizes=[3.0, 3.0])  # one per head and channel
+    with pytest.raises(ValueError, match="sizes must be counts"):
+        reference_rank_mean(scored, reference, sizes=[[0.0], [3.0]])
+
+
+def test_independent_cycles_counts_scored_cycles_a_period_apart():
+    from tsheads.scoring.cycles import independent_cycles
+
+    starts = np.array([0, 6, 12, 18, 96, 102, 108, 114, 200])
+    d = np.ones((9, 2))
+    d[4:, 1] = np.nan  # the second channel scored only its first four
+    assert independent_cycles(starts, d, 96) == [3, 1]  # 0, 96 and 200; 0 only
 
 
 @pytest.fixture
@@ -171,35 +184,53 @@ def counting(monkeypatch):
     monkeypatch.setattr(anomaly_module, "COUNT_FIT_CYCLES", True)
 
 
-def test_the_fit_cycles_scored_are_counted_saved_and_checked_on_load(tmp_path, counting):
+def test_the_fit_cycles_are_counted_saved_and_checked_on_load(tmp_path, counting):
     import json
 
-    from tsheads.scoring.cycles import cycles, nearest_rms
+    from tsheads.scoring.cycles import cycles, independent_cycles, nearest_rms
 
     y = cyclic(3000)
     det = TriangulationDetector(contamination=0.1).fit(y[:211])
     starts, windows = cycles(y[None, :211], np.ones((1, 211), bool), PERIOD)
-    bank = det.cycle_bank_
-    expected = int(np.isfinite(nearest_rms(windows, bank, (starts, det.cycle_bank_starts_, PERIOD))).sum())
-    assert det.cycle_fit_cycles_ == [expected] and 2 <= expected < 20  # a handful: 2.2 cycles hold few pairs
+    d = nearest_rms(windows, det.cycle_bank_, (starts, det.cycle_bank_starts_, PERIOD))
+    assert det.cycle_fit_cycles_ == independent_cycles(starts, d, PERIOD) == [2]  # 2.2 cycles: two that do not overlap
+    assert det.cycle_count_ranks_ and det._reference_sizes(list(det._heads())) is not None
     det.save(tmp_path / "m")
     back = TriangulationDetector.load(tmp_path / "m")
-    assert back.cycle_fit_cycles_ == [expected]
+    assert back.cycle_fit_cycles_ == [2] and back.cycle_count_ranks_
     np.testing.assert_allclose(back.decision_function(y), det.decision_function(y), rtol=1e-9, atol=1e-12)
     meta_file = tmp_path / "m.json"
     meta = json.loads(meta_file.read_text())
-    meta["meta"]["state"]["cycle_fit_cycles"] = [-1]
-    meta_file.write_text(json.dumps(meta))
-    with pytest.raises(WeightsError, match="cycle_fit_cycles"):
-        TriangulationDetector.load(tmp_path / "m")
-    del meta["meta"]["state"]["cycle_fit_cycles"]  # files saved before the count: ranks not capped
+    for key, bad in (("cycle_fit_cycles", [-1]), ("cycle_count_ranks", "yes")):
+        broken = json.loads(json.dumps(meta))
+        broken["meta"]["state"][key] = bad
+        meta_file.write_text(json.dumps(broken))
+        with pytest.raises(WeightsError, match=key):
+            TriangulationDetector.load(tmp_path / "m")
+    for key in ("cycle_fit_cycles", "cycle_count_ranks"):  # files saved before: ranks not scaled
+        del meta["meta"]["state"][key]
     meta_file.write_text(json.dumps(meta))
     assert TriangulationDetector.load(tmp_path / "m")._reference_sizes(list(det._heads())) is None
 
 
-def test_counting_the_fit_cycles_keeps_a_short_fit_from_flagging_clean_cycles(counting):
+def test_counting_the_fit_cycles_lowers_the_share_a_short_fit_flags_at_power_4(counting):
     """The case that kept power 4 from the default (power_choice): fit on 2.2 cycles, 72 % of the later clean
-    points lie beyond the cycle head's largest fit score; uncounted, power 4 flagged 11.7 % of them."""
+    points lie beyond the cycle head's largest fit score; with ranks unscaled, power 4 flagged 11.7 % of them.
+    (Other clean short fits still flag more than the mean over heads does: ``evaluation.cycle_count_choice``.)"""
     y = cyclic(3000)
     det = TriangulationDetector(contamination=0.1, power=4.0).fit(y[:211])
     assert det.predict(y)[211:].mean() < 0.1
+
+
+def test_a_channel_with_no_fit_cycle_scored_leaves_the_cycle_head_flat_there():
+    """Gaps that leave no pair of fit cycles to compare in one channel would give its calibration no spread, and
+    every later cycle there would score millions of units beyond it and be flagged."""
+    y = cyclic(3000)
+    x = np.stack([y, np.roll(y, 7)], axis=1)
+    x[115:600, 1] = np.nan
+    det = TriangulationDetector(heads=("time", "cycle"), contamination=0.02).fit(x[:600])
+    assert det.cycle_fit_cycles_[0] > 2 and det.cycle_fit_cycles_[1] == 0
+    cycle = det.score_heads(x)["cycle"].to_numpy()
+    assert np.isfinite(cycle).all() and np.quantile(cycle[600:], 0.5) < 2.0
+    alone = TriangulationDetector(heads=("time",), contamination=0.02).fit(x[:600]).predict(x)[600:].mean()
+    assert det.predict(x)[600:].mean() <= alone + 0.05

@@ -249,6 +249,30 @@ def test_a_detector_without_history_rows_keeps_one_network(shipped_short, tmp_pa
         noisy_sine(400)).history_model_ is not None
 
 
+def test_saving_without_a_history_network_removes_one_saved_before_under_that_name(shipped_short, tmp_path):
+    x = noisy_sine(600)
+    TriangulationDetector().fit(x[:400]).save(tmp_path / "det")
+    assert (tmp_path / "det.history.json").is_file()
+    one = TriangulationDetector(history_network="window").fit(x[:400])
+    one.save(tmp_path / "det")  # the same name, now with one network
+    assert not (tmp_path / "det.history.json").exists() and not (tmp_path / "det.history.safetensors").exists()
+    refit = clone(TriangulationDetector.load(tmp_path / "det")).fit(x[:400])
+    assert refit.history_model_ is None  # the stale history file would have been taken
+    np.testing.assert_allclose(refit.decision_function(x), one.decision_function(x), rtol=1e-6, atol=1e-9)
+
+
+def test_detect_on_a_loaded_detector_reads_its_history_network_once(shipped_short, tmp_path, monkeypatch):
+    import tsheads.estimators.anomaly as anomaly_module
+
+    TriangulationDetector().fit(noisy_sine(400)).save(tmp_path / "det")
+    loaded = TriangulationDetector.load(tmp_path / "det")
+    reads = []
+    real = anomaly_module._load_history_network
+    monkeypatch.setattr(anomaly_module, "_load_history_network", lambda *a: reads.append(a) or real(*a))
+    loaded.detect(frame(4, 300), fit_fraction=0.8)
+    assert len(reads) == 1  # not once per series
+
+
 def test_power_is_fixed_at_fit_and_saved(tmp_path):
     x = noisy_sine(600)
     det = TriangulationDetector(power=2.0, contamination=0.05).fit(x[:400])

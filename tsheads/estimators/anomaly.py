@@ -31,7 +31,7 @@ from ..scoring.combine import (
     reference_rank_mean,
     reference_tail_evidence,
 )
-from ..scoring.cycles import MIN_PERIOD, cycle_bank, cycle_distances, cycles, fit_period
+from ..scoring.cycles import MIN_PERIOD, cycle_bank, cycle_distances, cycles, fit_period, independent_cycles
 from ..scoring.heads import (
     EMBED_WIDTH,
     MAX_BANK,
@@ -69,9 +69,10 @@ HISTORY_NETWORKS = ("window", "auto")
 SUPERVISED_CANDIDATES = ("auto", "fisher", "rank", "agreement", "max", "mean")
 #: ``detect`` runs the network over groups of series with about this many points in all (bounds its memory)
 DETECT_GROUP_POINTS = 1 << 17
-#: the cycle head's ranks among its fit scores count the fit cycles scored (``k``): a new cycle's rank is at most
-#: ``k / (k + 1)`` (:func:`~tsheads.scoring.combine.reference_share`), so a fit on two or three cycles, scored
-#: from a handful of cycle pairs, cannot put every later clean cycle beyond all normal data. Read at fit time.
+#: the cycle head's ranks among its fit scores are scaled by ``k / (k + 1)`` for the ``k`` fit cycles scored that do
+#: not overlap (:func:`~tsheads.scoring.combine.size_factor`), so a fit on two or three cycles, scored from a
+#: handful of cycle pairs, cannot rank every later clean cycle beyond all normal data. Read at fit time (fixed as
+#: ``cycle_count_ranks_``); off: ``evaluation.cycle_count_choice`` did not choose it.
 COUNT_FIT_CYCLES = False
 
 
@@ -407,7 +408,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
         scored_cycles = []
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True, scored_cycles=scored_cycles)
-        self.cycle_fit_cycles_ = scored_cycles[0] if scored_cycles and COUNT_FIT_CYCLES else None
+        self.cycle_fit_cycles_ = scored_cycles[0] if scored_cycles else None
+        self.cycle_count_ranks_ = bool(COUNT_FIT_CYCLES)
         self.head_calibration_ = dict(zip(heads, Calibration.fit_each([smoothed[h] for h in heads])))
         calibrated = {h: self.head_calibration_[h](smoothed[h]) for h in heads}
         self.head_reference_ = reference_levels(np.stack([calibrated[h] for h in heads]))  # (H, C, R)
@@ -534,7 +536,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _smoothed_deviations(self, x, observed, outputs: dict, fit_data: bool = False, origin: int = 0,
                              begins_with_fit: Optional[bool] = None, scored_cycles: Optional[list] = None) -> dict:
         """Smoothed deviations per head; ``origin``/``begins_with_fit`` for the tail of a longer series;
-        ``scored_cycles``: a list that gets the cycle head's count of scored cycles per channel."""
+        ``scored_cycles``: a list that gets the cycle head's count of independent fit cycles per channel (see
+        :meth:`_cycle_deviations`)."""
         banks = self.embedding_bank_ is not None or self.cycle_bank_ is not None
         starts_fit = not fit_data and banks and (
             begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
@@ -557,8 +560,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _cycle_deviations(self, x, observed, fit_data: bool, origin: int, begins_with_fit: bool,
                           scored_cycles: Optional[list] = None):
-        """The cycle head's raw deviations ``(C, T)``; flat (0) when the fit data showed no usable cycle.
-        ``scored_cycles``: a list that gets the count of cycles scored per channel (none: no usable cycle)."""
+        """The cycle head's raw deviations ``(C, T)``; flat (0) when the fit data showed no usable cycle, and in a
+        channel where no fit cycle could be scored (gaps everywhere): its calibration would have no spread, and
+        every later cycle would score far beyond it.
+
+        ``scored_cycles``: this is the fit itself; the list gets the count per channel of scored cycles that do
+        not overlap (:func:`~tsheads.scoring.cycles.independent_cycles`), which the flat channels come from."""
         period = self.cycle_period_
         if period is None:
             return np.zeros(x.shape)
@@ -567,8 +574,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         begins = True if fit_data else begins_with_fit
         distances = cycle_distances(starts, windows, period, self.cycle_bank_, self.cycle_bank_starts_, begins, origin)
         if scored_cycles is not None:
-            scored_cycles.append([int(n) for n in np.isfinite(distances).sum(0)])
-        return windows_to_points(starts, distances, x.shape[1], period)
+            scored_cycles.append(independent_cycles(starts, distances, period))
+        counts = scored_cycles[-1] if scored_cycles else self.__dict__.get("cycle_fit_cycles_")
+        points = windows_to_points(starts, distances, x.shape[1], period)
+        if counts is not None:  # None: saved before the count, when such channels were scored as they came
+            points[np.asarray(counts) == 0] = 0.0
+        return points
 
     def _begins_with_fit(self, x, observed) -> bool:
         """Whether the (scaled) series ``x`` begins with the fit data."""
@@ -599,10 +610,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return {"score": score, **{f"score_{h}": calibrated[h].max(0) for h in heads}}
 
     def _reference_sizes(self, heads: list) -> Optional[np.ndarray]:
-        """``(H, C)`` independent fit scores behind each head's reference: the cycle head's scored fit cycles,
-        many (``inf``) for the others; None when not counted (detectors fitted before, or no usable cycle)."""
+        """``(H, C)`` independent fit scores behind each head's reference: the cycle head's fit cycles that do not
+        overlap, many (``inf``) for the others; None when the ranks are not scaled (``COUNT_FIT_CYCLES`` off at
+        fit, detectors fitted before, or no usable cycle)."""
         counts = self.__dict__.get("cycle_fit_cycles_")
-        if counts is None or "cycle" not in heads:
+        if counts is None or "cycle" not in heads or not self.__dict__.get("cycle_count_ranks_", False):
             return None
         sizes = np.full((len(heads), len(counts)), np.inf)
         sizes[heads.index("cycle")] = [n if n > 0 else np.inf for n in counts]  # none scored: the head is flat
@@ -690,6 +702,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if not self.fine_tune:
             self._pretrained()
             est.__dict__["_pretrained_cache"] = self.__dict__.get("_pretrained_cache")
+            est.__dict__["_history_cache"] = self.__dict__.setdefault("_history_cache", {})
         return est
 
     def score_heads(self, X) -> pd.DataFrame:
@@ -749,6 +762,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "embedding_grid": 1,  # subsequences on the fixed grid (files without it kept an end-aligned one)
             "history_network": self.__dict__.get("history_model_") is not None, "power": self._power(),
             "cycle_fit_cycles": self.__dict__.get("cycle_fit_cycles_"),
+            "cycle_count_ranks": bool(self.__dict__.get("cycle_count_ranks_", False)),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -768,6 +782,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             with written_whole([_bank_path(path)], "bank file") as (temp,):
                 save_file({k: np.ascontiguousarray(v, dtype=np.int64 if "starts" in k else np.float32)
                            for k, v in banks.items()}, str(temp))
+        if not state["history_network"]:  # one saved before under this name would be taken on a refit
+            stem = _history_stem(path)
+            for suffix in (".json", ".safetensors"):
+                stem.with_name(stem.name + suffix).unlink(missing_ok=True)
         return out
 
     @classmethod
@@ -862,12 +880,15 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                "its saved probe_quality")
         est.probe_quality_ = None if quality is None else {h: float(quality[h]) for h in heads}
         est.cycle_period_ = period
-        counts = state.get("cycle_fit_cycles")  # absent before the count: those ranks were not scaled by it
+        counts = state.get("cycle_fit_cycles")  # absent before the count: those channels were scored as they came
         if counts is not None and (period is None or not isinstance(counts, list) or len(counts) != c or not all(
                 isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts)):
             raise WeightsError(f"{path}: saved cycle_fit_cycles must be a count per channel (with a cycle_period), "
                                f"got {counts!r}")
         est.cycle_fit_cycles_ = counts
+        est.cycle_count_ranks_ = state.get("cycle_count_ranks", False)  # absent before: never scaled
+        if not isinstance(est.cycle_count_ranks_, bool):
+            raise WeightsError(f"{path}: saved cycle_count_ranks must be true or false, got {est.cycle_count_ranks_!r}")
         if "embedding" in heads:
             est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c, "embedding_bank", "starts")
         if period is not None:

@@ -133,14 +133,11 @@ def reference_levels(scores: np.ndarray) -> np.ndarray:
     return s
 
 
-def reference_share(scores: np.ndarray, reference: np.ndarray, sizes=None) -> tuple[np.ndarray, np.ndarray]:
+def reference_share(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each score's share of the fit data's scores below it (ties count half) and its excess beyond the largest.
 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`; both
-    results ``(H, C, T)``, the excess in calibrated units (0 within the fit range). ``sizes`` ``(H, C)``: how
-    many independent fit scores each reference stands for (``inf``: many); a share is scaled by ``k / (k + 1)``,
-    the chance that a new score from the same law exceeds fewer than all ``k`` (as a conformal p-value): a
-    reference drawn from a few whole-cycle comparisons cannot place a point beyond all normal data.
+    results ``(H, C, T)``, the excess in calibrated units (0 within the fit range).
     """
     share, excess = np.empty(scores.shape, dtype=np.float64), np.empty(scores.shape, dtype=np.float64)
     for h in range(scores.shape[0]):
@@ -149,11 +146,23 @@ def reference_share(scores: np.ndarray, reference: np.ndarray, sizes=None) -> tu
             below = np.searchsorted(ref, s, side="left") + np.searchsorted(ref, s, side="right")
             share[h, c] = below / (2.0 * len(ref))
             excess[h, c] = np.maximum(s - ref[-1], 0.0)
-    if sizes is not None:
-        k = np.asarray(sizes, dtype=np.float64)
-        finite = np.isfinite(k)
-        share *= np.where(finite, np.where(finite, k, 0.0) / (np.where(finite, k, 0.0) + 1.0), 1.0)[..., None]
     return share, excess
+
+
+def size_factor(sizes, shape: tuple) -> np.ndarray:
+    """``k / (k + 1)`` for each count ``k`` of ``sizes`` (``shape``, at least 1; ``inf``: 1).
+
+    The chance that a new score from the same law as ``k`` exchangeable fit scores is not above all of them
+    (a conformal p-value's complement): a reference drawn from a few whole-cycle comparisons cannot rank a
+    point beyond all normal data as surely as one drawn from thousands.
+    """
+    k = np.asarray(sizes, dtype=np.float64)
+    if k.shape != tuple(shape) or np.isnan(k).any() or (k < 1).any():
+        raise ValueError(f"sizes must be counts of at least 1 (or inf) of shape {tuple(shape)}, got {k!r}")
+    factor = np.ones_like(k)
+    finite = np.isfinite(k)
+    factor[finite] = k[finite] / (k[finite] + 1.0)
+    return factor
 
 
 def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: float | None = None,
@@ -163,7 +172,8 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     ``weights`` ``(H,)`` (non-negative, not all zero) make it a weighted mean; None weighs heads equally.
     ``power``: the power mean's exponent (1: the arithmetic mean; larger: nearer the largest rank, so one head
     that alone places a point beyond its fit data counts for more than an average over heads allows).
-    ``sizes``: see :func:`reference_share`.
+    ``sizes`` ``(H, C)``: how many independent fit scores each reference stands for; each rank (tail term
+    included) is scaled by :func:`size_factor` before the mean.
 
     ``scores`` ``(H, C, T)`` calibrated; ``reference`` ``(H, C, R)`` from :func:`reference_levels`. A score's
     rank is the share of fit scores below it (ties count half), plus ``tail_weight * log1p`` of how far it
@@ -172,8 +182,10 @@ def reference_rank_mean(scores: np.ndarray, reference: np.ndarray, tail_weight: 
     point's value depends on nothing else that is scored (an extreme stretch elsewhere in the scored series
     does not push every other point's rank down).
     """
-    share, excess = reference_share(scores, reference, sizes)
+    share, excess = reference_share(scores, reference)
     ranks = share + (TAIL_WEIGHT if tail_weight is None else tail_weight) * np.log1p(excess)  # >= 0
+    if sizes is not None:
+        ranks = ranks * size_factor(sizes, scores.shape[:2])[..., None]
     if power != 1.0:
         ranks = ranks ** power
     if weights is None:

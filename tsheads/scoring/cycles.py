@@ -137,3 +137,17 @@ def cycle_distances(starts: np.ndarray, windows: np.ndarray, period: int, bank: 
     overlap = (starts + origin, bank_starts, period) if begins_with_fit else None
     return nearest_rms(windows, bank, overlap)
 
+
+def independent_cycles(starts: np.ndarray, distances: np.ndarray, period: int) -> list[int]:
+    """Per channel, how many scored cycles (finite ``distances`` ``(W, C)`` at ``starts``) do not overlap: taken in
+    order from the first, each at least ``period`` after the last taken. Scored cycles start every
+    ``period // CYCLE_STEPS`` points, so their plain count says little of how many cycles the fit data held."""
+    order = np.argsort(starts, kind="stable")
+    counts = []
+    for c in range(distances.shape[1]):
+        n, last = 0, None
+        for s in starts[order][np.isfinite(distances[order, c])]:
+            if last is None or s >= last + period:
+                n, last = n + 1, s
+        counts.append(n)
+    return counts
