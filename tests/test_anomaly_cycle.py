@@ -234,3 +234,43 @@ def test_a_channel_with_no_fit_cycle_scored_leaves_the_cycle_head_flat_there():
     assert np.isfinite(cycle).all() and np.quantile(cycle[600:], 0.5) < 2.0
     alone = TriangulationDetector(heads=("time",), contamination=0.02).fit(x[:600]).predict(x)[600:].mean()
     assert det.predict(x)[600:].mean() <= alone + 0.05
+
+
+@pytest.mark.parametrize("votes, match", [({"tme": 1.0}, "votes must map"), ({"time": -1.0}, "votes must map"),
+                                          ({"time": float("nan")}, "votes must map"),
+                                          ({"time": True}, "votes must map"), ([("time", 1.0)], "votes must map"),
+                                          ({"time": 0.0, "fft": 0}, "at least one of the heads")])
+def test_votes_must_weigh_known_heads_with_non_negative_numbers(votes, match):
+    with pytest.raises(TsheadsError, match=match):
+        TriangulationDetector(heads=("time", "fft"), votes=votes).fit(np.sin(np.arange(300) / 5))
+
+
+def test_votes_weigh_the_auto_mean_are_fixed_at_fit_and_saved(tmp_path):
+    import json
+
+    y = cyclic(1200)
+    y[900:910] += 2.0
+    equal = TriangulationDetector(heads=("time", "fft", "cycle")).fit(y[:600])
+    det = TriangulationDetector(heads=("time", "fft", "cycle"), votes={"time": 0.5, "fft": 0.5}).fit(y[:600])
+    assert det.votes_ == {"time": 0.5, "fft": 0.5, "cycle": 1.0}
+    heads = det.score_heads(y).to_numpy().T[:, None, :]  # (H, 1, T): one channel
+    combined = reference_rank_mean(heads, det.head_reference_, weights=[0.5, 0.5, 1.0])[0]
+    expected = det.channel_calibration_(combined[None])[0]  # one channel: its calibration, then the max
+    np.testing.assert_allclose(det.decision_function(y), expected, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(det.decision_function(y), equal.decision_function(y))
+    det.set_params(votes={"cycle": 5.0})  # the threshold was set with the votes of the fit
+    np.testing.assert_allclose(det.decision_function(y), expected, rtol=1e-9, atol=1e-12)
+    det.save(tmp_path / "d")
+    back = TriangulationDetector.load(tmp_path / "d")
+    assert back.votes_ == {"time": 0.5, "fft": 0.5, "cycle": 1.0}
+    np.testing.assert_allclose(back.decision_function(y), expected, rtol=1e-9, atol=1e-12)
+    meta_file = tmp_path / "d.json"
+    meta = json.loads(meta_file.read_text())
+    meta["meta"]["state"]["votes"] = {"time": 1.0}
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match="saved votes"):
+        TriangulationDetector.load(tmp_path / "d")
+    del meta["meta"]["state"]["votes"], meta["meta"]["params"]["votes"]  # saved before votes: heads alike
+    meta_file.write_text(json.dumps(meta))
+    old = TriangulationDetector.load(tmp_path / "d")
+    assert old.votes_ is None and old.get_params()["votes"] == {}

@@ -63,6 +63,8 @@ ERRORS = ("squared", "absolute")
 REBUILD_SCALES = ("window", "absolute")
 #: the largest ``power`` (the power mean of ranks is then close to their maximum)
 MAX_POWER = 64.0
+#: each head's vote in ``combine="auto"``'s mean over heads when ``votes`` is None (a head not named: 1)
+DEFAULT_VOTES: dict = {}
 #: which network scores the history heads' rows (see ``history_network``)
 HISTORY_NETWORKS = ("window", "auto")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
@@ -198,6 +200,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         as stable on fits of 300 points or more; but on short fit data it flags far more than
         ``contamination`` of clean data (a cyclic series fit on 2.2 cycles, contamination 0.1: 11.7 % of the
         rest flagged with 4, 0.2 % with 1, 62 % with 8), so the default stays 1.
+    votes : dict, optional
+        Each head's weight in ``combine="auto"``'s mean over heads (and in ``"auto"`` among ``"supervised"``'s
+        candidates), fixed at fit (``votes_``): a mapping of head names to non-negative numbers; a head not
+        named has 1. None: :data:`DEFAULT_VOTES`.
     """
 
     allow_nan = True
@@ -209,7 +215,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
                  precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None,
                  forecast_history: Optional[int] = None, rebuild_scale: str = "window",
-                 history_network: str = "auto", power: float = 1.0):
+                 history_network: str = "auto", power: float = 1.0, votes: Optional[dict] = None):
         self.heads = heads
         self.combine = combine
         self.window = window
@@ -234,6 +240,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.rebuild_scale = rebuild_scale
         self.history_network = history_network
         self.power = power
+        self.votes = votes
 
     # checks ----------------------------------------------------------------------------------------
     def _heads(self) -> tuple:
@@ -286,6 +293,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raise TsheadsError(f"history_network must be one of {HISTORY_NETWORKS}, got {self.history_network!r}")
         if not _is_power(self.power):
             raise TsheadsError(f"power must be a number from 1 to {MAX_POWER:g}, got {self.power!r}")
+        self._votes()
         self._check_model_params()
         return 2
 
@@ -384,6 +392,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _fit_series_cached(self, x: np.ndarray, observed: np.ndarray) -> dict:
         self.__dict__.pop("model_", None)  # a refit starts from the pretrained (or given) weights again
         self.power_ = float(self.power)
+        self.votes_ = self._votes()
         self.window_ = effective_window(self.window, x.shape[1], self._pretrained().config.patch_length)
         name = self._bundled_name(self.window_) if self.weights is None else None
         model = self._checked_model(self._load(name) if self.fine_tune else self._pretrained(name), self.window_)
@@ -595,7 +604,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             score = stacked[heads.index(rule)]
         elif rule == "auto":
             score = reference_rank_mean(stacked, self.head_reference_, power=self._power(),
-                                        sizes=self._reference_sizes(heads))
+                                        weights=self._auto_weights(heads), sizes=self._reference_sizes(heads))
         elif rule == "probe":
             score = reference_rank_mean(stacked, self.head_reference_, weights=self._probe_weights(heads),
                                         power=self._power(), sizes=self._reference_sizes(heads))
@@ -619,6 +628,25 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         sizes = np.full((len(heads), len(counts)), np.inf)
         sizes[heads.index("cycle")] = [n if n > 0 else np.inf for n in counts]  # none scored: the head is flat
         return sizes
+
+    def _votes(self) -> dict:
+        """Each used head's vote from ``votes`` (None: :data:`DEFAULT_VOTES`); TsheadsError if malformed."""
+        given = DEFAULT_VOTES if self.votes is None else self.votes
+        heads = self._heads()
+        if not isinstance(given, dict) or not set(given) <= set(HEAD_NAMES) \
+                or not all(_is_vote(v) for v in given.values()):
+            raise TsheadsError(f"votes must map head names {HEAD_NAMES} to non-negative numbers, got {given!r}")
+        votes = {h: float(given.get(h, 1.0)) for h in heads}
+        if not any(votes.values()):
+            raise TsheadsError(f"votes must give at least one of the heads {heads} a positive vote, got {given!r}")
+        return votes
+
+    def _auto_weights(self, heads: list) -> Optional[list]:
+        """The heads' votes fixed at fit, for ``reference_rank_mean``; None (equal) when they are all alike, as
+        for detectors fitted before votes existed."""
+        votes = self.__dict__.get("votes_")
+        weights = None if votes is None else [votes[h] for h in heads]
+        return None if weights is None or len(set(weights)) == 1 else weights
 
     def _power(self) -> float:
         """The power mean's exponent fixed at fit (``threshold_`` was set with it); 1 for detectors fitted before."""
@@ -763,6 +791,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "history_network": self.__dict__.get("history_model_") is not None, "power": self._power(),
             "cycle_fit_cycles": self.__dict__.get("cycle_fit_cycles_"),
             "cycle_count_ranks": bool(self.__dict__.get("cycle_count_ranks_", False)),
+            "votes": self.__dict__.get("votes_"),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -817,6 +846,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             params.setdefault("rebuild_scale", "absolute")  # files saved before it existed were calibrated so
             params.setdefault("history_network", "window")  # files saved before it ran every head on one network
             params.setdefault("power", 1.0)  # files saved before it combined heads by their arithmetic mean
+            params.setdefault("votes", {})  # files saved before votes counted every head alike
             est = cls(weights=str(model_stem(path)), **{**params, "heads": tuple(params["heads"]), "device": device})
             est._min_length()  # every parameter valid (and the device usable)
             heads = est._heads()
@@ -852,6 +882,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if not _is_power(power):
             raise WeightsError(f"{path}: saved power must be a number from 1 to {MAX_POWER:g}, got {power!r}")
         est.power_ = float(power)
+        votes = state.get("votes")  # absent before votes: the heads counted alike
+        if votes is not None and (not isinstance(votes, dict) or set(votes) != set(heads)
+                                  or not all(_is_vote(v) for v in votes.values()) or not any(votes.values())):
+            raise WeightsError(f"{path}: saved votes must give each head a non-negative number, got {votes!r}")
+        est.votes_ = None if votes is None else {h: float(votes[h]) for h in heads}
         est.fit_history_ = []
         est.embedding_bank_ = est.embedding_bank_starts_ = None
         est.cycle_bank_ = est.cycle_bank_starts_ = None
@@ -955,6 +990,12 @@ def _digest(x: np.ndarray, observed: np.ndarray) -> str:
     h = hashlib.sha256(np.ascontiguousarray(np.where(observed, x, 0.0)).tobytes())
     h.update(np.ascontiguousarray(observed).tobytes())
     return h.hexdigest()
+
+
+def _is_vote(value) -> bool:
+    """Whether ``value`` is a finite non-negative real number (a head's vote)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) \
+        and bool(np.isfinite(value)) and value >= 0
 
 
 def _is_power(value) -> bool:
