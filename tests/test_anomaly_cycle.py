@@ -274,3 +274,41 @@ def test_votes_weigh_the_auto_mean_are_fixed_at_fit_and_saved(tmp_path):
     meta_file.write_text(json.dumps(meta))
     old = TriangulationDetector.load(tmp_path / "d")
     assert old.votes_ is None and old.get_params()["votes"] == {}
+
+
+def test_level_free_cycle_distance_is_the_shape_distance_with_each_pairs_mean_difference_out():
+    from tsheads.scoring.cycles import nearest_rms
+
+    rng = np.random.default_rng(3)
+    windows, bank = rng.standard_normal((5, 1, 12)), rng.standard_normal((7, 1, 12))
+    windows[1, 0, :3] = np.nan  # a partial cycle: the shared points only
+    bank[2, 0, 5] = np.nan
+    got = nearest_rms(windows, bank, level_free=True)
+    for i in range(5):
+        best = np.inf
+        for j in range(7):
+            both = np.isfinite(windows[i, 0]) & np.isfinite(bank[j, 0])
+            d = windows[i, 0, both] - bank[j, 0, both]
+            best = min(best, np.sqrt(np.mean((d - d.mean()) ** 2)))
+        assert abs(got[i, 0] - best) < 1e-9
+    shifted = windows + 5.0  # a level moved by 5: no deviation of shape
+    np.testing.assert_allclose(nearest_rms(shifted, bank, level_free=True), got, atol=1e-9)
+    assert (nearest_rms(shifted, bank) > got + 1.0).all()
+
+
+def test_a_level_free_cycle_head_is_saved_and_ignores_a_slow_drift(tmp_path, monkeypatch):
+    import tsheads.estimators.anomaly as anomaly_module
+
+    still = cyclic(2400)
+    y = still + np.linspace(0.0, 3.0, 2400)  # the level drifts by three amplitudes
+    plain = TriangulationDetector(heads=("cycle",)).fit(y[:600])
+    undrifted = TriangulationDetector(heads=("cycle",)).fit(still[:600]).predict(still)[600:].mean()
+    monkeypatch.setattr(anomaly_module, "LEVEL_FREE_CYCLES", True)
+    free = TriangulationDetector(heads=("cycle",)).fit(y[:600])
+    assert free.cycle_level_free_ and not plain.cycle_level_free_
+    assert plain.predict(y)[600:].mean() > 0.9  # every later cycle lies above the fit data's levels
+    assert abs(free.predict(y)[600:].mean() - undrifted) < 0.03  # as if there were no drift
+    free.save(tmp_path / "f")
+    back = TriangulationDetector.load(tmp_path / "f")
+    assert back.cycle_level_free_
+    np.testing.assert_allclose(back.decision_function(y), free.decision_function(y), rtol=1e-9, atol=1e-12)

@@ -76,6 +76,9 @@ DETECT_GROUP_POINTS = 1 << 17
 #: handful of cycle pairs, cannot rank every later clean cycle beyond all normal data. Read at fit time (fixed as
 #: ``cycle_count_ranks_``); off: ``evaluation.cycle_count_choice`` did not choose it.
 COUNT_FIT_CYCLES = False
+#: the cycle head compares cycles' shapes, each pair's mean difference taken out (a slow drift of the level is no
+#: deviation; :func:`~tsheads.scoring.cycles.nearest_rms`). Read at fit time (fixed as ``cycle_level_free_``).
+LEVEL_FREE_CYCLES = False
 
 
 class TriangulationDetector(PretrainedModelMixin, BaseDetector):
@@ -411,6 +414,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             self.embedding_bank_ = emb[keep].astype(np.float32)
             self.embedding_bank_starts_ = starts[keep]
         self.cycle_period_ = self.cycle_bank_ = self.cycle_bank_starts_ = None
+        self.cycle_level_free_ = bool(LEVEL_FREE_CYCLES)
         if "cycle" in heads:
             self.cycle_period_ = fit_period(x, observed, self.season_length)
             if self.cycle_period_ is not None:
@@ -581,7 +585,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         starts, windows = cycles(x, observed, period, origin)
         # the fit data is scored against the bank as kept (float32), so rescoring it later agrees
         begins = True if fit_data else begins_with_fit
-        distances = cycle_distances(starts, windows, period, self.cycle_bank_, self.cycle_bank_starts_, begins, origin)
+        distances = cycle_distances(starts, windows, period, self.cycle_bank_, self.cycle_bank_starts_, begins, origin,
+                                    level_free=self.__dict__.get("cycle_level_free_", False))
         if scored_cycles is not None:
             scored_cycles.append(independent_cycles(starts, distances, period))
         counts = scored_cycles[-1] if scored_cycles else self.__dict__.get("cycle_fit_cycles_")
@@ -791,6 +796,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "history_network": self.__dict__.get("history_model_") is not None, "power": self._power(),
             "cycle_fit_cycles": self.__dict__.get("cycle_fit_cycles_"),
             "cycle_count_ranks": bool(self.__dict__.get("cycle_count_ranks_", False)),
+            "cycle_level_free": bool(self.__dict__.get("cycle_level_free_", False)),
             "votes": self.__dict__.get("votes_"),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
@@ -922,8 +928,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                f"got {counts!r}")
         est.cycle_fit_cycles_ = counts
         est.cycle_count_ranks_ = state.get("cycle_count_ranks", False)  # absent before: never scaled
-        if not isinstance(est.cycle_count_ranks_, bool):
-            raise WeightsError(f"{path}: saved cycle_count_ranks must be true or false, got {est.cycle_count_ranks_!r}")
+        est.cycle_level_free_ = state.get("cycle_level_free", False)  # absent before: levels compared too
+        for key in ("cycle_count_ranks", "cycle_level_free"):
+            if not isinstance(state.get(key, False), bool):
+                raise WeightsError(f"{path}: saved {key} must be true or false, got {state[key]!r}")
         if "embedding" in heads:
             est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c, "embedding_bank", "starts")
         if period is not None:

@@ -82,7 +82,8 @@ def cycle_bank(x: np.ndarray, observed: np.ndarray, period: int) -> tuple[np.nda
     return cut(x, observed, starts, period).astype(np.float32), starts
 
 
-def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = None, chunk: int = 512) -> np.ndarray:
+def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = None, chunk: int = 512,
+                level_free: bool = False) -> np.ndarray:
     """RMS distance ``(W, C)`` of each cycle ``(W, C, P)`` to its nearest bank cycle ``(B, C, P)`` (NaN = unobserved).
 
     The distance runs over the points observed in both; bank cycles sharing fewer than :data:`MIN_OVERLAP` of
@@ -90,6 +91,8 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
     pairs of cycles that overlap in time (the fit data scored against itself). A cycle with no candidate is
     NaN (not scored). Rows with every point observed (against a bank with every point observed) take one
     matrix product instead of four; which way a row goes depends on that row alone, never on its chunk.
+    ``level_free``: the distance of the two cycles' shapes, the mean difference over the shared points taken
+    out of each pair (a slow drift of the level is then no deviation; a cycle of another shape still is).
     """
     p = windows.shape[-1]
     bm = np.isfinite(bank)
@@ -109,6 +112,8 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
             full = wm[:, c].all(-1) & full_bank  # (rows,)
             cross = wv[:, c] @ b[:, c].T
             sq = (wv[:, c] ** 2).sum(-1)[:, None] + b_sq[:, c].sum(-1)[None, :] - 2.0 * cross
+            if level_free:  # less the squared mean difference, times the points
+                sq = sq - (wv[:, c].sum(-1)[:, None] - b[:, c].sum(-1)[None, :]) ** 2 / p
             best = np.full(len(w), np.inf)
             rows = np.flatnonzero(full)
             if len(rows):  # every point shared: the mean divides by the period, so the nearest is the least sum
@@ -119,6 +124,9 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
                 wmf = wm[part, c].astype(np.float64)
                 count = wmf @ bmf[:, c].T
                 sq_part = (wv[part, c] ** 2) @ bmf[:, c].T + wmf @ b_sq[:, c].T - 2.0 * cross[part]
+                if level_free:
+                    diff = wv[part, c] @ bmf[:, c].T - wmf @ b[:, c].T
+                    sq_part = sq_part - diff ** 2 / np.maximum(count, 1.0)
                 ok = count >= MIN_OVERLAP * p
                 if excluded is not None:
                     ok &= ~excluded[part]
@@ -128,14 +136,14 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
 
 
 def cycle_distances(starts: np.ndarray, windows: np.ndarray, period: int, bank: np.ndarray, bank_starts: np.ndarray,
-                    begins_with_fit: bool, origin: int = 0) -> np.ndarray:
+                    begins_with_fit: bool, origin: int = 0, level_free: bool = False) -> np.ndarray:
     """Distance ``(W, C)`` of each cycle ``(starts, windows)`` to the nearest ``bank`` cycle (NaN: not scored).
 
     ``begins_with_fit``: the series begins with the fit data, so bank cycles overlapping a scored cycle are
-    ignored (each fit cycle would otherwise find itself).
+    ignored (each fit cycle would otherwise find itself). ``level_free``: see :func:`nearest_rms`.
     """
     overlap = (starts + origin, bank_starts, period) if begins_with_fit else None
-    return nearest_rms(windows, bank, overlap)
+    return nearest_rms(windows, bank, overlap, level_free=level_free)
 
 
 def independent_cycles(starts: np.ndarray, distances: np.ndarray, period: int) -> list[int]:

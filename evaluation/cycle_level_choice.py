@@ -1,0 +1,135 @@
+"""Whether the cycle head compares cycles free of their level, and the heads' votes: chosen together on dev data,
+never on a benchmark.
+
+``head_votes_choice`` (clean b541849) found every vote that leans less on the two reconstruction heads better on
+the dev data (0.403 to 0.440 against 0.385) but each flagged more than the contamination (0.1) of clean cyclic
+series fit on 2.2 to 3 cycles (12.3 to 16.5 %, the default 8.9 %), so none was adopted. Those flags come from the
+generated series, whose level drifts slowly: the cycle head compared raw cycles, so a later clean cycle a little
+above or below every fit cycle was a deviation (above their fit data's 90 % quantile: the cycle head 41 to 43 %
+of later points at 2.5 and 3 cycles, the embedding head 29 to 33 %). With ``LEVEL_FREE_CYCLES`` the head compares
+shapes: each pair's mean difference taken out (:func:`tsheads.scoring.cycles.nearest_rms`); the anomalies it is
+there for (a flat, peakless, shifted or damped cycle) change a cycle's shape. An ad-hoc check on the short-fit
+series alone (not the dev sets) put their flags at 5.9 % for equal votes and 7.4 to 9.9 % for the others.
+
+Candidates: the level kept (the default) or taken out, times ``head_votes_choice``'s four votes. Dev sets, flag
+checks and rule as in ``head_votes_choice`` (fixed before this run): among the candidates whose worst flag move
+is under 0.05, that flag at most 2 x 0.02 of the clean flag-stability series, at most 0.1 of the clean short-fit
+series at contamination 0.1, and whose mean VUS-PR falls on no dev set by more than 0.03 against the default
+(level kept, equal votes), the highest mean of the four sets' mean VUS-PR wins; one within 0.005 of the default
+does not replace it.
+
+    python -m evaluation.cycle_level_choice [--data-dir DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from itertools import product
+
+import numpy as np
+import pandas as pd
+
+import tsheads.estimators.anomaly as anomaly_module
+from tsheads.metrics.anomaly import vus_pr
+from tsheads.scoring.combine import reference_rank_mean
+
+from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
+from .common import base_parser, suite_main
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, short_fit_flags
+from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .detector_network_choice import SET_TOLERANCE
+from .flag_stability import CONTAMINATION, within_flag_bounds, worst_move_of
+from .head_votes_choice import CANDIDATES as VOTES
+from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+
+SUITE = "cycle_level_choice"
+CANDIDATES = tuple(product((False, True), VOTES))
+CURRENT = (False, "equal")
+
+
+def _label(candidate: tuple) -> str:
+    free, votes = candidate
+    return f"{'level free' if free else 'level kept'}, {votes}"
+
+
+@contextmanager
+def level_free(on: bool):
+    """Detectors fitted inside compare cycles free of their level (``on``) or not."""
+    saved = anomaly_module.LEVEL_FREE_CYCLES
+    anomaly_module.LEVEL_FREE_CYCLES = on
+    try:
+        yield
+    finally:
+        anomaly_module.LEVEL_FREE_CYCLES = saved
+
+
+def run(args):
+    return run_on_dev(args, _run)
+
+
+def _run(args, model, weights, timings):
+    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
+                                                                        args.seed)}
+    rows = {}
+    for free in (False, True):
+        with level_free(free):
+            for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
+                heads = list(det._heads())
+                stacked = np.stack([calibrated[h] for h in heads])
+                row = rows.setdefault(name, {"set": set_name, "series": name})
+                row[f"cycle ({'level free' if free else 'level kept'})"] = vus_pr(lab, calibrated["cycle"][0])
+                for votes_name, votes in VOTES.items():
+                    w = [votes.get(h, 1.0) for h in heads]
+                    combined = reference_rank_mean(stacked, det.head_reference_,
+                                                   weights=None if len(set(w)) == 1 else w)
+                    row[_label((free, votes_name))] = vus_pr(lab, combined.max(0))
+    frame = pd.DataFrame(list(rows.values()))
+    labels = [_label(c) for c in CANDIDATES]
+    table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
+    names = sorted(frame["set"].unique())
+    score = {c: float(table.loc[_label(c), "mean of the set means"]) for c in CANDIDATES}
+    drops = {c: float((table.loc[_label(CURRENT), names] - table.loc[_label(c), names]).max()) for c in CANDIDATES}
+    checks = {}
+    for free, votes_name in CANDIDATES:
+        params = {"votes": VOTES[votes_name], "weights": weights, "batch_size": args.batch_size}
+        with timings.time(f"flag checks, {_label((free, votes_name))}"), level_free(free):
+            move, flagged = worst_move_of(params, seeds=1 if args.quick else 4)
+            short = short_fit_flags(params, seeds=1 if args.quick else 4)
+        checks[(free, votes_name)] = (move, flagged, short)
+    within = {c: within_flag_bounds(*checks[c][:2]) and checks[c][2] <= SHORT_FIT_BOUND
+              and drops[c] <= SET_TOLERANCE for c in CANDIDATES}
+    better = [c for c in CANDIDATES if within[c] and score[c] > score[CURRENT] + TIE]
+    chosen = max(better, key=lambda c: score[c]) if better else CURRENT
+    decision = pd.DataFrame([{"candidate": _label(c), "mean of the set means": score[c], "largest set drop": drops[c],
+                              "worst flag move": checks[c][0],
+                              f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],
+                              f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[c][2],
+                              "within the bounds": within[c], "chosen": c == chosen} for c in CANDIDATES]
+                            ).set_index("candidate")
+    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each; mean VUS-PR (100-point buffer); "
+             "each candidate combines the calibrated head scores of the default detector with its cycle head.",
+             "Rule, fixed before the run: the highest mean of the set means among the candidates within the flag "
+             f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
+             f"short fits at most {SHORT_FIT_BOUND:g} flagged at contamination {SHORT_FIT_CONTAMINATION:g}) and no "
+             f"set more than {SET_TOLERANCE} below '{_label(CURRENT)}'; within {TIE} of it, it stays. "
+             f"CHOICE: {_label(chosen)} ({score[chosen]:.3f}; {_label(CURRENT)} {score[CURRENT]:.3f}).",
+             "Votes: " + ", ".join(f"{k}: {v or 'all 1'}" for k, v in VOTES.items()) + "."]
+    tables = {"Mean VUS-PR by candidate and dev set": table.loc[labels],
+              "Mean VUS-PR of the cycle head by dev set": table.loc[[c for c in table.index if c.startswith("cycle")]],
+              "Decision": decision}
+    return dev_report(SUITE, "Cycles compared free of their level, and the heads' votes", args, frame, tables,
+                      timings, notes, model, {"level_free": chosen[0], "votes": VOTES[chosen[1]]})
+
+
+def build_parser():
+    return base_parser(__doc__.splitlines()[0])
+
+
+def main(argv: list[str] | None = None):
+    """``python -m evaluation.cycle_level_choice``: run, write ``cycle_level_choice.{md,json}``."""
+    return suite_main(build_parser, run, argv)
+
+
+if __name__ == "__main__":
+    main()
