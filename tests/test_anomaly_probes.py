@@ -85,7 +85,7 @@ def test_probe_quality_follows_what_each_head_can_see(tmp_path):
         TriangulationDetector.load(tmp_path / "det")
 
 
-def test_probe_rule_on_fit_data_too_short_for_a_copy_weighs_heads_equally():
+def test_probe_rule_on_fit_data_too_short_for_a_copy_weighs_heads_as_auto_does():
     y = cyclic(120, period=12)
     det = TriangulationDetector(combine="probe").fit(y[:MIN_PROBE_LENGTH - 4])
     assert det.probe_quality_ is None
