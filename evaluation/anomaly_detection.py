@@ -96,7 +96,8 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
 
 
 def restricted(det: TriangulationDetector, heads) -> TriangulationDetector:
-    """A view of a fitted detector restricted to some of its ``heads``, for its combination rules."""
+    """A view of a fitted detector restricted to some of its ``heads``, for its combination rules (which weigh
+    those heads alike: the view has no ``votes_``)."""
     sub = TriangulationDetector(heads=tuple(heads))
     order = list(det._heads())
     sub.head_reference_ = det.head_reference_[[order.index(h) for h in heads]]
@@ -207,6 +208,8 @@ def run(args) -> Report:
         "Matrix profile is a self-join of the scored series; STL/ETS fits the scored series; Sub-PCA and IForest "
         "learn from the fit part only; tsheads calibrates on the fit part only.",
         f"Wall times per detector are totals over the NAB series (fine-tuning: {args.fine_tune_steps} steps).",
+        "The rows of a rule over some heads (auto, probe, fisher, max, mean) weigh those heads alike; the default "
+        "row counts time and fft as one vote (votes).",
     ]
     return Report(
         suite=SUITE, title="Anomaly detection: NAB and KDD-TSAD 135", command=suite_command(SUITE, args.argv),
