@@ -208,8 +208,8 @@ def run(args) -> Report:
         "Matrix profile is a self-join of the scored series; STL/ETS fits the scored series; Sub-PCA and IForest "
         "learn from the fit part only; tsheads calibrates on the fit part only.",
         f"Wall times per detector are totals over the NAB series (fine-tuning: {args.fine_tune_steps} steps).",
-        "The rows of a rule over some heads (auto, probe, fisher, max, mean) weigh those heads alike; the default "
-        "row counts time and fft as one vote (votes).",
+        "The rows of a rule over some heads (auto, fisher, max, mean) weigh those heads alike, probe by its probe "
+        "quality where the fit part has one (else alike); the default row counts time and fft as one vote.",
     ]
     return Report(
         suite=SUITE, title="Anomaly detection: NAB and KDD-TSAD 135", command=suite_command(SUITE, args.argv),

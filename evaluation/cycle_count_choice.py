@@ -25,6 +25,9 @@ ones, and the standing regression test's recipe with other noise draws), the hig
 mean VUS-PR wins; a candidate within 0.005 of the default before this suite (count off, power 1) does not
 replace it.
 
+Both runs used the defaults of their commits (cycles compared with their level, equal votes); a run after
+``cycle_level_choice`` (level-free cycles, one reconstruction vote) fits with those and differs.
+
     python -m evaluation.cycle_count_choice [--data-dir DIR] [--quick]
 """
 

@@ -60,9 +60,10 @@ def run(args) -> Report:
                                    "mean fit part flagged": ("fit part flagged (fit n)", "mean")})
     notes = [f"{LENGTH}-point series, contamination {CONTAMINATION}, fit on the first n and on the first "
              f"{GROWTH:.2f} n points; 'move' is the absolute change of the share of the whole series flagged.",
-             "'auto' (the default) ranks each point among the fit data's scores per head with equal weights; "
-             "'probe' is 'auto' with the heads weighted by how well each found anomalies planted in copies of the "
-             "fit data (fit parts of 512 points or more; shorter ones weigh the heads equally, as 'auto'); 'rank' "
+             "'auto' (the default) ranks each point among the fit data's scores per head and averages the ranks "
+             "with the votes (time and fft one vote between them); 'probe' is 'auto' with the heads weighted by "
+             "how well each found anomalies planted in copies of the fit data (fit parts of 512 points or more; "
+             "shorter ones take 'auto''s votes); 'rank' "
              "ranks within the scored series (the default before version 0.2)."]
     return Report(
         suite=SUITE, title="Flag stability when the fit part grows by 1 % (synthetic series)",

@@ -18,6 +18,9 @@ mean VUS-PR is at least the default's minus 0.01, no set's mean falls by more th
 stays under 0.05, it flags at most 2 x 0.02 of the clean flag-stability series, and it is faster than the
 default; the fastest qualifying candidate becomes the default (16 stays if none qualifies).
 
+It ran at 75db117, before ``cycle_level_choice`` changed the cycle head and the votes; the profile quoted
+above is an ad-hoc one, not committed.
+
     python -m evaluation.forecast_horizon_choice [--data-dir DIR] [--quick]
 """
 

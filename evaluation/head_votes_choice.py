@@ -1,12 +1,12 @@
 """How much each head counts in the default rule's mean over heads: decided on dev data, never on a benchmark.
 
-``combine="auto"`` averages five heads' ranks alike, but two of them, ``time`` and ``fft``, are two readings of
-one reconstruction pass (the same masked windows rebuilt, in time and in frequency), so the evidence of that
-pass counts twice; and on the dev data the heads that compare the scored series with the fit data's own
-shapes (``embedding``: 64-point subsequences; ``cycle``: whole cycles) score highest alone (0.415 and 0.348
-mean dev VUS-PR against 0.28 to 0.29 for the others, ``power_choice``). Candidates (``votes``):
+``combine="auto"`` averaged five heads' ranks alike when this suite ran, but two of them, ``time`` and ``fft``, are
+two readings of one reconstruction pass (the same masked windows rebuilt, in time and in frequency), so the evidence
+of that pass counts twice; and on the dev data the heads that compare the scored series with the fit data's own
+shapes (``embedding``: 64-point subsequences; ``cycle``: whole cycles) score highest alone (0.415 and 0.348 mean dev
+VUS-PR against 0.28 to 0.29 for the others, ``power_choice``). Candidates (``votes``):
 
-- ``equal``: every head 1 (the default before this suite);
+- ``equal``: every head 1 (the default when this suite ran);
 - ``one reconstruction vote``: ``time`` and ``fft`` 0.5 each;
 - ``one reconstruction vote, embedding 2``: and the embedding head 2;
 - ``one reconstruction vote, embedding and cycle 2``: and both comparing heads 2.
@@ -22,6 +22,9 @@ Rule, fixed before the run: among the candidates whose worst flag move over ``fl
 (contamination 0.1, ``cycle_count_choice.short_fit_flags``), and whose mean VUS-PR falls on no dev set by more
 than 0.03 against ``equal``, the highest mean of the four sets' mean VUS-PR wins; one within 0.005 of
 ``equal`` does not replace it.
+
+It ran at b541849, with the cycle head comparing levels; ``cycle_level_choice`` then chose level-free cycles
+and one reconstruction vote, so a run at a later commit fits with those defaults and differs.
 
     python -m evaluation.head_votes_choice [--data-dir DIR] [--quick]
 """

@@ -105,13 +105,14 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
           among that head's scores of the fit data (beyond the largest, a little more the further out). A
           step's score depends on the fit data and on the windows around it only, not on how extreme the rest
           of the scored series is.
-        - ``"probe"`` (no labels): as ``"auto"``, with each head weighted by its average precision on
-          anomalies planted in two copies of the fit data (:mod:`tsheads.scoring.probes`: spikes, level
-          shifts, noise bursts, flat and sped-up stretches, whole cycles flattened or shifted), so the heads
-          that see anomalies in this series get the vote (``probe_quality_``). Fitting scores the copies too;
-          fit data under 512 points weighs the heads equally. Not the default: on dev data it lost on the
-          injected anomalies (``python -m evaluation.probe_choice``: 0.337 against 0.366, though 0.409
-          against 0.330 on whole-cycle anomalies) and moved the flags more when the fit part grew by 1 %.
+        - ``"probe"`` (no labels): as ``"auto"``, with each head weighted by its average precision on anomalies
+          planted in two copies of the fit data (:mod:`tsheads.scoring.probes`: spikes, level shifts, noise
+          bursts, flat and sped-up stretches, whole cycles flattened or shifted), so the heads that see
+          anomalies in this series get the vote (``probe_quality_``). Fitting scores the copies too; fit data
+          under 512 points weighs the heads as ``"auto"`` does (``votes``). Not the default: on dev data it
+          lost on the injected anomalies (``python -m evaluation.probe_choice``: 0.337 against 0.366, though
+          0.409 against 0.330 on whole-cycle anomalies) and moved the flags more when the fit part grew
+          by 1 %.
         - ``"fisher"`` (no labels): the mean over heads of ``-log`` of each time step's tail share among that
           head's fit-data scores (Fisher's method, :func:`~tsheads.scoring.combine.reference_tail_evidence`):
           one head far beyond anything in the fit data outweighs ordinary fluctuations of the others.
@@ -175,15 +176,15 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     verbose : bool, default False
         Progress bar while fine-tuning.
     rebuild_scale : {"window", "absolute"}, default "window"
-        Units of the ``time`` and ``fft`` heads' rebuild deviations: each over the median deviation of the
-        window that rebuilt it, or as they are. How well a window is rebuilt varies with the window's offset
-        as much as with the data, so absolute deviations put the fit part and later windows on different
-        scales. On the four dev sets (``evaluation.rebuild_scale_choice``) relative deviations raised the
-        default's mean VUS-PR from 0.369 to 0.380 with the same worst flag move (0.030); on NAB (the test) they
-        lowered it from 0.397 to 0.347, so ``"absolute"`` is the better setting on data like NAB's and on
-        near-constant quantized signals (README, known limits). A level shift that moves a whole window is
-        then seen by the other heads only. Detectors saved before this parameter existed load with
-        ``"absolute"``.
+        Units of the ``time`` and ``fft`` heads' rebuild deviations: each over the median deviation of the window that
+        rebuilt it, or as they are. How well a window is rebuilt varies with the window's offset as much as
+        with the data, so absolute deviations put the fit part and later windows on different scales. On the
+        four dev sets (``evaluation.rebuild_scale_choice``) relative deviations raised the default's mean
+        VUS-PR from 0.369 to 0.380 with the same worst flag move (0.030); on NAB (the test) they lowered it
+        from 0.397 to 0.347 (0.384 to 0.361 with the defaults of version 0.2), so ``"absolute"`` is the better
+        setting on data like NAB's and on near-constant quantized signals (README, known limits). A level
+        shift that moves a whole window is then seen by the other heads only. Detectors saved before this
+        parameter existed load with ``"absolute"``.
     history_network : {"auto", "window"}, default "auto"
         Which network scores the rows of the history heads (``forecast``: the points before each origin;
         ``embedding``: 64-point subsequences). ``"auto"``: the rows the bundled short network holds (128-point

@@ -23,7 +23,7 @@ POINTS_PER_ANOMALY, MAX_PER_COPY = 400, 6
 SPIKE_HALF_WIDTH = 5
 #: shortest fit data copies are made of (one full window): in a shorter part a planted anomaly changes every
 #: window, so each copy costs as much as the fit itself, and one anomaly gives a noisy weight; shorter fit
-#: parts leave the heads at equal weights (``combine="probe"`` then scores as ``"auto"``)
+#: parts leave the heads at ``"auto"``'s weights (``combine="probe"`` then scores as ``"auto"``)
 MIN_PROBE_LENGTH = 512
 
 
