@@ -1,0 +1,108 @@
+"""The power of the default rule's mean over heads, again, now that the cycle head compares shapes: dev data only.
+
+``power_choice`` (clean 3f3fc54) chose 4 (mean dev VUS-PR 0.440 against 0.385) but it was not adopted: clean
+short fits flagged far more than the contamination, through the cycle head's miscalibration on two or three fit
+cycles, and ``cycle_count_choice`` (clean b6a635c) found that at power 4 they still flagged 12.6 % (bound 10 %).
+``cycle_level_choice`` (clean 1ce943c) then made the cycle head compare shapes (level-free) and gave ``time`` and
+``fft`` one vote between them: clean short fits now flag 7.5 % at power 1. Power 4 was never measured with them.
+
+Candidates: ``power`` 1 (the default), 2 and 4, with every other setting at its default (level-free cycles, one
+reconstruction vote). Dev sets and rule as in ``cycle_level_choice`` (fixed before this run): among the
+candidates whose worst flag move over ``flag_stability``'s cases is under 0.05, that flag at most 2 x 0.02 of
+those clean series, at most 0.1 of the clean short-fit series at contamination 0.1, and whose mean VUS-PR falls
+on no dev set by more than 0.03 against power 1, the highest mean of the four sets' mean VUS-PR wins; one within
+0.005 of power 1 does not replace it.
+
+    python -m evaluation.power_level_free_choice [--data-dir DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsheads.metrics.anomaly import vus_pr
+from tsheads.scoring.combine import reference_rank_mean
+
+from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
+from .common import base_parser, suite_main
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, short_fit_flags
+from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .detector_network_choice import SET_TOLERANCE
+from .flag_stability import CONTAMINATION, within_flag_bounds, worst_move_of
+from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+
+SUITE = "power_level_free_choice"
+POWERS = (1.0, 2.0, 4.0)
+CURRENT = 1.0
+
+
+def _label(power: float) -> str:
+    return f"power {power:g}"
+
+
+def run(args):
+    return run_on_dev(args, _run)
+
+
+def _run(args, model, weights, timings):
+    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
+                                                                        args.seed)}
+    rows = []
+    for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
+        heads = list(det._heads())
+        stacked = np.stack([calibrated[h] for h in heads])
+        row = {"set": set_name, "series": name, **{h: vus_pr(lab, calibrated[h][0]) for h in heads}}
+        for p in POWERS:
+            combined = reference_rank_mean(stacked, det.head_reference_, weights=det._auto_weights(heads), power=p)
+            row[_label(p)] = vus_pr(lab, combined.max(0))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    labels = [_label(p) for p in POWERS]
+    table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
+    names = sorted(frame["set"].unique())
+    score = {p: float(table.loc[_label(p), "mean of the set means"]) for p in POWERS}
+    drops = {p: float((table.loc[_label(CURRENT), names] - table.loc[_label(p), names]).max()) for p in POWERS}
+    checks = {}
+    for p in POWERS:
+        params = {"power": p, "weights": weights, "batch_size": args.batch_size}
+        with timings.time(f"flag checks, {_label(p)}"):
+            move, flagged = worst_move_of(params, seeds=1 if args.quick else 4)
+            short = short_fit_flags(params, seeds=1 if args.quick else 4)
+        checks[p] = (move, flagged, short)
+    within = {p: within_flag_bounds(*checks[p][:2]) and checks[p][2] <= SHORT_FIT_BOUND
+              and drops[p] <= SET_TOLERANCE for p in POWERS}
+    better = [p for p in POWERS if within[p] and score[p] > score[CURRENT] + TIE]
+    chosen = max(better, key=lambda p: score[p]) if better else CURRENT
+    decision = pd.DataFrame([{"power": p, "mean of the set means": score[p], "largest set drop": drops[p],
+                              "worst flag move": checks[p][0],
+                              f"mean share flagged (contamination {CONTAMINATION})": checks[p][1],
+                              f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[p][2],
+                              "within the bounds": within[p], "chosen": p == chosen} for p in POWERS]
+                            ).set_index("power")
+    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings "
+             "(level-free cycles, one reconstruction vote); mean VUS-PR (100-point buffer); every power combines "
+             "the same calibrated head scores with the default votes.",
+             "Rule, fixed before the run: the highest mean of the set means among the powers within the flag "
+             f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
+             f"short fits at most {SHORT_FIT_BOUND:g} flagged at contamination {SHORT_FIT_CONTAMINATION:g}) and no "
+             f"set more than {SET_TOLERANCE} below power 1; within {TIE} of power 1 it stays. "
+             f"CHOICE: {_label(chosen)} ({score[chosen]:.3f}; power 1 {score[CURRENT]:.3f})."]
+    tables = {"Mean VUS-PR by power and dev set": table.loc[labels],
+              "Mean VUS-PR of each head by dev set": table.drop(index=labels), "Decision": decision}
+    return dev_report(SUITE, "The power of the mean over heads, with level-free cycles", args, frame, tables,
+                      timings, notes, model, {"power": chosen})
+
+
+def build_parser():
+    return base_parser(__doc__.splitlines()[0])
+
+
+def main(argv: list[str] | None = None):
+    """``python -m evaluation.power_level_free_choice``: run, write ``power_level_free_choice.{md,json}``."""
+    return suite_main(build_parser, run, argv)
+
+
+if __name__ == "__main__":
+    main()
