@@ -47,6 +47,7 @@ from tsheads.scoring.combine import reference_rank_mean
 from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION, MAX_MOVE, within_flag_bounds, worst_move_of
 from .power_choice import POWERS
 from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
@@ -103,6 +104,22 @@ def short_fit_flags(params: dict, seeds: int = 4) -> float:
     return float(np.mean(shares))
 
 
+def flag_checks(params: dict, quick: bool) -> tuple[float, float, float]:
+    """A detector with ``params``: the worst flag move and the mean share flagged over ``flag_stability``'s cases,
+    and the mean share flagged of the clean short fits (:func:`short_fit_flags`)."""
+    seeds = 1 if quick else 4
+    move, flagged = worst_move_of(params, seeds=seeds)
+    return move, flagged, short_fit_flags(params, seeds=seeds)
+
+
+def within_bounds(checks: tuple, drop: float | None = None) -> bool:
+    """Whether :func:`flag_checks`' three results keep every detector default's bounds (move, flag share, short
+    fits), and the largest fall of a dev set's mean VUS-PR (``drop``; None: not checked) stays within
+    ``detector_network_choice``'s tolerance."""
+    move, flagged, short = checks
+    return within_flag_bounds(move, flagged) and short <= SHORT_FIT_BOUND and (drop is None or drop <= SET_TOLERANCE)
+
+
 def run(args):
     return run_on_dev(args, _run)
 
@@ -132,10 +149,8 @@ def _run(args, model, weights, timings):
     for count, p in CANDIDATES:
         params = {"power": p, "weights": weights, "batch_size": args.batch_size}
         with timings.time(f"flag checks, {_label((count, p))}"), counting(count):
-            move, flagged = worst_move_of(params, seeds=1 if args.quick else 4)
-            short = short_fit_flags(params, seeds=1 if args.quick else 4)
-        checks[(count, p)] = (move, flagged, short)
-    within = {c: within_flag_bounds(*checks[c][:2]) and checks[c][2] <= SHORT_FIT_BOUND for c in CANDIDATES}
+            checks[(count, p)] = flag_checks(params, args.quick)
+    within = {c: within_bounds(checks[c]) for c in CANDIDATES}
     better = [c for c in CANDIDATES if within[c] and score[c] > score[CURRENT] + TIE]
     chosen = max(better, key=lambda c: score[c]) if better else CURRENT
     decision = pd.DataFrame([{"candidate": _label(c), "mean of the set means": score[c],

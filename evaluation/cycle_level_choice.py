@@ -37,10 +37,10 @@ from tsheads.scoring.combine import reference_rank_mean
 
 from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, short_fit_flags
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
-from .flag_stability import CONTAMINATION, within_flag_bounds, worst_move_of
+from .flag_stability import CONTAMINATION
 from .head_votes_choice import CANDIDATES as VOTES
 from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
 
@@ -95,11 +95,8 @@ def _run(args, model, weights, timings):
     for free, votes_name in CANDIDATES:
         params = {"votes": VOTES[votes_name], "weights": weights, "batch_size": args.batch_size}
         with timings.time(f"flag checks, {_label((free, votes_name))}"), level_free(free):
-            move, flagged = worst_move_of(params, seeds=1 if args.quick else 4)
-            short = short_fit_flags(params, seeds=1 if args.quick else 4)
-        checks[(free, votes_name)] = (move, flagged, short)
-    within = {c: within_flag_bounds(*checks[c][:2]) and checks[c][2] <= SHORT_FIT_BOUND
-              and drops[c] <= SET_TOLERANCE for c in CANDIDATES}
+            checks[(free, votes_name)] = flag_checks(params, args.quick)
+    within = {c: within_bounds(checks[c], drops[c]) for c in CANDIDATES}
     better = [c for c in CANDIDATES if within[c] and score[c] > score[CURRENT] + TIE]
     chosen = max(better, key=lambda c: score[c]) if better else CURRENT
     decision = pd.DataFrame([{"candidate": _label(c), "mean of the set means": score[c], "largest set drop": drops[c],

@@ -39,10 +39,10 @@ from tsheads.scoring.combine import reference_rank_mean
 
 from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, short_fit_flags
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
-from .flag_stability import CONTAMINATION, within_flag_bounds, worst_move_of
+from .flag_stability import CONTAMINATION
 from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
 
 SUITE = "head_votes_choice"
@@ -80,11 +80,8 @@ def _run(args, model, weights, timings):
     for cand, votes in CANDIDATES.items():
         params = {"votes": votes, "weights": weights, "batch_size": args.batch_size}
         with timings.time(f"flag checks, {cand}"):
-            move, flagged = worst_move_of(params, seeds=1 if args.quick else 4)
-            short = short_fit_flags(params, seeds=1 if args.quick else 4)
-        checks[cand] = (move, flagged, short)
-    within = {c: within_flag_bounds(*checks[c][:2]) and checks[c][2] <= SHORT_FIT_BOUND
-              and drops[c] <= SET_TOLERANCE for c in labels}
+            checks[cand] = flag_checks(params, args.quick)
+    within = {c: within_bounds(checks[c], drops[c]) for c in labels}
     better = [c for c in labels if within[c] and score[c] > score[CURRENT] + TIE]
     chosen = max(better, key=lambda c: score[c]) if better else CURRENT
     decision = pd.DataFrame([{"candidate": c, "votes": CANDIDATES[c] or "all 1", "mean of the set means": score[c],

@@ -26,10 +26,10 @@ from tsheads.scoring.combine import reference_rank_mean
 
 from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, short_fit_flags
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
-from .flag_stability import CONTAMINATION, within_flag_bounds, worst_move_of
+from .flag_stability import CONTAMINATION
 from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
 
 SUITE = "power_level_free_choice"
@@ -67,11 +67,8 @@ def _run(args, model, weights, timings):
     for p in POWERS:
         params = {"power": p, "weights": weights, "batch_size": args.batch_size}
         with timings.time(f"flag checks, {_label(p)}"):
-            move, flagged = worst_move_of(params, seeds=1 if args.quick else 4)
-            short = short_fit_flags(params, seeds=1 if args.quick else 4)
-        checks[p] = (move, flagged, short)
-    within = {p: within_flag_bounds(*checks[p][:2]) and checks[p][2] <= SHORT_FIT_BOUND
-              and drops[p] <= SET_TOLERANCE for p in POWERS}
+            checks[p] = flag_checks(params, args.quick)
+    within = {p: within_bounds(checks[p], drops[p]) for p in POWERS}
     better = [p for p in POWERS if within[p] and score[p] > score[CURRENT] + TIE]
     chosen = max(better, key=lambda p: score[p]) if better else CURRENT
     decision = pd.DataFrame([{"power": p, "mean of the set means": score[p], "largest set drop": drops[p],

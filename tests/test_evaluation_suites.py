@@ -570,3 +570,25 @@ def test_group_resolution_reads_the_frequency_from_the_group_name():
     assert [RESOLUTIONS[group_resolution(g)] for g in ("m3_monthly", "m1_quarterly", "m3_yearly", "m4_hourly",
                                                        "m3_other")] == ["monthly", "quarterly", "yearly", "hourly",
                                                                         "unknown"]
+
+
+def test_a_detector_default_must_keep_every_flag_bound_and_no_dev_set_may_fall_too_far():
+    from evaluation.cycle_count_choice import SHORT_FIT_BOUND, within_bounds
+    from evaluation.flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE
+
+    ok = (MAX_MOVE / 2, FLAGGED_FACTOR * CONTAMINATION, SHORT_FIT_BOUND)  # at a bound counts as within
+    assert within_bounds(ok) and within_bounds(ok, drop=0.03)
+    assert not within_bounds((MAX_MOVE, *ok[1:]))  # the move must stay under its bound
+    assert not within_bounds((ok[0], FLAGGED_FACTOR * CONTAMINATION + 1e-3, ok[2]))
+    assert not within_bounds((*ok[:2], SHORT_FIT_BOUND + 1e-3))
+    assert not within_bounds(ok, drop=0.031)
+
+
+def test_clean_cycles_are_periodic_draws_of_both_kinds():
+    from evaluation.cycle_count_choice import clean_cycles
+
+    x, period = clean_cycles(0, "two harmonics")
+    assert period == 96 and len(x) == 12 * 96 and np.isfinite(x).all()
+    y, p = clean_cycles(1, "generated")
+    assert 24 <= p <= 288 and len(y) == 12 * p
+    np.testing.assert_array_equal(clean_cycles(1, "generated")[0], y)  # seeded
