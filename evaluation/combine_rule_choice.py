@@ -92,6 +92,13 @@ def dev_sets(args) -> dict:
                                                         held_out_only=True)}
 
 
+def best_within(score, within: dict, current):
+    """The candidate a dev choice adopts: the best ``score`` among those ``within`` its bounds (candidates in
+    ``within``'s order) that beat ``current``'s by more than :data:`TIE`; ``current`` when none does."""
+    better = [c for c in within if within[c] and score[c] > score[current] + TIE]
+    return max(better, key=lambda c: score[c]) if better else current
+
+
 def calibrated_dev_series(args, weights, timings, params: dict | None = None, sets: dict | None = None):
     """For each dev series: its set, name, values, labels, the default detector (with ``params``) fitted on
     its first :data:`FIT_FRACTION`, and each head's calibrated scores of the whole series (timed by set).
@@ -103,6 +110,22 @@ def calibrated_dev_series(args, weights, timings, params: dict | None = None, se
                     x[:int(len(x) * FIT_FRACTION)])
                 calibrated = calibrated_heads(det, x)
             yield set_name, name, x, lab, det, calibrated
+
+
+def combined_dev_rows(args, weights, timings, sets: dict, combine, extra=None) -> pd.DataFrame:
+    """One row per dev series of ``sets`` (the default detector, :func:`calibrated_dev_series`): its set and name,
+    ``extra(det)``'s columns, each head's VUS-PR alone, and the VUS-PR (channel maximum) of every score
+    ``combine(det, heads, stacked)`` returns by column name, ``stacked`` being the heads' calibrated scores
+    ``(H, C, T)``: the rules a choice compares, all over the same scores."""
+    rows = []
+    for set_name, name, _, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
+        heads = list(det._heads())
+        stacked = np.stack([calibrated[h] for h in heads])
+        row = {"set": set_name, "series": name, **(extra(det) if extra else {}),
+               **{h: vus_pr(lab, calibrated[h][0]) for h in heads}}
+        row.update({col: vus_pr(lab, score.max(0)) for col, score in combine(det, heads, stacked).items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def head_and_rule_scores(det, calibrated: dict, lab: np.ndarray, prefix: str = "") -> dict:

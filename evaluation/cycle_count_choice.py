@@ -33,24 +33,23 @@ Both runs used the defaults of their commits (cycles compared with their level, 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from itertools import product
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
 
 import tsheads.estimators.anomaly as anomaly_module
 from tsheads.estimators.anomaly import TriangulationDetector
-from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
+from .combine_rule_choice import TIE, best_within, combined_dev_rows
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION, MAX_MOVE, within_flag_bounds, worst_move_of
 from .power_choice import POWERS
-from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "cycle_count_choice"
 #: candidates: (count the fit cycles, power)
@@ -67,15 +66,9 @@ def _label(candidate: tuple) -> str:
     return f"{'count' if count else 'no count'}, power {power:g}"
 
 
-@contextmanager
 def counting(on: bool):
     """Detectors fitted inside count their fit cycles (``on``) or do not."""
-    saved = anomaly_module.COUNT_FIT_CYCLES
-    anomaly_module.COUNT_FIT_CYCLES = on
-    try:
-        yield
-    finally:
-        anomaly_module.COUNT_FIT_CYCLES = saved
+    return patch.object(anomaly_module, "COUNT_FIT_CYCLES", on)
 
 
 def clean_cycles(seed: int, kind: str, n_cycles: int = 12) -> tuple[np.ndarray, int]:
@@ -125,22 +118,16 @@ def run(args):
 
 
 def _run(args, model, weights, timings):
-    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
-                                                                        args.seed)}
-    rows = []
+    def combine(det, heads, stacked):
+        return {_label((count, p)): reference_rank_mean(stacked, det.head_reference_, power=p,
+                                                        sizes=det._reference_sizes(heads) if count else None)
+                for count, p in CANDIDATES}
+
+    def fit_cycles(det):
+        return {"independent fit cycles": None if det.cycle_fit_cycles_ is None else det.cycle_fit_cycles_[0]}
+
     with counting(True):
-        for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
-            heads = list(det._heads())
-            stacked = np.stack([calibrated[h] for h in heads])
-            row = {"set": set_name, "series": name,
-                   "independent fit cycles": None if det.cycle_fit_cycles_ is None else det.cycle_fit_cycles_[0],
-                   **{h: vus_pr(lab, calibrated[h][0]) for h in heads}}
-            for count, p in CANDIDATES:
-                sizes = det._reference_sizes(heads) if count else None
-                combined = reference_rank_mean(stacked, det.head_reference_, power=p, sizes=sizes)
-                row[_label((count, p))] = vus_pr(lab, combined.max(0))
-            rows.append(row)
-    frame = pd.DataFrame(rows)
+        frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine, fit_cycles)
     labels = [_label(c) for c in CANDIDATES]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series", "independent fit cycles")],
                       mean_of_sets=True)
@@ -151,8 +138,7 @@ def _run(args, model, weights, timings):
         with timings.time(f"flag checks, {_label((count, p))}"), counting(count):
             checks[(count, p)] = flag_checks(params, args.quick)
     within = {c: within_bounds(checks[c]) for c in CANDIDATES}
-    better = [c for c in CANDIDATES if within[c] and score[c] > score[CURRENT] + TIE]
-    chosen = max(better, key=lambda c: score[c]) if better else CURRENT
+    chosen = best_within(score, within, CURRENT)
     decision = pd.DataFrame([{"candidate": _label(c), "mean of the set means": score[c],
                               "worst flag move": checks[c][0],
                               f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],

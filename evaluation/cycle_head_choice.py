@@ -18,7 +18,7 @@ series, among those that lose at most 0.01 against today's default (``auto``, ne
 from __future__ import annotations
 
 import tempfile
-from contextlib import contextmanager
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -73,15 +73,9 @@ def cycle_series(n: int, seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return out
 
 
-@contextmanager
 def fewest_cycles(n: int):
     """The cycle head also on fit data of ``n`` whole cycles (the default needs :data:`MIN_CYCLES`)."""
-    saved = cycles_module.MIN_CYCLES
-    cycles_module.MIN_CYCLES = n
-    try:
-        yield
-    finally:
-        cycles_module.MIN_CYCLES = saved
+    return patch.object(cycles_module, "MIN_CYCLES", n)
 
 
 def run_on_dev(args, body) -> Report:

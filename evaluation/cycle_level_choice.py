@@ -25,24 +25,25 @@ does not replace it.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from itertools import product
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
 
 import tsheads.estimators.anomaly as anomaly_module
+from tsheads.estimators.anomaly import vote_weights
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
+from .combine_rule_choice import TIE, best_within, calibrated_dev_series
 from .common import base_parser, suite_main
 from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION
 from .head_votes_choice import CANDIDATES as VOTES
-from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "cycle_level_choice"
 CANDIDATES = tuple(product((False, True), VOTES))
@@ -54,15 +55,9 @@ def _label(candidate: tuple) -> str:
     return f"{'level free' if free else 'level kept'}, {votes}"
 
 
-@contextmanager
 def level_free(on: bool):
     """Detectors fitted inside compare cycles free of their level (``on``) or not."""
-    saved = anomaly_module.LEVEL_FREE_CYCLES
-    anomaly_module.LEVEL_FREE_CYCLES = on
-    try:
-        yield
-    finally:
-        anomaly_module.LEVEL_FREE_CYCLES = saved
+    return patch.object(anomaly_module, "LEVEL_FREE_CYCLES", on)
 
 
 def run(args):
@@ -70,8 +65,7 @@ def run(args):
 
 
 def _run(args, model, weights, timings):
-    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
-                                                                        args.seed)}
+    sets = four_dev_sets(args)
     rows = {}
     for free in (False, True):
         with level_free(free):
@@ -81,9 +75,7 @@ def _run(args, model, weights, timings):
                 row = rows.setdefault(name, {"set": set_name, "series": name})
                 row[f"cycle ({'level free' if free else 'level kept'})"] = vus_pr(lab, calibrated["cycle"][0])
                 for votes_name, votes in VOTES.items():
-                    w = [votes.get(h, 1.0) for h in heads]
-                    combined = reference_rank_mean(stacked, det.head_reference_,
-                                                   weights=None if len(set(w)) == 1 else w)
+                    combined = reference_rank_mean(stacked, det.head_reference_, weights=vote_weights(votes, heads))
                     row[_label((free, votes_name))] = vus_pr(lab, combined.max(0))
     frame = pd.DataFrame(list(rows.values()))
     labels = [_label(c) for c in CANDIDATES]
@@ -97,8 +89,7 @@ def _run(args, model, weights, timings):
         with timings.time(f"flag checks, {_label((free, votes_name))}"), level_free(free):
             checks[(free, votes_name)] = flag_checks(params, args.quick)
     within = {c: within_bounds(checks[c], drops[c]) for c in CANDIDATES}
-    better = [c for c in CANDIDATES if within[c] and score[c] > score[CURRENT] + TIE]
-    chosen = max(better, key=lambda c: score[c]) if better else CURRENT
+    chosen = best_within(score, within, CURRENT)
     decision = pd.DataFrame([{"candidate": _label(c), "mean of the set means": score[c], "largest set drop": drops[c],
                               "worst flag move": checks[c][0],
                               f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],

@@ -29,12 +29,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .anomaly_settings_choice import FIT_FRACTION
-from .combine_rule_choice import dev_sets
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE, TOLERANCE, scored, speeds
 from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
-from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+from .rebuild_scale_choice import four_dev_sets
 from .report import Report
 
 SUITE = "forecast_horizon_choice"
@@ -50,8 +49,7 @@ def _run(args, model, weights, timings) -> Report:
     if args.weights is not None:
         raise SystemExit("the choice is for the bundled weights: run without --weights")
     seeds, n_speed, repeats = (1, 20, 1) if args.quick else (4, 200, 3)
-    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
-                                                                        args.seed)}
+    sets = four_dev_sets(args)
     rows = []
     for set_name, series in sets.items():
         rows += scored(CANDIDATES, series, lambda n: int(n * FIT_FRACTION), args.batch_size, timings, set_name)

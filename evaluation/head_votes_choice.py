@@ -31,19 +31,18 @@ and one reconstruction vote, so a run at a later commit fits with those defaults
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from tsheads.metrics.anomaly import vus_pr
+from tsheads.estimators.anomaly import vote_weights
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
+from .combine_rule_choice import TIE, best_within, combined_dev_rows
 from .common import base_parser, suite_main
 from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION
-from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "head_votes_choice"
 CURRENT = "equal"
@@ -58,19 +57,11 @@ def run(args):
 
 
 def _run(args, model, weights, timings):
-    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
-                                                                        args.seed)}
-    rows = []
-    for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
-        heads = list(det._heads())
-        stacked = np.stack([calibrated[h] for h in heads])
-        row = {"set": set_name, "series": name, **{h: vus_pr(lab, calibrated[h][0]) for h in heads}}
-        for cand, votes in CANDIDATES.items():
-            w = [votes.get(h, 1.0) for h in heads]
-            combined = reference_rank_mean(stacked, det.head_reference_, weights=None if len(set(w)) == 1 else w)
-            row[cand] = vus_pr(lab, combined.max(0))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    def combine(det, heads, stacked):
+        return {cand: reference_rank_mean(stacked, det.head_reference_, weights=vote_weights(votes, heads))
+                for cand, votes in CANDIDATES.items()}
+
+    frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
     labels = list(CANDIDATES)
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
     names = sorted(frame["set"].unique())
@@ -82,8 +73,7 @@ def _run(args, model, weights, timings):
         with timings.time(f"flag checks, {cand}"):
             checks[cand] = flag_checks(params, args.quick)
     within = {c: within_bounds(checks[c], drops[c]) for c in labels}
-    better = [c for c in labels if within[c] and score[c] > score[CURRENT] + TIE]
-    chosen = max(better, key=lambda c: score[c]) if better else CURRENT
+    chosen = best_within(score, within, CURRENT)
     decision = pd.DataFrame([{"candidate": c, "votes": CANDIDATES[c] or "all 1", "mean of the set means": score[c],
                               "largest set drop": drops[c], "worst flag move": checks[c][0],
                               f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],

@@ -24,17 +24,15 @@ flag-stability cases fit 300 or 600 points; a power mean magnifies the miscalibr
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
+from .combine_rule_choice import TIE, best_within, combined_dev_rows
 from .common import base_parser, suite_main
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
-from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+from .rebuild_scale_choice import four_dev_sets
 from .report import Report
 
 SUITE = "power_choice"
@@ -52,16 +50,10 @@ def _label(power: float) -> str:
 
 
 def _run(args, model, weights, timings) -> Report:
-    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
-                                                                        args.seed)}
-    rows = []
-    for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
-        stacked = np.stack([calibrated[h] for h in det._heads()])
-        row = {"set": set_name, "series": name, **{h: vus_pr(lab, calibrated[h][0]) for h in det._heads()}}
-        for p in POWERS:
-            row[_label(p)] = vus_pr(lab, reference_rank_mean(stacked, det.head_reference_, power=p).max(0))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    def combine(det, heads, stacked):
+        return {_label(p): reference_rank_mean(stacked, det.head_reference_, power=p) for p in POWERS}
+
+    frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
     score = {p: float(table.loc[_label(p), "mean of the set means"]) for p in POWERS}
     moves, flagged = {}, {}
@@ -70,8 +62,7 @@ def _run(args, model, weights, timings) -> Report:
             moves[p], flagged[p] = worst_move_of({"power": p, "weights": weights, "batch_size": args.batch_size},
                                                  seeds=1 if args.quick else 4)
     within = {p: within_flag_bounds(moves[p], flagged[p]) for p in POWERS}
-    better = [p for p in POWERS if within[p] and score[p] > score[CURRENT] + TIE]
-    chosen = max(better, key=lambda p: score[p]) if better else CURRENT
+    chosen = best_within(score, within, CURRENT)
     decision = pd.DataFrame([{"power": p, "mean of the set means": score[p], "worst flag move": moves[p],
                               f"mean share flagged (contamination {CONTAMINATION})": flagged[p],
                               "within both bounds": within[p], "chosen": p == chosen} for p in POWERS]

@@ -18,19 +18,17 @@ on no dev set by more than 0.03 against power 1, the highest mean of the four se
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, calibrated_dev_series, dev_sets
+from .combine_rule_choice import TIE, best_within, combined_dev_rows
 from .common import base_parser, suite_main
 from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION
-from .rebuild_scale_choice import MONITORING_SERIES, monitoring_series
+from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "power_level_free_choice"
 POWERS = (1.0, 2.0, 4.0)
@@ -46,18 +44,11 @@ def run(args):
 
 
 def _run(args, model, weights, timings):
-    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
-                                                                        args.seed)}
-    rows = []
-    for set_name, name, x, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
-        heads = list(det._heads())
-        stacked = np.stack([calibrated[h] for h in heads])
-        row = {"set": set_name, "series": name, **{h: vus_pr(lab, calibrated[h][0]) for h in heads}}
-        for p in POWERS:
-            combined = reference_rank_mean(stacked, det.head_reference_, weights=det._auto_weights(heads), power=p)
-            row[_label(p)] = vus_pr(lab, combined.max(0))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    def combine(det, heads, stacked):
+        return {_label(p): reference_rank_mean(stacked, det.head_reference_, weights=det._auto_weights(heads), power=p)
+                for p in POWERS}
+
+    frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
     labels = [_label(p) for p in POWERS]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
     names = sorted(frame["set"].unique())
@@ -69,8 +60,7 @@ def _run(args, model, weights, timings):
         with timings.time(f"flag checks, {_label(p)}"):
             checks[p] = flag_checks(params, args.quick)
     within = {p: within_bounds(checks[p], drops[p]) for p in POWERS}
-    better = [p for p in POWERS if within[p] and score[p] > score[CURRENT] + TIE]
-    chosen = max(better, key=lambda p: score[p]) if better else CURRENT
+    chosen = best_within(score, within, CURRENT)
     decision = pd.DataFrame([{"power": p, "mean of the set means": score[p], "largest set drop": drops[p],
                               "worst flag move": checks[p][0],
                               f"mean share flagged (contamination {CONTAMINATION})": checks[p][1],

@@ -71,13 +71,18 @@ def monitoring_series(n: int, seed: int) -> list[tuple[str, np.ndarray, np.ndarr
     return out
 
 
+def four_dev_sets(args) -> dict:
+    """The detector choices' four dev sets by name: ``combine_rule_choice``'s three and quantized monitoring."""
+    return {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
+                                                                        args.seed)}
+
+
 def run(args) -> Report:
     return run_on_dev(args, _run)
 
 
 def _run(args, model, weights, timings) -> Report:
-    sets = {**dev_sets(args), "quantized monitoring": monitoring_series(2 if args.quick else MONITORING_SERIES,
-                                                                        args.seed)}
+    sets = four_dev_sets(args)
     rows, peer = [], {}
     for scale in REBUILD_SCALES:
         for set_name, name, x, lab, det, calibrated in calibrated_dev_series(

@@ -658,8 +658,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """The heads' votes fixed at fit, for ``reference_rank_mean``; None (equal) when they are all alike, as
         for detectors fitted before votes existed."""
         votes = self.__dict__.get("votes_")
-        weights = None if votes is None else [votes[h] for h in heads]
-        return None if weights is None or len(set(weights)) == 1 else weights
+        return None if votes is None else vote_weights(votes, heads)
 
     def _power(self) -> float:
         """The power mean's exponent fixed at fit (``threshold_`` was set with it); 1 for detectors fitted before."""
@@ -1006,6 +1005,13 @@ def _digest(x: np.ndarray, observed: np.ndarray) -> str:
     h = hashlib.sha256(np.ascontiguousarray(np.where(observed, x, 0.0)).tobytes())
     h.update(np.ascontiguousarray(observed).tobytes())
     return h.hexdigest()
+
+
+def vote_weights(votes: dict, heads) -> Optional[list]:
+    """``heads``' weights for :func:`~tsheads.scoring.combine.reference_rank_mean` from ``votes`` (a head not named:
+    1); None when they are all alike, so an equal vote is exactly the plain mean."""
+    weights = [float(votes.get(h, 1.0)) for h in heads]
+    return None if len(set(weights)) == 1 else weights
 
 
 def _is_vote(value) -> bool:

@@ -99,6 +99,7 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
     full_bank = bool(bm.all())
     b = np.where(bm, bank, 0.0).astype(np.float64)
     bmf, b_sq = bm.astype(np.float64), b ** 2
+    b_sq_sum, b_sum = b_sq.sum(-1), b.sum(-1)  # (B, C): the bank's, once for every chunk
     out = np.full(windows.shape[:2], np.nan)
     for i in range(0, len(windows), chunk):
         w = windows[i:i + chunk]
@@ -111,9 +112,9 @@ def nearest_rms(windows: np.ndarray, bank: np.ndarray, overlap: tuple | None = N
         for c in range(w.shape[1]):
             full = wm[:, c].all(-1) & full_bank  # (rows,)
             cross = wv[:, c] @ b[:, c].T
-            sq = (wv[:, c] ** 2).sum(-1)[:, None] + b_sq[:, c].sum(-1)[None, :] - 2.0 * cross
+            sq = (wv[:, c] ** 2).sum(-1)[:, None] + b_sq_sum[None, :, c] - 2.0 * cross
             if level_free:  # less the squared mean difference, times the points
-                sq = sq - (wv[:, c].sum(-1)[:, None] - b[:, c].sum(-1)[None, :]) ** 2 / p
+                sq = sq - (wv[:, c].sum(-1)[:, None] - b_sum[None, :, c]) ** 2 / p
             best = np.full(len(w), np.inf)
             rows = np.flatnonzero(full)
             if len(rows):  # every point shared: the mean divides by the period, so the nearest is the least sum
