@@ -322,8 +322,13 @@ def test_detect_flags_about_a_contamination_share_of_the_fit_rows(make, fit_frac
         np.testing.assert_allclose(thr, np.quantile(out["anomaly_score"].to_numpy()[:n_fit], 1 - contamination))
 
 
-def test_detect_batches_series_and_each_scores_as_alone():
-    """Series of different lengths share the network's forward passes; each scores as when detected alone."""
+@pytest.mark.parametrize("bank_stride", [16, 4])
+def test_detect_batches_series_and_each_scores_as_alone(bank_stride, monkeypatch):
+    """Series of different lengths share the network's forward passes (the fit parts' embedding banks too, when
+    denser than the scored grid); each scores as when detected alone."""
+    import tsheads.estimators.anomaly as anomaly_module
+
+    monkeypatch.setattr(anomaly_module, "BANK_STRIDE", bank_stride)
     lengths = [40, 130, 300, 75]
     parts = [pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(n), "y": seasonal(n, period=12 + i, seed=i)})
              for i, n in enumerate(lengths)]

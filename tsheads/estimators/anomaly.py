@@ -33,12 +33,14 @@ from ..scoring.combine import (
 )
 from ..scoring.cycles import MIN_PERIOD, cycle_bank, cycle_distances, cycles, fit_period, independent_cycles
 from ..scoring.heads import (
+    EMBED_STRIDE,
     EMBED_WIDTH,
     MAX_BANK,
     MIN_HISTORY,
     SCORE_HEADS,
     Packed,
     RowCache,
+    bank_embeddings,
     head_deviations,
     model_outputs,
     windows_to_points,
@@ -82,6 +84,10 @@ COUNT_FIT_CYCLES = False
 #: Chosen with :data:`DEFAULT_VOTES` on dev data (``evaluation.cycle_level_choice``: mean VUS-PR 0.406 against 0.385
 #: for level-kept cycles and equal votes; clean short fits flagged 7.5 % against 8.9 % at contamination 0.1).
 LEVEL_FREE_CYCLES = True
+#: points between the starts of the embedding head's bank subsequences (a divisor of
+#: :data:`~tsheads.scoring.heads.EMBED_STRIDE`, the step of the subsequences it scores; see
+#: :func:`~tsheads.scoring.heads.bank_embeddings`). Read at fit time; the bank is saved as built.
+BANK_STRIDE = EMBED_STRIDE
 
 
 class TriangulationDetector(PretrainedModelMixin, BaseDetector):
@@ -416,7 +422,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.smoothing_width_ = self._smoothing()
         outputs = self._outputs(x, observed)
         if "embedding" in heads:  # the fit data's subsequences are the bank of normal shapes
-            starts, emb = outputs["embedding"]
+            starts, emb = outputs["embedding"] if BANK_STRIDE == EMBED_STRIDE else self._bank(x, observed)
             keep = np.unique(np.linspace(0, len(emb) - 1, min(len(emb), MAX_BANK)).astype(int))
             self.embedding_bank_ = emb[keep].astype(np.float32)
             self.embedding_bank_starts_ = starts[keep]
@@ -528,6 +534,22 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             return ready
         return self._model_outputs([x], [observed], self.window_, origin=origin)[0]
 
+    def _bank(self, x, observed) -> tuple:
+        """The fit data's subsequences every ``BANK_STRIDE`` points (:func:`~tsheads.scoring.heads.bank_embeddings`),
+        from ``detect``'s shared passes when it sent them."""
+        ready = self.__dict__.get("_precomputed", {}).get((_digest(x, observed), self.window_, "bank"))
+        return ready if ready is not None else self._bank_outputs([x], [observed], self.window_)[0]
+
+    def _bank_outputs(self, xs, observeds, window: int, model=None, history_model=None) -> list:
+        """:func:`~tsheads.scoring.heads.bank_embeddings` of these scaled fit series, networks as in
+        :meth:`_model_outputs`."""
+        if model is None:
+            model, history_model = self._model(), self.__dict__.get("history_model_")
+        return bank_embeddings(self._checked_model(model, window), Packed.of(xs, observeds), self._network_heads(),
+                               stride=BANK_STRIDE, forecast_history=self.forecast_history,
+                               batch_size=self.batch_size, precision=self.precision,
+                               cache=self.__dict__.get("_row_cache"), history_model=history_model)
+
     def _model_outputs(self, xs, observeds, window: int, origin: int = 0, model=None, history_model=None) -> list:
         """:func:`model_outputs` of ``model`` and ``history_model`` for these scaled series (default: the fitted
         networks, else the pretrained one for every head)."""
@@ -562,10 +584,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         banks = self.embedding_bank_ is not None or self.cycle_bank_ is not None
         starts_fit = not fit_data and banks and (
             begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
-        raw = head_deviations(outputs, x.shape[1], self._network_heads(),
-                              bank=None if fit_data else self.embedding_bank_,
-                              bank_starts=None if fit_data else self.embedding_bank_starts_,
-                              begins_with_fit=starts_fit, origin=origin)
+        # the fit data is scored against the bank as kept (float32), so rescoring it later agrees
+        raw = head_deviations(outputs, x.shape[1], self._network_heads(), bank=self.embedding_bank_,
+                              bank_starts=self.embedding_bank_starts_, begins_with_fit=fit_data or starts_fit,
+                              origin=origin)
         if "cycle" in self._heads():
             raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, starts_fit, scored_cycles)
         raw = {h: raw[h] for h in self._heads()}
@@ -712,20 +734,28 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             return
         # the networks each series' fit will load (by its effective window), never a fitted model_
         patch, params = self._pretrained().config.patch_length, self.get_params(deep=False)
+        dense_bank = "embedding" in self._heads() and BANK_STRIDE != EMBED_STRIDE
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
-            by_window = {}
+            by_window, fit_parts = {}, {}
             for i in group:
                 x, observed = as_channels(series[i], allow_nan=True)
                 scale = peak_scale(x[:, :n_fit[i]])
                 window = effective_window(self.window, n_fit[i], patch)
                 fit_part = (x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]])
+                fit_parts.setdefault(window, {}).setdefault(_digest(*fit_part), fit_part)
                 for part in (fit_part, (x / scale, observed), *self._probe_parts(*fit_part)):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
             with self._rows_shared_with_probes():
+                networks = {w: (self._network_for(w), self._history_network(w)) for w in by_window}
                 outputs = {(key, window): out for window, arrays in by_window.items()
                            for key, out in zip(arrays, self._model_outputs(
-                               *zip(*arrays.values()), window, model=self._network_for(window),
-                               history_model=self._history_network(window)))}
+                               *zip(*arrays.values()), window, model=networks[window][0],
+                               history_model=networks[window][1]))}
+                if dense_bank:  # the fit parts' banks, in shared passes too
+                    outputs.update({(key, window, "bank"): bank for window, arrays in fit_parts.items()
+                                    for key, bank in zip(arrays, self._bank_outputs(
+                                        *zip(*arrays.values()), window, model=networks[window][0],
+                                        history_model=networks[window][1]))})
             for i in group:
                 est = self._series_copy(params)
                 est._precomputed = outputs

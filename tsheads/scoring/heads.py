@@ -420,13 +420,12 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
     per_point, embeddings = {}, None
     history = window if forecast_history is None else forecast_history
     history_model = model if history_model is None else history_model
-    holds = history_model.config.context_length
-    embed_model = history_model if embed_width <= holds else model
-    forecast_model = history_model if history <= holds else model
+    embed_model = _holding(model, history_model, embed_width)
+    forecast_model = _holding(model, history_model, history)
     if any(h in RECONSTRUCTION_HEADS for h in heads):
         per_point.update(reconstruction_deviations(model, packed, window, stride, n_masks, batch_size, precision,
                                                    layout=layout, origin=origin, cache=cache, relative=relative))
-    shared = forecast_history == embed_width and "embedding" in heads and "forecast" in heads
+    shared = _shares_passes(heads, forecast_history, embed_width)
     if "forecast" in heads or shared:
         deviations, embeddings = history_outputs(
             forecast_model, packed, history, horizon,
@@ -445,6 +444,42 @@ def model_outputs(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, w
         for series, emb in zip(out, embeddings):
             series["embedding"] = emb
     return out
+
+
+def _holding(model: DualSpaceModel, history_model: DualSpaceModel, points: int) -> DualSpaceModel:
+    """The network for rows of ``points`` past points: ``history_model`` when its context holds them."""
+    return history_model if points <= history_model.config.context_length else model
+
+
+def _shares_passes(heads, forecast_history: int | None, embed_width: int) -> bool:
+    """Whether the embedded subsequences are the forecast origins' histories (one pass serves both heads)."""
+    return forecast_history == embed_width and "embedding" in heads and "forecast" in heads
+
+
+def bank_embeddings(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, stride: int,
+                    embed_width: int = EMBED_WIDTH, forecast_history: int | None = None, batch_size: int = 512,
+                    precision: str = "float32", cache: RowCache | None = None,
+                    history_model: DualSpaceModel | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per fit series ``(starts, unit embeddings)`` of its subsequences every ``stride`` points: the embedding
+    head's bank of normal shapes.
+
+    The grid is :func:`model_outputs`' embedding grid made ``EMBED_STRIDE / stride`` times denser (``stride``
+    divides :data:`EMBED_STRIDE`), so every subsequence scored has a bank entry of its own phase, and on a
+    periodic series a later cycle finds a fit subsequence within ``stride / 2`` points of its phase, as fit
+    subsequences do among themselves. On the scored grid alone (``stride`` = :data:`EMBED_STRIDE`) fit
+    subsequences one period apart are within a point or two of each other's phase (period 143: 1), later ones
+    up to 8 (four periods: 572 = 36 x 16 - 4), so clean later cycles looked less like the fit data than the
+    fit data looked like itself. Same networks and rows as :func:`model_outputs` (arguments alike).
+    """
+    if EMBED_STRIDE % stride:
+        raise ValueError(f"the bank's stride must divide {EMBED_STRIDE}, got {stride}")
+    history_model = model if history_model is None else history_model
+    if _shares_passes(heads, forecast_history, embed_width):
+        return history_outputs(_holding(model, history_model, embed_width), packed, embed_width, 1,
+                               forecast=False, embed=True, embed_stride=stride, batch_size=batch_size,
+                               precision=precision, cache=cache)[1]
+    return subsequence_embeddings(_holding(model, history_model, embed_width), packed, embed_width, stride,
+                                  batch_size, precision, cache=cache)
 
 
 def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.ndarray | None = None,
