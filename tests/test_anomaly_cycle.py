@@ -256,7 +256,7 @@ def test_votes_weigh_the_auto_mean_are_fixed_at_fit_and_saved(tmp_path):
     det = TriangulationDetector(heads=("time", "fft", "cycle"), votes={"time": 0.5, "fft": 0.5}).fit(y[:600])
     assert det.votes_ == {"time": 0.5, "fft": 0.5, "cycle": 1.0}
     heads = det.score_heads(y).to_numpy().T[:, None, :]  # (H, 1, T): one channel
-    combined = reference_rank_mean(heads, det.head_reference_, weights=[0.5, 0.5, 1.0])[0]
+    combined = reference_rank_mean(heads, det.head_reference_, weights=[0.5, 0.5, 1.0], power=det.power_)[0]
     expected = det.channel_calibration_(combined[None])[0]  # one channel: its calibration, then the max
     np.testing.assert_allclose(det.decision_function(y), expected, rtol=1e-9, atol=1e-12)
     assert not np.allclose(det.decision_function(y), equal.decision_function(y))
