@@ -12,7 +12,8 @@ except the rebuild heads' deviations, which are by default relative to their win
   ``forecast_history``) the median forecast of the next ``horizon`` points; a point's deviation is its
   distance to that forecast.
 - ``embedding``: short subsequences are embedded by the encoder (register tokens, the semantic embedding);
-  a subsequence's deviation is the distance of its embedding to the nearest one from the fit data. Unlike the others it
+  a subsequence's deviation is the distance of its embedding to the nearest one from the fit data (a bank of the
+  fit data's subsequences on a denser grid, :func:`bank_embeddings`). Unlike the others it
   compares with the fit data itself, so it learns what "normal" looks like for this series (the job
   Sub-PCA's subspace does for raw windows).
 
