@@ -40,45 +40,48 @@ def _label(power: float) -> str:
 
 
 def run(args):
-    return run_on_dev(args, _run)
+    return run_on_dev(args, lambda *a: power_choice_report(*a, powers=POWERS, current=CURRENT, suite=SUITE,
+                                                         settings="level-free cycles, one reconstruction vote"))
 
 
-def _run(args, model, weights, timings):
+def power_choice_report(args, model, weights, timings, *, powers: tuple, current: float, suite: str, settings: str):
+    """The dev rows, tables and decision of a choice of ``power`` among ``powers`` (``current`` the default), every
+    other setting at its default (``settings`` says which in the notes), by the rule in this module's docstring."""
     def combine(det, heads, stacked):
         return {_label(p): reference_rank_mean(stacked, det.head_reference_, weights=det._auto_weights(heads), power=p)
-                for p in POWERS}
+                for p in powers}
 
     frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
-    labels = [_label(p) for p in POWERS]
+    labels = [_label(p) for p in powers]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
     names = sorted(frame["set"].unique())
-    score = {p: float(table.loc[_label(p), "mean of the set means"]) for p in POWERS}
-    drops = {p: float((table.loc[_label(CURRENT), names] - table.loc[_label(p), names]).max()) for p in POWERS}
+    score = {p: float(table.loc[_label(p), "mean of the set means"]) for p in powers}
+    drops = {p: float((table.loc[_label(current), names] - table.loc[_label(p), names]).max()) for p in powers}
     checks = {}
-    for p in POWERS:
+    for p in powers:
         params = {"power": p, "weights": weights, "batch_size": args.batch_size}
         with timings.time(f"flag checks, {_label(p)}"):
             checks[p] = flag_checks(params, args.quick)
-    within = {p: within_bounds(checks[p], drops[p]) for p in POWERS}
-    chosen = best_within(score, within, CURRENT)
+    within = {p: within_bounds(checks[p], drops[p]) for p in powers}
+    chosen = best_within(score, within, current)
     decision = pd.DataFrame([{"power": p, "mean of the set means": score[p], "largest set drop": drops[p],
                               "worst flag move": checks[p][0],
                               f"mean share flagged (contamination {CONTAMINATION})": checks[p][1],
                               f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[p][2],
-                              "within the bounds": within[p], "chosen": p == chosen} for p in POWERS]
+                              "within the bounds": within[p], "chosen": p == chosen} for p in powers]
                             ).set_index("power")
     sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings "
-             "(level-free cycles, one reconstruction vote); mean VUS-PR (100-point buffer); every power combines "
+             f"({settings}); mean VUS-PR (100-point buffer); every power combines "
              "the same calibrated head scores with the default votes.",
              "Rule, fixed before the run: the highest mean of the set means among the powers within the flag "
              f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
              f"short fits at most {SHORT_FIT_BOUND:g} flagged at contamination {SHORT_FIT_CONTAMINATION:g}) and no "
-             f"set more than {SET_TOLERANCE} below power 1; within {TIE} of power 1 it stays. "
-             f"CHOICE: {_label(chosen)} ({score[chosen]:.3f}; power 1 {score[CURRENT]:.3f})."]
+             f"set more than {SET_TOLERANCE} below {_label(current)}; within {TIE} of {_label(current)} it stays. "
+             f"CHOICE: {_label(chosen)} ({score[chosen]:.3f}; {_label(current)} {score[current]:.3f})."]
     tables = {"Mean VUS-PR by power and dev set": table.loc[labels],
               "Mean VUS-PR of each head by dev set": table.drop(index=labels), "Decision": decision}
-    return dev_report(SUITE, "The power of the mean over heads, with level-free cycles", args, frame, tables,
+    return dev_report(suite, f"The power of the mean over heads, with {settings}", args, frame, tables,
                       timings, notes, model, {"power": chosen})
 
 
