@@ -20,6 +20,11 @@ contamination 0.1, under 0.1 of the rest of the standing test's 2.2-cycle series
 and whose mean VUS-PR falls on no dev set by more than 0.03 against the default (no count, power 2), the highest
 mean of the four sets' mean VUS-PR wins; one within 0.005 of the default does not replace it.
 
+The run (clean d6180f1) kept the default: the count passes the standing case at every power (0 %), but it costs
+the generated cycles, where the cycle head finds whole-cycle anomalies after fits of a few cycles (power 3: 0.593
+against 0.675 without the count), so with it power 3 scores 0.452, a tie with the default, and power 4 moves flags
+by 0.056; without it, powers 3 and 4 (0.475, 0.491) fail the standing case (19.0 %, 38.4 %).
+
     python -m evaluation.cycle_count_bank_choice [--data-dir DIR] [--quick]
 """
 
