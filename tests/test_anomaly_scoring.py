@@ -279,3 +279,33 @@ def test_a_dense_bank_judges_later_clean_cycles_as_it_judges_the_fit_data():
         s = det.score_heads(y)["embedding"].to_numpy()
         shares[stride] = float((s[n:] > np.quantile(s[:n], 0.9)).mean())
     assert shares[4] <= 0.15 and shares[4] < shares[16], shares
+
+
+def test_a_fit_whose_scored_shapes_all_overlap_keeps_the_embedding_head_flat_with_a_dense_bank():
+    """Fit on 130 points with the subsequences on the forecast grid (``forecast_history=64``): the scored ones start
+    at 8 to 56, so none has a bank entry it does not overlap, though the dense bank spans more than a subsequence;
+    every fit distance was the largest (2), the calibration had no spread and later scores reached -1e9."""
+    rng = np.random.default_rng(0)
+    y = np.sin(2 * np.pi * np.arange(600) / 40) + 0.1 * rng.standard_normal(600)
+    det = TriangulationDetector(forecast_history=64).fit(y[:130])
+    np.testing.assert_array_equal(det.score_heads(y)["embedding"].to_numpy(), 0.0)
+
+
+def test_detect_builds_the_banks_of_equal_fit_parts_in_one_pass(monkeypatch):
+    import pandas as pd
+
+    calls = []
+    original = TriangulationDetector._bank_outputs
+
+    def spy(self, xs, *args, **kwargs):
+        calls.append(len(xs))
+        return original(self, xs, *args, **kwargs)
+
+    monkeypatch.setattr(TriangulationDetector, "_bank_outputs", spy)
+    frame = pd.concat([pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(400), "y": np.sin(np.arange(400) / (3 + i))})
+                       for i in range(3)])
+    together = TriangulationDetector().detect(frame, fit_fraction=0.5)
+    assert calls == [3]  # one pass for the three fit parts; none again in the series' own fits
+    alone = TriangulationDetector().detect(frame[frame["unique_id"] == "s1"], fit_fraction=0.5)
+    np.testing.assert_allclose(together[together["unique_id"] == "s1"]["anomaly_score"].to_numpy(),
+                               alone["anomaly_score"].to_numpy(), rtol=1e-9, atol=1e-12)

@@ -43,6 +43,7 @@ from ..scoring.heads import (
     bank_embeddings,
     head_deviations,
     model_outputs,
+    thinned,
     windows_to_points,
 )
 from ..scoring.probes import MIN_PROBE_LENGTH, probe_copies, separation
@@ -394,8 +395,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     @contextmanager
     def _rows_shared_with_probes(self):
         """Within: network rows are kept (:class:`RowCache`) when ``combine="probe"``, whose copies of the fit
-        data share most windows with it, so those go through the network once."""
-        self.__dict__["_row_cache"] = RowCache() if self.combine == "probe" else None
+        data share most windows with it, so those go through the network once; else, with the embedding head's
+        bank denser than its scored grid, the embedding rows (the scored subsequences of the fit data are bank
+        subsequences too)."""
+        dense_bank = "embedding" in self._heads() and BANK_STRIDE != EMBED_STRIDE
+        self.__dict__["_row_cache"] = RowCache() if self.combine == "probe" else \
+            RowCache(passes=("embed",)) if dense_bank else None
         try:
             yield
         finally:
@@ -423,7 +428,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         outputs = self._outputs(x, observed)
         if "embedding" in heads:  # the fit data's subsequences are the bank of normal shapes
             starts, emb = outputs["embedding"] if BANK_STRIDE == EMBED_STRIDE else self._bank(x, observed)
-            keep = np.unique(np.linspace(0, len(emb) - 1, min(len(emb), MAX_BANK)).astype(int))
+            scored = outputs["embedding"][0]
+            if max(starts.max() - scored.min(), scored.max() - starts.min()) < EMBED_WIDTH:
+                # no scored subsequence has a bank entry it does not overlap: the scored ones are the bank, whose
+                # span (under a subsequence) keeps the head flat (head_deviations), as before the bank grew denser
+                starts, emb = outputs["embedding"]
+            keep = thinned(np.arange(len(emb)), MAX_BANK)  # a dense bank comes thinned already
             self.embedding_bank_ = emb[keep].astype(np.float32)
             self.embedding_bank_starts_ = starts[keep]
         self.cycle_period_ = self.cycle_bank_ = self.cycle_bank_starts_ = None
@@ -448,7 +458,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _probe_quality(self, x, observed) -> Optional[dict]:
         """Each head's average precision on anomalies planted in copies of the fit data (``combine="probe"``).
 
-        The copies are scored as the fit data is (each against itself), with the heads' fit calibrations;
+        The copies are scored as the fit data is (against its banks, leaving out the entries that overlap), with
+        the heads' fit calibrations;
         their windows go through the network together, so windows that no planted anomaly touches are
         computed once. None when the fit data is too short for a copy (the heads then weigh the same).
         """
@@ -747,15 +758,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
             with self._rows_shared_with_probes():
                 networks = {w: (self._network_for(w), self._history_network(w)) for w in by_window}
-                outputs = {(key, window): out for window, arrays in by_window.items()
-                           for key, out in zip(arrays, self._model_outputs(
-                               *zip(*arrays.values()), window, model=networks[window][0],
-                               history_model=networks[window][1]))}
-                if dense_bank:  # the fit parts' banks, in shared passes too
+                outputs = {}
+                if dense_bank:  # the fit parts' banks, in shared passes too (first: the scored rows reuse theirs)
                     outputs.update({(key, window, "bank"): bank for window, arrays in fit_parts.items()
                                     for key, bank in zip(arrays, self._bank_outputs(
                                         *zip(*arrays.values()), window, model=networks[window][0],
                                         history_model=networks[window][1]))})
+                outputs.update({(key, window): out for window, arrays in by_window.items()
+                                for key, out in zip(arrays, self._model_outputs(
+                                    *zip(*arrays.values()), window, model=networks[window][0],
+                                    history_model=networks[window][1]))})
             for i in group:
                 est = self._series_copy(params)
                 est._precomputed = outputs

@@ -114,8 +114,15 @@ class RowCache:
     row's output does not depend on its batch mates (see :func:`_distinct_rows`).
     """
 
-    def __init__(self):
+    def __init__(self, passes: tuple | None = None):
         self.store: dict = {}
+        self.passes = passes
+
+    def holds(self, kind: tuple) -> bool:
+        """Whether rows of this ``(network, pass)`` kind are kept: every kind, or those of ``passes`` only (the
+        embedding passes, whose rows a dense bank shares with the scored subsequences, are small to keep; a
+        forecast row's output is larger)."""
+        return self.passes is None or (len(kind) > 1 and kind[1] in self.passes)
 
 
 def _distinct_rows(run, x: np.ndarray, observed: np.ndarray, cache: RowCache | None = None,
@@ -132,7 +139,7 @@ def _distinct_rows(run, x: np.ndarray, observed: np.ndarray, cache: RowCache | N
                           np.ascontiguousarray(observed, dtype=np.uint8).reshape(n, -1)], axis=1)
     rows = key.view(np.dtype((np.void, key.shape[1]))).ravel()
     _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-    if cache is None or n == 0:
+    if cache is None or n == 0 or not cache.holds(kind):
         if len(first) == n:
             return run(x, observed)
         return tuple(out[inverse.ravel()] for out in run(x[first], observed[first]))
@@ -348,7 +355,16 @@ def subsequence_embeddings(model: DualSpaceModel, packed: Packed, width: int, st
                            precision: str = "float32", chunk: int = 2048, origin: int = 0,
                            cache: RowCache | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per series: local starts ``(W,)`` and unit semantic embeddings ``(W, C, D)`` of ``width``-point subsequences."""
-    owner, starts = packed.rows(lambda t: local_starts(grid_starts(t + origin, width, stride), origin))
+    return embeddings_at(model, packed, lambda t: local_starts(grid_starts(t + origin, width, stride), origin), width,
+                         batch_size, precision, chunk, cache)
+
+
+def embeddings_at(model: DualSpaceModel, packed: Packed, starts_of, width: int, batch_size: int = 512,
+                  precision: str = "float32", chunk: int = 2048,
+                  cache: RowCache | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per series: the starts ``starts_of(length)`` gives and the unit semantic embeddings ``(W, C, D)`` of the
+    ``width``-point subsequences there."""
+    owner, starts = packed.rows(starts_of)
     parts = []
     for i in range(0, len(starts), chunk):
         xw, ow, _, _ = packed.gather(owner[i:i + chunk], starts[i:i + chunk, None] + np.arange(width)[None, :])
@@ -457,7 +473,7 @@ def _shares_passes(heads, forecast_history: int | None, embed_width: int) -> boo
     return forecast_history == embed_width and "embedding" in heads and "forecast" in heads
 
 
-def bank_embeddings(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, stride: int,
+def bank_embeddings(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *, stride: int, limit: int = MAX_BANK,
                     embed_width: int = EMBED_WIDTH, forecast_history: int | None = None, batch_size: int = 512,
                     precision: str = "float32", cache: RowCache | None = None,
                     history_model: DualSpaceModel | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -470,17 +486,27 @@ def bank_embeddings(model: DualSpaceModel, packed: Packed, heads=SCORE_HEADS, *,
     subsequences do among themselves. On the scored grid alone (``stride`` = :data:`EMBED_STRIDE`) fit
     subsequences one period apart are within a point or two of each other's phase (period 143: 1), later ones
     up to 8 (four periods: 572 = 36 x 16 - 4), so clean later cycles looked less like the fit data than the
-    fit data looked like itself. Same networks and rows as :func:`model_outputs` (arguments alike).
+    fit data looked like itself. Same networks and subsequences as :func:`model_outputs` (arguments alike; the
+    semantic embedding of a subsequence is the same whether its pass also forecasts or not). A fit with more
+    than ``limit`` of them (longer than about ``limit`` x ``stride`` points) keeps ``limit`` spread evenly (as
+    :func:`thinned` picks them), further apart than ``stride``, and only those go through the network.
     """
     if EMBED_STRIDE % stride:
         raise ValueError(f"the bank's stride must divide {EMBED_STRIDE}, got {stride}")
     history_model = model if history_model is None else history_model
-    if _shares_passes(heads, forecast_history, embed_width):
-        return history_outputs(_holding(model, history_model, embed_width), packed, embed_width, 1,
-                               forecast=False, embed=True, embed_stride=stride, batch_size=batch_size,
-                               precision=precision, cache=cache)[1]
-    return subsequence_embeddings(_holding(model, history_model, embed_width), packed, embed_width, stride,
-                                  batch_size, precision, cache=cache)
+    if _shares_passes(heads, forecast_history, embed_width):  # the scored subsequences end on the forecast grid
+        def starts_of(t):
+            return thinned(embedding_ends(t, embed_width, stride) - embed_width, limit)
+    else:
+        def starts_of(t):
+            return thinned(grid_starts(t, embed_width, stride), limit)
+    return embeddings_at(_holding(model, history_model, embed_width), packed, starts_of, embed_width, batch_size,
+                         precision, cache=cache)
+
+
+def thinned(a: np.ndarray, limit: int) -> np.ndarray:
+    """At most ``limit`` entries of ``a``, spread evenly from its first to its last (all of them if it has fewer)."""
+    return a[np.unique(np.linspace(0, len(a) - 1, min(len(a), limit)).astype(int))]
 
 
 def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.ndarray | None = None,
@@ -491,7 +517,8 @@ def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.n
     ``outputs``: the series' :func:`model_outputs`. The ``embedding`` head compares with ``bank`` (unit
     embeddings ``(B, C, D)`` of the fit data, from :func:`subsequence_embeddings` with the same
     ``embed_width``, starting at ``bank_starts``); ``bank=None`` scores the series against itself, ignoring
-    overlapping subsequences (how the fit data is scored). ``begins_with_fit``: the series begins with the
+    overlapping subsequences (how the fit data was scored before :func:`bank_embeddings`; a detector now scores
+    it against its bank with ``begins_with_fit``). ``begins_with_fit``: the series begins with the
     fit data, so bank entries overlapping a scored subsequence are ignored too (otherwise every subsequence
     of the fit part would find itself). ``origin``: the outputs are of a tail from that point on.
 
