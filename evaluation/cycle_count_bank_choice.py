@@ -38,14 +38,14 @@ import pandas as pd
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, best_within, combined_dev_rows
+from .combine_rule_choice import TIE, combined_dev_rows
 from .common import base_parser, suite_main
 from .cycle_count_choice import (
     SHORT_FIT_BOUND,
     SHORT_FIT_CONTAMINATION,
+    bounded_choice,
     counting,
     flag_checks,
-    within_bounds,
 )
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
@@ -89,23 +89,20 @@ def _run(args, model, weights, timings):
         frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
     labels = [_label(c) for c in CANDIDATES]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
-    names = sorted(frame["set"].unique())
-    score = {c: float(table.loc[_label(c), "mean of the set means"]) for c in CANDIDATES}
-    drops = {c: float((table.loc[_label(CURRENT), names] - table.loc[_label(c), names]).max()) for c in CANDIDATES}
-    checks, standing = {}, {}
-    for count, p in CANDIDATES:
+    standing = {}
+
+    def checks_of(candidate):
+        count, p = candidate
         params = {"power": p, "weights": weights, "batch_size": args.batch_size}
-        with timings.time(f"flag checks, {_label((count, p))}"), counting(count):
-            checks[(count, p)] = flag_checks(params, args.quick)
-            standing[(count, p)] = standing_case_flags(params)
-    within = {c: within_bounds(checks[c], drops[c]) and standing[c] < SHORT_FIT_BOUND for c in CANDIDATES}
-    chosen = best_within(score, within, CURRENT)
-    decision = pd.DataFrame([{"candidate": _label(c), "mean of the set means": score[c], "largest set drop": drops[c],
-                              "worst flag move": checks[c][0],
-                              f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],
-                              f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[c][2],
-                              "standing 2.2-cycle case flagged": standing[c],
-                              "within the bounds": within[c], "chosen": c == chosen} for c in CANDIDATES]
+        with timings.time(f"flag checks, {_label(candidate)}"), counting(count):
+            checks = flag_checks(params, args.quick)
+            standing[candidate] = standing_case_flags(params)
+        return checks
+
+    score, chosen, rows = bounded_choice(table, CANDIDATES, _label, CURRENT, checks_of,
+                                         extra=lambda c: {"standing 2.2-cycle case flagged": standing[c]},
+                                         also=lambda c: standing[c] < SHORT_FIT_BOUND)
+    decision = pd.DataFrame([{"candidate": _label(c), **row} for c, row in zip(CANDIDATES, rows)]
                             ).set_index("candidate")
     sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings (the "

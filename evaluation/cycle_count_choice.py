@@ -113,6 +113,28 @@ def within_bounds(checks: tuple, drop: float | None = None) -> bool:
     return within_flag_bounds(move, flagged) and short <= SHORT_FIT_BOUND and (drop is None or drop <= SET_TOLERANCE)
 
 
+def bounded_choice(table: pd.DataFrame, candidates, label, current, checks_of, extra=None, also=None) -> tuple:
+    """The detector-default choice rule over a dev table (rows by ``label(candidate)``, a column per set and
+    "mean of the set means"): each candidate's score, its largest set drop against ``current``, its
+    :func:`flag_checks` (``checks_of(candidate)``, in candidate order) and whether it keeps :func:`within_bounds`
+    (and ``also(candidate)``, a bound of the suite's own); the adopted one (:func:`best_within`).
+
+    Returns ``(score, chosen, rows)``: the scores by candidate, the chosen candidate and one row of the decision
+    table per candidate (``extra(candidate)``'s columns before "within the bounds")."""
+    names = [c for c in table.columns if c not in ("all dev series", "mean of the set means")]
+    score = {c: float(table.loc[label(c), "mean of the set means"]) for c in candidates}
+    drops = {c: float((table.loc[label(current), names] - table.loc[label(c), names]).max()) for c in candidates}
+    checks = {c: checks_of(c) for c in candidates}
+    within = {c: within_bounds(checks[c], drops[c]) and (also is None or also(c)) for c in candidates}
+    chosen = best_within(score, within, current)
+    rows = [{"mean of the set means": score[c], "largest set drop": drops[c], "worst flag move": checks[c][0],
+             f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],
+             f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[c][2],
+             **(extra(c) if extra else {}), "within the bounds": within[c], "chosen": c == chosen}
+            for c in candidates]
+    return score, chosen, rows
+
+
 def run(args):
     return run_on_dev(args, _run)
 

@@ -36,9 +36,9 @@ from tsheads.estimators.anomaly import vote_weights
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, best_within, calibrated_dev_series
+from .combine_rule_choice import TIE, calibrated_dev_series
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, bounded_choice, flag_checks
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION
@@ -80,21 +80,14 @@ def _run(args, model, weights, timings):
     frame = pd.DataFrame(list(rows.values()))
     labels = [_label(c) for c in CANDIDATES]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
-    names = sorted(frame["set"].unique())
-    score = {c: float(table.loc[_label(c), "mean of the set means"]) for c in CANDIDATES}
-    drops = {c: float((table.loc[_label(CURRENT), names] - table.loc[_label(c), names]).max()) for c in CANDIDATES}
-    checks = {}
-    for free, votes_name in CANDIDATES:
+    def checks_of(candidate):
+        free, votes_name = candidate
         params = {"votes": VOTES[votes_name], "weights": weights, "batch_size": args.batch_size}
-        with timings.time(f"flag checks, {_label((free, votes_name))}"), level_free(free):
-            checks[(free, votes_name)] = flag_checks(params, args.quick)
-    within = {c: within_bounds(checks[c], drops[c]) for c in CANDIDATES}
-    chosen = best_within(score, within, CURRENT)
-    decision = pd.DataFrame([{"candidate": _label(c), "mean of the set means": score[c], "largest set drop": drops[c],
-                              "worst flag move": checks[c][0],
-                              f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],
-                              f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[c][2],
-                              "within the bounds": within[c], "chosen": c == chosen} for c in CANDIDATES]
+        with timings.time(f"flag checks, {_label(candidate)}"), level_free(free):
+            return flag_checks(params, args.quick)
+
+    score, chosen, rows = bounded_choice(table, CANDIDATES, _label, CURRENT, checks_of)
+    decision = pd.DataFrame([{"candidate": _label(c), **row} for c, row in zip(CANDIDATES, rows)]
                             ).set_index("candidate")
     sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each; mean VUS-PR (100-point buffer); "

@@ -36,9 +36,9 @@ import pandas as pd
 from tsheads.estimators.anomaly import vote_weights
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, best_within, combined_dev_rows
+from .combine_rule_choice import TIE, combined_dev_rows
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, bounded_choice, flag_checks
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION
@@ -64,21 +64,13 @@ def _run(args, model, weights, timings):
     frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
     labels = list(CANDIDATES)
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
-    names = sorted(frame["set"].unique())
-    score = table["mean of the set means"]
-    drops = {c: float((table.loc[CURRENT, names] - table.loc[c, names]).max()) for c in labels}
-    checks = {}
-    for cand, votes in CANDIDATES.items():
-        params = {"votes": votes, "weights": weights, "batch_size": args.batch_size}
+    def checks_of(cand):
         with timings.time(f"flag checks, {cand}"):
-            checks[cand] = flag_checks(params, args.quick)
-    within = {c: within_bounds(checks[c], drops[c]) for c in labels}
-    chosen = best_within(score, within, CURRENT)
-    decision = pd.DataFrame([{"candidate": c, "votes": CANDIDATES[c] or "all 1", "mean of the set means": score[c],
-                              "largest set drop": drops[c], "worst flag move": checks[c][0],
-                              f"mean share flagged (contamination {CONTAMINATION})": checks[c][1],
-                              f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[c][2],
-                              "within the bounds": within[c], "chosen": c == chosen} for c in labels]
+            return flag_checks({"votes": CANDIDATES[cand], "weights": weights, "batch_size": args.batch_size},
+                               args.quick)
+
+    score, chosen, rows = bounded_choice(table, labels, str, CURRENT, checks_of)
+    decision = pd.DataFrame([{"candidate": c, "votes": CANDIDATES[c] or "all 1", **row} for c, row in zip(labels, rows)]
                             ).set_index("candidate")
     sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each; mean VUS-PR (100-point buffer); "

@@ -22,9 +22,9 @@ import pandas as pd
 
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, best_within, combined_dev_rows
+from .combine_rule_choice import TIE, combined_dev_rows
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, flag_checks, within_bounds
+from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, bounded_choice, flag_checks
 from .cycle_head_choice import dev_report, run_on_dev, set_means
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION
@@ -54,22 +54,12 @@ def power_choice_report(args, model, weights, timings, *, powers: tuple, current
     frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
     labels = [_label(p) for p in powers]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
-    names = sorted(frame["set"].unique())
-    score = {p: float(table.loc[_label(p), "mean of the set means"]) for p in powers}
-    drops = {p: float((table.loc[_label(current), names] - table.loc[_label(p), names]).max()) for p in powers}
-    checks = {}
-    for p in powers:
-        params = {"power": p, "weights": weights, "batch_size": args.batch_size}
+    def checks_of(p):
         with timings.time(f"flag checks, {_label(p)}"):
-            checks[p] = flag_checks(params, args.quick)
-    within = {p: within_bounds(checks[p], drops[p]) for p in powers}
-    chosen = best_within(score, within, current)
-    decision = pd.DataFrame([{"power": p, "mean of the set means": score[p], "largest set drop": drops[p],
-                              "worst flag move": checks[p][0],
-                              f"mean share flagged (contamination {CONTAMINATION})": checks[p][1],
-                              f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[p][2],
-                              "within the bounds": within[p], "chosen": p == chosen} for p in powers]
-                            ).set_index("power")
+            return flag_checks({"power": p, "weights": weights, "batch_size": args.batch_size}, args.quick)
+
+    score, chosen, rows = bounded_choice(table, powers, _label, current, checks_of)
+    decision = pd.DataFrame([{"power": p, **row} for p, row in zip(powers, rows)]).set_index("power")
     sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings "
              f"({settings}); mean VUS-PR (100-point buffer); every power combines "

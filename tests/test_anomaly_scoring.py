@@ -288,7 +288,7 @@ def test_a_fit_whose_scored_shapes_all_overlap_keeps_the_embedding_head_flat_wit
     rng = np.random.default_rng(0)
     y = np.sin(2 * np.pi * np.arange(600) / 40) + 0.1 * rng.standard_normal(600)
     det = TriangulationDetector(forecast_history=64).fit(y[:130])
-    np.testing.assert_array_equal(det.score_heads(y)["embedding"].to_numpy(), 0.0)
+    assert np.abs(det.score_heads(y)["embedding"].to_numpy()).max() < 1e-12  # flat at 0 (it reached -1e9)
 
 
 def test_detect_builds_the_banks_of_equal_fit_parts_in_one_pass(monkeypatch):

@@ -392,22 +392,24 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         finally:
             del self._fit_labels
 
+    def _dense_bank(self) -> bool:
+        """Whether the embedding head's bank is denser than its scored grid (built apart: :meth:`_bank`)."""
+        return "embedding" in self._heads() and BANK_STRIDE != EMBED_STRIDE
+
     @contextmanager
-    def _rows_shared_with_probes(self):
+    def _shared_rows(self):
         """Within: network rows are kept (:class:`RowCache`) when ``combine="probe"``, whose copies of the fit
-        data share most windows with it, so those go through the network once; else, with the embedding head's
-        bank denser than its scored grid, the embedding rows (the scored subsequences of the fit data are bank
-        subsequences too)."""
-        dense_bank = "embedding" in self._heads() and BANK_STRIDE != EMBED_STRIDE
+        data share most windows with it, so those go through the network once; else, with a dense bank, the
+        embedding rows (the scored subsequences of the fit data are bank subsequences too)."""
         self.__dict__["_row_cache"] = RowCache() if self.combine == "probe" else \
-            RowCache(passes=("embed",)) if dense_bank else None
+            RowCache(passes=("embed",)) if self._dense_bank() else None
         try:
             yield
         finally:
             del self.__dict__["_row_cache"]
 
     def _fit_series(self, x: np.ndarray, observed: np.ndarray) -> dict:
-        with self._rows_shared_with_probes():
+        with self._shared_rows():
             return self._fit_series_cached(x, observed)
 
     def _fit_series_cached(self, x: np.ndarray, observed: np.ndarray) -> dict:
@@ -427,7 +429,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.smoothing_width_ = self._smoothing()
         outputs = self._outputs(x, observed)
         if "embedding" in heads:  # the fit data's subsequences are the bank of normal shapes
-            starts, emb = outputs["embedding"] if BANK_STRIDE == EMBED_STRIDE else self._bank(x, observed)
+            starts, emb = self._bank(x, observed) if self._dense_bank() else outputs["embedding"]
             scored = outputs["embedding"][0]
             if max(starts.max() - scored.min(), scored.max() - starts.min()) < EMBED_WIDTH:
                 # no scored subsequence has a bank entry it does not overlap: the scored ones are the bank, whose
@@ -745,7 +747,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             return
         # the networks each series' fit will load (by its effective window), never a fitted model_
         patch, params = self._pretrained().config.patch_length, self.get_params(deep=False)
-        dense_bank = "embedding" in self._heads() and BANK_STRIDE != EMBED_STRIDE
+        dense_bank = self._dense_bank()
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
             by_window, fit_parts = {}, {}
             for i in group:
@@ -756,7 +758,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 fit_parts.setdefault(window, {}).setdefault(_digest(*fit_part), fit_part)
                 for part in (fit_part, (x / scale, observed), *self._probe_parts(*fit_part)):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
-            with self._rows_shared_with_probes():
+            with self._shared_rows():
                 networks = {w: (self._network_for(w), self._history_network(w)) for w in by_window}
                 outputs = {}
                 if dense_bank:  # the fit parts' banks, in shared passes too (first: the scored rows reuse theirs)

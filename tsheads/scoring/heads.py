@@ -515,12 +515,11 @@ def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.n
     """Raw deviations ``(C, T)`` of the requested ``heads`` for one series of ``length`` points.
 
     ``outputs``: the series' :func:`model_outputs`. The ``embedding`` head compares with ``bank`` (unit
-    embeddings ``(B, C, D)`` of the fit data, from :func:`subsequence_embeddings` with the same
-    ``embed_width``, starting at ``bank_starts``); ``bank=None`` scores the series against itself, ignoring
-    overlapping subsequences (how the fit data was scored before :func:`bank_embeddings`; a detector now scores
-    it against its bank with ``begins_with_fit``). ``begins_with_fit``: the series begins with the
-    fit data, so bank entries overlapping a scored subsequence are ignored too (otherwise every subsequence
-    of the fit part would find itself). ``origin``: the outputs are of a tail from that point on.
+    embeddings ``(B, C, D)`` of the fit data, from :func:`bank_embeddings` with the same ``embed_width``,
+    starting at ``bank_starts``; both required with that head). ``begins_with_fit``: the series begins with the
+    fit data (the fit data itself too), so bank entries overlapping a scored subsequence are ignored (otherwise
+    every subsequence of the fit part would find itself). ``origin``: the outputs are of a tail from that point
+    on.
 
     Fit data too short to hold two disjoint subsequences gives the embedding head nothing to compare a shape
     with: it is flat (0) for the fit data and for everything scored later, so it neither flags every new
@@ -529,10 +528,8 @@ def head_deviations(outputs: dict, length: int, heads=SCORE_HEADS, *, bank: np.n
     out = {h: outputs[h] for h in heads if h != "embedding"}
     if "embedding" in heads:
         starts, emb = outputs["embedding"]
-        if bank is None:  # the fit data against itself
-            bank, bank_starts, begins_with_fit = emb, starts, True
-        if bank_starts is None:
-            raise ValueError("bank_starts must be given with bank")
+        if bank is None or bank_starts is None:
+            raise ValueError("the embedding head needs the fit data's bank and its starts")
         if bank_starts.max() - bank_starts.min() < embed_width:
             distances = np.zeros(emb.shape[:2])
         else:
