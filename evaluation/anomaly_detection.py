@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from tsheads.datasets import load_kdd_tsad_135, load_nab
-from tsheads.estimators.anomaly import HEAD_NAMES, TriangulationDetector
+from tsheads.estimators.anomaly import DEFAULT_HEADS, TriangulationDetector
 from tsheads.estimators.anomaly_baselines import (
     MatrixProfileDetector,
     STLResidualDetector,
@@ -43,9 +43,9 @@ SUITE = "anomaly_detection"
 FIT_FRACTION = 0.15
 METRICS = ("VUS-PR", "AUC-PR", "VUS-ROC", "AUC-ROC", "R-based-F1")
 #: head sets and label-free rules reported beside the default (one five-head fit gives them all)
-HEAD_SETS = {"4 network heads": SCORE_HEADS, "network heads + cycle": HEAD_NAMES}
+HEAD_SETS = {"4 network heads": SCORE_HEADS, "network heads + cycle": DEFAULT_HEADS}
 RULES = ("probe", "auto", "fisher", "max", "mean")
-HEAD_ROWS = (*(f"tsheads {h}" for h in HEAD_NAMES), *(f"tsheads {r}, {label}" for label in HEAD_SETS for r in RULES),
+HEAD_ROWS = (*(f"tsheads {h}" for h in DEFAULT_HEADS), *(f"tsheads {r}, {label}" for label in HEAD_SETS for r in RULES),
              "tsheads rank (within the scored series)")
 AUTO, TUNED = "tsheads default (zero-shot)", "tsheads default, fine-tuned"
 #: the default and the rebuild heads with absolute rebuild deviations (the default before rebuild_scale), same run
@@ -77,7 +77,7 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     # change nothing else (the heads' calibrations and references are the default's)
     det = TriangulationDetector(weights=weights, batch_size=args.batch_size, combine="probe").fit(x[:n_fit])
     calibrated = calibrated_heads(det, x)
-    for h in HEAD_NAMES:
+    for h in DEFAULT_HEADS:
         out[f"tsheads {h}"] = calibrated[h].max(0)
     for label, names in HEAD_SETS.items():
         sub = restricted(det, names)

@@ -427,10 +427,10 @@ def _save_plot(draw, path, n_axes: int = 1) -> None:
 
 def _detector(args):
     if args.detector == "tsheads":
-        from .estimators.anomaly import HEAD_NAMES, TriangulationDetector
+        from .estimators.anomaly import DEFAULT_HEADS, TriangulationDetector
 
         rule = {} if args.combine is None else {"combine": args.combine}
-        return TriangulationDetector(heads=tuple(args.heads) if args.heads else HEAD_NAMES, **rule,
+        return TriangulationDetector(heads=tuple(args.heads) if args.heads else DEFAULT_HEADS, **rule,
                                      contamination=args.contamination, random_state=args.random_state,
                                      verbose=not args.quiet)
     if args.heads or args.combine is not None:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TsheadsError, WeightsError
+from ..scoring.coarse import COARSE_FACTOR, MIN_COARSE_BLOCKS, block_count, coarse_deviations
 from ..scoring.combine import (
     Calibration,
     agreement_weights,
@@ -54,9 +55,12 @@ from .pretrained import PretrainedModelMixin
 if TYPE_CHECKING:
     from .anomaly_stream import DetectorStream
 
-#: every head there is: the network's (:data:`~tsheads.scoring.heads.SCORE_HEADS`) and the ``cycle`` head
+#: the heads used by default: the network's (:data:`~tsheads.scoring.heads.SCORE_HEADS`) and the ``cycle`` head
 #: (:mod:`tsheads.scoring.cycles`), which compares whole seasonal cycles with those of the fit data
-HEAD_NAMES = (*SCORE_HEADS, "cycle")
+DEFAULT_HEADS = (*SCORE_HEADS, "cycle")
+#: every head there is: the defaults and the ``coarse`` head (:mod:`tsheads.scoring.coarse`), the time head's
+#: rebuild of the series averaged over blocks of points
+HEAD_NAMES = (*DEFAULT_HEADS, "coarse")
 COMBINE_RULES = ("auto", "probe", "fisher", "rank", "agreement", "max", "mean", "supervised")
 #: probe copies of the fit data whose planted anomalies weigh the heads under ``combine="probe"``
 PROBE_COPIES = 2
@@ -101,11 +105,14 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     Parameters
     ----------
-    heads : str or sequence of str, default all five
-        Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle")`` (see
-        :mod:`tsheads.scoring.heads` and :mod:`tsheads.scoring.cycles`). The cycle head joined the defaults on
-        dev data (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315
-        without, over injected and generated whole-cycle anomalies).
+    heads : str or sequence of str, default :data:`DEFAULT_HEADS`
+        Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle", "coarse")`` (see
+        :mod:`tsheads.scoring.heads`, :mod:`tsheads.scoring.cycles` and :mod:`tsheads.scoring.coarse`); the
+        first five by default. The cycle head joined the defaults on dev data (``python -m
+        evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315 without, over injected and
+        generated whole-cycle anomalies). The ``coarse`` head (the time head's rebuild of the series averaged
+        over blocks of :data:`~tsheads.scoring.coarse.COARSE_FACTOR` points, for changes slower than a window)
+        is flat when the fit data hold fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` blocks.
     combine : str, default "auto"
         How head scores become one score, per channel:
 
@@ -225,7 +232,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     allow_nan = True
 
-    def __init__(self, heads=HEAD_NAMES, combine: str = "auto", window: int = 512, stride: Optional[int] = None,
+    def __init__(self, heads=DEFAULT_HEADS, combine: str = "auto", window: int = 512, stride: Optional[int] = None,
                  horizon: int = 16, smoothing: int = 32, mask: str = "spread", error: str = "squared",
                  contamination: float = 0.1, fine_tune: bool = False,
                  fine_tune_steps: int = 100, fine_tune_batch_size: int = 32, learning_rate: float = 1e-4,
@@ -427,6 +434,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         self.fit_length_, self.fit_digest_ = x.shape[1], _digest(x, observed)
         self.smoothing_width_ = None
         self.smoothing_width_ = self._smoothing()
+        self.coarse_factor_ = COARSE_FACTOR if "coarse" in heads else None
         outputs = self._outputs(x, observed)
         if "embedding" in heads:  # the fit data's subsequences are the bank of normal shapes
             starts, emb = self._bank(x, observed) if self._dense_bank() else outputs["embedding"]
@@ -603,6 +611,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                               origin=origin)
         if "cycle" in self._heads():
             raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, starts_fit, scored_cycles)
+        if "coarse" in self._heads():
+            raw["coarse"] = self._coarse(x, observed, origin)
         raw = {h: raw[h] for h in self._heads()}
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
@@ -610,6 +620,36 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         return {h: fill_undefined(moving_average(np.minimum(v, 1e100) ** power, self._smoothing()),
                                   None if fit_data else self.head_calibration_[h].loc)
                 for h, v in raw.items()}
+
+    def _coarse_window(self) -> Optional[int]:
+        """Blocks per window of the coarse head: the window cut to the fit data's blocks
+        (:func:`effective_window`); None (the head is flat) without the head or with fewer than
+        :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` fit blocks."""
+        factor = self.__dict__.get("coarse_factor_")
+        if factor is None:
+            return None
+        return coarse_window(self.window, self.fit_length_, factor, self._pretrained().config.patch_length)
+
+    def _coarse(self, x, observed, origin: int = 0) -> np.ndarray:
+        """The coarse head's raw deviations ``(C, T)`` of a scaled series (``detect`` sends them precomputed)."""
+        window = self._coarse_window()
+        if window is None:
+            return np.zeros(x.shape)
+        ready = None if origin else self.__dict__.get("_precomputed", {}).get((_digest(x, observed), "coarse", window))
+        if ready is not None:
+            return ready
+        return self._coarse_outputs([x], [observed], window, self.coarse_factor_, origin=origin)[0]
+
+    def _coarse_outputs(self, xs, observeds, window: int, factor: int, origin: int = 0, model=None) -> list:
+        """:func:`~tsheads.scoring.coarse.coarse_deviations` of these scaled series on ``model`` (default: the
+        fine-tuned network, else the bundled one the coarse ``window`` selects)."""
+        if model is None:
+            model = self.model_ if self.fine_tune else self._network_for(window)
+        stride = min(self.stride, window) if self.stride else max(1, window // 2)
+        return coarse_deviations(self._checked_model(model, window), xs, observeds, factor=factor, window=window,
+                                 stride=stride, origin=origin, layout=self.mask, batch_size=self.batch_size,
+                                 precision=self.precision, cache=self.__dict__.get("_row_cache"),
+                                 relative=self.rebuild_scale == "window")
 
     def _network_heads(self) -> tuple:
         return tuple(h for h in self._heads() if h in SCORE_HEADS)
@@ -729,6 +769,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """Points a stream keeps before the new ones: enough for every window, forecast and smoothing."""
         half = self._smoothing()
         history = max(self.window_, self.forecast_history or 0)
+        coarse = self._coarse_window()
+        if coarse is not None:  # every window of blocks that rebuilds a new point, and the block before them
+            history = max(history, (coarse + 1) * self.coarse_factor_)
         return history + self.horizon + max(EMBED_WIDTH, self.cycle_period_ or 0) + half + 1
 
     def _extra_columns(self) -> list:
@@ -747,17 +790,20 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             return
         # the networks each series' fit will load (by its effective window), never a fitted model_
         patch, params = self._pretrained().config.patch_length, self.get_params(deep=False)
-        dense_bank = self._dense_bank()
+        dense_bank, coarse_head = self._dense_bank(), "coarse" in self._heads()
         for group in _groups([len(v) for v in series], DETECT_GROUP_POINTS):
-            by_window, fit_parts = {}, {}
+            by_window, fit_parts, by_coarse = {}, {}, {}
             for i in group:
                 x, observed = as_channels(series[i], allow_nan=True)
                 scale = peak_scale(x[:, :n_fit[i]])
                 window = effective_window(self.window, n_fit[i], patch)
+                coarse = coarse_window(self.window, n_fit[i], COARSE_FACTOR, patch) if coarse_head else None
                 fit_part = (x[:, :n_fit[i]] / scale, observed[:, :n_fit[i]])
                 fit_parts.setdefault(window, {}).setdefault(_digest(*fit_part), fit_part)
                 for part in (fit_part, (x / scale, observed), *self._probe_parts(*fit_part)):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
+                    if coarse is not None:
+                        by_coarse.setdefault(coarse, {}).setdefault(_digest(*part), part)
             with self._shared_rows():
                 networks = {w: (self._network_for(w), self._history_network(w)) for w in by_window}
                 outputs = {}
@@ -770,6 +816,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                 for key, out in zip(arrays, self._model_outputs(
                                     *zip(*arrays.values()), window, model=networks[window][0],
                                     history_model=networks[window][1]))})
+                outputs.update({(key, "coarse", window): out for window, arrays in by_coarse.items()
+                                for key, out in zip(arrays, self._coarse_outputs(
+                                    *zip(*arrays.values()), window, COARSE_FACTOR, model=self._network_for(window)))})
             for i in group:
                 est = self._series_copy(params)
                 est._precomputed = outputs
@@ -849,6 +898,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "cycle_count_ranks": bool(self.__dict__.get("cycle_count_ranks_", False)),
             "cycle_level_free": bool(self.__dict__.get("cycle_level_free_", False)),
             "votes": self.__dict__.get("votes_"),
+            "coarse_factor": self.__dict__.get("coarse_factor_"),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -972,6 +1022,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                "its saved probe_quality")
         est.probe_quality_ = None if quality is None else {h: float(quality[h]) for h in heads}
         est.cycle_period_ = period
+        factor = state.get("coarse_factor")  # absent before the coarse head existed
+        if ("coarse" in heads) != (factor is not None) or (factor is not None and (
+                isinstance(factor, bool) or not isinstance(factor, int) or factor < 2)):
+            raise WeightsError(f"{path}: saved coarse_factor must be an integer of at least 2 with the coarse head "
+                               f"(and absent without it), got {factor!r}")
+        est.coarse_factor_ = factor
         counts = state.get("cycle_fit_cycles")  # absent before the count: those channels were scored as they came
         if counts is not None and (period is None or not isinstance(counts, list) or len(counts) != c or not all(
                 isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts)):
@@ -989,6 +1045,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(path, c, "cycle_bank", "cycle_starts", width=period,
                                                                  allow_nan=True)
         return est
+
+
+def coarse_window(window: int, fit_length: int, factor: int, patch: int) -> Optional[int]:
+    """The coarse head's window (blocks) for fit data of ``fit_length`` points: :func:`effective_window` of its
+    blocks; None when they are fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS`."""
+    blocks = block_count(fit_length, factor)
+    return effective_window(window, blocks, patch) if blocks >= MIN_COARSE_BLOCKS else None
 
 
 def effective_window(window: int, fit_length: int, patch: int) -> int:
