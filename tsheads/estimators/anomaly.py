@@ -635,16 +635,18 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         window = self._coarse_window()
         if window is None:
             return np.zeros(x.shape)
-        ready = None if origin else self.__dict__.get("_precomputed", {}).get((_digest(x, observed), "coarse", window))
+        key = (_digest(x, observed), "coarse", self.window_, window)
+        ready = None if origin else self.__dict__.get("_precomputed", {}).get(key)
         if ready is not None:
             return ready
         return self._coarse_outputs([x], [observed], window, self.coarse_factor_, origin=origin)[0]
 
     def _coarse_outputs(self, xs, observeds, window: int, factor: int, origin: int = 0, model=None) -> list:
         """:func:`~tsheads.scoring.coarse.coarse_deviations` of these scaled series on ``model`` (default: the
-        fine-tuned network, else the bundled one the coarse ``window`` selects)."""
+        fitted network, which a saved detector keeps; its context holds the coarse window, which is at most the
+        fit's)."""
         if model is None:
-            model = self.model_ if self.fine_tune else self._network_for(window)
+            model = self.model_
         stride = min(self.stride, window) if self.stride else max(1, window // 2)
         return coarse_deviations(self._checked_model(model, window), xs, observeds, factor=factor, window=window,
                                  stride=stride, origin=origin, layout=self.mask, batch_size=self.batch_size,
@@ -802,8 +804,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 fit_parts.setdefault(window, {}).setdefault(_digest(*fit_part), fit_part)
                 for part in (fit_part, (x / scale, observed), *self._probe_parts(*fit_part)):
                     by_window.setdefault(window, {}).setdefault(_digest(*part), part)
-                    if coarse is not None:
-                        by_coarse.setdefault(coarse, {}).setdefault(_digest(*part), part)
+                    if coarse is not None:  # on the series' own network (the fit window's)
+                        by_coarse.setdefault((window, coarse), {}).setdefault(_digest(*part), part)
             with self._shared_rows():
                 networks = {w: (self._network_for(w), self._history_network(w)) for w in by_window}
                 outputs = {}
@@ -816,9 +818,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                 for key, out in zip(arrays, self._model_outputs(
                                     *zip(*arrays.values()), window, model=networks[window][0],
                                     history_model=networks[window][1]))})
-                outputs.update({(key, "coarse", window): out for window, arrays in by_coarse.items()
+                outputs.update({(key, "coarse", window, coarse): out for (window, coarse), arrays in by_coarse.items()
                                 for key, out in zip(arrays, self._coarse_outputs(
-                                    *zip(*arrays.values()), window, COARSE_FACTOR, model=self._network_for(window)))})
+                                    *zip(*arrays.values()), coarse, COARSE_FACTOR, model=networks[window][0]))})
             for i in group:
                 est = self._series_copy(params)
                 est._precomputed = outputs
