@@ -17,6 +17,11 @@ series, at most 0.1 of the clean short-fit series at contamination 0.1, under 0.
 case's series, and whose mean VUS-PR falls on no dev set by more than 0.03 against the default, the highest mean
 of the four sets' mean VUS-PR wins; one within 0.005 of the default does not replace it.
 
+The run (clean f4f7a55) kept the default heads (0.452): with the coarse head the mean fell to 0.387 (blocks of 8)
+and 0.412 (blocks of 16), lower on every dev set (by up to 0.092 and 0.048, over the 0.03 allowed); the head alone
+scored 0.164. A first run (clean 7519f64, the coarse head on the network its own window selected, which a saved
+detector did not restore) gave 0.397 and 0.407.
+
     python -m evaluation.coarse_head_choice [--data-dir DIR] [--quick]
 """
 
