@@ -11,6 +11,11 @@ estimator can take one as a parameter:
 - ``"inverse2_top<k>"``: weights proportional to ``1 / error**2`` over the ``k`` lowest errors (leans harder on
   the best, for series where one candidate, e.g. a weekly seasonal naive, is far ahead).
 - ``"equal_top<k>"``: equal weights over the ``k`` lowest errors.
+- ``"evidence<c>_top<k>"`` (e.g. ``"evidence0.33_top3"``): weights proportional to ``(lowest / error) ** max(1,
+  c * sqrt(n))`` over the ``k`` lowest errors, ``n`` being the series' backtest points (origins x horizon). The more
+  points the errors average, the surer their order, so the weights lean harder on the best: with ``c = 1/3``
+  a monthly series backtested on two origins of 18 points weighs like ``inverse2``, a half-hourly one on two weeks
+  of 336 points with an exponent of 8.6.
 - any of these with ``_within<r>`` (e.g. ``"inverse2_top3_within2"``): candidates whose error exceeds ``r``
   times the lowest get no weight, so one candidate far ahead of the rest (a weekly seasonal naive on
   half-hourly demand) is not diluted by them.
@@ -33,14 +38,17 @@ from .errors import TsheadsError
 
 #: rules compared by ``evaluation.combination_choice``
 RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "inverse2_top2", "inverse2_top3", "inverse2_top5",
-         "equal_top2", "equal_top3", "inverse_top3_within2", "inverse2_top3_within2", "inverse2_top3_within1.5")
+         "equal_top2", "equal_top3", "inverse_top3_within2", "inverse2_top3_within2", "inverse2_top3_within1.5",
+         "evidence0.25_top3", "evidence0.33_top3", "evidence0.5_top3")
 #: the rule used when none is given (see module docstring)
 DEFAULT_RULE = "inverse2_top3"
-_RULE = re.compile(r"^(?P<kind>inverse2?|equal)_top(?P<k>[1-9]\d*)(_within(?P<r>[1-9]\d*(\.\d+)?))?$")
+_RULE = re.compile(r"^(?P<kind>inverse2?|equal|evidence(?P<c>\d+(\.\d+)?))_top(?P<k>[1-9]\d*)"
+                   r"(_within(?P<r>[1-9]\d*(\.\d+)?))?$")
 
 
-def check_rule(rule: str) -> tuple[str, int, float]:
-    """``rule`` as ``(kind, k, ratio)``: ``"best"`` is ``("equal", 1, inf)``; a TsheadsError for anything else.
+def check_rule(rule: str) -> tuple[str, int, float, float]:
+    """``rule`` as ``(kind, k, ratio, c)``: ``"best"`` is ``("equal", 1, inf, 0)``; a TsheadsError for anything
+    else.
 
     Parameters
     ----------
@@ -49,20 +57,22 @@ def check_rule(rule: str) -> tuple[str, int, float]:
 
     Returns
     -------
-    tuple of (str, int, float)
-        Weighting kind (``"inverse"``, ``"inverse2"`` or ``"equal"``), how many candidates it keeps, and the
-        largest error, as a multiple of the lowest, that may still get weight (inf: no cut).
+    tuple of (str, int, float, float)
+        Weighting kind (``"inverse"``, ``"inverse2"``, ``"equal"`` or ``"evidence"``), how many candidates it
+        keeps, the largest error, as a multiple of the lowest, that may still get weight (inf: no cut), and the
+        evidence rule's ``c`` (0 for the others).
     """
     if rule == "best":
-        return "equal", 1, np.inf
+        return "equal", 1, np.inf, 0.0
     match = _RULE.match(str(rule))
-    if match is None:
-        raise TsheadsError(f"combination rule must be 'best', 'inverse_top<k>', 'inverse2_top<k>' or 'equal_top<k>', "
-                           f"optionally with '_within<r>' (r >= 1), got {rule!r}")
-    return match["kind"], int(match["k"]), float(match["r"]) if match["r"] else np.inf
+    if match is None or (match["c"] is not None and float(match["c"]) <= 0):
+        raise TsheadsError(f"combination rule must be 'best', 'inverse_top<k>', 'inverse2_top<k>', 'equal_top<k>' or "
+                           f"'evidence<c>_top<k>' (c > 0), optionally with '_within<r>' (r >= 1), got {rule!r}")
+    kind = "evidence" if match["c"] is not None else match["kind"]
+    return kind, int(match["k"]), float(match["r"]) if match["r"] else np.inf, float(match["c"] or 0.0)
 
 
-def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndarray:
+def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE, points=None) -> np.ndarray:
     """Weights per series and candidate from mean backtest errors (see module docstring).
 
     Ties keep the earlier candidate. Zero errors (a candidate that was exact on every origin) share the
@@ -75,16 +85,23 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndar
         ``(n, c)`` non-negative mean scaled errors, NaN for candidates that did not run.
     rule : str, default DEFAULT_RULE
         A rule name.
+    points : array_like, optional
+        ``(n,)`` backtest points behind each series' errors (origins x horizon); the ``evidence`` rules need it.
 
     Returns
     -------
     ndarray
         ``(n, c)`` weights, rows summing to 1.
     """
-    kind, k, ratio = check_rule(rule)
+    kind, k, ratio, c = check_rule(rule)
     errors = np.asarray(errors, dtype=np.float64)
     if errors.ndim != 2:
         raise TsheadsError(f"errors must be (n_series, n_candidates), got shape {errors.shape}")
+    if kind == "evidence":
+        if points is None or np.shape(points) != errors.shape[:1] or not np.all(np.asarray(points) >= 0):
+            raise TsheadsError(f"rule {rule!r} needs the backtest points of each of the {errors.shape[0]} series "
+                               f"(non-negative), got {points!r}")
+        exponent = np.maximum(1.0, c * np.sqrt(np.asarray(points, dtype=np.float64)))[:, None]
     usable = np.isfinite(errors)
     ranked = np.where(usable, errors, np.inf)
     order = np.argsort(ranked, axis=1, kind="stable")
@@ -97,9 +114,15 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE) -> np.ndar
         raw = keep.astype(np.float64)
     else:
         exact = keep & (errors == 0)
-        with np.errstate(divide="ignore"):
-            power = 2.0 if kind == "inverse2" else 1.0
-            inverse = np.where(keep & ~exact, 1.0 / np.where(keep, errors, 1.0) ** power, 0.0)
+        with np.errstate(divide="ignore", over="ignore"):
+            if kind == "evidence":  # relative to the lowest, so large exponents stay finite
+                lowest = np.where(keep & ~exact, errors, np.inf).min(axis=1, keepdims=True)
+                base = np.where(keep & ~exact, np.where(np.isfinite(lowest), lowest, 1.0) / np.where(keep, errors, 1.0),
+                                0.0)
+                inverse = np.where(keep & ~exact, base ** exponent, 0.0)
+            else:
+                power = 2.0 if kind == "inverse2" else 1.0
+                inverse = np.where(keep & ~exact, 1.0 / np.where(keep, errors, 1.0) ** power, 0.0)
         raw = np.where(exact.any(axis=1, keepdims=True), exact.astype(np.float64), inverse)
     total = raw.sum(axis=1, keepdims=True)
     equal = np.full_like(raw, 1.0 / max(errors.shape[1], 1))

@@ -273,7 +273,8 @@ class ValidatedForecaster(PretrainedForecaster):
         available = np.isfinite(final).all(axis=2)
         usable = (2 * ran >= origins[:, None]) & available & has_origins[:, None]
         errors = np.where(usable, mean_scaled_errors(back, actuals, _scales(series, cuts, periods)), np.nan)
-        weights = weights_with_fallback(errors, names, self.combination, available, float(self.frame_prior))
+        weights = weights_with_fallback(errors, names, self.combination, available, float(self.frame_prior),
+                                        points=origins * h)
         no_choice = ~np.isfinite(errors).any(axis=1)
         self.candidate_forecasts_ = final
         point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
@@ -408,7 +409,7 @@ def _by_slot(values: np.ndarray, slots: tuple, n: int, k_max: int) -> np.ndarray
 
 
 def weights_with_fallback(errors: np.ndarray, names: list, rule: str, available: Optional[np.ndarray] = None,
-                          frame_prior: float = 0.0) -> np.ndarray:
+                          frame_prior: float = 0.0, points: Optional[np.ndarray] = None) -> np.ndarray:
     """:func:`tsheads.combine.combination_weights` of the errors leaning ``frame_prior`` on the frame's other series
     (:func:`tsheads.combine.with_frame_prior`), with the short-series rule for rows left without any error.
 
@@ -424,6 +425,8 @@ def weights_with_fallback(errors: np.ndarray, names: list, rule: str, available:
         ``(n, c)`` candidates with a forecast for each series; needed when ``frame_prior`` > 0.
     frame_prior : float, default 0
         Weight of the frame's standing (0: each series on its own; rows without errors get the fallback).
+    points : ndarray, optional
+        ``(n,)`` backtest points of each series (origins x horizon), for the ``evidence`` rules.
 
     Returns
     -------
@@ -432,7 +435,7 @@ def weights_with_fallback(errors: np.ndarray, names: list, rule: str, available:
     """
     if frame_prior:
         errors = with_frame_prior(errors, frame_prior, available)
-    weights = combination_weights(errors, rule)
+    weights = combination_weights(errors, rule, points)
     no_choice = ~np.isfinite(errors).any(axis=1)
     weights[no_choice] = 0.0
     weights[no_choice, names.index("network" if "network" in names else "naive")] = 1.0
