@@ -170,6 +170,25 @@ def test_within_rules_drop_candidates_far_behind_the_best():
             combination_weights(errors, bad)
 
 
+
+def test_evidence_rules_lean_harder_on_the_best_the_more_backtest_points():
+    errors = np.array([[0.40, 0.63, 2.0, np.nan]] * 3)
+    weights = combination_weights(errors, "evidence0.33_top3", points=[672, 36, 1])
+    long, month, tiny = weights
+    assert long[0] > 0.95 and long[3] == 0  # two weeks of half-hours: the best all but alone
+    squared = combination_weights(errors[:1], "inverse2_top3")[0]
+    assert np.allclose(month, squared, atol=5e-3)  # 0.33 x sqrt(36) ~ 2: as inverse2
+    plain = combination_weights(errors[:1], "inverse_top3")[0]
+    assert np.allclose(tiny, plain)  # never flatter than inverse weights
+    assert np.allclose(weights.sum(axis=1), 1.0)
+    huge = combination_weights(np.array([[1e-3, 5.0, 9.0]]), "evidence0.5_top3", points=[10 ** 6])
+    assert np.isfinite(huge).all() and huge[0].tolist() == [1.0, 0.0, 0.0]
+    with pytest.raises(TsheadsError, match="backtest points"):
+        combination_weights(errors, "evidence0.33_top3")
+    for bad in ("evidence0_top3", "evidence_top3", "evidence-1_top3"):
+        with pytest.raises(TsheadsError, match="combination rule"):
+            combination_weights(errors, bad, points=[1, 1, 1])
+
 def test_pooled_radius_scales_one_quantile_by_each_series_scale():
     rng = np.random.default_rng(4)
     scales = rng.uniform(0.5, 20, size=400)

@@ -90,7 +90,7 @@ class ValidatedForecaster(PretrainedForecaster):
         ones on validation windows (relative MASE 0.766 against 0.762; three: 0.764) and were the fastest
         (``evaluation.backtest_choice``, whose rule takes the fastest setting within that tolerance).
     combination : str, default DEFAULT_RULE
-        Rule of :mod:`tsheads.combine` (``"best"``, ``"inverse_top3"`` ...).
+        Rule of :mod:`tsheads.combine` (``"evidence0.33_top3"``, ``"inverse2_top3"``, ``"best"`` ...).
     frame_prior : float, default DEFAULT_FRAME_PRIOR
         How far each series' backtest errors lean on the frame's other series: each error is multiplied by
         ``exp(frame_prior * standing)``, the candidate's geometric-mean error ratio to the best on the other
