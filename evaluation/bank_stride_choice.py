@@ -34,12 +34,10 @@ import tsheads.estimators.anomaly as anomaly_module
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, calibrated_dev_series
+from .combine_rule_choice import calibrated_dev_series
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, bounded_choice, flag_checks
-from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .detector_network_choice import SET_TOLERANCE
-from .flag_stability import CONTAMINATION
+from .cycle_count_choice import bounded_choice, bounded_rule_note, decision_table, flag_checks
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "bank_stride_choice"
@@ -87,17 +85,12 @@ def _run(args, model, weights, timings):
             return flag_checks(params, args.quick)
 
     score, chosen, rows = bounded_choice(table, CANDIDATES, _label, CURRENT, checks_of)
-    decision = pd.DataFrame([{"candidate": _label(c), **row} for c, row in zip(CANDIDATES, rows)]
-                            ).set_index("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    decision = decision_table(CANDIDATES, _label, rows)
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings "
              "(level-free cycles, one reconstruction vote); mean VUS-PR (100-point buffer); each bank stride fits "
              "its own detectors, and both powers combine the same calibrated head scores with the default votes.",
-             "Rule, fixed before the run: the highest mean of the set means among the candidates within the flag "
-             f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
-             f"short fits at most {SHORT_FIT_BOUND:g} flagged at contamination {SHORT_FIT_CONTAMINATION:g}) and no "
-             f"set more than {SET_TOLERANCE} below '{_label(CURRENT)}'; within {TIE} of it, it stays. "
-             f"CHOICE: {_label(chosen)} ({score[chosen]:.3f}; {_label(CURRENT)} {score[CURRENT]:.3f})."]
+             bounded_rule_note(_label(CURRENT), _label(chosen), score, CURRENT, chosen)]
     tables = {"Mean VUS-PR by candidate and dev set": table.loc[labels],
               "Mean VUS-PR of the embedding head by dev set":
                   table.loc[[c for c in table.index if c.startswith("embedding")]],

@@ -37,13 +37,11 @@ from tsheads.estimators.anomaly import DEFAULT_HEADS, HEAD_NAMES
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, calibrated_dev_series
+from .combine_rule_choice import calibrated_dev_series
 from .common import base_parser, suite_main
 from .cycle_count_bank_choice import standing_case_flags
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, bounded_choice, flag_checks
-from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .detector_network_choice import SET_TOLERANCE
-from .flag_stability import CONTAMINATION
+from .cycle_count_choice import bounded_choice, bounded_rule_note, decision_table, flag_checks
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "coarse_head_choice"
@@ -109,19 +107,14 @@ def _run(args, model, weights, timings):
     score, chosen, rows = bounded_choice(table, CANDIDATES, _label, CURRENT, checks_of,
                                          extra=lambda c: {"standing case flagged": standing[c]},
                                          also=lambda c: standing[c] < STANDING_BOUND)
-    decision = pd.DataFrame([{"candidate": _label(c), **row} for c, row in zip(CANDIDATES, rows)]
-                            ).set_index("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    decision = decision_table(CANDIDATES, _label, rows)
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings; mean "
              "VUS-PR (100-point buffer); each block size fits its own detectors with every head, and the default's "
              "scores are theirs without the coarse head (checked equal for both block sizes). 'coarse head flat' "
              "rows: the share of series whose fit data held too few blocks, so the head was flat.",
-             "Rule, fixed before the run: the highest mean of the set means among the candidates within the flag "
-             f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
-             f"short fits at most {SHORT_FIT_BOUND:g} flagged at contamination {SHORT_FIT_CONTAMINATION:g}, the "
-             f"standing 2.2-cycle case under {STANDING_BOUND:g}) and no set more than {SET_TOLERANCE} below "
-             f"'{_label(CURRENT)}'; within {TIE} of it, it stays. "
-             f"CHOICE: {_label(chosen)} ({score[chosen]:.3f}; {_label(CURRENT)} {score[CURRENT]:.3f})."]
+             bounded_rule_note(_label(CURRENT), _label(chosen), score, CURRENT, chosen,
+                               f", the standing 2.2-cycle case under {STANDING_BOUND:g}")]
     tables = {"Mean VUS-PR by candidate and dev set": table.loc[labels],
               "The coarse head alone (mean VUS-PR) and the share of series where it was flat":
                   table.loc[[c for c in table.index if c.startswith("coarse head")]],

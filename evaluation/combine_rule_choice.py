@@ -43,7 +43,7 @@ from tsheads.pretrain.staged import staged_series
 from .anomaly_detection import PEERS, calibrated_heads
 from .anomaly_settings_choice import FIT_FRACTION, dev_series, inject
 from .common import base_parser, suite_main
-from .cycle_head_choice import cycle_series, dev_report, run_on_dev, set_means
+from .cycle_head_choice import cycle_series, dev_report, run_on_dev, set_means, set_sizes
 from .flag_stability import MAX_MOVE, worst_moves
 from .report import Report
 
@@ -163,7 +163,7 @@ def _run(args, model, weights, timings) -> Report:
                              "chosen": pd.Series({c: c == chosen for c in CANDIDATES})}).rename_axis("rule")
     heads = [h for h in HEAD_NAMES if h in table.index]
     best_head = table.loc[heads, "mean of the set means"].idxmax()
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the "
              f"first {FIT_FRACTION:.0%} of each; mean VUS-PR (100-point buffer).",
              f"Rule, fixed before the run: among {list(CANDIDATES)}, the highest mean of the set means; within "

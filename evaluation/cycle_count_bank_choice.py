@@ -33,23 +33,22 @@ from __future__ import annotations
 from itertools import product
 
 import numpy as np
-import pandas as pd
 
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, combined_dev_rows
+from .combine_rule_choice import combined_dev_rows
 from .common import base_parser, suite_main
 from .cycle_count_choice import (
     SHORT_FIT_BOUND,
     SHORT_FIT_CONTAMINATION,
     bounded_choice,
+    bounded_rule_note,
     counting,
+    decision_table,
     flag_checks,
 )
-from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .detector_network_choice import SET_TOLERANCE
-from .flag_stability import CONTAMINATION
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "cycle_count_bank_choice"
@@ -102,19 +101,14 @@ def _run(args, model, weights, timings):
     score, chosen, rows = bounded_choice(table, CANDIDATES, _label, CURRENT, checks_of,
                                          extra=lambda c: {"standing 2.2-cycle case flagged": standing[c]},
                                          also=lambda c: standing[c] < SHORT_FIT_BOUND)
-    decision = pd.DataFrame([{"candidate": _label(c), **row} for c, row in zip(CANDIDATES, rows)]
-                            ).set_index("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    decision = decision_table(CANDIDATES, _label, rows)
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings (the "
              "embedding bank every 4 points, level-free cycles, one reconstruction vote) and the fit cycles counted; "
              "mean VUS-PR (100-point buffer); every candidate combines the same calibrated head scores with the "
              "default votes.",
-             "Rule, fixed before the run: the highest mean of the set means among the candidates within the flag "
-             f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
-             f"short fits at most {SHORT_FIT_BOUND:g} flagged and the standing 2.2-cycle case under "
-             f"{SHORT_FIT_BOUND:g}, at contamination {SHORT_FIT_CONTAMINATION:g}) and no set more than "
-             f"{SET_TOLERANCE} below '{_label(CURRENT)}'; within {TIE} of it, it stays. "
-             f"CHOICE: {_label(chosen)} ({score[chosen]:.3f}; {_label(CURRENT)} {score[CURRENT]:.3f})."]
+             bounded_rule_note(_label(CURRENT), _label(chosen), score, CURRENT, chosen,
+                               f", the standing 2.2-cycle case under {SHORT_FIT_BOUND:g}")]
     tables = {"Mean VUS-PR by candidate and dev set": table.loc[labels],
               "Mean VUS-PR of each head by dev set": table.drop(index=labels), "Decision": decision}
     return dev_report(SUITE, "Counting the cycle head's fit cycles, with the power, and the embedding bank every 4 "

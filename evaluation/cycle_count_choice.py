@@ -45,7 +45,7 @@ from tsheads.scoring.combine import reference_rank_mean
 
 from .combine_rule_choice import TIE, best_within, combined_dev_rows
 from .common import base_parser, suite_main
-from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION, MAX_MOVE, within_flag_bounds, worst_move_of
 from .power_choice import POWERS
@@ -135,6 +135,21 @@ def bounded_choice(table: pd.DataFrame, candidates, label, current, checks_of, e
     return score, chosen, rows
 
 
+def decision_table(candidates, label, rows: list) -> pd.DataFrame:
+    """:func:`bounded_choice`'s decision rows as a table, one per candidate (indexed by ``label(candidate)``)."""
+    return pd.DataFrame([{"candidate": label(c), **row} for c, row in zip(candidates, rows)]).set_index("candidate")
+
+
+def bounded_rule_note(current: str, chosen: str, score: dict, current_key, chosen_key, extra_bound: str = "") -> str:
+    """The report note that states :func:`bounded_choice`'s rule and its choice (``current`` and ``chosen`` are
+    labels, ``score`` keyed by candidate; ``extra_bound``: a suite's own bound, inside the bounds' parentheses)."""
+    return ("Rule, fixed before the run: the highest mean of the set means among the candidates within the flag "
+            f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
+            f"short fits at most {SHORT_FIT_BOUND:g} flagged at contamination {SHORT_FIT_CONTAMINATION:g}"
+            f"{extra_bound}) and no set more than {SET_TOLERANCE} below '{current}'; within {TIE} of it, it stays. "
+            f"CHOICE: {chosen} ({score[chosen_key]:.3f}; {current} {score[current_key]:.3f}).")
+
+
 def run(args):
     return run_on_dev(args, _run)
 
@@ -167,7 +182,7 @@ def _run(args, model, weights, timings):
                               f"short fits flagged (contamination {SHORT_FIT_CONTAMINATION})": checks[c][2],
                               "within the bounds": within[c], "chosen": c == chosen} for c in CANDIDATES]
                             ).set_index("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each; mean VUS-PR (100-point buffer); "
              "every candidate combines the same calibrated head scores of the default detector.",
              f"Rule: the highest mean of the set means with the worst flag move under {MAX_MOVE}, the clean "

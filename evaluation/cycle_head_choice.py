@@ -103,6 +103,11 @@ def dev_sets(args) -> dict:
             "generated cycles": cycle_series(2 if args.quick else 20, args.seed)}
 
 
+def set_sizes(frame: pd.DataFrame) -> str:
+    """"set: count" of a dev frame's series per set, in the frame's order (for a report's notes)."""
+    return ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+
+
 def set_means(frame: pd.DataFrame, metric_cols: list, mean_of_sets: bool = False) -> pd.DataFrame:
     """Mean of each metric column per dev set (columns), plus over all dev series, and with ``mean_of_sets``
     the mean of the set means (each set weighs the same, however many series it holds)."""

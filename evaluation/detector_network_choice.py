@@ -53,7 +53,7 @@ from tsheads.pretrained import SHORT as SHORT_NETWORK
 from .anomaly_settings_choice import FIT_FRACTION, inject
 from .combine_rule_choice import PER_SOURCE, dev_sets, held_out
 from .common import base_parser, suite_main, weights_digest
-from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .detection_speed import in_turn, long_frame, mixed_series
 from .flag_stability import MAX_MOVE, worst_move_of
 from .report import Report
@@ -181,7 +181,7 @@ def _run(args, model, weights, timings) -> Report:
                              "series/s (200 of 50-500 points)": pd.Series(rate),
                              "chosen": pd.Series({c: c == chosen for c in settings if c != ROUTED})}
                             ).reindex(list(settings)).rename_axis("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     yes = lambda c: ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in c.items())  # noqa: E731
     notes = [f"A (short fit data): {len(frame_a)} corpus series of {SHORT_LENGTH} points fitted on their first "
              f"{SHORT_FIT} (the window is cut to {SHORT_FIT // 16 * 16} points for both networks). Rule, fixed "

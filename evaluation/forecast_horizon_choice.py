@@ -30,7 +30,7 @@ import pandas as pd
 
 from .anomaly_settings_choice import FIT_FRACTION
 from .common import base_parser, suite_main
-from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .detector_network_choice import SET_TOLERANCE, TOLERANCE, scored, speeds
 from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
 from .rebuild_scale_choice import four_dev_sets
@@ -75,7 +75,7 @@ def _run(args, model, weights, timings) -> Report:
                              f"mean share flagged (contamination {CONTAMINATION})": pd.Series(flagged),
                              "series/s (200 of 50-500 points)": pd.Series(rate),
                              "chosen": pd.Series({c: c == chosen for c in CANDIDATES})}).rename_axis("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     yes = lambda c: ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in c.items())  # noqa: E731
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR "
              "(100-point buffer) of the default detector (bundled weights) with each horizon.",

@@ -36,12 +36,10 @@ import pandas as pd
 from tsheads.estimators.anomaly import vote_weights
 from tsheads.scoring.combine import reference_rank_mean
 
-from .combine_rule_choice import TIE, combined_dev_rows
+from .combine_rule_choice import combined_dev_rows
 from .common import base_parser, suite_main
-from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, bounded_choice, flag_checks
-from .cycle_head_choice import dev_report, run_on_dev, set_means
-from .detector_network_choice import SET_TOLERANCE
-from .flag_stability import CONTAMINATION
+from .cycle_count_choice import bounded_choice, bounded_rule_note, flag_checks
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "head_votes_choice"
@@ -72,14 +70,10 @@ def _run(args, model, weights, timings):
     score, chosen, rows = bounded_choice(table, labels, str, CURRENT, checks_of)
     decision = pd.DataFrame([{"candidate": c, "votes": CANDIDATES[c] or "all 1", **row} for c, row in zip(labels, rows)]
                             ).set_index("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each; mean VUS-PR (100-point buffer); "
              "every candidate combines the same calibrated head scores of the default detector.",
-             "Rule, fixed before the run: the highest mean of the set means among the candidates within the flag "
-             f"bounds (worst move under 0.05, clean flag-stability series at most 2 x {CONTAMINATION} flagged, clean "
-             f"short fits at most {SHORT_FIT_BOUND:g} flagged at contamination {SHORT_FIT_CONTAMINATION:g}) and no "
-             f"set more than {SET_TOLERANCE} below '{CURRENT}'; within {TIE} of '{CURRENT}' it stays. "
-             f"CHOICE: {chosen} ({score[chosen]:.3f}; {CURRENT} {score[CURRENT]:.3f}).",
+             bounded_rule_note(CURRENT, chosen, score, CURRENT, chosen),
              "The grid came from an ad-hoc look at these dev sets, never at a benchmark."]
     tables = {"Mean VUS-PR by candidate and dev set": table.loc[labels],
               "Mean VUS-PR of each head by dev set": table.drop(index=labels), "Decision": decision}

@@ -46,7 +46,7 @@ import pandas as pd
 from .anomaly_settings_choice import FIT_FRACTION
 from .combine_rule_choice import PER_SOURCE, corpus_series
 from .common import base_parser, suite_main
-from .cycle_head_choice import dev_report, dev_sets, run_on_dev, set_means
+from .cycle_head_choice import dev_report, dev_sets, run_on_dev, set_means, set_sizes
 from .detector_network_choice import BOUNDARY_FIT, SET_TOLERANCE, SHORT_FIT_LENGTHS, TOLERANCE, scored, speeds
 from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, worst_move_of
 from .report import Report
@@ -98,7 +98,7 @@ def _run(args, model, weights, timings) -> Report:
                              "mean share flagged (contamination 0.02)": pd.Series(flagged),
                              "series/s (200 of 50-500 points)": pd.Series(rate),
                              "chosen": pd.Series({c: c == chosen for c in CANDIDATES})}).rename_axis("candidate")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     yes = lambda c: ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in c.items())  # noqa: E731
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR "
              "(100-point buffer) of the default detector (bundled weights).",

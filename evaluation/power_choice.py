@@ -30,7 +30,7 @@ from tsheads.scoring.combine import reference_rank_mean
 
 from .combine_rule_choice import TIE, best_within, combined_dev_rows
 from .common import base_parser, suite_main
-from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
 from .rebuild_scale_choice import four_dev_sets
 from .report import Report
@@ -67,7 +67,7 @@ def _run(args, model, weights, timings) -> Report:
                               f"mean share flagged (contamination {CONTAMINATION})": flagged[p],
                               "within both bounds": within[p], "chosen": p == chosen} for p in POWERS]
                             ).set_index("power")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each; mean VUS-PR (100-point buffer); "
              "every power combines the same calibrated head scores of the default detector.",
              f"Rule: the highest mean of the set means with the worst flag move under {MAX_MOVE} and at most "

@@ -25,7 +25,7 @@ from tsheads.scoring.combine import reference_rank_mean
 from .combine_rule_choice import TIE, combined_dev_rows
 from .common import base_parser, suite_main
 from .cycle_count_choice import SHORT_FIT_BOUND, SHORT_FIT_CONTAMINATION, bounded_choice, flag_checks
-from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .detector_network_choice import SET_TOLERANCE
 from .flag_stability import CONTAMINATION
 from .rebuild_scale_choice import four_dev_sets
@@ -60,7 +60,7 @@ def power_choice_report(args, model, weights, timings, *, powers: tuple, current
 
     score, chosen, rows = bounded_choice(table, powers, _label, current, checks_of)
     decision = pd.DataFrame([{"power": p, **row} for p, row in zip(powers, rows)]).set_index("power")
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings "
              f"({settings}); mean VUS-PR (100-point buffer); every power combines "
              "the same calibrated head scores with the default votes.",

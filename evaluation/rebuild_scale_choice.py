@@ -43,7 +43,7 @@ from .anomaly_detection import PEERS
 from .anomaly_settings_choice import FIT_FRACTION, inject
 from .combine_rule_choice import CANDIDATES, REFERENCE_PEER, TIE, calibrated_dev_series, dev_sets, head_and_rule_scores
 from .common import base_parser, suite_main
-from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
 from .report import Report
 
@@ -114,7 +114,7 @@ def _run(args, model, weights, timings) -> Report:
                               "within both bounds": within_flag_bounds(moves[(s, r)], flagged[(s, r)]),
                               "chosen": (s, r) == chosen} for s, r in pairs]).set_index(["rebuild_scale", "rule"])
     heads = [f"{s}: {h}" for s in REBUILD_SCALES for h in HEAD_NAMES if f"{s}: {h}" in table.index]
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR "
              "(100-point buffer).",
              f"Rule: among (scale, rule) pairs, the highest mean of the set means with the worst flag move under "

@@ -33,7 +33,7 @@ from tsheads.scoring.combine import reference_rank_mean
 from .anomaly_settings_choice import FIT_FRACTION
 from .combine_rule_choice import TIE, calibrated_dev_series
 from .common import base_parser, suite_main
-from .cycle_head_choice import dev_report, run_on_dev, set_means
+from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .flag_stability import CONTAMINATION, FLAGGED_FACTOR, MAX_MOVE, within_flag_bounds, worst_move_of
 from .report import Report
 
@@ -79,7 +79,7 @@ def _run(args, model, weights, timings) -> Report:
                              f"mean share flagged (contamination {CONTAMINATION})": pd.Series(flagged),
                              "chosen": pd.Series({w: w == chosen for w in WEIGHTS})}).rename_axis("tail weight")
     table.index.name = "tail weight"
-    sizes = ", ".join(f"{s}: {n}" for s, n in frame["set"].value_counts(sort=False).items())
+    sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first {FIT_FRACTION:.0%} of each; mean VUS-PR "
              "(100-point buffer) of 'auto' with each tail weight, on the same calibrated head scores.",
              f"Rule, fixed before the run: the highest mean of the set means; within {TIE} of the current "

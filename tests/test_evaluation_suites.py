@@ -584,6 +584,20 @@ def test_a_detector_default_must_keep_every_flag_bound_and_no_dev_set_may_fall_t
     assert not within_bounds(ok, drop=0.031)
 
 
+def test_the_bounded_choice_report_parts_name_every_candidate_and_the_choice():
+    from evaluation.cycle_count_choice import bounded_rule_note, decision_table
+    from evaluation.cycle_head_choice import set_sizes
+
+    rows = [{"mean of the set means": 0.4, "chosen": False}, {"mean of the set means": 0.5, "chosen": True}]
+    table = decision_table((1, 2), lambda c: f"power {c}", rows)
+    assert list(table.index) == ["power 1", "power 2"] and table.loc["power 2", "chosen"]
+    note = bounded_rule_note("power 1", "power 2", {1: 0.4, 2: 0.5}, 1, 2, ", a bound of its own")
+    assert note.startswith("Rule, fixed before the run") and "a bound of its own)" in note
+    assert note.endswith("CHOICE: power 2 (0.500; power 1 0.400).")
+    frame = pd.DataFrame({"set": ["b", "a", "b"], "series": ["x", "y", "z"]})
+    assert set_sizes(frame) == "b: 2, a: 1"
+
+
 def test_clean_cycles_are_periodic_draws_of_both_kinds():
     from evaluation.cycle_count_choice import clean_cycles
 
