@@ -45,8 +45,15 @@ def test_the_coarse_head_is_an_option_not_a_default_and_scores_every_point():
     y = shifted()
     det = TriangulationDetector(heads=HEADS).fit(y[:800])
     assert det.coarse_factor_ == COARSE_FACTOR and det._coarse_window() is not None
-    coarse = det.score_heads(y)["coarse"].to_numpy()
-    assert np.isfinite(coarse).all() and np.ptp(coarse) > 0
+    x, observed = y[None, :] / det.input_scale_, np.ones((1, len(y)), dtype=bool)
+    raw = det._coarse(x, observed)  # each point its block's deviation, every block scored
+    assert np.isfinite(raw).all() and np.ptp(raw) > 0
+    blocks = raw[0, :len(y) // COARSE_FACTOR * COARSE_FACTOR].reshape(-1, COARSE_FACTOR)
+    assert (np.ptp(blocks, axis=1) == 0).all()
+    tail = det._coarse(x[:, 1003:], observed[:, 1003:], origin=1003)  # a tail off the block grid
+    offset = -1003 % COARSE_FACTOR
+    assert np.isnan(tail[0, :offset]).all()  # before the tail's first whole block
+    np.testing.assert_allclose(tail[0, -300:], raw[0, -300:], rtol=1e-9, atol=1e-12)  # the same blocks, windows
 
 
 def test_a_fit_with_too_few_blocks_leaves_the_coarse_head_flat():
@@ -74,10 +81,11 @@ def test_the_coarse_head_streams_saves_and_batches_as_one_series_scores(tmp_path
     meta_file.write_text(json.dumps(meta))
     with pytest.raises(WeightsError, match="coarse_factor"):
         TriangulationDetector.load(tmp_path / "m")
-    other = shifted(seed=1)[::-1].copy()
-    frame = pd.DataFrame({"unique_id": np.repeat(["a", "b"], len(y)), "ds": np.tile(np.arange(len(y)), 2),
-                          "y": np.r_[y, other]})
+    # two series of other lengths, so other fit windows and block windows share the passes
+    series = {"a": y[:1500], "b": shifted(seed=1)[::-1].copy()}
+    frame = pd.concat([pd.DataFrame({"unique_id": k, "ds": np.arange(len(v)), "y": v}) for k, v in series.items()])
     out = detect(frame, fit_fraction=1 / 3, heads=HEADS)
-    alone = TriangulationDetector(heads=HEADS).fit(other[:800]).decision_function(other)
-    np.testing.assert_allclose(out.loc[out["unique_id"] == "b", "anomaly_score"].to_numpy(), alone,
-                               rtol=1e-9, atol=1e-9)
+    for key, values in series.items():
+        alone = TriangulationDetector(heads=HEADS).fit(values[:len(values) // 3]).decision_function(values)
+        np.testing.assert_allclose(out.loc[out["unique_id"] == key, "anomaly_score"].to_numpy(), alone,
+                                   rtol=1e-9, atol=1e-9)

@@ -183,8 +183,9 @@ def test_evidence_rules_lean_harder_on_the_best_the_more_backtest_points():
     assert np.allclose(weights.sum(axis=1), 1.0)
     huge = combination_weights(np.array([[1e-3, 5.0, 9.0]]), "evidence0.5_top3", points=[10 ** 6])
     assert np.isfinite(huge).all() and huge[0].tolist() == [1.0, 0.0, 0.0]
+    np.testing.assert_allclose(combination_weights(errors, "evidence0.33_top3"), np.stack([plain] * 3))  # no points
     with pytest.raises(TsheadsError, match="backtest points"):
-        combination_weights(errors, "evidence0.33_top3")
+        combination_weights(errors, "evidence0.33_top3", points=[1, 2])
     for bad in ("evidence0_top3", "evidence_top3", "evidence-1_top3"):
         with pytest.raises(TsheadsError, match="combination rule"):
             combination_weights(errors, bad, points=[1, 1, 1])
@@ -478,3 +479,23 @@ def test_optimised_theta_without_statsforecast_says_it_runs_the_standard_theta(m
     monkeypatch.setitem(__import__("sys").modules, "statsforecast.models", None)  # import fails as if absent
     with pytest.warns(UserWarning, match="needs statsforecast"):
         ValidatedForecaster(theta_model="dynamic").fit(frame(np.arange(60.0) % 7))
+
+
+def test_the_evidence_rule_gets_each_series_backtest_points(monkeypatch):
+    """The forecaster hands the rule each series' origins x h (a series too short for a backtest: 0)."""
+    import tsheads.estimators.validated as validated_module
+
+    seen = {}
+    real = validated_module.combination_weights
+
+    def spy(errors, rule, points=None, own=None):
+        seen["points"], seen["rule"] = np.asarray(points), rule
+        return real(errors, rule, points, own=own)
+
+    monkeypatch.setattr(validated_module, "combination_weights", spy)
+    df = pd.concat([frame(weekly_half_hourly(3)[:700], "long"), frame(np.arange(16.0) % 7, "short")])
+    est = ValidatedForecaster(combination="evidence0.33_top3").fit(df)
+    est.predict(12)
+    origins = est.chosen_.loc[["long", "short"], "origins"].to_numpy()
+    assert seen["rule"] == "evidence0.33_top3" and origins[0] > 0 and origins[1] == 0
+    np.testing.assert_array_equal(seen["points"], est.chosen_["origins"].to_numpy() * 12)

@@ -11,11 +11,14 @@ estimator can take one as a parameter:
 - ``"inverse2_top<k>"``: weights proportional to ``1 / error**2`` over the ``k`` lowest errors (leans harder on
   the best, for series where one candidate, e.g. a weekly seasonal naive, is far ahead).
 - ``"equal_top<k>"``: equal weights over the ``k`` lowest errors.
-- ``"evidence<c>_top<k>"`` (e.g. ``"evidence0.33_top3"``): weights proportional to ``(lowest / error) ** max(1,
-  c * sqrt(n))`` over the ``k`` lowest errors, ``n`` being the series' backtest points (origins x horizon). The more
-  points the errors average, the surer their order, so the weights lean harder on the best: with ``c = 1/3``
-  a monthly series backtested on two origins of 18 points weighs like ``inverse2``, a half-hourly one on two weeks
-  of 336 points with an exponent of 8.6.
+- ``"evidence<c>_top<k>"`` (e.g. ``"evidence0.33_top3"``): over the ``k`` lowest errors, weights proportional to
+  ``(own lowest / own error) ** max(1, c * sqrt(n))``, ``n`` being the series' backtest points (origins x
+  horizon; a candidate that ran at fewer origins averages fewer), times the frame prior's factor to the power
+  -2 as in ``inverse2`` (:func:`with_frame_prior`). The more points a series' own errors average, the surer
+  their order, so the weights lean harder on its best; what the other series say weighs the same whatever
+  ``n``, and a series without errors of its own weighs the frame's verdict as ``inverse2`` does. With ``c``
+  0.33 a monthly series backtested on two origins of 18 points weighs like ``inverse2``, a half-hourly one on
+  two origins of 336 points with an exponent of 8.6.
 - any of these with ``_within<r>`` (e.g. ``"inverse2_top3_within2"``): candidates whose error exceeds ``r``
   times the lowest get no weight, so one candidate far ahead of the rest (a weekly seasonal naive on
   half-hourly demand) is not diluted by them.
@@ -73,7 +76,7 @@ def check_rule(rule: str) -> tuple[str, int, float, float]:
     return kind, int(match["k"]), float(match["r"]) if match["r"] else np.inf, float(match["c"] or 0.0)
 
 
-def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE, points=None) -> np.ndarray:
+def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE, points=None, own=None) -> np.ndarray:
     """Weights per series and candidate from mean backtest errors (see module docstring).
 
     Ties keep the earlier candidate. Zero errors (a candidate that was exact on every origin) share the
@@ -87,7 +90,11 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE, points=Non
     rule : str, default DEFAULT_RULE
         A rule name.
     points : array_like, optional
-        ``(n,)`` backtest points behind each series' errors (origins x horizon); the ``evidence`` rules need it.
+        ``(n,)`` backtest points behind each series' errors (origins x horizon), for the ``evidence`` rules; None
+        counts none (their exponent is then 1).
+    own : ndarray, optional
+        ``(n, c)`` the series' own errors when ``errors`` lean on the frame (:func:`with_frame_prior`); the
+        ``evidence`` rules sharpen only these. None: ``errors`` are the series' own.
 
     Returns
     -------
@@ -99,10 +106,12 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE, points=Non
     if errors.ndim != 2:
         raise TsheadsError(f"errors must be (n_series, n_candidates), got shape {errors.shape}")
     if kind == "evidence":
-        if points is None or np.shape(points) != errors.shape[:1] or not np.all(np.asarray(points) >= 0):
+        points = np.zeros(len(errors)) if points is None else np.asarray(points, dtype=np.float64)
+        if points.shape != errors.shape[:1] or not np.all(points >= 0):
             raise TsheadsError(f"rule {rule!r} needs the backtest points of each of the {errors.shape[0]} series "
                                f"(non-negative), got {points!r}")
-        exponent = np.maximum(1.0, c * np.sqrt(np.asarray(points, dtype=np.float64)))[:, None]
+        exponent = np.maximum(1.0, c * np.sqrt(points))[:, None]
+        own = errors if own is None else np.asarray(own, dtype=np.float64)
     usable = np.isfinite(errors)
     ranked = np.where(usable, errors, np.inf)
     order = np.argsort(ranked, axis=1, kind="stable")
@@ -116,11 +125,8 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE, points=Non
     else:
         exact = keep & (errors == 0)
         with np.errstate(divide="ignore", over="ignore"):
-            if kind == "evidence":  # relative to the lowest, so large exponents stay finite
-                lowest = np.where(keep & ~exact, errors, np.inf).min(axis=1, keepdims=True)
-                base = np.where(keep & ~exact, np.where(np.isfinite(lowest), lowest, 1.0) / np.where(keep, errors, 1.0),
-                                0.0)
-                inverse = np.where(keep & ~exact, base ** exponent, 0.0)
+            if kind == "evidence":
+                inverse = _evidence_weights(errors, own, keep & ~exact, exponent)
             else:
                 power = 2.0 if kind == "inverse2" else 1.0
                 inverse = np.where(keep & ~exact, 1.0 / np.where(keep, errors, 1.0) ** power, 0.0)
@@ -128,6 +134,19 @@ def combination_weights(errors: np.ndarray, rule: str = DEFAULT_RULE, points=Non
     total = raw.sum(axis=1, keepdims=True)
     equal = np.full_like(raw, 1.0 / max(errors.shape[1], 1))
     return np.where(total > 0, raw / np.where(total > 0, total, 1.0), equal)
+
+
+def _evidence_weights(errors: np.ndarray, own: np.ndarray, keep: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """Unnormalised ``evidence`` weights on ``keep``: the own errors' ratios to their lowest to the power
+    ``exponent`` (relative to the lowest, so large exponents stay finite), times ``(errors / own) ** -2`` (the
+    frame prior's factor, as ``inverse2`` weighs it); where a row has no own error, ``errors ** -2`` (the frame's
+    verdict alone)."""
+    mine = keep & np.isfinite(own) & (own > 0)
+    lowest = np.where(mine, own, np.inf).min(axis=1, keepdims=True)
+    sharp = np.where(mine, (np.where(np.isfinite(lowest), lowest, 1.0) / np.where(mine, own, 1.0)) ** exponent, 1.0)
+    factor = np.where(mine, errors / np.where(mine, own, 1.0), errors)
+    factor = factor / np.where(keep, factor, np.inf).min(axis=1, keepdims=True)  # scaled: no overflow when squared
+    return np.where(keep, sharp / np.where(keep, factor, 1.0) ** 2, 0.0)
 
 
 def frame_standing(errors: np.ndarray) -> np.ndarray:

@@ -112,8 +112,9 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315 without, over injected and
         generated whole-cycle anomalies). The ``coarse`` head (the time head's rebuild of the series averaged
         over blocks of :data:`~tsheads.scoring.coarse.COARSE_FACTOR` points, for changes slower than a window)
-        is flat when the fit data hold fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` blocks; it is
-        not a default head (``evaluation.coarse_head_choice``: the default's mean dev VUS-PR fell from 0.452 to
+        is flat when the fit data hold fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` blocks (a
+        partial last block counts); its windows are cut and strided in blocks (``stride`` counts blocks there).
+        It is not a default head (``evaluation.coarse_head_choice``: the default's mean dev VUS-PR fell from 0.452 to
         0.387 with it).
     combine : str, default "auto"
         How head scores become one score, per channel:
@@ -630,7 +631,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         factor = self.__dict__.get("coarse_factor_")
         if factor is None:
             return None
-        return coarse_window(self.window, self.fit_length_, factor, self._pretrained().config.patch_length)
+        return coarse_window(self.window, self.fit_length_, factor, self.model_.config.patch_length)
 
     def _coarse(self, x, observed, origin: int = 0) -> np.ndarray:
         """The coarse head's raw deviations ``(C, T)`` of a scaled series (``detect`` sends them precomputed)."""

@@ -433,9 +433,10 @@ def weights_with_fallback(errors: np.ndarray, names: list, rule: str, available:
     ndarray
         ``(n, c)`` weights, rows summing to 1.
     """
+    own = errors
     if frame_prior:
         errors = with_frame_prior(errors, frame_prior, available)
-    weights = combination_weights(errors, rule, points)
+    weights = combination_weights(errors, rule, points, own=own)
     no_choice = ~np.isfinite(errors).any(axis=1)
     weights[no_choice] = 0.0
     weights[no_choice, names.index("network" if "network" in names else "naive")] = 1.0

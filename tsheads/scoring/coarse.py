@@ -25,7 +25,7 @@ from .heads import Packed, RowCache, reconstruction_deviations
 
 #: points per block of the coarse head
 COARSE_FACTOR = 8
-#: the fewest blocks the fit data must hold for the coarse head to score (fewer: the head is flat)
+#: the fewest blocks (a partial last one counts) the fit data must hold for the coarse head to score (fewer: flat)
 MIN_COARSE_BLOCKS = 32
 
 
