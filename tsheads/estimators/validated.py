@@ -66,7 +66,7 @@ INTERVALS = ("conformal", "adaptive", "pooled", "normalized", "network")
 #: the grid was widened twice, as its edge won; 1.5 before the short network and the ``inverse2_top3`` rule).
 #: With the seasonal median among the candidates the re-runs no longer agree with the combination rule's
 #: choice (12 with ``inverse2_top3``, then ``inverse_top3`` at 12, then 16 with it), so 8 stays until one
-#: joint choice of rule and prior is made (see the README)
+#: joint choice of rule and prior is made (see the README); the ``evidence0.33_top3`` rule was chosen at 8
 DEFAULT_FRAME_PRIOR = 8.0
 #: the network's quantile levels whose distance is the local scale of ``intervals="normalized"``
 SPREAD_LEVELS = (0.1, 0.9)
@@ -105,9 +105,9 @@ class ValidatedForecaster(PretrainedForecaster):
         (normalised conformal), or the pretrained network's own quantile bands shifted onto the combined
         point (the last two need the network candidate).
         The default had the most validation groups within 3 points of nominal coverage
-        (``evaluation.combination_choice``: 14 of 18 checks, 80 and 95 % in nine groups, against 9 for the
-        network's own bands; pooled over 4,462 series 0.781 / 0.946 against 0.819 / 0.953; per-series
-        conformal 0.61 / 0.63, two origins being too few).
+        (``evaluation.combination_choice``: 15 of 18 checks, 80 and 95 % in nine groups, against 10 for the
+        network's own bands; pooled over 4,462 series 0.786 / 0.947 against 0.806 / 0.962; per-series
+        conformal 0.63 / 0.66, two origins being too few).
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS, the
         second network and the log network, which scored worse on validation windows (pooled relative MASE
