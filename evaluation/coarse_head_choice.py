@@ -39,8 +39,8 @@ from tsheads.scoring.combine import reference_rank_mean
 
 from .combine_rule_choice import calibrated_dev_series
 from .common import base_parser, suite_main
-from .cycle_count_bank_choice import standing_case_flags
-from .cycle_count_choice import bounded_choice, bounded_rule_note, decision_table, flag_checks
+from .cycle_count_bank_choice import standing_bounded_choice
+from .cycle_count_choice import SHORT_FIT_BOUND, bounded_rule_note, decision_table
 from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .rebuild_scale_choice import four_dev_sets
 
@@ -49,7 +49,6 @@ FACTORS = (8, 16)
 #: a candidate: points per block of the coarse head, None for the default heads without it
 CANDIDATES = (None, *FACTORS)
 CURRENT = None
-STANDING_BOUND = 0.1
 
 
 def _label(candidate) -> str:
@@ -96,17 +95,9 @@ def _run(args, model, weights, timings):
     frame = pd.DataFrame(list(rows.values()))
     labels = [_label(c) for c in CANDIDATES]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
-    standing = {}
-
-    def checks_of(candidate):
-        params = _params(candidate, weights, args.batch_size)
-        with timings.time(f"flag checks, {_label(candidate)}"), coarse_factor(candidate or FACTORS[0]):
-            standing[candidate] = standing_case_flags(params)
-            return flag_checks(params, args.quick)
-
-    score, chosen, rows = bounded_choice(table, CANDIDATES, _label, CURRENT, checks_of,
-                                         extra=lambda c: {"standing case flagged": standing[c]},
-                                         also=lambda c: standing[c] < STANDING_BOUND)
+    score, chosen, rows = standing_bounded_choice(
+        table, CANDIDATES, _label, CURRENT, lambda c: _params(c, weights, args.batch_size),
+        lambda c: coarse_factor(c or FACTORS[0]), timings, args.quick)
     decision = decision_table(CANDIDATES, _label, rows)
     sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings; mean "
@@ -114,7 +105,7 @@ def _run(args, model, weights, timings):
              "scores are theirs without the coarse head (checked equal for both block sizes). 'coarse head flat' "
              "rows: the share of series whose fit data held too few blocks, so the head was flat.",
              bounded_rule_note(_label(CURRENT), _label(chosen), score, CURRENT, chosen,
-                               f", the standing 2.2-cycle case under {STANDING_BOUND:g}")]
+                               f", the standing 2.2-cycle case under {SHORT_FIT_BOUND:g}")]
     tables = {"Mean VUS-PR by candidate and dev set": table.loc[labels],
               "The coarse head alone (mean VUS-PR) and the share of series where it was flat":
                   table.loc[[c for c in table.index if c.startswith("coarse head")]],

@@ -33,6 +33,7 @@ from __future__ import annotations
 from itertools import product
 
 import numpy as np
+import pandas as pd
 
 from tsheads.estimators.anomaly import TriangulationDetector
 from tsheads.scoring.combine import reference_rank_mean
@@ -74,6 +75,25 @@ def standing_case_flags(params: dict) -> float:
     return float(det.predict(y)[STANDING_FIT:].mean())
 
 
+def standing_bounded_choice(table: pd.DataFrame, candidates, label, current, params_of, setting_of, timings,
+                            quick: bool) -> tuple:
+    """:func:`~evaluation.cycle_count_choice.bounded_choice` with the standing case as a bound of its own (under
+    :data:`SHORT_FIT_BOUND` flagged) and a column of the decision table. ``params_of(candidate)``: the detector's
+    parameters; ``setting_of(candidate)``: a context that sets the candidate's module-level settings while its
+    flag checks fit."""
+    standing = {}
+
+    def checks_of(candidate):
+        params = params_of(candidate)
+        with timings.time(f"flag checks, {label(candidate)}"), setting_of(candidate):
+            standing[candidate] = standing_case_flags(params)
+            return flag_checks(params, quick)
+
+    return bounded_choice(table, candidates, label, current, checks_of,
+                          extra=lambda c: {"standing 2.2-cycle case flagged": standing[c]},
+                          also=lambda c: standing[c] < SHORT_FIT_BOUND)
+
+
 def run(args):
     return run_on_dev(args, _run)
 
@@ -88,19 +108,11 @@ def _run(args, model, weights, timings):
         frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
     labels = [_label(c) for c in CANDIDATES]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
-    standing = {}
+    def params_of(candidate):
+        return {"power": candidate[1], "weights": weights, "batch_size": args.batch_size}
 
-    def checks_of(candidate):
-        count, p = candidate
-        params = {"power": p, "weights": weights, "batch_size": args.batch_size}
-        with timings.time(f"flag checks, {_label(candidate)}"), counting(count):
-            checks = flag_checks(params, args.quick)
-            standing[candidate] = standing_case_flags(params)
-        return checks
-
-    score, chosen, rows = bounded_choice(table, CANDIDATES, _label, CURRENT, checks_of,
-                                         extra=lambda c: {"standing 2.2-cycle case flagged": standing[c]},
-                                         also=lambda c: standing[c] < SHORT_FIT_BOUND)
+    score, chosen, rows = standing_bounded_choice(table, CANDIDATES, _label, CURRENT, params_of,
+                                                  lambda c: counting(c[0]), timings, args.quick)
     decision = decision_table(CANDIDATES, _label, rows)
     sizes = set_sizes(frame)
     notes = [f"{len(frame)} dev series ({sizes}); fit on the first 15% of each with the default settings (the "
