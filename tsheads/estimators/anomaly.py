@@ -553,15 +553,20 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         ``detect`` runs the network over many series at once and hands each series' detector its outputs
         (``_precomputed``, keyed by :func:`_digest` of the scaled arrays); otherwise they are computed here.
         """
-        ready = None if origin else self.__dict__.get("_precomputed", {}).get((_digest(x, observed), self.window_))
+        ready = None if origin else self._ready(x, observed)
         if ready is not None:
             return ready
         return self._model_outputs([x], [observed], self.window_, origin=origin)[0]
 
+    def _ready(self, x, observed, *kind):
+        """What ``detect`` precomputed for this scaled series (keyed ``(digest, window_, *kind)``: ``kind`` empty
+        for :meth:`_outputs`, ``"bank"``, or ``"coarse"`` and the coarse window), or None."""
+        return self.__dict__.get("_precomputed", {}).get((_digest(x, observed), self.window_, *kind))
+
     def _bank(self, x, observed) -> tuple:
         """The fit data's subsequences every ``BANK_STRIDE`` points (:func:`~tsheads.scoring.heads.bank_embeddings`),
         from ``detect``'s shared passes when it sent them."""
-        ready = self.__dict__.get("_precomputed", {}).get((_digest(x, observed), self.window_, "bank"))
+        ready = self._ready(x, observed, "bank")
         return ready if ready is not None else self._bank_outputs([x], [observed], self.window_)[0]
 
     def _bank_outputs(self, xs, observeds, window: int, model=None, history_model=None) -> list:
@@ -577,16 +582,20 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     def _model_outputs(self, xs, observeds, window: int, origin: int = 0, model=None, history_model=None) -> list:
         """:func:`model_outputs` of ``model`` and ``history_model`` for these scaled series (default: the fitted
         networks, else the pretrained one for every head)."""
-        stride = min(self.stride, window) if self.stride else max(1, window // 2)
         if model is None:
             model, history_model = self._model(), self.__dict__.get("history_model_")
         model = self._checked_model(model, window)
         return model_outputs(model, Packed.of(xs, observeds), self._network_heads(), window=window,
-                             stride=stride, horizon=self.horizon, layout=self.mask,
+                             stride=self._stride(window), horizon=self.horizon, layout=self.mask,
                              forecast_history=self.forecast_history,
                              batch_size=self.batch_size, precision=self.precision, origin=origin,
                              cache=self.__dict__.get("_row_cache"), relative=self.rebuild_scale == "window",
                              history_model=history_model)
+
+    def _stride(self, window: int) -> int:
+        """Step between the reconstruction windows of ``window`` points (or blocks): ``stride``, at most the window;
+        None: half the window."""
+        return min(self.stride, window) if self.stride else max(1, window // 2)
 
     def _smoothing(self) -> int:
         """Width of the moving average: ``smoothing``, at most an eighth of the fit data's length.
@@ -638,8 +647,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         window = self._coarse_window()
         if window is None:
             return np.zeros(x.shape)
-        key = (_digest(x, observed), "coarse", self.window_, window)
-        ready = None if origin else self.__dict__.get("_precomputed", {}).get(key)
+        ready = None if origin else self._ready(x, observed, "coarse", window)
         if ready is not None:
             return ready
         return self._coarse_outputs([x], [observed], window, self.coarse_factor_, origin=origin)[0]
@@ -650,10 +658,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         fit's)."""
         if model is None:
             model = self.model_
-        stride = min(self.stride, window) if self.stride else max(1, window // 2)
         return coarse_deviations(self._checked_model(model, window), xs, observeds, factor=factor, window=window,
-                                 stride=stride, origin=origin, layout=self.mask, batch_size=self.batch_size,
-                                 precision=self.precision, cache=self.__dict__.get("_row_cache"),
+                                 stride=self._stride(window), origin=origin, layout=self.mask,
+                                 batch_size=self.batch_size, precision=self.precision,
+                                 cache=self.__dict__.get("_row_cache"),
                                  relative=self.rebuild_scale == "window")
 
     def _network_heads(self) -> tuple:
@@ -821,7 +829,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                 for key, out in zip(arrays, self._model_outputs(
                                     *zip(*arrays.values()), window, model=networks[window][0],
                                     history_model=networks[window][1]))})
-                outputs.update({(key, "coarse", window, coarse): out for (window, coarse), arrays in by_coarse.items()
+                outputs.update({(key, window, "coarse", coarse): out for (window, coarse), arrays in by_coarse.items()
                                 for key, out in zip(arrays, self._coarse_outputs(
                                     *zip(*arrays.values()), coarse, COARSE_FACTOR, model=networks[window][0]))})
             for i in group:
