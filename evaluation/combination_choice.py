@@ -29,6 +29,12 @@ e12a27f the pooled error alone decided, and chose ``network``; pooled over all s
 in different groups cancel, so it could not see what the goal asks. Changed after that run's table, on
 validation data only.)
 
+Since ``ValidatedForecaster(residuals=...)`` (clean 70fb792 was the last run without it), every conformal kind is
+scored twice: from the combination's backtest residuals (its weights chosen on those same origins) and from
+cross-fitted ones (each origin's combination weighted from the other origins' errors); the network's own bands
+do not use residuals. The same rule picks among all nine (``kind`` or ``kind cross_fitted``), the backtest
+residuals first on a full tie; the default ``intervals`` and ``residuals`` are the picked pair.
+
     python -m evaluation.combination_choice [--data-dir DIR] [--quick] [--max-series N] [--groups ...]
 """
 
@@ -42,7 +48,8 @@ import pandas as pd
 
 from tsheads.combine import DEFAULT_RULE, RULES
 from tsheads.errors import DatasetNotFoundError
-from tsheads.estimators.validated import INTERVALS, ValidatedForecaster, interval_bands, weights_with_fallback
+from tsheads.estimators.validated import (INTERVALS, RESIDUALS, ValidatedForecaster, interval_bands,
+                                          weights_with_fallback)
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .corpus_validation import HALF_HOURLY, ONE_SERIES_FRAMES, load_validation, season_arg
@@ -59,12 +66,12 @@ LEVELS = (80, 95)
 GROUP_TOLERANCE = 0.03
 
 
-def validated_run(group, weights, args, timings: Timings, rule: str = DEFAULT_RULE):
+def validated_run(group, weights, args, timings: Timings, rule: str = DEFAULT_RULE, residuals: str = "backtest"):
     """``ValidatedForecaster`` fitted and run on the group's history; the estimator and its series/s."""
     est = ValidatedForecaster(season_length=season_arg(group), weights=weights, batch_size=args.batch_size,
-                              combination=rule)
+                              combination=rule, residuals=residuals)
     start = time.perf_counter()
-    with timings.time(f"validated {group.name} ({rule})"):
+    with timings.time(f"validated {group.name} ({rule}, {residuals})"):
         est.fit(group.train_df).predict(group.h)
     return est, len(group.ids) / (time.perf_counter() - start)
 
@@ -101,7 +108,17 @@ def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object,
     return group, forecasts, speed, est
 
 
-def interval_scores(group, est) -> dict:
+def interval_label(kind: str, residuals: str) -> str:
+    """The interval table's row name: the kind, with ``cross_fitted`` after it for cross-fitted residuals."""
+    return kind if residuals == RESIDUALS[0] else f"{kind} {residuals}"
+
+
+def interval_options() -> list:
+    """Every (kind, residuals) pair the interval choice weighs, in its tie order; the network's bands use none."""
+    return [(kind, res) for res in RESIDUALS for kind in INTERVALS if res == RESIDUALS[0] or kind != "network"]
+
+
+def interval_scores(group, est, kinds=INTERVALS) -> dict:
     """Per interval kind: per-series hits of the 80 / 95 % bands and their widths over the seasonal scale."""
     order = rows_in_group_order(est, group)
     residuals, name = est.residuals_[order], est.model_name
@@ -111,7 +128,7 @@ def interval_scores(group, est) -> dict:
     scale = np.array([seasonal_mae(y, group.m) for y in group.train])[:, None]
     no_choice = ~np.isfinite(est.backtest_errors_.to_numpy()[order]).any(axis=1)  # the estimator's short-series rule
     out = {}
-    for kind in INTERVALS:
+    for kind in kinds:
         bands = interval_bands(kind, name, point, residuals, no_choice, est.network_quantiles_[order],
                                est.model_.config.quantiles, est.network_spread_[order], list(LEVELS), [])
         out[kind] = {}
@@ -122,17 +139,24 @@ def interval_scores(group, est) -> dict:
     return out
 
 
-def interval_choice(runs: dict, rule: str, weights, args, timings: Timings) -> tuple[pd.DataFrame, str]:
-    """Coverage and width of every interval kind per group and pooled, under ``rule``; and the chosen kind."""
+def interval_choice(runs: dict, rule: str, weights, args, timings: Timings) -> tuple[pd.DataFrame, tuple]:
+    """Coverage and width of every interval kind and residuals per group and pooled, under ``rule``; and the
+    chosen ``(kind, residuals)``."""
     hits: dict = {}
     rows = {}
+    options = interval_options()
     for name, (group, est) in runs.items():
-        if rule != est.combination:
-            est, _ = validated_run(group, weights, args, timings, rule)
-        for kind, scores in interval_scores(group, est).items():
-            rows[(name, kind)] = {k: float(np.mean(v)) for k, v in scores.items()}
-            for k, v in scores.items():
-                hits.setdefault(kind, {}).setdefault(k, []).append(v)
+        for res in RESIDUALS:
+            if rule != est.combination or res != est.residuals:
+                run, _ = validated_run(group, weights, args, timings, rule, res)
+            else:
+                run = est
+            kinds = [kind for kind, r in options if r == res]
+            for kind, scores in interval_scores(group, run, kinds).items():
+                label = interval_label(kind, res)
+                rows[(name, label)] = {k: float(np.mean(v)) for k, v in scores.items()}
+                for k, v in scores.items():
+                    hits.setdefault(label, {}).setdefault(k, []).append(v)
     error, within = {}, {}
     for kind, scores in hits.items():
         rows[("all", kind)] = {k: float(np.mean(np.concatenate(v))) for k, v in scores.items()}
@@ -143,7 +167,9 @@ def interval_choice(runs: dict, rule: str, weights, args, timings: Timings) -> t
     table.columns = [c.replace("hit", "cover") for c in table.columns]
     for kind in within:
         table.loc[("all", kind), "groups within 3 points"] = within[kind]
-    return table, min(INTERVALS, key=lambda k: (-within[k], error[k], INTERVALS.index(k)))
+    labels = [interval_label(*o) for o in options]
+    best = min(labels, key=lambda k: (-within[k], error[k], labels.index(k)))
+    return table, options[labels.index(best)]
 
 
 def run(args) -> Report:
@@ -180,7 +206,8 @@ def run(args) -> Report:
         with tempfile.TemporaryDirectory() as folder:
             weights = estimator_weights(args, model, folder)
             interval_table, kind = interval_choice(runs, choice, weights, args, timings)
-        notes.append(f"CHOICE (the intervals): default intervals = {kind} (with rule {choice}).")
+        notes.append(f"CHOICE (the intervals): default intervals = {kind[0]}, residuals = {kind[1]} "
+                     f"(with rule {choice}).")
     table = pd.DataFrame(rows).T.rename_axis("group")
     table.insert(0, "series", pd.Series(sizes))
     if args.max_series or args.quick:
@@ -194,7 +221,7 @@ def run(args) -> Report:
                 "Intervals of the chosen rule on validation windows (coverage; width over seasonal-naive MAE)":
                     interval_table},
         wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,
-        model=model_info(model, args), extra={"choice": choice, "intervals": kind},
+        model=model_info(model, args), extra={"choice": choice, "intervals": kind and kind[0], "residuals": kind and kind[1]},
     )
 
 

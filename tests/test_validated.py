@@ -499,3 +499,36 @@ def test_the_evidence_rule_gets_each_series_backtest_points(monkeypatch):
     origins = est.chosen_.loc[["long", "short"], "origins"].to_numpy()
     assert seen["rule"] == "evidence0.33_top3" and origins[0] > 0 and origins[1] == 0
     np.testing.assert_array_equal(seen["points"], est.chosen_["origins"].to_numpy() * 12)
+
+
+def test_cross_fitted_residuals_weigh_each_origin_from_the_others():
+    """Two candidates, each perfect at one origin: in-sample the chosen one is exact at its origin; cross-fitted,
+    each origin is forecast by the candidate the other origin preferred, so both residuals show its error."""
+    from tsheads.estimators.validated import combined_backtests, cross_fitted_residuals, weights_with_fallback
+    actuals = np.zeros((1, 2, 3))
+    back = np.zeros((1, 2, 2, 3))
+    back[0, 0, 1] = 1.0  # candidate a: exact at origin 0, off by 1 at origin 1
+    back[0, 1, 0] = 2.0  # candidate b: off by 2 at origin 0, exact at origin 1
+    usable, names = np.ones((1, 2), bool), ["network", "naive"]
+    crossed = cross_fitted_residuals(back, actuals, usable, np.ones(1), names, "best", usable, 0.0)
+    np.testing.assert_allclose(crossed[0], [[-2.0] * 3, [-1.0] * 3])  # origin 0 by b, origin 1 by a
+    errors = np.array([[0.5, 1.0]])
+    in_sample = actuals - combined_backtests(weights_with_fallback(errors, names, "best"), back)
+    np.testing.assert_allclose(in_sample[0], [[0.0] * 3, [-1.0] * 3])  # a chosen on both origins
+
+
+def test_cross_fitted_option_keeps_the_point_and_widens_nothing_into_nan():
+    y = weekly_half_hourly(weeks=3, seed=4)
+    kw = dict(n_windows=3, frame_prior=0)
+    base = ValidatedForecaster(**kw)
+    crossed = ValidatedForecaster(residuals="cross_fitted", **kw)
+    a = base.forecast(frame(y), 24, level=[80, 95])
+    b = crossed.forecast(frame(y), 24, level=[80, 95])
+    np.testing.assert_allclose(a["TSHeads"], b["TSHeads"], rtol=1e-9)  # the forecast itself is unchanged
+    assert np.isfinite(b.drop(columns=["unique_id", "ds"]).to_numpy()).all()
+    assert (b["TSHeads-lo-95"] <= b["TSHeads-lo-80"]).all() and (b["TSHeads-hi-80"] <= b["TSHeads-hi-95"]).all()
+    assert crossed.residuals_.shape == base.residuals_.shape
+    # on this series cross-fitting loses the selection's advantage: summed over origins the errors are not smaller
+    assert np.nansum(np.abs(crossed.residuals_)) >= np.nansum(np.abs(base.residuals_)) - 1e-9
+    with pytest.raises(TsheadsError, match="residuals"):
+        ValidatedForecaster(residuals="jackknife").fit(frame(y))

@@ -60,6 +60,9 @@ DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "seasonal_m
 #: interval kinds: :mod:`tsheads.conformal` per series, adaptive per series, scaled scores pooled over series,
 #: normalised by the network's spread; or the network's own quantile bands around the combined point
 INTERVALS = ("conformal", "adaptive", "pooled", "normalized", "network")
+#: residuals the conformal intervals are built from: the combination's at each backtest origin, or cross-fitted
+#: (each origin's combination weighted from the other origins' errors: :func:`cross_fitted_residuals`)
+RESIDUALS = ("backtest", "cross_fitted")
 #: how far each series' backtest errors lean on the frame's other series: the best score (relative MASE +
 #: coverage error) on M1 / M3 / M4-hourly and corpus validation windows (``evaluation.frame_prior_choice``:
 #: score 0.772 with relative MASE 0.763 and coverage error 0.009, against 0.816 for each series on its own;
@@ -108,6 +111,11 @@ class ValidatedForecaster(PretrainedForecaster):
         (``evaluation.combination_choice``: 15 of 18 checks, 80 and 95 % in nine groups, against 10 for the
         network's own bands; pooled over 4,462 series 0.786 / 0.947 against 0.806 / 0.962; per-series
         conformal 0.63 / 0.66, two origins being too few).
+    residuals : {"backtest", "cross_fitted"}, default "backtest"
+        The residuals every kind of conformal interval is built from (not ``"network"``, which ignores them):
+        the combination's at each backtest origin, whose weights were chosen on those same origins, or
+        cross-fitted, each origin's combination weighted from the other origins' errors
+        (:func:`cross_fitted_residuals`), which removes that selection's optimism.
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS, the
         second network and the log network, which scored worse on validation windows (pooled relative MASE
@@ -167,12 +175,13 @@ class ValidatedForecaster(PretrainedForecaster):
         quantile width at each backtest origin (aligned with ``residuals_``) and, last, at the series' end.
     residuals_ : ndarray
         After ``predict``: ``(n_series, n_origins, h)`` the combination's backtest residuals (actual minus
-        forecast), oldest origin first, NaN where a series has fewer origins; the intervals come from these.
+        forecast), oldest origin first, NaN where a series has fewer origins; the intervals come from these
+        (cross-fitted with ``residuals="cross_fitted"``).
     """
 
     def __init__(self, season_length=None, n_windows: int = 2, step_size: Optional[int] = None,
                  combination: str = DEFAULT_RULE, frame_prior: float = DEFAULT_FRAME_PRIOR,
-                 intervals: str = "normalized", candidates=None,
+                 intervals: str = "normalized", residuals: str = "backtest", candidates=None,
                  ets_model: str = "ZZN", theta_model: str = "adjusted", model_points: Optional[int] = 256,
                  weights=None,
                  context_length: Optional[int] = None, short_history="auto", batch_size: int = 512,
@@ -184,6 +193,7 @@ class ValidatedForecaster(PretrainedForecaster):
         self.combination = combination
         self.frame_prior = frame_prior
         self.intervals = intervals
+        self.residuals = residuals
         self.candidates = candidates
         self.ets_model = ets_model
         self.theta_model = theta_model
@@ -215,6 +225,8 @@ class ValidatedForecaster(PretrainedForecaster):
         check_random_state(self.random_state)
         if self.intervals not in INTERVALS:
             raise TsheadsError(f"intervals must be one of {INTERVALS}, got {self.intervals!r}")
+        if self.residuals not in RESIDUALS:
+            raise TsheadsError(f"residuals must be one of {RESIDUALS}, got {self.residuals!r}")
         if self.intervals in ("network", "normalized") and not self._uses("network"):
             raise TsheadsError(f"intervals={self.intervals!r} needs the 'network' candidate")
         if self._uses("second_network") and not has_short():
@@ -272,13 +284,18 @@ class ValidatedForecaster(PretrainedForecaster):
         origins = np.isfinite(actuals[:, :, 0]).sum(axis=1)
         available = np.isfinite(final).all(axis=2)
         usable = (2 * ran >= origins[:, None]) & available & has_origins[:, None]
-        errors = np.where(usable, mean_scaled_errors(back, actuals, _scales(series, cuts, periods)), np.nan)
+        scales = _scales(series, cuts, periods)
+        errors = np.where(usable, mean_scaled_errors(back, actuals, scales), np.nan)
         weights = weights_with_fallback(errors, names, self.combination, available, float(self.frame_prior),
                                         points=origins * h)
         no_choice = ~np.isfinite(errors).any(axis=1)
         self.candidate_forecasts_ = final
         point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
-        residuals = np.where(np.isfinite(actuals), actuals - combined_backtests(weights, back), np.nan)
+        if self.residuals == "cross_fitted":
+            residuals = cross_fitted_residuals(back, actuals, usable, scales, names, self.combination, available,
+                                               float(self.frame_prior))
+        else:
+            residuals = np.where(np.isfinite(actuals), actuals - combined_backtests(weights, back), np.nan)
         self._record(names, weights, errors, origins)
         self.residuals_ = residuals
         extra = interval_bands(self.intervals, self.model_name, point, residuals, no_choice,
@@ -399,6 +416,46 @@ def combined_backtests(weights: np.ndarray, back: np.ndarray) -> np.ndarray:
     total = np.einsum("nc,nckh->nkh", weights, np.where(ran[..., None], back, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(share[..., None] > 0, total / share[..., None], np.nan)
+
+
+def cross_fitted_residuals(back: np.ndarray, actuals: np.ndarray, usable: np.ndarray, scales: np.ndarray,
+                           names: list, rule: str, available: np.ndarray, frame_prior: float) -> np.ndarray:
+    """The combination's residual at each origin under weights chosen without that origin (cross-fitting).
+
+    The weights that make the forecast were chosen on the same origins whose residuals size the bands, so those
+    residuals are the smallest the candidates could show there: the sharper the rule, the narrower and the less
+    covering the bands. Here origin ``j``'s combined forecast is weighted from the errors at every other origin
+    (the frame prior too is rebuilt from the other series' errors without origin ``j``); a series with one origin
+    gets the frame's verdict at it, or, with ``frame_prior=0``, the network (the short-series rule).
+
+    Parameters
+    ----------
+    back : ndarray
+        ``(n, c, k, h)`` candidates' backtest forecasts, NaN where a candidate did not run.
+    actuals : ndarray
+        ``(n, k, h)`` the values they forecast, NaN at missing origins.
+    usable : ndarray of bool
+        ``(n, c)`` candidates allowed to compete for each series.
+    scales : ndarray
+        ``(n,)`` the series' error scales.
+    names, rule, available, frame_prior
+        As for :func:`weights_with_fallback`.
+
+    Returns
+    -------
+    ndarray
+        ``(n, k, h)`` residuals (actual minus forecast), NaN where ``actuals`` is.
+    """
+    h = actuals.shape[2]
+    out = np.full(actuals.shape, np.nan)
+    for j in range(actuals.shape[1]):
+        others = actuals.copy()
+        others[:, j] = np.nan
+        errors = np.where(usable, mean_scaled_errors(back, others, scales), np.nan)
+        points = np.isfinite(others[:, :, 0]).sum(axis=1) * h
+        weights = weights_with_fallback(errors, names, rule, available, frame_prior, points=points)
+        out[:, j] = actuals[:, j] - combined_backtests(weights, back[:, :, j:j + 1])[:, 0]
+    return out
 
 
 def _by_slot(values: np.ndarray, slots: tuple, n: int, k_max: int) -> np.ndarray:
