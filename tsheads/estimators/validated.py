@@ -115,7 +115,10 @@ class ValidatedForecaster(PretrainedForecaster):
         The residuals every kind of conformal interval is built from (not ``"network"``, which ignores them):
         the combination's at each backtest origin, whose weights were chosen on those same origins, or
         cross-fitted, each origin's combination weighted from the other origins' errors
-        (:func:`cross_fitted_residuals`), which removes that selection's optimism.
+        (:func:`cross_fitted_residuals`), which removes that selection's optimism. On validation windows
+        (``evaluation.combination_choice``) cross-fitting raised the normalised bands' pooled coverage by about a
+        point (0.796 / 0.951 against 0.786 / 0.947) but passed 13 of 18 group checks against 15, so it is
+        not the default.
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS, the
         second network and the log network, which scored worse on validation windows (pooled relative MASE
