@@ -60,7 +60,7 @@ LEVELS = (80, 95)
 QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)  # the bounds of LEVELS and the point: every method is scored alike
 #: AutoETS at Taylor's weekly 336 took 351 s for two series; longer seasons fall back to the day (48 half-hours)
 PEER_MAX_SEASON = 48
-CANDIDATES = ("network", "naive", "drift", "snaive", "smedian", "theta", "ets")
+CANDIDATES = ("network", "naive", "drift", "snaive", "smedian", "theta", "ets", "linear")
 #: candidates with one column per period (``snaive_<m>``, ``smedian_<m>``), reported at the group's m
 PERIODIC = tuple(prefix.rstrip("_") for prefix in PERIOD_FAMILIES)
 #: groups of pseudo-series, one per (channel, origin)

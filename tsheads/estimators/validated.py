@@ -35,6 +35,7 @@ from ..conformal import conformal_bands
 from ..errors import TsheadsError
 from ..forecast_columns import band_columns, band_levels
 from ..inference import capped_exp, forecast_routed, forecast_split, interpolate_quantiles, torch_threads_at_most
+from ..pooled_linear import pooled_linear_forecasts
 from ..pretrained import SHORT, has_short
 from ..timegrid import resolution_index, step_seconds
 from ..windows import Panel
@@ -47,9 +48,11 @@ MIN_TRAIN = 8
 #: candidate families; ``seasonal_naive`` stands for every ``snaive_<m>``, ``seasonal_median`` for every
 #: ``smedian_<m>`` (:func:`tsheads.candidates.seasonal_median`); ``second_network`` is the network the
 #: length routing did not pick (the 512-point one for series of at most 128 points, else the 128-point companion);
-#: ``log_network`` is the routed network on the logarithm of each context (series with every value above 0)
+#: ``log_network`` is the routed network on the logarithm of each context (series with every value above 0);
+#: ``linear`` is a ridge autoregression pooled over the frame's series (:mod:`tsheads.pooled_linear`; with
+#: ``frame_prior=0`` each series has its own, so that its forecast does not depend on the frame)
 CANDIDATES = ("network", "second_network", "log_network", "naive", "drift", "seasonal_naive", "seasonal_median",
-              "theta", "ets")
+              "theta", "ets", "linear")
 #: the column-name prefix of each family that has one column per seasonal period
 PERIOD_FAMILIES = {"snaive_": "seasonal_naive", "smedian_": "seasonal_median"}
 #: the default families: ETS left out, as it improved the pooled validation score by at most 0.004 (within the
@@ -331,8 +334,19 @@ class ValidatedForecaster(PretrainedForecaster):
         names = [name for name in (*NETWORK_CANDIDATES, "naive", "drift") if name in out]
         for prefix in PERIOD_FAMILIES:
             names += sorted((name for name in out if name.startswith(prefix)), key=lambda s: int(s.split("_")[1]))
-        names += [name for name in ("theta", "ets") if name in out]
+        if self._uses("linear"):
+            out["linear"] = self._linear_forecasts(series, tasks, h, k_max)
+        names += [name for name in ("theta", "ets", "linear") if name in out]
         return names, out
+
+    def _linear_forecasts(self, series, tasks, h, k_max) -> np.ndarray:
+        """The pooled ridge autoregression from every origin and the end: one model for the frame, or one per
+        series with ``frame_prior=0``."""
+        origins = np.full((len(series), k_max + 1), -1, dtype=np.int64)
+        for i, (_, rows, _) in enumerate(tasks):
+            origins[i, k_max + 1 - len(rows):] = rows
+        pools = None if self.frame_prior else np.arange(len(series))
+        return pooled_linear_forecasts(series, origins, h, pools)
 
     def _network_forecasts(self, series, cuts, h, k_max) -> dict:
         """The networks' medians from every origin and the series' end, each network in one batched call."""
