@@ -48,8 +48,13 @@ import pandas as pd
 
 from tsheads.combine import DEFAULT_RULE, RULES
 from tsheads.errors import DatasetNotFoundError
-from tsheads.estimators.validated import (INTERVALS, RESIDUALS, ValidatedForecaster, interval_bands,
-                                          weights_with_fallback)
+from tsheads.estimators.validated import (
+    INTERVALS,
+    RESIDUALS,
+    ValidatedForecaster,
+    interval_bands,
+    weights_with_fallback,
+)
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
 from .corpus_validation import HALF_HOURLY, ONE_SERIES_FRAMES, load_validation, season_arg
@@ -221,7 +226,8 @@ def run(args) -> Report:
                 "Intervals of the chosen rule on validation windows (coverage; width over seasonal-naive MAE)":
                     interval_table},
         wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,
-        model=model_info(model, args), extra={"choice": choice, "intervals": kind and kind[0], "residuals": kind and kind[1]},
+        model=model_info(model, args),
+        extra={"choice": choice, "intervals": kind and kind[0], "residuals": kind and kind[1]},
     )
 
 
