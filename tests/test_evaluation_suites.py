@@ -33,6 +33,7 @@ from evaluation import (  # noqa: E402
     mcomp_zero_shot,
     model_points_choice,
     peers,
+    rule_prior_choice,
     run_all,
     validated_forecasting,
     wta_forecasting,
@@ -214,6 +215,39 @@ def test_frame_prior_choice_quick_picks_the_weakest_near_best(tmp_path):
     best = min(r["score"] for r in pooled.values())
     near = [name for name, r in pooled.items() if r["score"] <= best + 0.0005]
     assert payload["choice"] == near[0]
+
+
+def test_rule_prior_reweighting_rebuilds_the_estimators_own_forecast_and_bands():
+    """The joint choice re-weights stored backtests: at the default pair it must give what predict gives."""
+    from tsheads.combine import DEFAULT_RULE
+    from tsheads.estimators.validated import DEFAULT_FRAME_PRIOR, ValidatedForecaster
+
+    rng = np.random.default_rng(3)
+    t = np.arange(60)
+    df = pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2015-01", periods=60 - 7 * k, freq="MS"),
+                                  "y": (10 + k + np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.3, 60).cumsum())[7 * k:]})
+                    for k in range(5)])
+    est = ValidatedForecaster().fit(df)
+    fc = est.predict(9, level=[80, 95])
+    point, bands = rule_prior_choice.reweighted(rule_prior_choice.frame_outputs(est, 9), DEFAULT_RULE,
+                                                DEFAULT_FRAME_PRIOR)
+    np.testing.assert_allclose(point.ravel(), fc["TSHeads"].to_numpy(), rtol=1e-9)
+    for column, values in bands.items():
+        np.testing.assert_allclose(values.ravel(), fc[column].to_numpy(), rtol=1e-9)
+
+
+def test_rule_prior_choice_quick_scores_every_pair_and_applies_its_rule(tmp_path):
+    rule_prior_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly",
+                            "--max-series", "6"])
+    payload = read_report(tmp_path, "rule_prior_choice")
+    grid = payload["tables"]["Score (relative MASE + coverage error) of every rule (rows) and prior (columns)"]
+    assert len(grid) == len(rule_prior_choice.RULES)
+    scores = {(row["rule"], float(p)): v for row in grid for p, v in row.items() if p != "rule"}
+    assert len(scores) == len(rule_prior_choice.RULES) * len(rule_prior_choice.STRENGTHS)
+    best = min(scores.values())
+    near = [p for p, v in scores.items() if v <= best + rule_prior_choice.TIE]
+    rule, prior = min(near, key=lambda p: (p[1], rule_prior_choice.RULES.index(p[0])))
+    assert payload["choice"] == rule_prior_choice.pair_name(rule, prior)
 
 
 def test_model_points_choice_quick_compares_every_cap(tmp_path):

@@ -176,6 +176,11 @@ class ValidatedForecaster(PretrainedForecaster):
         After ``predict``: each candidate's mean scaled backtest error per series (NaN: did not run).
     candidate_forecasts_ : ndarray
         After ``predict``: ``(n_series, n_candidates, h)`` each candidate's forecast (columns of ``chosen_``).
+    backtest_forecasts_ : ndarray
+        After ``predict``: ``(n_series, n_candidates, n_origins, h)`` each candidate's forecast from each backtest
+        origin (oldest first, aligned with ``residuals_``), NaN where it did not run or the series has fewer origins.
+    backtest_actuals_ : ndarray
+        After ``predict``: ``(n_series, n_origins, h)`` the values those forecasts were scored against.
     network_quantiles_ : ndarray
         After ``predict`` (with the network candidate): ``(n_series, n_quantiles, h)`` the network's quantiles
         at its trained levels (``model_.config.quantiles``) from the end of each series.
@@ -306,6 +311,7 @@ class ValidatedForecaster(PretrainedForecaster):
         else:
             residuals = np.where(np.isfinite(actuals), actuals - combined_backtests(weights, back), np.nan)
         self._record(names, weights, errors, origins)
+        self.backtest_forecasts_, self.backtest_actuals_ = back, actuals
         self.residuals_ = residuals
         extra = interval_bands(self.intervals, self.model_name, point, residuals, no_choice,
                                getattr(self, "network_quantiles_", None), self.model_.config.quantiles,
