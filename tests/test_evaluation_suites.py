@@ -188,6 +188,11 @@ def test_validated_speed_quick_times_both_paths(tmp_path):
     assert all(r["series"] == 40 and r["series/s (fastest)"] >= r["series/s (median)"] > 0 for r in rows)
 
 
+def test_choice_groups_are_each_run_once():
+    assert len(set(backtest_choice.CHOICE_GROUPS)) == len(backtest_choice.CHOICE_GROUPS)
+    assert backtest_choice.build_parser().parse_args([]).groups == list(backtest_choice.CHOICE_GROUPS)
+
+
 def test_backtest_choice_quick_picks_one_setting(tmp_path):
     backtest_choice.main(["--out-dir", str(tmp_path), "--quick", *RANDOM, "--groups", "m3_yearly", "--max-series", "5"])
     payload = read_report(tmp_path, "backtest_choice")
