@@ -24,10 +24,11 @@ estimator can take one as a parameter:
   half-hourly demand) is not diluted by them.
 
 The default, :data:`DEFAULT_RULE`, was chosen on validation windows only (the M1, M3 and M4-hourly *training*
-parts and corpus series; ``evaluation/combination_choice.py``): ``evidence0.33_top3`` scored a pooled relative
-MASE of 0.7630 against 0.7631 for ``inverse2_top3``, the default before, and 0.796 against 0.806 on Taylor-like
-half-hourly windows (clean 6490aa3). On the test windows of ``evaluation.validated_forecasting`` it scored
-0.768 against 0.770 pooled over M1 / M3 / M4 hourly but 1.265 against 1.157 on Taylor (README).
+parts and corpus series), together with the estimator's frame prior, by one score (relative MASE + coverage
+error; ``evaluation/rule_prior_choice.py``, clean 70214a7): ``inverse_top3`` at prior 16 scored 0.7670 against
+0.7696 for ``evidence0.33_top3`` at prior 8, the pair before (chosen in turns by ``combination_choice``'s relative
+MASE alone: 0.7630 against 0.7631 for ``inverse2_top3``). The ``evidence`` rules do better on long backtests
+(half-hourly windows 0.796 against 0.808) and buy less coverage from the prior.
 
 A series' own backtest is a few origins, so its errors are noisy; :func:`with_frame_prior` lets them lean on
 how each candidate did on the *other* series of the same frame (its :func:`frame_standing`), and gives series
@@ -42,12 +43,12 @@ import numpy as np
 
 from .errors import TsheadsError
 
-#: rules compared by ``evaluation.combination_choice``
+#: rules compared by ``evaluation.rule_prior_choice`` and ``evaluation.combination_choice``
 RULES = ("best", "inverse_top2", "inverse_top3", "inverse_top5", "inverse2_top2", "inverse2_top3", "inverse2_top5",
          "equal_top2", "equal_top3", "inverse_top3_within2", "inverse2_top3_within2", "inverse2_top3_within1.5",
          "evidence0.25_top3", "evidence0.33_top3", "evidence0.5_top3")
 #: the rule used when none is given (see module docstring)
-DEFAULT_RULE = "evidence0.33_top3"
+DEFAULT_RULE = "inverse_top3"
 _RULE = re.compile(r"^(?P<kind>inverse2?|equal|evidence(?P<c>\d+(\.\d+)?))_top(?P<k>[1-9]\d*)"
                    r"(_within(?P<r>[1-9]\d*(\.\d+)?))?$")
 
