@@ -114,17 +114,17 @@ class ValidatedForecaster(PretrainedForecaster):
         (normalised conformal), or the pretrained network's own quantile bands shifted onto the combined
         point (the last two need the network candidate).
         The default had the most validation groups within 3 points of nominal coverage
-        (``evaluation.combination_choice``: 15 of 18 checks, 80 and 95 % in nine groups, against 10 for the
-        network's own bands; pooled over 4,462 series 0.786 / 0.947 against 0.806 / 0.962; per-series
-        conformal 0.63 / 0.66, two origins being too few).
+        (``evaluation.combination_choice``, clean c50f581, under ``inverse_top3`` at prior 16: 15 of 18 checks,
+        80 and 95 % in nine groups, against 10 for the network's own bands; pooled 0.793 / 0.949 against
+        0.806 / 0.962; per-series conformal 0.64 / 0.66, two origins being too few).
     residuals : {"backtest", "cross_fitted"}, default "backtest"
         The residuals every kind of conformal interval is built from (not ``"network"``, which ignores them):
         the combination's at each backtest origin, whose weights were chosen on those same origins, or
         cross-fitted, each origin's combination weighted from the other origins' errors
         (:func:`cross_fitted_residuals`), which removes that selection's optimism. On validation windows
-        (``evaluation.combination_choice``) cross-fitting raised the normalised bands' pooled coverage by about a
-        point (0.796 / 0.951 against 0.786 / 0.947) but passed 13 of 18 group checks against 15, so it is
-        not the default.
+        (``evaluation.combination_choice``) cross-fitting raised the normalised bands' pooled coverage a little
+        (0.797 / 0.951 against 0.793 / 0.949 under the default rule and prior; 0.796 / 0.951 against 0.786 /
+        0.947 under the pair before) but passed 13 of 18 group checks against 15, so it is not the default.
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS, the
         second network and the log network, which scored worse on validation windows (pooled relative MASE
