@@ -22,7 +22,7 @@ validation series; ties go to the earlier rule in ``tsheads.combine.RULES``. Sin
 as a reference at the default prior (its lowest rule is reported, not adopted), and its interval choice below
 uses the default rule.
 
-Intervals, second: with the chosen rule, each kind of ``ValidatedForecaster.intervals`` builds 80 and 95 %
+Intervals, second: with the default rule, each kind of ``ValidatedForecaster.intervals`` builds 80 and 95 %
 bands: per-series split conformal, adaptive, pooled-over-series and normalised (by the network's spread)
 conformal from the backtest residuals, and the network's own quantiles around the combined point. The default
 kind is the one with the most group-level checks (each validation group at 80 and at 95 %) within 3 points of
@@ -227,7 +227,7 @@ def run(args) -> Report:
         suite=SUITE, title="Default combination rule of ValidatedForecaster on M1 / M3 / M4-hourly validation windows",
         command=suite_command(SUITE, args.argv), parameters=parameters(args),
         tables={"Relative MASE on validation windows (last h of each training part)": table,
-                "Intervals of the chosen rule on validation windows (coverage; width over seasonal-naive MAE)":
+                "Intervals of the default rule on validation windows (coverage; width over seasonal-naive MAE)":
                     interval_table},
         wall_times={k: round(v, 3) for k, v in timings.seconds.items()}, notes=notes,
         model=model_info(model, args),

@@ -232,13 +232,18 @@ def test_rule_prior_reweighting_rebuilds_the_estimators_own_forecast_and_bands()
     df = pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2015-01", periods=60 - 7 * k, freq="MS"),
                                   "y": (10 + k + np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.3, 60).cumsum())[7 * k:]})
                     for k in range(5)])
+    short = pd.DataFrame({"unique_id": "short", "ds": pd.date_range("2019-06", periods=12, freq="MS"),
+                          "y": np.arange(12.0)})  # too short for a backtest: the frame's verdict, the network's bands
+    df = pd.concat([df, short])
     est = ValidatedForecaster().fit(df)
-    fc = est.predict(9, level=[80, 95])
-    point, bands = rule_prior_choice.reweighted(rule_prior_choice.frame_outputs(est, 9), DEFAULT_RULE,
-                                                DEFAULT_FRAME_PRIOR)
-    np.testing.assert_allclose(point.ravel(), fc["TSHeads"].to_numpy(), rtol=1e-9)
-    for column, values in bands.items():
-        np.testing.assert_allclose(values.ravel(), fc[column].to_numpy(), rtol=1e-9)
+    est.predict(9)
+    stored = rule_prior_choice.frame_outputs(est, 9)
+    for rule, prior in ((DEFAULT_RULE, DEFAULT_FRAME_PRIOR), ("evidence0.33_top3", 0.0), ("best", 3.0)):
+        fc = ValidatedForecaster(combination=rule, frame_prior=prior).fit(df).predict(9, level=[80, 95])
+        point, bands = rule_prior_choice.reweighted(stored, rule, prior)
+        np.testing.assert_allclose(point.ravel(), fc["TSHeads"].to_numpy(), rtol=1e-9)
+        for column, values in bands.items():
+            np.testing.assert_allclose(values.ravel(), fc[column].to_numpy(), rtol=1e-9)
 
 
 def test_rule_prior_choice_quick_scores_every_pair_and_applies_its_rule(tmp_path):

@@ -3,6 +3,7 @@ keeps series apart when asked."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tsheads.estimators.validated import ValidatedForecaster
 from tsheads.pooled_linear import pooled_linear_forecasts
@@ -70,3 +71,59 @@ def test_validated_forecaster_offers_it_as_a_candidate():
     out = est.forecast(df, 12, level=[80])
     assert "linear" in est.backtest_errors_.columns and np.isfinite(est.backtest_errors_["linear"]).all()
     assert np.isfinite(out.drop(columns=["unique_id", "ds"]).to_numpy()).all()
+
+
+def test_a_near_flat_stretch_before_a_jump_does_not_wreck_the_pool():
+    series = seasonal_family()
+    plateau = np.r_[np.full(100, 7.0) + 1e-4 * (np.arange(100) % 2), np.full(20, 50.0)]
+    origins = np.array([[len(y)] for y in series + [plateau]])
+    clean = pooled_linear_forecasts(series, origins[:-1], 12)[:, 0]
+    mixed = pooled_linear_forecasts(series + [plateau], origins, 12)[:-1, 0]
+    for y, a, b in zip(series, clean, mixed):
+        spread = np.ptp(y)
+        assert np.abs(a - b).max() < 0.05 * spread  # one odd series moves the others by little
+
+
+def frame_of(series, uid_prefix="s", freq="MS"):
+    return pd.concat([pd.DataFrame({"unique_id": f"{uid_prefix}{k}", "ds": pd.date_range(end="2024-12-01",
+                                    periods=len(y), freq=freq), "y": y}) for k, y in enumerate(series)])
+
+
+def test_backtests_read_no_value_of_any_series_after_the_slot_origin_on_a_shared_calendar():
+    """Three origins 24 apart: a 60-point series ending with the others has no origin in the oldest slot, and
+    its first 24 points come after that slot's origin; they must not train that slot's model."""
+    long = seasonal_family(n=3, length=96)
+    mid = seasonal_family(n=1, length=60, seed=5)[0]
+    changed = mid.copy()
+    changed[:24] += np.linspace(0, 30, 24) ** 2
+    runs = []
+    for extra in (mid, changed):
+        est = ValidatedForecaster(n_windows=3, step_size=24, candidates=("naive", "linear"), intervals="pooled")
+        est.fit(frame_of(long + [extra])).predict(12)
+        runs.append(est)
+    col = list(runs[0].backtest_errors_.columns).index("linear")
+    rows = [list(runs[0].chosen_.index).index(f"s{k}") for k in range(3)]
+    oldest = [r.backtest_forecasts_[rows, col, 0] for r in runs]
+    assert np.isfinite(oldest[0]).all()
+    np.testing.assert_allclose(oldest[1], oldest[0], rtol=1e-10)
+
+
+def test_frame_prior_zero_keeps_the_linear_candidate_per_series():
+    series = seasonal_family(n=3, length=96)
+    kw = dict(frame_prior=0, candidates=("naive", "linear"), intervals="pooled")
+    alone = ValidatedForecaster(**kw).forecast(frame_of(series[:1]), 12)
+    together = ValidatedForecaster(**kw).forecast(frame_of(series), 12)
+    np.testing.assert_allclose(together[together.unique_id == "s0"]["TSHeads"].to_numpy(),
+                               alone["TSHeads"].to_numpy(), rtol=1e-8)
+
+
+def test_candidate_sets_without_a_fallback_or_bands_get_a_clear_error():
+    from tsheads.errors import TsheadsError
+
+    with pytest.raises(TsheadsError, match="'network' or 'naive'"):
+        ValidatedForecaster(candidates=("theta", "linear"), intervals="pooled").fit(frame_of(seasonal_family(n=2)))
+    est = ValidatedForecaster(candidates=("naive", "linear"), intervals="pooled")
+    est.fit(frame_of([np.arange(10.0), np.arange(60.0)]))
+    with pytest.raises(TsheadsError, match="no backtest origin"):
+        est.predict(12, level=[80])
+    assert np.isfinite(est.predict(12)["TSHeads"]).all()  # points need no bands

@@ -528,6 +528,7 @@ def test_cross_fitted_option_keeps_the_point_and_widens_nothing_into_nan():
     assert np.isfinite(b.drop(columns=["unique_id", "ds"]).to_numpy()).all()
     assert (b["TSHeads-lo-95"] <= b["TSHeads-lo-80"]).all() and (b["TSHeads-hi-80"] <= b["TSHeads-hi-95"]).all()
     assert crossed.residuals_.shape == base.residuals_.shape
+    assert not np.allclose(crossed.residuals_, base.residuals_, equal_nan=True)  # the option is not ignored
     # with a single candidate there is no choice to cross-fit: the residuals are the backtest's own
     alone = dict(kw, candidates=("network",))
     one = ValidatedForecaster(**alone).fit(frame(y))

@@ -249,6 +249,9 @@ class ValidatedForecaster(PretrainedForecaster):
         unknown = set(self.candidates or ()) - set(CANDIDATES)
         if unknown or (self.candidates is not None and not len(self.candidates)):
             raise TsheadsError(f"candidates must be a non-empty subset of {CANDIDATES}, got {self.candidates!r}")
+        if not (self._uses("network") or self._uses("naive")):
+            raise TsheadsError(f"candidates must include 'network' or 'naive' (series too short for a backtest "
+                               f"fall back on one of them), got {self.candidates!r}")
         self._periods(None)
         ModelSpec(ets=self.ets_model, theta=self.theta_model, max_points=self.model_points)  # checks every form
         if self.theta_model in ("optimized", "dynamic") and self._uses("theta") and not has_statsforecast():
@@ -281,8 +284,7 @@ class ValidatedForecaster(PretrainedForecaster):
         check_is_fitted(self, "model_")
         panel = self.panel_
         series = [panel.series(i)[:, 0] for i in range(panel.n_series)]
-        step = self.step_size or max(1, h // self.n_windows)
-        cuts = [origin_cutoffs(len(y), h, self.n_windows, step, MIN_TRAIN) for y in series]
+        cuts = [origin_cutoffs(len(y), h, self.n_windows, self._step(h), MIN_TRAIN) for y in series]
         periods = self._periods(panel.freq) if any(map(self._uses, PERIOD_FAMILIES.values())) else []
         names, forecasts = self._candidate_forecasts(series, cuts, h, periods)
         k_max = max(1, max(len(c) for c in cuts))
@@ -348,14 +350,23 @@ class ValidatedForecaster(PretrainedForecaster):
         names += [name for name in ("theta", "ets", "linear") if name in out]
         return names, out
 
+    def _step(self, h: int) -> int:
+        """Steps between backtest origins."""
+        return self.step_size or max(1, h // self.n_windows)
+
     def _linear_forecasts(self, series, tasks, h, k_max) -> np.ndarray:
         """The pooled ridge autoregression from every origin and the end: one model for the frame, or one per
-        series with ``frame_prior=0``."""
+        series with ``frame_prior=0``. Each backtest slot's fit reads every series up to where that slot's
+        origin is or would be (``h`` + the later origins' steps before its end), so series that share a
+        calendar lend no values from after the slot's origins."""
         origins = np.full((len(series), k_max + 1), -1, dtype=np.int64)
         for i, (_, rows, _) in enumerate(tasks):
             origins[i, k_max + 1 - len(rows):] = rows
+        lengths = np.array([len(y) for y in series])
+        back = h + self._step(h) * np.arange(k_max - 1, -1, -1)
+        limits = np.concatenate([lengths[:, None] - back[None, :], lengths[:, None]], axis=1)
         pools = None if self.frame_prior else np.arange(len(series))
-        return pooled_linear_forecasts(series, origins, h, pools)
+        return pooled_linear_forecasts(series, origins, h, pools, limits)
 
     def _network_forecasts(self, series, cuts, h, k_max) -> dict:
         """The networks' medians from every origin and the series' end, each network in one batched call."""
@@ -565,6 +576,11 @@ def interval_bands(kind: str, model: str, point: np.ndarray, residuals: np.ndarr
                             pooled=kind == "pooled",
                             spread=(spread[:, :k], spread[:, k]) if kind == "normalized" else None)
     if network_rows.any():
+        if quants is None:
+            raise TsheadsError(f"{int(network_rows.sum())} series have no backtest origin (fewer than h + "
+                               f"{MIN_TRAIN} points), so their bands would come from the network, which is not "
+                               "among the candidates: add 'network' to candidates, pass longer series or ask "
+                               "for no level/quantiles")
         own = network_bands(model, point[network_rows], quants[network_rows], levels, level, quantiles)
         for name, values in own.items():
             bands[name][network_rows] = values
