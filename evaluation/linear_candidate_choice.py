@@ -32,7 +32,7 @@ from .report import Report
 from .seasonal_median_choice import lowest_score
 
 SUITE = "linear_candidate_choice"
-BEFORE = tuple(c for c in DEFAULT_CANDIDATES if c != "linear")
+BEFORE = tuple(c for c in DEFAULT_CANDIDATES if c != "linear")  # the default set without it, as before the choice
 #: setting name -> ValidatedForecaster keyword arguments; the first is the default before this choice
 SETTINGS = {
     "without the pooled linear model": {"candidates": BEFORE},

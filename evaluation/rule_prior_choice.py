@@ -9,7 +9,8 @@ with it; the README has the sequence). Here every pair of a rule of :data:`tshea
 Validation windows as in ``evaluation.backtest_choice`` (each series' M1 / M3 / M4-hourly *training* part with its
 last ``h`` points held out, the official test parts never loaded; long hourly corpus series with their last week
 held out; the Taylor-like half-hourly windows, each fitted alone, where the prior has nothing to lean on).
-``ValidatedForecaster`` runs once per frame with its defaults; every pair then re-weights the same backtests
+``ValidatedForecaster`` runs once per frame with its defaults (and once more at prior 0 when the pooled linear
+candidate is a default, as its forecasts change there); every pair then re-weights the same backtests
 (:func:`tsheads.estimators.validated.weights_with_fallback`), and the bands are the default normalised
 conformal ones from that pair's own backtest residuals, as the estimator would build them.
 
@@ -103,6 +104,13 @@ def group_pairs(group, outputs: list, pairs: list) -> tuple[dict, dict]:
     return points, hits
 
 
+def stored_priors() -> tuple:
+    """The priors the estimator runs at: the default, whose backtests every pair with a prior re-weights, and 0
+    too where a default candidate's forecasts change at 0 (the pooled linear model fits one model per series
+    there, so pairs at prior 0 re-weight those backtests instead)."""
+    return (DEFAULT_FRAME_PRIOR, 0.0) if "linear" in DEFAULT_CANDIDATES else (DEFAULT_FRAME_PRIOR,)
+
+
 def choose(summary: pd.DataFrame, pairs: list) -> str:
     """The rule: the lowest score; within :data:`TIE` of it, the weaker prior, then the earlier rule."""
     near = [p for p in pairs if summary.loc[pair_name(*p), "score"] <= summary["score"].min() + TIE]
@@ -113,9 +121,6 @@ def choose(summary: pd.DataFrame, pairs: list) -> str:
 def run(args) -> Report:
     """Run the estimator once per frame, re-weight every pair, pool, and apply the rule."""
     timings, notes, sizes, per_group = Timings(), [], {}, {}
-    if "linear" in DEFAULT_CANDIDATES:  # its forecasts depend on the prior (pooled or per series)
-        raise NotImplementedError("re-weighting cannot vary the prior of a default candidate set that holds "
-                                  "'linear': run the estimator once per prior")
     pairs = [(rule, float(prior)) for prior in STRENGTHS for rule in RULES]
     pooled: dict = {}
     hits_all: dict = {}
@@ -131,14 +136,20 @@ def run(args) -> Report:
                 notes.append(f"skipped {name}: {str(err).split('. ')[0]}")
                 continue
             with timings.time(f"validated {name}"):
-                outputs = []
+                outputs = {prior: [] for prior in stored_priors()}
                 for frame in frames_of(group):
-                    est = ValidatedForecaster(season_length=season_arg(group), weights=weights,
-                                              batch_size=args.batch_size)
-                    est.fit(frame).predict(group.h)
-                    outputs.append(frame_outputs(est, group.h))
+                    for prior, runs in outputs.items():
+                        est = ValidatedForecaster(season_length=season_arg(group), weights=weights,
+                                                  batch_size=args.batch_size, frame_prior=prior)
+                        est.fit(frame).predict(group.h)
+                        runs.append(frame_outputs(est, group.h))
             with timings.time(f"re-weight {name}"):
-                points, hits = group_pairs(group, outputs, pairs)
+                points, hits = {}, {}
+                for prior, runs in outputs.items():
+                    wanted = [p for p in pairs if (p[1] == 0) == (prior == 0)]
+                    part = group_pairs(group, runs, wanted)
+                    points.update(part[0])
+                    hits.update(part[1])
             points["snaive"] = seasonal_naive(group)
             scores = series_scores(group, points)
             agg = aggregate(scores)

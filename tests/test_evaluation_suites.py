@@ -235,12 +235,14 @@ def test_rule_prior_reweighting_rebuilds_the_estimators_own_forecast_and_bands()
     short = pd.DataFrame({"unique_id": "short", "ds": pd.date_range("2019-06", periods=12, freq="MS"),
                           "y": np.arange(12.0)})  # too short for a backtest: the frame's verdict, the network's bands
     df = pd.concat([df, short])
-    est = ValidatedForecaster().fit(df)
-    est.predict(9)
-    stored = rule_prior_choice.frame_outputs(est, 9)
+    stored = {}
+    for prior in rule_prior_choice.stored_priors():  # the suite's runs: the default prior, and 0 where it matters
+        est = ValidatedForecaster(frame_prior=prior).fit(df)
+        est.predict(9)
+        stored[prior] = rule_prior_choice.frame_outputs(est, 9)
     for rule, prior in ((DEFAULT_RULE, DEFAULT_FRAME_PRIOR), ("evidence0.33_top3", 0.0), ("best", 3.0)):
         fc = ValidatedForecaster(combination=rule, frame_prior=prior).fit(df).predict(9, level=[80, 95])
-        point, bands = rule_prior_choice.reweighted(stored, rule, prior)
+        point, bands = rule_prior_choice.reweighted(stored[0.0 if prior == 0 else DEFAULT_FRAME_PRIOR], rule, prior)
         np.testing.assert_allclose(point.ravel(), fc["TSHeads"].to_numpy(), rtol=1e-9)
         for column, values in bands.items():
             np.testing.assert_allclose(values.ravel(), fc[column].to_numpy(), rtol=1e-9)

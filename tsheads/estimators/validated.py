@@ -1,7 +1,8 @@
 """A forecaster that checks itself: candidates backtested inside each series' history, then combined.
 
 Per series, the pretrained network (zero-shot), naive, drift, seasonal naive and the seasonal median at each
-period the series shows and Theta (:mod:`tsheads.candidates`; ETS on request) forecast from up to ``n_windows``
+period the series shows, Theta (:mod:`tsheads.candidates`; ETS on request) and a ridge autoregression pooled over
+the frame's series (:mod:`tsheads.pooled_linear`) forecast from up to ``n_windows``
 rolling origins inside the history (:func:`tsheads.backtest.origin_cutoffs`). Their mean scaled errors there
 pick or weight them (:mod:`tsheads.combine`). Intervals are by default the network's spread (10-90 %) at the
 end, scaled by the quantile of the combination's backtest residuals over the network's spread at the same
@@ -50,10 +51,8 @@ MIN_TRAIN = 8
 #: length routing did not pick (the 512-point one for series of at most 128 points, else the 128-point companion);
 #: ``log_network`` is the routed network on the logarithm of each context (series with every value above 0);
 #: ``linear`` is a ridge autoregression pooled over the frame's series (:mod:`tsheads.pooled_linear`; with
-#: ``frame_prior=0`` each series has its own, so that its forecast does not depend on the frame); not a default:
-#: on validation windows it lowered the pooled relative MASE from 0.761 to 0.756 but cost coverage, and the
-#: rule's score went to the setting without it (0.7696 against 0.7705: ``evaluation.linear_candidate_choice``); its
-#: backtests flatter it on short series (see the README)
+#: ``frame_prior=0`` each series has its own, so that its forecast does not depend on the frame); a default since
+#: ``evaluation.linear_candidate_choice`` (see :data:`DEFAULT_CANDIDATES`)
 CANDIDATES = ("network", "second_network", "log_network", "naive", "drift", "seasonal_naive", "seasonal_median",
               "theta", "ets", "linear")
 #: the column-name prefix of each family that has one column per seasonal period
@@ -61,8 +60,10 @@ PERIOD_FAMILIES = {"snaive_": "seasonal_naive", "smedian_": "seasonal_median"}
 #: the default families: ETS left out, as it improved the pooled validation score by at most 0.004 (within the
 #: rule's 0.005) at 1.6 to 2.5 times the time (``evaluation.classical_choice``); ``candidates=CANDIDATES`` adds it.
 #: The seasonal median joined them by ``evaluation.seasonal_median_choice`` (pooled relative MASE 0.761 against
-#: 0.764; hourly corpus windows 0.761 against 0.853, M4 hourly 0.991 against 0.985)
-DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "seasonal_median", "theta")
+#: 0.764; hourly corpus windows 0.761 against 0.853, M4 hourly 0.991 against 0.985). The pooled linear model
+#: joined by ``evaluation.linear_candidate_choice`` (clean 4d3d7f9: score 0.7625 against 0.7670, pooled relative
+#: MASE 0.754 against 0.763)
+DEFAULT_CANDIDATES = ("network", "naive", "drift", "seasonal_naive", "seasonal_median", "theta", "linear")
 #: interval kinds: :mod:`tsheads.conformal` per series, adaptive per series, scaled scores pooled over series,
 #: normalised by the network's spread; or the network's own quantile bands around the combined point
 INTERVALS = ("conformal", "adaptive", "pooled", "normalized", "network")
@@ -126,7 +127,8 @@ class ValidatedForecaster(PretrainedForecaster):
         (0.797 / 0.951 against 0.793 / 0.949 under the default rule and prior; 0.796 / 0.951 against 0.786 /
         0.947 under the pair before) but passed 13 of 18 group checks against 15, so it is not the default.
     candidates : sequence of str, optional
-        Subset of :data:`CANDIDATES` to consider; None: :data:`DEFAULT_CANDIDATES` (every family but ETS, the
+        Subset of :data:`CANDIDATES` to consider (``"network"`` or ``"naive"`` among them: the short-series
+        rule falls back on one); None: :data:`DEFAULT_CANDIDATES` (every family but ETS, the
         second network and the log network, which scored worse on validation windows (pooled relative MASE
         0.776 and 0.766 against 0.764: ``evaluation.network_candidates_choice``). The seasonal median (each
         step the median of its position in the last three cycles, at every period) is in since
