@@ -25,10 +25,10 @@ estimator can take one as a parameter:
 
 The default, :data:`DEFAULT_RULE`, was chosen on validation windows only (the M1, M3 and M4-hourly *training*
 parts and corpus series), together with the estimator's frame prior, by one score (relative MASE + coverage
-error; ``evaluation/rule_prior_choice.py``, clean 70214a7): ``inverse_top3`` at prior 16 scored 0.7670 against
-0.7696 for ``evidence0.33_top3`` at prior 8, the pair before (chosen in turns by ``combination_choice``'s relative
-MASE alone: 0.7630 against 0.7631 for ``inverse2_top3``). The ``evidence`` rules do better on long backtests
-(half-hourly windows 0.796 against 0.808) and buy less coverage from the prior.
+error; ``evaluation/rule_prior_choice.py``): ``inverse_top3`` at prior 16 (clean 70214a7: 0.7670 against 0.7696
+for ``evidence0.33_top3`` at prior 8, the pair before), and again, at prior 12, once the pooled linear candidate
+had joined the defaults (clean 1278f08: 0.7615 against 0.7656 for ``evidence0.33_top3`` at 8). The ``evidence``
+rules do better on long backtests (M4 hourly 0.960 against 0.973) and buy less coverage from the prior.
 
 A series' own backtest is a few origins, so its errors are noisy; :func:`with_frame_prior` lets them lean on
 how each candidate did on the *other* series of the same frame (its :func:`frame_standing`), and gives series

@@ -72,11 +72,11 @@ INTERVALS = ("conformal", "adaptive", "pooled", "normalized", "network")
 RESIDUALS = ("backtest", "cross_fitted")
 #: how far each series' backtest errors lean on the frame's other series: chosen together with the combination
 #: rule by one score (relative MASE + coverage error) on M1 / M3 / M4-hourly, corpus and half-hourly validation
-#: windows (``evaluation.rule_prior_choice``, clean 70214a7: ``inverse_top3`` at 16 scored 0.7670, relative MASE
-#: 0.7629 and coverage error 0.004, against 0.7696 for ``evidence0.33_top3`` at 8, the pair before, whose
-#: relative MASE was lower, 0.7613). Until then the rule and the prior were chosen in turns, which did not settle
-#: (see the README)
-DEFAULT_FRAME_PRIOR = 16.0
+#: windows (``evaluation.rule_prior_choice``, clean 1278f08, with the pooled linear candidate: ``inverse_top3`` at
+#: 12 scored 0.7615, relative MASE 0.7520 and coverage error 0.010, against 0.7625 at 16, the choice of the run
+#: before the linear candidate joined (clean 70214a7), and 0.7656 for ``evidence0.33_top3`` at 8, the pair before
+#: that). Until then the rule and the prior were chosen in turns, which did not settle (see the README)
+DEFAULT_FRAME_PRIOR = 12.0
 #: the network's quantile levels whose distance is the local scale of ``intervals="normalized"``
 SPREAD_LEVELS = (0.1, 0.9)
 #: the candidates the network makes, in the order they are listed
