@@ -64,7 +64,7 @@ from .corpus_validation import HALF_HOURLY, ONE_SERIES_FRAMES, load_validation, 
 from .corpus_validation import NAME as CORPUS
 from .mcomp_zero_shot import aggregate, series_scores
 from .report import Report, Timings, suite_command
-from .validated_forecasting import CANDIDATES, candidate_columns, seasonal_mae
+from .validated_forecasting import CANDIDATES, candidate_columns, seasonal_mae, seasonal_naive
 
 SUITE = "combination_choice"
 GROUPS = ("m3_monthly", "m3_quarterly", "m3_yearly", "m3_other", "m1_monthly", "m1_quarterly", "m1_yearly",
@@ -110,9 +110,10 @@ def group_forecasts(name: str, args, weights, timings: Timings) -> tuple[object,
             alone = np.where(np.isfinite(errors[:, cols[0]])[:, None], np.nan_to_num(final[:, cols[0]]),
                              final[:, names.index("network")])
             forecasts[f"{family} alone"] = alone
-    seasonal = [c for c, n in enumerate(names) if n == f"snaive_{group.m}"]
-    forecasts["snaive"] = final[:, seasonal[0]] if seasonal else final[:, names.index("naive")]
-    forecasts["snaive"] = np.where(np.isfinite(forecasts["snaive"]), forecasts["snaive"], final[:, 1])
+    # the base of relative MASE, as in every other validation suite (seasonal naive wherever a series holds m
+    # points; until 5cdfab9 it was the estimator's seasonal-naive candidate, which needs 2m points, so series
+    # between m and 2m points were scored against naive here and the groups' figures differed from the others')
+    forecasts["snaive"] = seasonal_naive(group)
     return group, forecasts, speed, est
 
 
