@@ -115,17 +115,18 @@ class ValidatedForecaster(PretrainedForecaster):
         (normalised conformal), or the pretrained network's own quantile bands shifted onto the combined
         point (the last two need the network candidate).
         The default had the most validation groups within 3 points of nominal coverage
-        (``evaluation.combination_choice``, clean c50f581, under ``inverse_top3`` at prior 16: 15 of 18 checks,
-        80 and 95 % in nine groups, against 10 for the network's own bands; pooled 0.793 / 0.949 against
-        0.806 / 0.962; per-series conformal 0.64 / 0.66, two origins being too few).
+        (``evaluation.combination_choice``, clean 97c33fd, at the current defaults: 15 of 18 checks, 80 and
+        95 % in nine groups, against 12 for the network's own bands; pooled 0.785 / 0.946 against 0.804 /
+        0.959; per-series conformal about 0.64 / 0.66, two origins being too few).
     residuals : {"backtest", "cross_fitted"}, default "backtest"
         The residuals every kind of conformal interval is built from (not ``"network"``, which ignores them):
         the combination's at each backtest origin, whose weights were chosen on those same origins, or
         cross-fitted, each origin's combination weighted from the other origins' errors
         (:func:`cross_fitted_residuals`), which removes that selection's optimism. On validation windows
         (``evaluation.combination_choice``) cross-fitting raised the normalised bands' pooled coverage a little
-        (0.797 / 0.951 against 0.793 / 0.949 under the default rule and prior; 0.796 / 0.951 against 0.786 /
-        0.947 under the pair before) but passed 13 of 18 group checks against 15, so it is not the default.
+        (0.792 / 0.949 against 0.785 / 0.946 at the current defaults; 0.796 / 0.951 against 0.786 / 0.947 under
+        the defaults of clean 1222e52) but passed 14 of 18 group checks against 15 (13 then), so it is not the
+        default.
     candidates : sequence of str, optional
         Subset of :data:`CANDIDATES` to consider (``"network"`` or ``"naive"`` among them: the short-series
         rule falls back on one); None: :data:`DEFAULT_CANDIDATES` (every family but ETS, the
