@@ -117,7 +117,7 @@ class ValidatedForecaster(PretrainedForecaster):
         The default had the most validation groups within 3 points of nominal coverage
         (``evaluation.combination_choice``, clean 97c33fd, at the current defaults: 15 of 18 checks, 80 and
         95 % in nine groups, against 12 for the network's own bands; pooled 0.785 / 0.946 against 0.804 /
-        0.959; per-series conformal about 0.64 / 0.66, two origins being too few).
+        0.959; per-series conformal 0.63 / 0.65, two origins being too few).
     residuals : {"backtest", "cross_fitted"}, default "backtest"
         The residuals every kind of conformal interval is built from (not ``"network"``, which ignores them):
         the combination's at each backtest origin, whose weights were chosen on those same origins, or
