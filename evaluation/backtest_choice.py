@@ -24,13 +24,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.validated import ValidatedForecaster
 
 from .combination_choice import GROUPS, LEVELS
 from .combination_choice import build_parser as validation_parser
 from .common import estimator_weights, model_from_args, model_info, parameters, suite_main
-from .corpus_validation import HALF_HOURLY, frames_of, load_validation, season_arg
+from .corpus_validation import HALF_HOURLY, frames_of, load_validation, season_arg, validation_groups
 from .mcomp_zero_shot import aggregate, series_scores
 from .report import Report, Timings, suite_command
 from .validated_forecasting import in_order, seasonal_naive
@@ -94,12 +93,8 @@ def compare_settings(args, settings: dict[str, dict], suite: str, title: str, ch
             for name, kwargs in settings.items():
                 run_setting(load_validation(args.groups[0], args.data_dir, 5), name, kwargs, weights, args,
                             Timings())
-        for group_name in args.groups:
-            try:
-                group = load_validation(group_name, args.data_dir, max_series)
-            except DatasetNotFoundError as err:
-                notes.append(f"skipped {group_name}: {str(err).split('. ')[0]}")
-                continue
+        for group in validation_groups(args.groups, args.data_dir, max_series, notes):
+            group_name = group.name
             forecasts, sizes[group_name] = {}, len(group.ids)
             for name, kwargs in settings.items():
                 forecasts[name], h, speed = run_setting(group, name, kwargs, weights, args, timings)

@@ -105,6 +105,18 @@ def load_validation(name: str, data_dir, max_series: int | None) -> Group:
     return validation_group(name, data_dir, max_series)[0]
 
 
+def validation_groups(names, data_dir, max_series: int | None, notes: list):
+    """Each named validation group that loads, in order; a note in ``notes`` for each that does not (the corpus
+    groups need the staged pretraining corpus)."""
+    for name in names:
+        try:
+            group = load_validation(name, data_dir, max_series)
+        except DatasetNotFoundError as err:
+            notes.append(f"skipped {name}: {str(err).split('. ')[0]}")
+            continue
+        yield group
+
+
 def season_arg(group: Group):
     """Season lengths for ValidatedForecaster: the M group's m; the corpus' day and week from its stamps."""
     return None if group.name in (NAME, HALF_HOURLY) else group.m

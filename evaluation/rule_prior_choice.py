@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 from tsheads.combine import DEFAULT_RULE, RULES
-from tsheads.errors import DatasetNotFoundError
 from tsheads.estimators.validated import (
     DEFAULT_CANDIDATES,
     DEFAULT_FRAME_PRIOR,
@@ -42,7 +41,7 @@ from tsheads.estimators.validated import (
 from .backtest_choice import build_parser
 from .combination_choice import LEVELS
 from .common import estimator_weights, model_from_args, model_info, parameters, suite_main
-from .corpus_validation import frames_of, load_validation, season_arg
+from .corpus_validation import frames_of, season_arg, validation_groups
 from .frame_prior_choice import STRENGTHS
 from .mcomp_zero_shot import aggregate, series_scores
 from .report import Report, Timings, suite_command
@@ -129,12 +128,8 @@ def run(args) -> Report:
     max_series = args.max_series if args.max_series is not None else (20 if args.quick else None)
     with tempfile.TemporaryDirectory() as folder:
         weights = estimator_weights(args, model, folder)
-        for name in args.groups:
-            try:
-                group = load_validation(name, args.data_dir, max_series)
-            except DatasetNotFoundError as err:
-                notes.append(f"skipped {name}: {str(err).split('. ')[0]}")
-                continue
+        for group in validation_groups(args.groups, args.data_dir, max_series, notes):
+            name = group.name
             with timings.time(f"validated {name}"):
                 outputs = {prior: [] for prior in stored_priors()}
                 for frame in frames_of(group):
