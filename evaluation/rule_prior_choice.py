@@ -11,8 +11,9 @@ last ``h`` points held out, the official test parts never loaded; long hourly co
 held out; the Taylor-like half-hourly windows, each fitted alone, where the prior has nothing to lean on).
 ``ValidatedForecaster`` runs once per frame with its defaults (and once more at prior 0 when the pooled linear
 candidate is a default, as its forecasts change there); every pair then re-weights the same backtests
-(:func:`tsheads.estimators.validated.weights_with_fallback`), and the bands are the default normalised
-conformal ones from that pair's own backtest residuals, as the estimator would build them.
+(:func:`tsheads.estimators.validated.combine_candidates`, the estimator's own combination step), and the bands
+are the default normalised conformal ones from that pair's own backtest residuals, as the estimator would build
+them.
 
 Rule, fixed before the run: score = pooled relative MASE + mean absolute coverage error of the 80 and 95 %
 intervals (the score of ``evaluation.frame_prior_choice`` and ``evaluation.backtest_choice``); the lowest wins;
@@ -33,9 +34,8 @@ from tsheads.estimators.validated import (
     DEFAULT_CANDIDATES,
     DEFAULT_FRAME_PRIOR,
     ValidatedForecaster,
-    combined_backtests,
+    combine_candidates,
     interval_bands,
-    weights_with_fallback,
 )
 
 from .backtest_choice import build_parser
@@ -69,11 +69,8 @@ def frame_outputs(est: ValidatedForecaster, h: int) -> dict:
 
 def reweighted(out: dict, rule: str, prior: float) -> tuple[np.ndarray, dict]:
     """One frame's point forecasts and 80 / 95 % bands under ``rule`` and ``prior``."""
-    available = np.isfinite(out["final"]).all(axis=2)
-    weights = weights_with_fallback(out["errors"], out["names"], rule, available, prior, out["points"])
-    point = np.einsum("nc,nch->nh", weights, np.nan_to_num(out["final"]))
-    residuals = np.where(np.isfinite(out["actuals"]), out["actuals"] - combined_backtests(weights, out["back"]),
-                         np.nan)
+    _, point, residuals = combine_candidates(out["errors"], out["names"], out["final"], out["back"],
+                                             out["actuals"], rule, prior, out["points"])
     no_choice = ~np.isfinite(out["errors"]).any(axis=1)
     bands = interval_bands("normalized", out["model"], point, residuals, no_choice, out["quants"], out["levels"],
                            out["spread"], list(LEVELS), [])

@@ -82,17 +82,18 @@ def pooled_linear_forecasts(series: list, origins: np.ndarray, h: int, pools: Op
     limits = np.asarray(limits, dtype=np.int64)
     lookbacks = sorted({min(MAX_LOOKBACK, k * h) for k in multiples})
     per_series = max(MIN_SERIES_WINDOWS, MAX_POOL_WINDOWS // max(1, np.bincount(pools).max()))
+    n_pools = int(pools.max()) + 1
+    chunks = [(first, min(POOL_CHUNK, n_pools - first), np.flatnonzero((pools >= first) & (pools < first + POOL_CHUNK)))
+              for first in range(0, n_pools, POOL_CHUNK)]  # (first pool, pools, their series)
     out = np.full((n, origins.shape[1], h), np.nan)
     for slot in range(origins.shape[1]):
         total, count = np.zeros((n, h)), np.zeros(n)
         for lookback in lookbacks:
-            for first in range(0, int(pools.max()) + 1, POOL_CHUNK):
-                chunk = np.arange(first, min(first + POOL_CHUNK, int(pools.max()) + 1))
-                members = np.flatnonzero((pools >= chunk[0]) & (pools <= chunk[-1]))
-                coef = _fit([series[i] for i in members], limits[members, slot], h, lookback,
-                            pools[members] - chunk[0], len(chunk), per_series)
+            for first, size, members in chunks:
+                coef = _fit([series[i] for i in members], limits[members, slot], h, lookback, pools[members] - first,
+                            size, per_series)
                 wanted = members[origins[members, slot] >= 0]
-                fc = _predict(series, wanted, origins[wanted, slot], lookback, coef[pools[wanted] - chunk[0]])
+                fc = _predict(series, wanted, origins[wanted, slot], lookback, coef[pools[wanted] - first])
                 ok = np.isfinite(fc).all(axis=1)
                 total[wanted[ok]] += fc[ok]
                 count[wanted[ok]] += 1

@@ -305,16 +305,13 @@ class ValidatedForecaster(PretrainedForecaster):
         usable = (2 * ran >= origins[:, None]) & available & has_origins[:, None]
         scales = _scales(series, cuts, periods)
         errors = np.where(usable, mean_scaled_errors(back, actuals, scales), np.nan)
-        weights = weights_with_fallback(errors, names, self.combination, available, float(self.frame_prior),
-                                        points=origins * h)
+        weights, point, residuals = combine_candidates(errors, names, final, back, actuals, self.combination,
+                                                       float(self.frame_prior), origins * h)
         no_choice = ~np.isfinite(errors).any(axis=1)
         self.candidate_forecasts_ = final
-        point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
         if self.residuals == "cross_fitted":
             residuals = cross_fitted_residuals(back, actuals, usable, scales, names, self.combination, available,
                                                float(self.frame_prior))
-        else:
-            residuals = np.where(np.isfinite(actuals), actuals - combined_backtests(weights, back), np.nan)
         self._record(names, weights, errors, origins)
         self.backtest_forecasts_, self.backtest_actuals_ = back, actuals
         self.residuals_ = residuals
@@ -365,9 +362,8 @@ class ValidatedForecaster(PretrainedForecaster):
         origins = np.full((len(series), k_max + 1), -1, dtype=np.int64)
         for i, (_, rows, _) in enumerate(tasks):
             origins[i, k_max + 1 - len(rows):] = rows
-        lengths = np.array([len(y) for y in series])
-        back = h + self._step(h) * np.arange(k_max - 1, -1, -1)
-        limits = np.concatenate([lengths[:, None] - back[None, :], lengths[:, None]], axis=1)
+        # every slot's origin, kept where it leaves no training point (such a slot then reads nothing of the series)
+        limits = np.stack([np.r_[origin_cutoffs(len(y), h, k_max, self._step(h), -np.inf), len(y)] for y in series])
         pools = None if self.frame_prior else np.arange(len(series))
         return pooled_linear_forecasts(series, origins, h, pools, limits)
 
@@ -429,6 +425,36 @@ class ValidatedForecaster(PretrainedForecaster):
         chosen["used"] = [" + ".join(f"{names[c]} {w[c]:.2f}" for c in np.argsort(-w) if w[c] > 0) for w in weights]
         self.chosen_ = chosen
         self.backtest_errors_ = pd.DataFrame(errors, index=ids, columns=names)
+
+
+def combine_candidates(errors: np.ndarray, names: list, final: np.ndarray, back: np.ndarray, actuals: np.ndarray,
+                       rule: str, frame_prior: float, points: np.ndarray) -> tuple:
+    """The combination step of ``predict`` once the candidates have run: weights, combined forecasts and the
+    combination's backtest residuals. ``evaluation.rule_prior_choice`` re-weights stored backtests with it.
+
+    Parameters
+    ----------
+    errors : ndarray
+        ``(n, c)`` each series' own mean scaled backtest errors, NaN where a candidate may not compete.
+    names : list of str
+        Candidate names of the columns.
+    final : ndarray
+        ``(n, c, h)`` each candidate's forecast from the series' end, NaN where it has none.
+    back, actuals : ndarray
+        ``(n, c, k, h)`` backtest forecasts and ``(n, k, h)`` the values they forecast.
+    rule, frame_prior, points
+        As for :func:`weights_with_fallback`.
+
+    Returns
+    -------
+    tuple
+        ``(n, c)`` weights, ``(n, h)`` combined forecasts, ``(n, k, h)`` residuals (NaN where ``actuals`` is).
+    """
+    available = np.isfinite(final).all(axis=2)
+    weights = weights_with_fallback(errors, names, rule, available, frame_prior, points=points)
+    point = np.einsum("nc,nch->nh", weights, np.nan_to_num(final))
+    residuals = np.where(np.isfinite(actuals), actuals - combined_backtests(weights, back), np.nan)
+    return weights, point, residuals
 
 
 def combined_backtests(weights: np.ndarray, back: np.ndarray) -> np.ndarray:
