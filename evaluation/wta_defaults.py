@@ -52,7 +52,8 @@ VARIANTS = {  # ablations (issue 18): one change each to the defaults
     "tuned_encoder": {"backbone_learning_rate": 3e-5}, "epochs20": {"max_epochs": 20},
     "no_deseasonalise": {"deseasonalise": False}, "anchor_last": {"anchor": "last"},
     "anchor_held_out": {"anchor": "held_out"},
-    "network_only": {"anchor_weight": 0.0}, "log_transform": {"transform": "log"}, "no_transform": {"transform": None},
+    "network_only": {"anchor_weight": 0.0}, "no_validated": {"validated_weight": 0.0},
+    "log_transform": {"transform": "log"}, "no_transform": {"transform": None},
     # a seasonal anchor (a daily cycle) on hourly series where "auto" finds none, with and without the log
     "season24": {"season_length": 24}, "season24_no_transform": {"season_length": 24, "transform": None},
 }
@@ -91,6 +92,9 @@ def fit_wta(args, group: Group, timings: Timings, variant: str = "defaults") -> 
                "anchor weight": float(wta.anchor_weight_), "transform": str(wta.transform_),
                "held-out MAE model": wta.anchor_check_["model"], "held-out MAE anchor": wta.anchor_check_["anchor"],
                "held-out MAE blend": wta.anchor_check_["blend"],
+               "validated weight": float(wta.validated_weight_),
+               "last-window MAE model": wta.validated_check_.get("model", np.nan),
+               "last-window MAE validated": wta.validated_check_.get("validated", np.nan),
                "epochs": len(wta.history_), "heads used": int(wta.n_heads_used_),
                "CRPS (wQL)": mean_weighted_quantile_loss(group.test, bands[..., 2 * len(LEVELS):], QUANTILES),
                **_coverages(group.test, bands[..., :2 * len(LEVELS)]),

@@ -482,7 +482,8 @@ def test_deseasonalised_fallback_is_naive2_and_round_trips(tmp_path):
     df = monthly_seasonal_frame()
     # a learning rate far too high for one step spoils the heads, so the held-out check must fall back
     settings = dict(h=6, context_length=64, backbone="random", max_epochs=1, steps_per_epoch=3, random_state=0,
-                    season_length=1, anchor="last", validation_size=12, learning_rate=1.0, patience=1)
+                    season_length=1, anchor="last", validation_size=12, learning_rate=1.0, patience=1,
+                    validated_weight=0)
     with pytest.warns(UserWarning, match="anchor"):
         wta = WTAForecaster(**settings).fit(df)
     assert wta.deseasonal_period_ == 12 and wta.fallback_
@@ -517,7 +518,8 @@ def test_log_transform_maps_every_output_back_and_refuses_what_it_cannot_take(tm
 
     df = monthly_seasonal_frame()
     settings = dict(h=6, context_length=64, backbone="random", max_epochs=1, steps_per_epoch=3, random_state=0,
-                    season_length=1, anchor="last", validation_size=12, learning_rate=1.0, patience=1)
+                    season_length=1, anchor="last", validation_size=12, learning_rate=1.0, patience=1,
+                    validated_weight=0)
     with pytest.warns(UserWarning, match="anchor"):
         wta = WTAForecaster(**settings, transform="log").fit(df)
     assert wta.transform_ == "log" and wta.deseasonal_period_ == 12 and wta.fallback_

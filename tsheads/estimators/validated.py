@@ -328,10 +328,11 @@ class ValidatedForecaster(PretrainedForecaster):
         tasks = [(y, np.r_[c, len(y)], [m for m in periods if 2 * m <= len(y)]) for y, c in zip(series, cuts)]
         network = any(self._uses(name) for name in NETWORK_CANDIDATES)
         classical = start_classical(tasks, h, self._model_spec(), self.n_jobs, beside_network=network)
-        try:
-            if network:
-                with torch_threads_at_most(classical.network_cpus):
+        try:  # the network and the pooled linear model run here while workers fit the classical candidates
+            with torch_threads_at_most(classical.network_cpus):
+                if network:
                     out.update(self._network_forecasts(series, cuts, h, k_max))
+                linear = self._linear_forecasts(series, tasks, h, k_max) if self._uses("linear") else None
         except BaseException:
             classical.cancel()
             raise
@@ -345,8 +346,8 @@ class ValidatedForecaster(PretrainedForecaster):
         names = [name for name in (*NETWORK_CANDIDATES, "naive", "drift") if name in out]
         for prefix in PERIOD_FAMILIES:
             names += sorted((name for name in out if name.startswith(prefix)), key=lambda s: int(s.split("_")[1]))
-        if self._uses("linear"):
-            out["linear"] = self._linear_forecasts(series, tasks, h, k_max)
+        if linear is not None:
+            out["linear"] = linear
         names += [name for name in ("theta", "ets", "linear") if name in out]
         return names, out
 

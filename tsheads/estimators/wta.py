@@ -31,6 +31,16 @@ from ..timegrid import future_times
 from ..windows import Panel, Windows, forecast_frame, sliding_windows
 from .base import check_positive_int
 from .pretrained import PretrainedForecaster, check_positive_number, check_random_state
+from .wta_blend import (
+    WEIGHTS,
+    check_weight,
+    choose_weight,
+    mean_steps,
+    move_towards,
+    moved,
+    truncated,
+    validated_points,
+)
 
 MAX_TRAIN_ROWS = 60000   # training windows x channels kept in memory (about 150 MB at context 512)
 MAX_VALID_ROWS = 2048    # held-out windows x channels scored after every epoch
@@ -85,6 +95,13 @@ class WTAForecaster(PretrainedForecaster):
         forecasts is usually better than either (as in the M4 benchmarks). ``"auto"``: the weight from
         0, 0.1, ..., 1 with the lowest held-out mean absolute error in units of each window's mean step
         (``anchor_weight_``); 0 keeps the network's forecast, 1 is the anchor's.
+    validated_weight : float in [0, 1] or "auto", default "auto"
+        Share of the way the forecast (after ``anchor_weight``) then moves towards tsheads' self-validated
+        combination (:class:`~tsheads.estimators.validated.ValidatedForecaster` with its defaults), the whole
+        mixture with it. ``"auto"``: the share from 0, 0.1, ..., 1 with the lowest mean absolute error on each
+        series' last ``h`` points, forecast from before them (in units of each series' mean absolute step;
+        ``validated_weight_``). 0 leaves the combination out; so do multivariate targets and, with
+        ``joint=True``, a frame where a series is too short for that window.
     deseasonalise : bool or "auto", default "auto"
         Divide each series by its multiplicative seasonal factors before the network sees it and multiply
         them back into every forecast, quantile, hypothesis and sample, as the M4 benchmarks (Naive2, Theta)
@@ -169,6 +186,14 @@ class WTAForecaster(PretrainedForecaster):
         Share of the way forecasts move towards the anchor path (see ``anchor_weight``).
     fallback_ : bool
         Whether forecasts are the anchor's (``anchor_weight_`` 1).
+    validated_weight_ : float
+        Share of the way forecasts move towards the self-validated combination (see ``validated_weight``).
+    validated_check_ : dict
+        Mean absolute error on each series' last ``h`` points, in units of its mean absolute step, of the
+        forecaster (``"model"``), the combination (``"validated"``) and the path at ``validated_weight_``
+        (``"blend"``); empty where the combination took no part.
+    validated_season_ : int or None
+        Season length given to the combination (None: it reads the frequency's periods itself).
     validation_coverage_ : dict
         Empirical coverage of the 80 % and 95 % intervals on the held-out windows. Those windows also
         calibrate the intervals, so this checks the calibration in-sample (it is close to nominal by
@@ -186,7 +211,7 @@ class WTAForecaster(PretrainedForecaster):
     def __init__(self, h: int, context_length: Optional[int] = None, n_hypotheses: int = 8, wta: str = "relaxed",
                  epsilon: float = 0.1, temperature: tuple = (1.0, 0.01), score_weight: float = 0.5,
                  score_heads: str = "softmax", season_length="auto", anchor="auto", anchor_weight="auto",
-                 deseasonalise="auto", transform=None, backbone="pretrained",
+                 validated_weight="auto", deseasonalise="auto", transform=None, backbone="pretrained",
                  max_epochs: int = 40, steps_per_epoch: int = 50, batch_size: int = 64,
                  learning_rate: float = 3e-4, backbone_learning_rate: float = 0.0, validation_size=0.1,
                  patience: int = 5, kernel_unit: str = "auto", point: str = "median", joint: bool = False,
@@ -204,6 +229,7 @@ class WTAForecaster(PretrainedForecaster):
         self.season_length = season_length
         self.anchor = anchor
         self.anchor_weight = anchor_weight
+        self.validated_weight = validated_weight
         self.deseasonalise = deseasonalise
         self.transform = transform
         self.backbone = backbone
@@ -251,6 +277,7 @@ class WTAForecaster(PretrainedForecaster):
         aw = self.anchor_weight
         if not ((isinstance(aw, str) and aw == "auto") or (_is_number(aw) and 0 <= aw <= 1)):
             raise TsheadsError(f"anchor_weight must be 'auto' or a number in [0, 1], got {aw!r}")
+        check_weight(self.validated_weight)
         if not (isinstance(self.deseasonalise, (bool, np.bool_)) or self.deseasonalise == "auto"):
             raise TsheadsError(f"deseasonalise must be True, False or 'auto', got {self.deseasonalise!r}")
         if self.transform is not None and not (isinstance(self.transform, str) and self.transform in TRANSFORMS):
@@ -391,6 +418,7 @@ class WTAForecaster(PretrainedForecaster):
                             future, fobs, units)
         self.history_ = history
         self.model_ = model
+        self._fit_validated_weight(panel)
         self.noise_series_ = None if self.noise_correlation_ is None else [str(i) for i in panel.ids]
         if self.anchor_check_["model"] > self.anchor_check_["anchor"]:
             period = self.season_length_ or 1
@@ -412,6 +440,57 @@ class WTAForecaster(PretrainedForecaster):
     def fallback_(self) -> bool:
         """Whether forecasts are the anchor's (``anchor_weight_`` 1); derived, so it never disagrees with it."""
         return self.anchor_weight_ == 1.0
+
+    def _fit_validated_weight(self, panel: Panel) -> None:
+        """``validated_weight_`` and ``validated_check_`` from each series' last ``h`` points, forecast by the
+        trained forecaster and by the self-validated combination from the points before them (:mod:`.wta_blend`)."""
+        self.validated_season_ = self._validated_season(panel)
+        self.validated_weight_, self.validated_check_ = 0.0, {}
+        h = int(self.h)
+        past, keep = truncated(panel, h)
+        if self.validated_weight == 0 or panel.n_channels > 1 or not keep.any() or (self.joint and not keep.all()):
+            return
+        truth = np.stack([panel.series(i)[-h:, 0] for i in np.flatnonzero(keep)])
+        model = self._forecast(past, h, [], [], towards_validated=False)[0]
+        try:
+            validated = validated_points(past, h, self.validated_season_, **self._validated_settings())
+        except TsheadsError as err:
+            warnings.warn(f"the self-validated combination cannot forecast the held-out windows ({err}), so "
+                          "validated_weight_ is 0", UserWarning, stacklevel=4)
+            return
+        grid = WEIGHTS if self.validated_weight == "auto" else (float(self.validated_weight),)
+        self.validated_weight_, self.validated_check_ = choose_weight(model, validated, truth, mean_steps(past), grid)
+
+    def _validated_season(self, panel: Panel):
+        """The combination's season length: the user's ``season_length``; on integer time stamps the period
+        found in fitting (seasonal factors', else the anchor's; None if neither); else None, so that it reads
+        the day, week and year from the frequency."""
+        given = self.season_length
+        if isinstance(given, (int, np.integer)) and not isinstance(given, bool) and given > 1:
+            return int(given)
+        if not isinstance(panel.freq, (int, np.integer)):
+            return None
+        found = self.deseasonal_period_ if self.deseasonal_period_ > 1 else self.season_length_
+        return int(found) if found > 1 else None
+
+    def _validated_settings(self) -> dict:
+        """ValidatedForecaster settings besides the season: the seed and device, and a backbone given as a file
+        (the shipped network otherwise)."""
+        custom = str(self.backbone) not in ("pretrained", "random")
+        return {"weights": self.backbone if custom else None, "random_state": self._seed, "device": self.device}
+
+    def _towards_validated(self, values: np.ndarray, panel: Panel, h: int,
+                           point: Optional[np.ndarray] = None) -> np.ndarray:
+        """``values`` (``(n, ..., h)`` in data units) moved ``validated_weight_`` of the way from the forecaster's
+        ``point`` (computed when not given) to the combination's forecast (:func:`.wta_blend.move_towards`)."""
+        weight = float(getattr(self, "validated_weight_", 0.0))
+        if weight == 0:
+            return values
+        if point is None:
+            point = self._forecast(panel, h, [], [], towards_validated=False)[0]
+        log = self.transform_ == "log"
+        move = move_towards(panel, point, weight, self.validated_season_, log=log, **self._validated_settings())
+        return moved(values, move, log)
 
     def _calibrate(self, hyp, weights, future, fobs, units: dict) -> np.ndarray:
         """Fit ``kernel_unit_``, ``bandwidth_``, ``pit_table_``, ``noise_correlation_`` and ``validation_coverage_``
@@ -554,7 +633,7 @@ class WTAForecaster(PretrainedForecaster):
     def _predict_panel(self, h, level, quantiles):
         return self._forecast(self.panel_, self._horizon(h), level, quantiles)
 
-    def _forecast(self, panel: Panel, h: int, level: list, quantiles: list):
+    def _forecast(self, panel: Panel, h: int, level: list, quantiles: list, towards_validated: bool = True):
         from ..mixture import mixture_quantiles, recalibrated_levels
 
         hyp, weights, sigma, factors = self._per_series(*self._mixture(panel, h))
@@ -570,6 +649,10 @@ class WTAForecaster(PretrainedForecaster):
         values = np.ldexp(values, exponents[..., None]).transpose(0, 2, 1)  # (n, L, h)
         values = _data_units(values, factors, self.transform_).transpose(0, 2, 1)
         point = values[..., -1] if mean is None else mean
+        if towards_validated:  # the whole mixture moves with the point (the point last, so it moves once)
+            both = np.concatenate([values.transpose(0, 2, 1), point[:, None, :]], axis=1)
+            both = self._towards_validated(both, panel, h, point)
+            values, point = both[:, :-1].transpose(0, 2, 1), both[:, -1]
         return point, band_columns(self.model_name, level, quantiles, [values[..., k] for k in range(len(wanted) - 1)])
 
     def predict_hypotheses(self, h: Optional[int] = None, df=None, *, id_col: str = "unique_id",
@@ -597,8 +680,8 @@ class WTAForecaster(PretrainedForecaster):
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
         hyp, weights, _, factors = self._per_series(*self._mixture(panel, h))
-        return _paths_frame(panel, _data_units(hyp, factors, self.transform_), "hypothesis", self.model_name,
-                            weight=weights)
+        paths = self._towards_validated(_data_units(hyp, factors, self.transform_), panel, h)
+        return _paths_frame(panel, paths, "hypothesis", self.model_name, weight=weights)
 
     def sample(self, n_samples: int = 100, h: Optional[int] = None, df=None, *, random_state=None,
                id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None,
@@ -656,7 +739,8 @@ class WTAForecaster(PretrainedForecaster):
         paths = sample_mixture(hyp, weights, sigma, n_samples, rng, correlation)  # (N, S, C, h)
         paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
         factors = factors[0] if self.joint else factors[:, 0]  # (n, h)
-        return _paths_frame(panel, _data_units(paths, factors, self.transform_), "sample", self.model_name)
+        paths = self._towards_validated(_data_units(paths, factors, self.transform_), panel, h)
+        return _paths_frame(panel, paths, "sample", self.model_name)
 
     # persistence ---------------------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -680,7 +764,8 @@ class WTAForecaster(PretrainedForecaster):
                 "pit_table": self.pit_table_.tolist(),
                 "heads_won": self.heads_won_.tolist(), "validation_coverage": self.validation_coverage_,
                 "fallback": bool(self.fallback_), "anchor_weight": float(self.anchor_weight_),
-                "anchor_check": self.anchor_check_,
+                "anchor_check": self.anchor_check_, "validated_weight": float(self.validated_weight_),
+                "validated_check": self.validated_check_, "validated_season": self.validated_season_,
                 "kernel_unit": self.kernel_unit_, "deseasonal_period": int(self.deseasonal_period_),
                 "transform": self.transform_,
                 "noise_correlation": None if getattr(self, "noise_correlation_", None) is None
@@ -749,6 +834,13 @@ class WTAForecaster(PretrainedForecaster):
         if not (_is_number(weight) and 0 <= weight <= 1):
             raise WeightsError(f"{path}: 'anchor_weight' must be a number in [0, 1], got {weight!r}")
         est.anchor_weight_, est.anchor_check_ = float(weight), meta.get("anchor_check", {})
+        weight, season = meta.get("validated_weight", 0.0), meta.get("validated_season")  # older files: none
+        if not (_is_number(weight) and 0 <= weight <= 1):
+            raise WeightsError(f"{path}: 'validated_weight' must be a number in [0, 1], got {weight!r}")
+        if season is not None and not (isinstance(season, int) and not isinstance(season, bool) and season > 1):
+            raise WeightsError(f"{path}: 'validated_season' must be null or an integer above 1, got {season!r}")
+        est.validated_weight_, est.validated_season_ = float(weight), season
+        est.validated_check_ = meta.get("validated_check", {})
         est.kernel_unit_ = meta.get("kernel_unit", "level")  # files from before version 0.2: the level unit
         if est.kernel_unit_ not in KERNEL_UNITS:
             raise WeightsError(f"{path}: 'kernel_unit' must be one of {KERNEL_UNITS}, got {est.kernel_unit_!r}")
