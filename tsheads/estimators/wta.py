@@ -7,7 +7,8 @@ putting a Gaussian kernel on each; the kernel width per horizon step is fitted o
 to minimise CRPS, and quantile levels are recalibrated on the same windows so intervals cover what they
 claim (:mod:`tsheads.mixture`). Median, quantiles and intervals come from the recalibrated mixture, the
 mean and sample paths from the mixture itself; :meth:`WTAForecaster.predict_hypotheses` returns the
-raw paths and their weights.
+paths and their weights. The whole mixture then moves part of the way to tsheads' self-validated combination,
+as far as each series' last held-out window says (:mod:`tsheads.estimators.wta_blend`).
 """
 
 from __future__ import annotations
@@ -657,7 +658,8 @@ class WTAForecaster(PretrainedForecaster):
 
     def predict_hypotheses(self, h: Optional[int] = None, df=None, *, id_col: str = "unique_id",
                            time_col: str = "ds", target_col: str = "y", freq=None) -> pd.DataFrame:
-        """The ``K`` raw hypothesis paths per series, with their weights.
+        """The ``K`` hypothesis paths per series, with their weights (moved as the point is: ``anchor_weight_`` and
+        ``validated_weight_``).
 
         Parameters
         ----------
