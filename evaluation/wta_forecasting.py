@@ -212,8 +212,9 @@ def run_exchange(args, timings: Timings, notes: list) -> tuple[pd.DataFrame, dic
                               train=timings.seconds[f"exchange {label} fit"],
                               predict=timings.seconds[f"exchange {label} predict"])
         notes.append(f"exchange {label}: {len(est.history_)} epochs, {est.n_heads_used_}/{k} heads win on held-out "
-                     f"windows, anchor weight {est.anchor_weight_:g}, in-sample held-out coverage "
-                     f"{est.validation_coverage_}.")
+                     f"windows, anchor weight {est.anchor_weight_:g}, weight of the move towards the self-validated "
+                     f"combination {est.validated_weight_:g} (last window: {est.validated_check_}), in-sample "
+                     f"held-out coverage {est.validation_coverage_}.")
         if label == "tsheads WTA relaxed":
             figure_model = est
 

@@ -321,7 +321,7 @@ def test_a_model_worse_than_its_anchor_falls_back_to_it_and_says_so(tmp_path):
                     for i in range(4)])
     with pytest.warns(UserWarning, match="anchor"):
         wta = WTAForecaster(h=8, n_hypotheses=2, backbone="random", context_length=64, max_epochs=1,
-                            steps_per_epoch=1, random_state=0).fit(df)
+                            steps_per_epoch=1, random_state=0, validated_weight=0).fit(df)
     assert wta.season_length_ == 16 and wta.fallback_
     assert wta.anchor_check_["anchor"] < wta.anchor_check_["model"]
     fc = wta.predict(level=[80])
@@ -350,7 +350,7 @@ def test_anchor_check_picks_the_combination_with_the_lowest_held_out_error():
 
 def test_a_fixed_anchor_weight_moves_forecasts_that_share_of_the_way(data, tmp_path):
     """anchor_weight=0 keeps the network's point; 1 gives the anchor path; 0.5 lands halfway; all round-trip."""
-    settings = dict(SMALL, max_epochs=2, steps_per_epoch=20, season_length=1, anchor="last")
+    settings = dict(SMALL, max_epochs=2, steps_per_epoch=20, season_length=1, anchor="last", validated_weight=0)
     fits = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tsheads.errors import TsheadsError
+from tsheads.errors import TsheadsError, WeightsError
 from tsheads.estimators.validated import ValidatedForecaster
 from tsheads.estimators.wta import WTAForecaster
-from tsheads.estimators.wta_blend import MIN_HISTORY, choose_weight, mean_steps, moved, truncated
+from tsheads.estimators.wta_blend import MIN_HISTORY, blended, choose_weight, mean_steps, moved, truncated
 from tsheads.frames import Columns
 from tsheads.windows import Panel
 
@@ -110,3 +111,29 @@ def test_log_forecaster_moves_geometrically_and_stays_above_zero():
     point, own = log.predict()["WTA"].to_numpy(), alone.predict()["WTA"].to_numpy()
     np.testing.assert_allclose(point, np.sqrt(own * validated), rtol=1e-7)
     assert (log.sample(20)["WTA"] > 0).all()
+
+
+def test_blended_paths_and_the_log_choice_match_what_predict_does():
+    model, target = np.array([[4.0, 9.0], [1.0, 2.0]]), np.array([[1.0, 1.0], [-1.0, 2.0]])
+    np.testing.assert_allclose(blended(model, target, 0.5, log=True), [[2.0, 3.0], [1.0, 2.0]])  # 2nd: not > 0
+    np.testing.assert_allclose(blended(model, target, 0.5), [[2.5, 5.0], [0.0, 2.0]])
+    np.testing.assert_array_equal(blended(model, np.array([[np.nan, 1.0], [1.0, 1.0]]), 1.0)[0], [4.0, 1.0])
+    truth = np.array([[2.0, 3.0], [1.0, 2.0]])  # the geometric midpoint: exact at 0.5 on the log path only
+    weight, check = choose_weight(model, np.array([[1.0, 1.0], [1.0, 2.0]]), truth, np.ones((2, 1)), log=True)
+    assert weight == 0.5 and check["blend"] == pytest.approx(0.0)
+    assert choose_weight(model, np.array([[1.0, 1.0], [1.0, 2.0]]), truth, np.ones((2, 1)))[1]["blend"] > 0.1
+
+
+def test_a_shorter_horizon_is_the_start_of_the_longer_forecast(tmp_path):
+    whole = fitted(validated_weight=0.5)
+    full, short = whole.predict(level=[80]), whole.predict(h=3, level=[80])
+    first = full.groupby("unique_id", sort=False).head(3).reset_index(drop=True)
+    pd.testing.assert_frame_equal(short, first, check_exact=False, rtol=1e-9)
+    whole.save(tmp_path / "half")
+    path = tmp_path / "half.json"
+    saved = json.loads(path.read_text())
+    meta = next(part for part in saved.values() if isinstance(part, dict) and "validated_check" in part)
+    meta["validated_weight"] = 1.5  # the fitted share; the parameter (in "params") stays 0.5
+    path.write_text(json.dumps(saved))
+    with pytest.raises(WeightsError, match="'validated_weight' must be a number"):
+        WTAForecaster.load(tmp_path / "half")

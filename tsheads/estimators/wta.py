@@ -33,6 +33,7 @@ from ..windows import Panel, Windows, forecast_frame, sliding_windows
 from .base import check_positive_int
 from .pretrained import PretrainedForecaster, check_positive_number, check_random_state
 from .wta_blend import (
+    MIN_HISTORY,
     WEIGHTS,
     check_weight,
     choose_weight,
@@ -101,8 +102,11 @@ class WTAForecaster(PretrainedForecaster):
         combination (:class:`~tsheads.estimators.validated.ValidatedForecaster` with its defaults), the whole
         mixture with it. ``"auto"``: the share from 0, 0.1, ..., 1 with the lowest mean absolute error on each
         series' last ``h`` points, forecast from before them (in units of each series' mean absolute step;
-        ``validated_weight_``). 0 leaves the combination out; so do multivariate targets and, with
-        ``joint=True``, a frame where a series is too short for that window.
+        ``validated_weight_``; 0, with a warning, where no series is long enough for that check, or with
+        ``joint=True`` one is not). A number is used as given; 0 leaves the combination out. Those points are
+        inside the held-out windows that chose the early stopping and ``anchor_weight``, so the forecaster's
+        error there is somewhat optimistic. The combination reads the whole frame, so a series' forecast then
+        depends on its frame mates.
     deseasonalise : bool or "auto", default "auto"
         Divide each series by its multiplicative seasonal factors before the network sees it and multiply
         them back into every forecast, quantile, hypothesis and sample, as the M4 benchmarks (Naive2, Theta)
@@ -444,12 +448,17 @@ class WTAForecaster(PretrainedForecaster):
 
     def _fit_validated_weight(self, panel: Panel) -> None:
         """``validated_weight_`` and ``validated_check_`` from each series' last ``h`` points, forecast by the
-        trained forecaster and by the self-validated combination from the points before them (:mod:`.wta_blend`)."""
+        trained forecaster and by the self-validated combination from the points before them (:mod:`.wta_blend`).
+        A number given as ``validated_weight`` is kept as it is; the check then only reports."""
         self.validated_season_ = self._validated_season(panel)
-        self.validated_weight_, self.validated_check_ = 0.0, {}
+        fixed = self.validated_weight != "auto"
+        self.validated_weight_, self.validated_check_ = (float(self.validated_weight) if fixed else 0.0), {}
         h = int(self.h)
         past, keep = truncated(panel, h)
-        if self.validated_weight == 0 or panel.n_channels > 1 or not keep.any() or (self.joint and not keep.all()):
+        if self.validated_weight == 0 or not keep.any() or (self.joint and not keep.all()):
+            if not fixed:
+                warnings.warn(f"no series has {h} points to check the move towards the self-validated combination "
+                              f"on after {MIN_HISTORY} points, so validated_weight_ is 0", UserWarning, stacklevel=4)
             return
         truth = np.stack([panel.series(i)[-h:, 0] for i in np.flatnonzero(keep)])
         model = self._forecast(past, h, [], [], towards_validated=False)[0]
@@ -457,10 +466,11 @@ class WTAForecaster(PretrainedForecaster):
             validated = validated_points(past, h, self.validated_season_, **self._validated_settings())
         except TsheadsError as err:
             warnings.warn(f"the self-validated combination cannot forecast the held-out windows ({err}), so "
-                          "validated_weight_ is 0", UserWarning, stacklevel=4)
+                          f"validated_weight_ is {self.validated_weight_:g}", UserWarning, stacklevel=4)
             return
-        grid = WEIGHTS if self.validated_weight == "auto" else (float(self.validated_weight),)
-        self.validated_weight_, self.validated_check_ = choose_weight(model, validated, truth, mean_steps(past), grid)
+        grid = (self.validated_weight_,) if fixed else WEIGHTS
+        self.validated_weight_, self.validated_check_ = choose_weight(
+            model, validated, truth, mean_steps(past), grid, log=self.transform_ == "log")
 
     def _validated_season(self, panel: Panel):
         """The combination's season length: the user's ``season_length``; on integer time stamps the period
@@ -480,17 +490,19 @@ class WTAForecaster(PretrainedForecaster):
         custom = str(self.backbone) not in ("pretrained", "random")
         return {"weights": self.backbone if custom else None, "random_state": self._seed, "device": self.device}
 
-    def _towards_validated(self, values: np.ndarray, panel: Panel, h: int,
-                           point: Optional[np.ndarray] = None) -> np.ndarray:
+    def _towards_validated(self, values: np.ndarray, panel: Panel, h: int, point: Optional[np.ndarray] = None,
+                           stacklevel: int = 4) -> np.ndarray:
         """``values`` (``(n, ..., h)`` in data units) moved ``validated_weight_`` of the way from the forecaster's
-        ``point`` (computed when not given) to the combination's forecast (:func:`.wta_blend.move_towards`)."""
+        ``point`` (computed when not given) to the combination's forecast (:func:`.wta_blend.move_towards`;
+        ``stacklevel`` of its warning: 4 reaches the user from a public method that calls this)."""
         weight = float(getattr(self, "validated_weight_", 0.0))
         if weight == 0:
             return values
         if point is None:
             point = self._forecast(panel, h, [], [], towards_validated=False)[0]
         log = self.transform_ == "log"
-        move = move_towards(panel, point, weight, self.validated_season_, log=log, **self._validated_settings())
+        move = move_towards(panel, point, weight, self.validated_season_, int(self.h), log=log,
+                            stacklevel=stacklevel, **self._validated_settings())
         return moved(values, move, log)
 
     def _calibrate(self, hyp, weights, future, fobs, units: dict) -> np.ndarray:
@@ -652,7 +664,7 @@ class WTAForecaster(PretrainedForecaster):
         point = values[..., -1] if mean is None else mean
         if towards_validated:  # the whole mixture moves with the point (the point last, so it moves once)
             both = np.concatenate([values.transpose(0, 2, 1), point[:, None, :]], axis=1)
-            both = self._towards_validated(both, panel, h, point)
+            both = self._towards_validated(both, panel, h, point, stacklevel=5)  # predict -> _forecast -> here
             values, point = both[:, :-1].transpose(0, 2, 1), both[:, -1]
         return point, band_columns(self.model_name, level, quantiles, [values[..., k] for k in range(len(wanted) - 1)])
 

@@ -8,6 +8,10 @@ classical forecast: :class:`~tsheads.estimators.validated.ValidatedForecaster` (
 and a pooled linear model, weighted on backtests). Here the forecaster checks on each series' last held-out
 window (its last ``h`` points, which no training window forecast) how far towards that combination to move,
 as the anchor weight does towards the anchor: a combination of two forecasts is usually better than either.
+Those points are inside the forecaster's own held-out windows, which chose its early stopping, kernel widths
+and anchor weight, so its error there is somewhat optimistic and the choice leans towards the forecaster; the
+combination's is out of sample (it sees only the points before them). Through the combination's frame prior
+and pooled linear model, a series' moved forecast depends on the other series of the frame.
 """
 
 from __future__ import annotations
@@ -62,17 +66,29 @@ def mean_steps(panel: Panel) -> np.ndarray:
     return np.where(np.isfinite(steps) & (steps > 0), steps, 1.0)[:, None]
 
 
+def blended(model: np.ndarray, target: np.ndarray, weight: float, log: bool = False) -> np.ndarray:
+    """``model`` ``(n, h)`` moved ``weight`` of the way to ``target``: along a line, or with ``log`` (a forecaster
+    of logarithms) geometrically, ``model * (target / model) ** weight``, where a series whose two paths are
+    not all above 0 does not move; nor does a step where ``target`` is not finite."""
+    if not log:
+        return np.where(np.isfinite(target), model + weight * (target - model), model)
+    positive = (target > 0).all(axis=1, keepdims=True) & (model > 0).all(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = np.where(positive, target, 1.0) / np.where(positive, model, 1.0)
+        path = model * np.exp(weight * np.log(ratio))
+    return np.where(positive, path, model)
+
+
 def choose_weight(model: np.ndarray, validated: np.ndarray, truth: np.ndarray, unit: np.ndarray,
-                  grid=WEIGHTS) -> tuple[float, dict]:
-    """The share from ``grid`` whose path ``model + w * (validated - model)`` has the lowest mean absolute error
-    on the held-out points ``truth`` (``(n, h)``, NaN where unobserved), each series' errors over ``unit``;
+                  grid=WEIGHTS, log: bool = False) -> tuple[float, dict]:
+    """The share from ``grid`` whose path (:func:`blended`, as ``predict`` will move) has the lowest mean absolute
+    error on the held-out points ``truth`` (``(n, h)``, NaN where unobserved), each series' errors over ``unit``;
     and the errors of the model (``"model"``), the combination (``"validated"``) and that path (``"blend"``)."""
     seen = np.isfinite(truth) & np.isfinite(model) & np.isfinite(validated)
     count = max(int(seen.sum()), 1)
 
     def error(w: float) -> float:
-        path = model + w * (validated - model)
-        return float((np.abs(path - truth) / unit)[seen].sum() / count)
+        return float((np.abs(blended(model, validated, w, log) - truth) / unit)[seen].sum() / count)
 
     errors = {float(w): error(w) for w in grid}
     best = min(errors, key=lambda w: (errors[w], w))
@@ -86,27 +102,28 @@ def check_weight(value) -> None:
         raise TsheadsError(f"validated_weight must be 'auto' or a number in [0, 1], got {value!r}")
 
 
-def move_towards(panel: Panel, point: np.ndarray, weight: float, season_length, log: bool = False,
-                 **kwargs) -> np.ndarray:
+def move_towards(panel: Panel, point: np.ndarray, weight: float, season_length, horizon: int, log: bool = False,
+                 stacklevel: int = 2, **kwargs) -> np.ndarray:
     """``(n, h)`` what moves ``point`` ``weight`` of the way to the validated combination's forecast after
-    ``panel``: added to every output, or with ``log`` (a forecaster of logarithms, whose outputs stay above 0)
-    a factor on it, the move then being geometric; a series whose combination forecast is not above 0 there
-    does not move. No move at weight 0, nor (with a warning) where the combination cannot forecast the frame."""
+    ``panel`` (:func:`blended`): added to every output, or with ``log`` a factor on it. The combination
+    forecasts the fitted ``horizon`` and keeps the first ``h`` steps, so a shorter forecast is the start of the
+    longer one, as the forecaster's own is. No move at weight 0, nor (with a warning; ``stacklevel`` as for
+    :func:`warnings.warn`) where the combination cannot forecast the frame."""
     still = np.ones_like(point) if log else np.zeros_like(point)
     if weight == 0:
         return still
     try:
-        target = validated_points(panel, point.shape[1], season_length, **kwargs)
+        target = validated_points(panel, horizon, season_length, **kwargs)[:, :point.shape[1]]
     except TsheadsError as err:
         warnings.warn(f"the self-validated combination cannot forecast this frame ({err}), so the forecasts stay "
-                      f"the network's instead of moving {weight:g} of the way to it", UserWarning, stacklevel=3)
+                      f"the network's instead of moving {weight:g} of the way to it", UserWarning,
+                      stacklevel=stacklevel)
         return still
+    path = blended(point, target, weight, log)
     if not log:
-        return weight * (target - point)
-    positive = (target > 0).all(axis=1, keepdims=True) & (point > 0).all(axis=1, keepdims=True)
+        return path - point
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.exp(weight * (np.log(np.where(positive, target, 1.0)) - np.log(np.where(positive, point, 1.0))))
-    return np.where(positive, factor, 1.0)
+        return np.where(path == point, 1.0, path / point)
 
 
 def moved(values: np.ndarray, move: np.ndarray, log: bool) -> np.ndarray:
