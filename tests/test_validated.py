@@ -257,6 +257,25 @@ def test_workers_beside_the_network_share_the_cpus_and_the_caller_takes_unstarte
         assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
 
 
+def test_a_daemonic_process_runs_the_classical_candidates_itself(monkeypatch):
+    """Dask's workers are daemonic, and a daemonic process may not start others: no pool there."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods() or available_cpus() < 2:
+        pytest.skip("worker processes need fork and two CPUs")
+    assert n_workers(2, MIN_PARALLEL_SERIES) == 2
+
+    class Daemonic:
+        daemon = True
+
+    monkeypatch.setattr(multiprocessing, "current_process", lambda: Daemonic())
+    assert n_workers(2, MIN_PARALLEL_SERIES) == 1
+    rng = np.random.default_rng(8)
+    tasks = [(10 + rng.normal(0, 1, 40).cumsum(), np.array([30, 34, 40]), [12]) for _ in range(MIN_PARALLEL_SERIES)]
+    pending = start_classical(tasks, 6, ModelSpec(), 2, beside_network=True)
+    assert pending.network_cpus is None and len(pending.result()) == MIN_PARALLEL_SERIES
+
+
 def test_torch_threads_are_capped_beside_the_workers_and_restored():
     import torch
 

@@ -44,11 +44,13 @@ def n_workers(n_jobs: int | None, n_tasks: int) -> int:
     Returns
     -------
     int
-        At least 1.
+        At least 1; 1 inside a daemonic process (a Dask worker's, say), which may not start others.
     """
     cpus = available_cpus()
     wanted = 1 if n_jobs is None else (n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs))
     if n_tasks < MIN_PARALLEL_SERIES or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if multiprocessing.current_process().daemon:  # e.g. a Dask worker: daemonic processes may not have children
         return 1
     return max(1, min(wanted, cpus, n_tasks))
 
