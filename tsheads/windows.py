@@ -78,6 +78,13 @@ class Panel:
         return Panel(self.ids[start:stop], self.times[lo:hi], self.values[lo:hi],
                      self.indptr[start:stop + 1] - lo, self.freq, self.columns)
 
+    def long_frame(self, columns: Optional[Columns] = None) -> pd.DataFrame:
+        """The (first-target) history as a long frame under ``columns`` (default: the panel's own names), for an
+        estimator's ``fit``."""
+        cols = self.columns if columns is None else columns
+        return pd.DataFrame({cols.id: np.repeat(self.ids, self.lengths), cols.time: self.times,
+                             cols.targets[0]: self.values[:, 0]})
+
     def series(self, i: int) -> np.ndarray:
         """Values of series ``i``, shape ``(length, channels)``."""
         return self.values[self.indptr[i]:self.indptr[i + 1]]

@@ -105,7 +105,7 @@ class ConformalForecaster(BaseForecaster):
 
     def _fit_panel(self, panel: Panel) -> None:
         self._backtests: dict[tuple, np.ndarray] = {}
-        self.forecaster_ = clone(self.forecaster).fit(_long_frame(panel), **_fit_kwargs(panel))
+        self.forecaster_ = clone(self.forecaster).fit(panel.long_frame(), **_fit_kwargs(panel))
 
     def _predict_panel(self, h, level, quantiles):
         point, _ = self._wrapped(h, [], [])
@@ -158,7 +158,7 @@ class ConformalForecaster(BaseForecaster):
         if key in self._backtests:
             return self._backtests[key]
         panel = self.panel_
-        data = _long_frame(panel)
+        data = panel.long_frame()
         id_col, target = panel.columns.id, panel.columns.targets[0]
         k_max = max(1, int(counts.max()))
         out = np.full((panel.n_series, k_max, h), np.nan)
@@ -176,13 +176,6 @@ class ConformalForecaster(BaseForecaster):
 def _name(forecaster) -> str:
     """Point-forecast column of a forecaster: its ``model_name`` (BaseForecaster), else its class name."""
     return getattr(forecaster, "model_name", None) or type(forecaster).__name__
-
-
-def _long_frame(panel: Panel) -> pd.DataFrame:
-    """The panel's (one-target) history as a long frame, for the wrapped forecaster's ``fit``."""
-    cols = panel.columns
-    return pd.DataFrame({cols.id: np.repeat(panel.ids, panel.lengths), cols.time: panel.times,
-                         cols.targets[0]: panel.values[:, 0]})
 
 
 def _fit_kwargs(panel: Panel) -> dict:

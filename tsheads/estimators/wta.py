@@ -35,7 +35,6 @@ from .pretrained import PretrainedForecaster, check_positive_number, check_rando
 from .wta_blend import (
     MIN_HISTORY,
     WEIGHTS,
-    check_weight,
     choose_weight,
     mean_steps,
     move_towards,
@@ -279,10 +278,10 @@ class WTAForecaster(PretrainedForecaster):
                                                    and self.season_length == "auto"):
             check_positive_int(self.season_length, "season_length")
         _anchor_pair(self.anchor)
-        aw = self.anchor_weight
-        if not ((isinstance(aw, str) and aw == "auto") or (_is_number(aw) and 0 <= aw <= 1)):
-            raise TsheadsError(f"anchor_weight must be 'auto' or a number in [0, 1], got {aw!r}")
-        check_weight(self.validated_weight)
+        for name in ("anchor_weight", "validated_weight"):
+            share = getattr(self, name)
+            if not ((isinstance(share, str) and share == "auto") or (_is_number(share) and 0 <= share <= 1)):
+                raise TsheadsError(f"{name} must be 'auto' or a number in [0, 1], got {share!r}")
         if not (isinstance(self.deseasonalise, (bool, np.bool_)) or self.deseasonalise == "auto"):
             raise TsheadsError(f"deseasonalise must be True, False or 'auto', got {self.deseasonalise!r}")
         if self.transform is not None and not (isinstance(self.transform, str) and self.transform in TRANSFORMS):
@@ -417,7 +416,7 @@ class WTAForecaster(PretrainedForecaster):
             anchor = model.anchor(torch.from_numpy(past), torch.from_numpy(obs)).double().numpy()
         fixed = not isinstance(self.anchor_weight, str)
         self.anchor_weight_, self.anchor_check_ = _anchor_check(
-            point, anchor, future, fobs, units["step"], (float(self.anchor_weight),) if fixed else ANCHOR_WEIGHTS)
+            point, anchor, future, fobs, units["step"], (float(self.anchor_weight),) if fixed else WEIGHTS)
         if self.anchor_weight_ > 0:  # kernel widths and calibration of the mixture as predict moves it
             self._calibrate(hyp + (self.anchor_weight_ * (anchor[..., :h] - point))[:, :, None, :], weights,
                             future, fobs, units)
@@ -491,15 +490,16 @@ class WTAForecaster(PretrainedForecaster):
         return {"weights": self.backbone if custom else None, "random_state": self._seed, "device": self.device}
 
     def _towards_validated(self, values: np.ndarray, panel: Panel, h: int, point: Optional[np.ndarray] = None,
-                           stacklevel: int = 4) -> np.ndarray:
+                           mixture: Optional[tuple] = None, stacklevel: int = 4) -> np.ndarray:
         """``values`` (``(n, ..., h)`` in data units) moved ``validated_weight_`` of the way from the forecaster's
-        ``point`` (computed when not given) to the combination's forecast (:func:`.wta_blend.move_towards`;
-        ``stacklevel`` of its warning: 4 reaches the user from a public method that calls this)."""
+        ``point`` (when not given, the median of ``mixture``, :meth:`_per_series` arrays) to the combination's
+        forecast (:func:`.wta_blend.move_towards`; ``stacklevel`` of its warning: 4 reaches the user from a
+        public method that calls this)."""
         weight = float(getattr(self, "validated_weight_", 0.0))
         if weight == 0:
             return values
         if point is None:
-            point = self._forecast(panel, h, [], [], towards_validated=False)[0]
+            point = self._forecast(panel, h, [], [], towards_validated=False, mixture=mixture)[0]
         log = self.transform_ == "log"
         move = move_towards(panel, point, weight, self.validated_season_, int(self.h), log=log,
                             stacklevel=stacklevel, **self._validated_settings())
@@ -646,10 +646,12 @@ class WTAForecaster(PretrainedForecaster):
     def _predict_panel(self, h, level, quantiles):
         return self._forecast(self.panel_, self._horizon(h), level, quantiles)
 
-    def _forecast(self, panel: Panel, h: int, level: list, quantiles: list, towards_validated: bool = True):
+    def _forecast(self, panel: Panel, h: int, level: list, quantiles: list, towards_validated: bool = True,
+                  mixture: Optional[tuple] = None):
+        """Point and band columns; ``mixture``: :meth:`_per_series` arrays already computed for ``panel``."""
         from ..mixture import mixture_quantiles, recalibrated_levels
 
-        hyp, weights, sigma, factors = self._per_series(*self._mixture(panel, h))
+        hyp, weights, sigma, factors = self._per_series(*self._mixture(panel, h)) if mixture is None else mixture
         mean = _mixture_mean(hyp, weights, sigma, factors, self.transform_) if self.point == "mean" else None
         # in units of each series' largest magnitude, where the bisection's precision is relative, however
         # tiny or huge the series (powers of two: exact both ways)
@@ -693,8 +695,9 @@ class WTAForecaster(PretrainedForecaster):
         check_is_fitted(self, "model_")
         panel = self._history(df, Columns(id_col, time_col, target_col), freq)
         h = self._horizon(h)
-        hyp, weights, _, factors = self._per_series(*self._mixture(panel, h))
-        paths = self._towards_validated(_data_units(hyp, factors, self.transform_), panel, h)
+        mixture = self._per_series(*self._mixture(panel, h))
+        hyp, weights, _, factors = mixture
+        paths = self._towards_validated(_data_units(hyp, factors, self.transform_), panel, h, mixture=mixture)
         return _paths_frame(panel, paths, "hypothesis", self.model_name, weight=weights)
 
     def sample(self, n_samples: int = 100, h: Optional[int] = None, df=None, *, random_state=None,
@@ -750,10 +753,10 @@ class WTAForecaster(PretrainedForecaster):
                                f"it was fitted on ({', '.join(self.noise_series_[:4])}...); this frame has "
                                f"{panel.n_series} others or in another order: forecast the fitted series, or use "
                                "noise='independent'")
+        mixture = self._per_series(hyp, weights, sigma, factors)
         paths = sample_mixture(hyp, weights, sigma, n_samples, rng, correlation)  # (N, S, C, h)
         paths = paths[0].transpose(1, 0, 2) if self.joint else paths[:, :, 0]  # (n, S, h)
-        factors = factors[0] if self.joint else factors[:, 0]  # (n, h)
-        paths = self._towards_validated(_data_units(paths, factors, self.transform_), panel, h)
+        paths = self._towards_validated(_data_units(paths, mixture[3], self.transform_), panel, h, mixture=mixture)
         return _paths_frame(panel, paths, "sample", self.model_name)
 
     # persistence ---------------------------------------------------------------------------------------
@@ -1014,26 +1017,14 @@ def _held_out_crps(hyp, weights, sigma, future, observed) -> float:
     return float(mixture_crps(means[observed], w[observed], sig[observed], future[observed]).mean())
 
 
-ANCHOR_WEIGHTS = tuple(i / 10 for i in range(11))  # the grid of anchor_weight="auto"
-
-
-def _anchor_check(point, anchor, future, observed, unit, grid=ANCHOR_WEIGHTS) -> tuple[float, dict]:
+def _anchor_check(point, anchor, future, observed, unit, grid=WEIGHTS) -> tuple[float, dict]:
     """The weight from ``grid`` whose combination ``point + weight * (anchor - point)`` has the lowest mean
     absolute error on held-out windows (ties: the smaller weight), and the errors of the point forecast
-    ``(n, C, h)``, the anchor path and that combination. Each window's errors are divided by ``unit``
-    ``(n, C, 1)`` (its mean absolute step: the scale of MASE, so the check weighs series as the
-    M-competition scores do, not by their spread)."""
-    h = future.shape[-1]
-    seen = observed.astype(bool)
-    count = max(int(seen.sum()), 1)
-
-    def error(weight: float) -> float:
-        path = point + weight * (anchor[..., :h] - point)
-        return float((np.abs(path - future) / unit)[seen].sum() / count)
-
-    errors = {float(w): error(w) for w in grid}
-    best = min(errors, key=lambda w: (errors[w], w))
-    return best, {"model": error(0.0), "anchor": error(1.0), "blend": errors[best]}
+    ``(n, C, h)``, the anchor path and that combination (:func:`.wta_blend.choose_weight`). Each window's errors
+    are divided by ``unit`` ``(n, C, 1)`` (its mean absolute step: the scale of MASE, so the check weighs series
+    as the M-competition scores do, not by their spread)."""
+    truth = np.where(observed.astype(bool), future, np.nan)
+    return choose_weight(point, anchor[..., :future.shape[-1]], truth, unit, grid, target_name="anchor")
 
 
 ANCHOR_ALPHAS = (None, 0.2, 0.3, 0.5, 0.7, 1.0)  # the grid of anchor="auto"; None: fitted per series

@@ -19,12 +19,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from ..errors import TsheadsError
+from ..frames import Columns
 from ..windows import Panel
 
-#: the shares of the way tried (``validated_weight="auto"``); ties go to the smaller one
+#: the shares of the way tried (``validated_weight="auto"``, and ``anchor_weight="auto"`` towards the anchor);
+#: ties go to the smaller one
 WEIGHTS = tuple(i / 10 for i in range(11))
 #: fewest points a series keeps before its held-out window to take part in the choice
 MIN_HISTORY = 8
@@ -42,64 +43,57 @@ def truncated(panel: Panel, drop: int) -> tuple[Panel, np.ndarray]:
                  panel.freq, panel.columns), keep
 
 
-def panel_frame(panel: Panel) -> pd.DataFrame:
-    """The univariate ``panel`` as a long frame ``unique_id, ds, y``."""
-    return pd.DataFrame({"unique_id": np.repeat(panel.ids, panel.lengths), "ds": panel.times,
-                         "y": panel.values[:, 0]})
-
-
 def validated_points(panel: Panel, h: int, season_length, **kwargs) -> np.ndarray:
     """``(n, h)`` point forecasts of :class:`~tsheads.estimators.validated.ValidatedForecaster` (its defaults, and
     ``season_length`` and ``kwargs``) after each series of the univariate ``panel``, in panel order."""
     from .validated import ValidatedForecaster
 
     est = ValidatedForecaster(season_length=season_length, **kwargs)
-    fc = est.fit(panel_frame(panel), freq=panel.freq).predict(h)
+    fc = est.fit(panel.long_frame(Columns()), freq=panel.freq).predict(h)  # default names: no clash with its column
     return fc[est.model_name].to_numpy(np.float64).reshape(panel.n_series, h)
 
 
 def mean_steps(panel: Panel) -> np.ndarray:
     """``(n, 1)`` each series' mean absolute change from one point to the next (1 where it never changes):
     the scale of MASE, so the choice weighs series as the M-competition scores do."""
-    steps = np.array([np.nanmean(np.abs(np.diff(panel.series(i)[:, 0]))) if panel.lengths[i] > 1 else np.nan
-                      for i in range(panel.n_series)])
-    return np.where(np.isfinite(steps) & (steps > 0), steps, 1.0)[:, None]
+    from .wta import step_unit
+
+    x, observed = panel.tail(int(panel.lengths.max(initial=1)))
+    return step_unit(x[:, :1], observed[:, :1], np.ones((panel.n_series, 1, 1)))[:, 0]
 
 
-def blended(model: np.ndarray, target: np.ndarray, weight: float, log: bool = False) -> np.ndarray:
-    """``model`` ``(n, h)`` moved ``weight`` of the way to ``target``: along a line, or with ``log`` (a forecaster
-    of logarithms) geometrically, ``model * (target / model) ** weight``, where a series whose two paths are
-    not all above 0 does not move; nor does a step where ``target`` is not finite."""
-    if not log:
-        return np.where(np.isfinite(target), model + weight * (target - model), model)
+def log_factor(model: np.ndarray, target: np.ndarray, weight: float) -> np.ndarray:
+    """``(n, h)`` the factor ``(target / model) ** weight`` that moves ``model`` ``weight`` of the way to ``target``
+    geometrically; 1 for a series whose two paths are not all above 0."""
     positive = (target > 0).all(axis=1, keepdims=True) & (model > 0).all(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(positive, target, 1.0) / np.where(positive, model, 1.0)
-        path = model * np.exp(weight * np.log(ratio))
-    return np.where(positive, path, model)
+        return np.where(positive, np.exp(weight * np.log(ratio)), 1.0)
 
 
-def choose_weight(model: np.ndarray, validated: np.ndarray, truth: np.ndarray, unit: np.ndarray,
-                  grid=WEIGHTS, log: bool = False) -> tuple[float, dict]:
-    """The share from ``grid`` whose path (:func:`blended`, as ``predict`` will move) has the lowest mean absolute
-    error on the held-out points ``truth`` (``(n, h)``, NaN where unobserved), each series' errors over ``unit``;
-    and the errors of the model (``"model"``), the combination (``"validated"``) and that path (``"blend"``)."""
-    seen = np.isfinite(truth) & np.isfinite(model) & np.isfinite(validated)
+def blended(model: np.ndarray, target: np.ndarray, weight: float, log: bool = False) -> np.ndarray:
+    """``model`` moved ``weight`` of the way to ``target`` (same shape): along a line, where ``target`` is finite,
+    or with ``log`` (a forecaster of logarithms, ``(n, h)``) by :func:`log_factor`."""
+    if log:
+        return model * log_factor(model, target, weight)
+    return np.where(np.isfinite(target), model + weight * (target - model), model)
+
+
+def choose_weight(model: np.ndarray, target: np.ndarray, truth: np.ndarray, unit: np.ndarray, grid=WEIGHTS,
+                  log: bool = False, target_name: str = "validated") -> tuple[float, dict]:
+    """The share from ``grid`` whose path (:func:`blended`, as ``predict`` moves) has the lowest mean absolute
+    error on the held-out points ``truth`` (NaN where unobserved; ``unit`` divides each series' or window's
+    errors), and the errors of the model (``"model"``), the ``target`` (``target_name``) and that path
+    (``"blend"``). Also the anchor weight's choice (:func:`tsheads.estimators.wta._anchor_check`)."""
+    seen = np.isfinite(truth) & np.isfinite(model) & np.isfinite(target)
     count = max(int(seen.sum()), 1)
 
     def error(w: float) -> float:
-        return float((np.abs(blended(model, validated, w, log) - truth) / unit)[seen].sum() / count)
+        return float((np.abs(blended(model, target, w, log) - truth) / unit)[seen].sum() / count)
 
     errors = {float(w): error(w) for w in grid}
     best = min(errors, key=lambda w: (errors[w], w))
-    return best, {"model": error(0.0), "validated": error(1.0), "blend": errors[best]}
-
-
-def check_weight(value) -> None:
-    """Refuse a ``validated_weight`` other than "auto" or a number in [0, 1]."""
-    number = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-    if not ((isinstance(value, str) and value == "auto") or (number and 0 <= value <= 1)):
-        raise TsheadsError(f"validated_weight must be 'auto' or a number in [0, 1], got {value!r}")
+    return best, {"model": error(0.0), target_name: error(1.0), "blend": errors[best]}
 
 
 def move_towards(panel: Panel, point: np.ndarray, weight: float, season_length, horizon: int, log: bool = False,
@@ -107,23 +101,16 @@ def move_towards(panel: Panel, point: np.ndarray, weight: float, season_length, 
     """``(n, h)`` what moves ``point`` ``weight`` of the way to the validated combination's forecast after
     ``panel`` (:func:`blended`): added to every output, or with ``log`` a factor on it. The combination
     forecasts the fitted ``horizon`` and keeps the first ``h`` steps, so a shorter forecast is the start of the
-    longer one, as the forecaster's own is. No move at weight 0, nor (with a warning; ``stacklevel`` as for
+    longer one, as the forecaster's own is. No move (with a warning; ``stacklevel`` as for
     :func:`warnings.warn`) where the combination cannot forecast the frame."""
-    still = np.ones_like(point) if log else np.zeros_like(point)
-    if weight == 0:
-        return still
     try:
         target = validated_points(panel, horizon, season_length, **kwargs)[:, :point.shape[1]]
     except TsheadsError as err:
         warnings.warn(f"the self-validated combination cannot forecast this frame ({err}), so the forecasts stay "
                       f"the network's instead of moving {weight:g} of the way to it", UserWarning,
                       stacklevel=stacklevel)
-        return still
-    path = blended(point, target, weight, log)
-    if not log:
-        return path - point
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(path == point, 1.0, path / point)
+        return np.ones_like(point) if log else np.zeros_like(point)
+    return log_factor(point, target, weight) if log else blended(point, target, weight) - point
 
 
 def moved(values: np.ndarray, move: np.ndarray, log: bool) -> np.ndarray:
