@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 import tsheads.estimators.anomaly as anomaly_module
-from tsheads.estimators.anomaly import DEFAULT_HEADS, HEAD_NAMES
+from tsheads.estimators.anomaly import DEFAULT_HEADS
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring.combine import reference_rank_mean
 
@@ -49,6 +49,8 @@ FACTORS = (8, 16)
 #: a candidate: points per block of the coarse head, None for the default heads without it
 CANDIDATES = (None, *FACTORS)
 CURRENT = None
+#: the heads each block size fits: the defaults and the coarse head
+WITH_COARSE = (*DEFAULT_HEADS, "coarse")
 
 
 def _label(candidate) -> str:
@@ -61,7 +63,7 @@ def coarse_factor(factor: int):
 
 
 def _params(candidate, weights, batch_size) -> dict:
-    heads = DEFAULT_HEADS if candidate is None else HEAD_NAMES
+    heads = DEFAULT_HEADS if candidate is None else WITH_COARSE
     return {"heads": heads, "weights": weights, "batch_size": batch_size}
 
 
@@ -83,11 +85,11 @@ def _run(args, model, weights, timings):
     for factor in FACTORS:
         with coarse_factor(factor):
             for set_name, name, x, lab, det, calibrated in calibrated_dev_series(
-                    args, weights, timings, {"heads": HEAD_NAMES}, sets):
+                    args, weights, timings, {"heads": WITH_COARSE}, sets):
                 row = rows.setdefault(name, {"set": set_name, "series": name})
                 row[f"coarse head alone (blocks of {factor})"] = vus_pr(lab, calibrated["coarse"][0])
                 row[f"coarse head flat (blocks of {factor})"] = float(det._coarse_window() is None)
-                row[_label(factor)] = vus_pr(lab, _combined(det, calibrated, list(HEAD_NAMES)).max(0))
+                row[_label(factor)] = vus_pr(lab, _combined(det, calibrated, list(WITH_COARSE)).max(0))
                 default = vus_pr(lab, _combined(det, calibrated, list(DEFAULT_HEADS)).max(0))
                 if _label(None) in row and abs(row[_label(None)] - default) > 1e-9:
                     raise RuntimeError(f"{name}: the default heads scored differently with blocks of {factor}")

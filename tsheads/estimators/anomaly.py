@@ -48,6 +48,7 @@ from ..scoring.heads import (
     windows_to_points,
 )
 from ..scoring.probes import MIN_PROBE_LENGTH, probe_copies, separation
+from ..scoring.subspace import fit_subspace, subspace_deviations, subspace_width
 from .base import check_positive_int
 from .detector_base import BaseDetector, as_channels, peak_scale
 from .pretrained import PretrainedModelMixin
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
 DEFAULT_HEADS = (*SCORE_HEADS, "cycle")
 #: every head there is: the defaults and the ``coarse`` head (:mod:`tsheads.scoring.coarse`), the time head's
 #: rebuild of the series averaged over blocks of points
-HEAD_NAMES = (*DEFAULT_HEADS, "coarse")
+HEAD_NAMES = (*DEFAULT_HEADS, "coarse", "subspace")
 COMBINE_RULES = ("auto", "probe", "fisher", "rank", "agreement", "max", "mean", "supervised")
 #: probe copies of the fit data whose planted anomalies weigh the heads under ``combine="probe"``
 PROBE_COPIES = 2
@@ -106,7 +107,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     Parameters
     ----------
     heads : str or sequence of str, default :data:`DEFAULT_HEADS`
-        Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle", "coarse")`` (see
+        Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle", "coarse", "subspace")`` (see
         :mod:`tsheads.scoring.heads`, :mod:`tsheads.scoring.cycles` and :mod:`tsheads.scoring.coarse`); the
         first five by default. The cycle head joined the defaults on dev data (``python -m
         evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315 without, over injected and
@@ -115,7 +116,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         is flat when the fit data hold fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` blocks (a
         partial last block counts); its windows are cut and strided in blocks (``stride`` counts blocks there).
         It is not a default head (``evaluation.coarse_head_choice``: the default's mean dev VUS-PR fell from 0.452 to
-        0.387 with it).
+        0.387 with it). The ``subspace`` head (:mod:`tsheads.scoring.subspace`) scores each sliding window of
+        the fit data's dominant period (``season_length`` if given) by how far it lies from the principal
+        subspace of the fit data's windows, as the Sub-PCA detector does; it is flat when the fit data is shorter
+        than two such windows.
     combine : str, default "auto"
         How head scores become one score, per channel:
 
@@ -455,6 +459,10 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             self.cycle_period_ = fit_period(x, observed, self.season_length)
             if self.cycle_period_ is not None:
                 self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
+        self.subspace_mean_ = self.subspace_directions_ = None
+        width = subspace_width(x, observed, self.season_length) if "subspace" in heads else None
+        if width is not None:
+            self.subspace_mean_, self.subspace_directions_ = fit_subspace(x, observed, width)
         scored_cycles = []
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True, scored_cycles=scored_cycles)
         self.cycle_fit_cycles_ = scored_cycles[0] if scored_cycles else None
@@ -614,7 +622,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         """Smoothed deviations per head; ``origin``/``begins_with_fit`` for the tail of a longer series;
         ``scored_cycles``: a list that gets the cycle head's count of independent fit cycles per channel (see
         :meth:`_cycle_deviations`)."""
-        banks = self.embedding_bank_ is not None or self.cycle_bank_ is not None
+        banks = self.embedding_bank_ is not None or self.cycle_bank_ is not None or self._subspace_width() is not None
         starts_fit = not fit_data and banks and (
             begins_with_fit if begins_with_fit is not None else self._begins_with_fit(x, observed))
         # the fit data is scored against the bank as kept (float32), so rescoring it later agrees
@@ -625,6 +633,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             raw["cycle"] = self._cycle_deviations(x, observed, fit_data, origin, starts_fit, scored_cycles)
         if "coarse" in self._heads():
             raw["coarse"] = self._coarse(x, observed, origin)
+        if "subspace" in self._heads():
+            raw["subspace"] = self._subspace(x, observed, origin, fit_data or starts_fit)
         raw = {h: raw[h] for h in self._heads()}
         power = 2 if self.error == "squared" else 1
         # deviations are in units of the fit data's peak (see BaseDetector._as_array); the cap keeps sums of
@@ -663,6 +673,19 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                                  batch_size=self.batch_size, precision=self.precision,
                                  cache=self.__dict__.get("_row_cache"),
                                  relative=self.rebuild_scale == "window")
+
+    def _subspace_width(self) -> Optional[int]:
+        """The subspace head's window, None when it is flat (or not used)."""
+        mean = self.__dict__.get("subspace_mean_")
+        return None if mean is None else mean.shape[-1]
+
+    def _subspace(self, x, observed, origin: int = 0, begins_with_fit: bool = False) -> np.ndarray:
+        """The subspace head's raw deviations ``(C, T)`` (:mod:`tsheads.scoring.subspace`); flat (0) when the fit
+        data was too short for its window. ``begins_with_fit``: the fit data's windows are scored as at fit."""
+        if self._subspace_width() is None:
+            return np.zeros(x.shape)
+        return subspace_deviations(x, observed, self.subspace_mean_, self.subspace_directions_, origin,
+                                   self.fit_length_ if begins_with_fit else None)
 
     def _network_heads(self) -> tuple:
         return tuple(h for h in self._heads() if h in SCORE_HEADS)
@@ -785,7 +808,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         coarse = self._coarse_window()
         if coarse is not None:  # every window of blocks that rebuilds a new point, and the block before them
             history = max(history, (coarse + 1) * self.coarse_factor_)
-        return history + self.horizon + max(EMBED_WIDTH, self.cycle_period_ or 0) + half + 1
+        shapes = max(EMBED_WIDTH, self.cycle_period_ or 0, self._subspace_width() or 0)
+        return history + self.horizon + shapes + half + 1
 
     def _extra_columns(self) -> list:
         return [f"score_{h}" for h in self._heads()]
@@ -912,6 +936,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "cycle_level_free": bool(self.__dict__.get("cycle_level_free_", False)),
             "votes": self.__dict__.get("votes_"),
             "coarse_factor": self.__dict__.get("coarse_factor_"),
+            "subspace_width": self._subspace_width(),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -923,6 +948,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             banks.update(embedding_bank=self.embedding_bank_, starts=self.embedding_bank_starts_)
         if self.cycle_bank_ is not None:
             banks.update(cycle_bank=self.cycle_bank_, cycle_starts=self.cycle_bank_starts_)
+        if self._subspace_width() is not None:
+            banks.update(subspace_mean=self.subspace_mean_, subspace_directions=self.subspace_directions_)
         if banks:
             from safetensors.numpy import save_file
 
@@ -1057,6 +1084,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if period is not None:
             est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(path, c, "cycle_bank", "cycle_starts", width=period,
                                                                  allow_nan=True)
+        est.subspace_mean_, est.subspace_directions_ = _load_subspace(path, state, heads, c)
         return est
 
 
@@ -1175,30 +1203,58 @@ def _bank_path(path) -> Path:
     return stem.with_name(stem.name + ".bank.safetensors")
 
 
-def _load_bank(path, n_channels: int, name: str, starts_name: str, width: Optional[int] = None,
-               allow_nan: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """A head's normal bank (``name``) and its starts, saved next to the model; never unpickles.
-
-    ``width``: the entries' last dimension must be this (the cycle head's period); ``allow_nan``: NaN marks
-    unobserved points (the cycle bank), infinities are still refused."""
+def _bank_tensors(path) -> dict:
+    """The arrays of the bank file saved next to the model; never unpickles."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     file = _bank_path(path)
     if not file.is_file():
-        raise WeightsError(f"{file} not found: a detector with the embedding or cycle head saves its fit-data "
-                           "banks there")
+        raise WeightsError(f"{file} not found: a detector with the embedding, cycle or subspace head saves its "
+                           "fit-data banks there")
     try:
-        tensors = load_file(str(file))
-        bank, starts = tensors[name], tensors[starts_name]
-    except (SafetensorError, KeyError, OSError, ValueError) as exc:
+        return load_file(str(file))
+    except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{file} is not a valid bank file ({type(exc).__name__}: {exc})") from None
+
+
+def _load_bank(path, n_channels: int, name: str, starts_name: str, width: Optional[int] = None,
+               allow_nan: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A head's normal bank (``name``) and its starts, saved next to the model.
+
+    ``width``: the entries' last dimension must be this (the cycle head's period); ``allow_nan``: NaN marks
+    unobserved points (the cycle bank), infinities are still refused."""
+    tensors = _bank_tensors(path)
+    if name not in tensors or starts_name not in tensors:
+        raise WeightsError(f"{_bank_path(path)} is not a valid bank file (no {name} or {starts_name})")
+    bank, starts = tensors[name], tensors[starts_name]
     valid = (np.isfinite(bank) | np.isnan(bank)) if allow_nan else np.isfinite(bank)
     if bank.ndim != 3 or bank.shape[1] != n_channels or not valid.all() \
             or starts.shape != bank.shape[:1] or (width is not None and bank.shape[2] != width):
-        raise WeightsError(f"{file}: {name} must be a finite (entries, {n_channels}, "
+        raise WeightsError(f"{_bank_path(path)}: {name} must be a finite (entries, {n_channels}, "
                            f"{'dim' if width is None else width}) array with one start per entry")
     return bank, starts.astype(np.int64)
+
+
+def _load_subspace(path, state: dict, heads: tuple, n_channels: int) -> tuple:
+    """The subspace head's saved means ``(3, C, width)`` and directions ``(3, C, K, width)``
+    (:func:`~tsheads.scoring.subspace.fit_subspace`); ``(None, None)`` when it is
+    flat or not used (and in files saved before it existed)."""
+    width = state.get("subspace_width")
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1
+                              or "subspace" not in heads):
+        raise WeightsError(f"{path}: saved subspace_width must be a positive integer with the subspace head, "
+                           f"got {width!r}")
+    if width is None:
+        return None, None
+    tensors = _bank_tensors(path)
+    mean, directions = tensors.get("subspace_mean"), tensors.get("subspace_directions")
+    if mean is None or directions is None or mean.shape != (3, n_channels, width) or directions.ndim != 4 \
+            or directions.shape[:2] + directions.shape[3:] != (3, n_channels, width) \
+            or not (np.isfinite(mean).all() and np.isfinite(directions).all()):
+        raise WeightsError(f"{_bank_path(path)}: the subspace head needs a finite subspace_mean (3, {n_channels}, "
+                           f"{width}) and subspace_directions (3, {n_channels}, K, {width})")
+    return mean, directions
 
 
 def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id", time_col: str = "ds",

@@ -8,7 +8,7 @@ They are the peers of the NAB benchmark and honest fallbacks for users; each wra
 - :class:`STLResidualDetector`: residual of a robust STL decomposition, or of simple exponential smoothing
   when the series has no cycle (statsmodels).
 
-Window lengths default to the series' dominant period (:func:`~tsheads.scoring.windows.dominant_period`)
+Window lengths default to the series' dominant period (:func:`~tsheads.scoring.subspace.period_width`)
 on the fit data, else ``default_window``.
 """
 
@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import TsheadsError
+from ..scoring.subspace import period_width
 from ..scoring.windows import dominant_period, spread_to_points, subsequences
 from .base import check_positive_int
 from .detector_base import BaseDetector
@@ -44,11 +45,7 @@ class _WindowDetector(BaseDetector):
         """Subclasses check their own settings here (``__init__`` only stores them)."""
 
     def _learn_window(self, x: np.ndarray) -> None:
-        if self.window is not None:
-            width = self.window
-        else:
-            periods = [p for p in (dominant_period(ch) for ch in x) if p]
-            width = int(np.clip(max(periods) if periods else self.default_window, 4, 256))
+        width = self.window if self.window is not None else period_width(x, default=self.default_window)
         self.window_ = int(min(width, max(self.min_window, x.shape[1] // 2)))
         self.loc_ = x.mean(1, keepdims=True)
         spread = x.std(1, keepdims=True)

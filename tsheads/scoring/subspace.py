@@ -1,0 +1,132 @@
+"""The subspace head: how far each sliding window of the series lies from the fit data's principal subspace.
+
+Sub-PCA (TSB-AD's name for PCA on sliding windows) is the classical detector that beat every rule over the
+network's heads on the dev data and on NAB: a window whose shape no combination of the fit data's main window
+shapes can rebuild is anomalous, at the scale of the series' own cycle. The network's heads see other things
+(a point hidden from a 512-point window, a forecast, a 64-point shape), so this head adds Sub-PCA's view to
+the triangulation instead of leaving it to a peer.
+
+Per channel, the fit data's windows of ``width`` points (its dominant period, see :func:`subspace_width`) give
+a mean and the principal directions that keep :data:`SUBSPACE_VARIANCE` of their variance (scikit-learn's
+PCA). A window's deviation is the root mean square of what those directions leave unexplained; each point
+gets the mean over the windows that cover it. Windows holding an unobserved point are not scored (nor fitted).
+The mean and directions are kept as float32, as a saved detector keeps them, so rescoring after a load agrees.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .windows import dominant_period, spread_to_points
+
+#: share of the fit windows' variance the kept principal directions explain (Sub-PCA's usual 0.9)
+SUBSPACE_VARIANCE = 0.9
+#: window without a cycle in the fit data, and the bounds of a found one (those of the Sub-PCA peer)
+DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH = 32, 4, 256
+#: windows projected at a time (bounds the memory of long series)
+CHUNK = 16384
+
+
+def period_width(x: np.ndarray, observed: Optional[np.ndarray] = None, default: int = DEFAULT_WIDTH) -> int:
+    """The longest dominant autocorrelation period over the channels of ``x`` ``(C, T)`` (observed points),
+    clipped to ``MIN_WIDTH..MAX_WIDTH``; ``default`` when no channel shows one."""
+    rows = x if observed is None else [ch[ob] for ch, ob in zip(x, observed)]
+    periods = [p for p in (dominant_period(ch) for ch in rows) if p]
+    return int(np.clip(max(periods) if periods else default, MIN_WIDTH, MAX_WIDTH))
+
+
+def subspace_width(x: np.ndarray, observed: np.ndarray, season_length: Optional[int] = None) -> Optional[int]:
+    """The head's window for fit data ``(C, T)``: ``season_length`` if given, else :func:`period_width`, at most
+    what leaves each half of the fit data two windows (see :func:`fit_subspace`); None (the head is flat) when
+    that is under ``MIN_WIDTH`` points."""
+    width = int(season_length) if season_length is not None else period_width(x, observed)
+    width = min(width, x.shape[1] // 2 - 1)
+    return width if width >= MIN_WIDTH else None
+
+
+def _windows(row: np.ndarray, seen: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sliding windows ``(T - width + 1, width)`` of one channel and whether each is wholly observed."""
+    view = np.lib.stride_tricks.sliding_window_view(row, width)
+    whole = np.lib.stride_tricks.sliding_window_view(seen, width).all(1)
+    return view, whole
+
+
+def _principal(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and principal directions ``(K, width)`` of some windows (none kept with fewer than two windows or
+    no spread among them)."""
+    from sklearn.decomposition import PCA
+
+    mean = windows.mean(0) if len(windows) else np.zeros(width)
+    if len(windows) < 2 or not windows.std(0).any():
+        return mean, np.zeros((0, width))
+    return mean, PCA(n_components=SUBSPACE_VARIANCE, svd_solver="full").fit(windows).components_
+
+
+def fit_subspace(x: np.ndarray, observed: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means ``(3, C, width)`` and principal directions ``(3, C, K, width)`` (zero rows pad the models that keep
+    fewer), float32, of three models per channel: every wholly observed fit window (model 0, which scores later
+    data), and those wholly in the first or the second half of the fit points (models 1 and 2).
+
+    The fit data's own windows are scored by the half model that never saw them (see
+    :func:`subspace_deviations`): scored by a model fitted on them, short fit data would look far more normal
+    than later clean data (fit on 2.2 cycles of a noisy cycle, a fifth of later clean points crossed a threshold
+    set for a tenth in an ad-hoc check), and the threshold, a quantile of the fit scores, would be too low.
+    """
+    half = x.shape[1] // 2
+    models = []
+    for row, seen in zip(x, observed):
+        view, whole = _windows(row, seen, width)
+        first = np.arange(len(view)) + width <= half
+        last = np.arange(len(view)) >= half
+        models.append([_principal(view[whole & part], width) for part in (np.ones_like(whole), first, last)])
+    k = max(len(d) for channel in models for _, d in channel)
+    means = np.zeros((3, len(models), width))
+    directions = np.zeros((3, len(models), k, width))
+    for c, channel in enumerate(models):
+        for m, (mean, basis) in enumerate(channel):
+            means[m, c], directions[m, c, :len(basis)] = mean, basis
+    return means.astype(np.float32), directions.astype(np.float32)
+
+
+def _rms(windows: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Root mean square of what ``basis`` leaves unexplained of each window, in chunks of :data:`CHUNK`."""
+    out = np.empty(len(windows))
+    for lo in range(0, len(windows), CHUNK):
+        centred = windows[lo:lo + CHUNK] - mean
+        residual = centred - (centred @ basis.T) @ basis
+        out[lo:lo + CHUNK] = np.sqrt(np.mean(np.minimum(residual ** 2, 1e200), axis=1))
+    return out
+
+
+def subspace_deviations(x: np.ndarray, observed: np.ndarray, means: np.ndarray, directions: np.ndarray,
+                        origin: int = 0, fit_length: Optional[int] = None) -> np.ndarray:
+    """Deviations ``(C, T)`` of each point: the mean RMS residual of the windows that cover it (NaN where none is
+    wholly observed), from :func:`fit_subspace`'s models.
+
+    ``fit_length``: the series (from ``origin`` on) is part of one that begins with the fit data of that length,
+    whose windows (wholly inside it) are scored as at fit: by the half model that did not see them (a window
+    centred in the first half by model 2, else by model 1). ``origin > 0``: ``x`` is the tail of a longer series
+    from that point on, and its first ``width - 1`` points, which miss windows the whole series has, are NaN."""
+    width = means.shape[-1]
+    out = np.full(x.shape, np.nan)
+    if x.shape[1] < width:
+        return out
+    means, directions = means.astype(np.float64), directions.astype(np.float64)
+    starts = origin + np.arange(x.shape[1] - width + 1)
+    inside = starts + width <= fit_length if fit_length is not None else np.zeros(len(starts), dtype=bool)
+    model = np.where(inside, np.where(starts + width / 2 < (fit_length or 0) // 2, 2, 1), 0)
+    for c, (row, seen) in enumerate(zip(x, observed)):
+        view, whole = _windows(row, seen, width)
+        rms = np.zeros(len(view))
+        for m in np.unique(model):
+            at = model == m
+            rms[at] = _rms(view[at], means[m, c], directions[m, c])
+        scored = np.where(whole, rms, 0.0)
+        covered = spread_to_points(whole.astype(np.float64), x.shape[1], width)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[c] = np.where(covered > 0, spread_to_points(scored, x.shape[1], width) / covered, np.nan)
+    if origin > 0:
+        out[:, :width - 1] = np.nan
+    return out
