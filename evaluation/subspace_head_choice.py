@@ -11,24 +11,33 @@ models fitted on the other half of the fit data (cross-fitted, :func:`~tsheads.s
 scored in-sample, as in that look, a quick run of this suite flagged 29 % of the standing 2.2-cycle case's clean
 points (bound 10 %); cross-fitted, 0 % (ad-hoc, not committed).
 
-Candidates: the default heads, and the default heads plus ``subspace`` with a vote of 1, 2 or 3 (the other votes at
-their defaults, ``power`` 2). Every candidate is scored from the same fitted detectors (all six heads; each head's
-calibration and reference are its own, so the default's scores are the default detector's). Dev sets and flag
-checks as in ``coarse_head_choice``. Rule, fixed before this run: among the candidates whose worst flag move over
-``flag_stability``'s cases is under 0.05, that flag at most 2 x 0.02 of those clean series, at most 0.1 of the
-clean short-fit series at contamination 0.1, under 0.1 of the rest of the standing 2.2-cycle case's series, and
-whose mean VUS-PR falls on no dev set by more than 0.03 against the default, the highest mean of the four sets'
-mean VUS-PR wins; one within 0.005 of the default does not replace it.
+The first run (clean 304bf24, [kept](results/subspace_head_choice_first_run.md)) had the head compare windows
+with their levels, with a vote of 1, 2 or 3: vote 1 scored 0.465 against 0.452 (injected 0.382 against 0.330, no
+set lower) but flagged 7.3 % of the clean flag-stability series at contamination 0.02 (bound 4 %), so the default
+stayed. The flags came from random walks: a walk that leaves the fit data's levels leaves every fit window behind
+(an ad-hoc look, not committed: walk 1 fit on 300 points, 53 % of it flagged; with windows less their own mean,
+as the cycle head compares shapes, 6.8 %).
+
+Candidates (second run): the default heads; the default heads plus ``subspace`` with levels kept, vote 1 (the
+first run's best); and with level-free windows (:data:`tsheads.estimators.anomaly.SUBSPACE_LEVEL_FREE`), vote 1 or
+2; the other votes at their defaults, ``power`` 2. Each window setting fits its own detectors (all six heads; each
+head's calibration and reference are its own, so the default's scores are the default detector's, checked equal).
+Dev sets and flag checks as in ``coarse_head_choice``. Rule, fixed before the run (the first run's): among the
+candidates whose worst flag move over ``flag_stability``'s cases is under 0.05, that flag at most 2 x 0.02 of
+those clean series, at most 0.1 of the clean short-fit series at contamination 0.1, under 0.1 of the rest of the
+standing 2.2-cycle case's series, and whose mean VUS-PR falls on no dev set by more than 0.03 against the
+default, the highest mean of the four sets' mean VUS-PR wins; one within 0.005 of the default does not replace it.
 
     python -m evaluation.subspace_head_choice [--data-dir DIR] [--quick]
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from unittest.mock import patch
 
 import pandas as pd
 
+import tsheads.estimators.anomaly as anomaly_module
 from tsheads.estimators.anomaly import DEFAULT_HEADS, DEFAULT_VOTES
 from tsheads.metrics.anomaly import vus_pr
 
@@ -42,23 +51,28 @@ from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "subspace_head_choice"
 WITH_SUBSPACE = (*DEFAULT_HEADS, "subspace")
-#: a candidate: the subspace head's vote, None for the default heads without it
-CANDIDATES = (None, 1.0, 2.0, 3.0)
+#: a candidate: (level-free windows, the subspace head's vote), None for the default heads without the head
+CANDIDATES = (None, (False, 1.0), (True, 1.0), (True, 2.0))
 CURRENT = None
 
 
 def _label(candidate) -> str:
-    return "default heads" if candidate is None else f"default heads + subspace (vote {candidate:g})"
+    if candidate is None:
+        return "default heads"
+    level_free, vote = candidate
+    return f"default heads + subspace ({'level-free' if level_free else 'levels kept'}, vote {vote:g})"
 
 
-def _votes(candidate) -> dict:
-    return {**DEFAULT_VOTES, "subspace": candidate}
+def level_free(on: bool):
+    """Detectors fitted inside compare the subspace head's windows less their own mean (``on``) or as they are."""
+    return patch.object(anomaly_module, "SUBSPACE_LEVEL_FREE", on)
 
 
 def _params(candidate, weights, batch_size) -> dict:
     if candidate is None:
         return {"weights": weights, "batch_size": batch_size}
-    return {"heads": WITH_SUBSPACE, "votes": _votes(candidate), "weights": weights, "batch_size": batch_size}
+    return {"heads": WITH_SUBSPACE, "votes": {**DEFAULT_VOTES, "subspace": candidate[1]}, "weights": weights,
+            "batch_size": batch_size}
 
 
 def run(args):
@@ -66,34 +80,44 @@ def run(args):
 
 
 def _run(args, model, weights, timings):
-    rows = []
-    for set_name, name, x, lab, det, calibrated in calibrated_dev_series(
-            args, weights, timings, {"heads": WITH_SUBSPACE}, four_dev_sets(args)):
-        row = {"set": set_name, "series": name, "subspace head alone": vus_pr(lab, calibrated["subspace"][0]),
-               "subspace head flat": float(det._subspace_width() is None)}
-        row[_label(None)] = vus_pr(lab, _combined(det, calibrated, list(DEFAULT_HEADS)).max(0))
-        for vote in CANDIDATES[1:]:
-            det.votes_ = det.__dict__["votes_"] | {"subspace": vote}
-            row[_label(vote)] = vus_pr(lab, _combined(det, calibrated, list(WITH_SUBSPACE)).max(0))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    sets = four_dev_sets(args)
+    rows = {}
+    for free in sorted({c[0] for c in CANDIDATES if c is not None}):
+        with level_free(free):
+            for set_name, name, x, lab, det, calibrated in calibrated_dev_series(
+                    args, weights, timings, {"heads": WITH_SUBSPACE}, sets):
+                row = rows.setdefault(name, {"set": set_name, "series": name})
+                kind = "level-free" if free else "levels kept"
+                row[f"subspace head alone ({kind})"] = vus_pr(lab, calibrated["subspace"][0])
+                row["subspace head flat"] = float(det._subspace_width() is None)
+                default = vus_pr(lab, _combined(det, calibrated, list(DEFAULT_HEADS)).max(0))
+                if _label(None) in row and abs(row[_label(None)] - default) > 1e-9:
+                    raise RuntimeError(f"{name}: the default heads scored differently with other subspace windows")
+                row[_label(None)] = default
+                for candidate in CANDIDATES[1:]:
+                    if candidate[0] == free:
+                        det.votes_ = det.__dict__["votes_"] | {"subspace": candidate[1]}
+                        row[_label(candidate)] = vus_pr(lab, _combined(det, calibrated, list(WITH_SUBSPACE)).max(0))
+    frame = pd.DataFrame(list(rows.values()))
     labels = [_label(c) for c in CANDIDATES]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
     score, chosen, decided = standing_bounded_choice(
         table, CANDIDATES, _label, CURRENT, lambda c: _params(c, weights, args.batch_size),
-        lambda c: nullcontext(), timings, args.quick)
+        lambda c: level_free(bool(c and c[0])), timings, args.quick)
     notes = [f"{len(frame)} dev series ({set_sizes(frame)}); fit on the first 15% of each with the default settings "
-             "and the subspace head; mean VUS-PR (100-point buffer); every candidate combines the same calibrated "
-             "head scores (the default heads' votes as by default). 'subspace head flat': the share of series whose "
-             "fit data was too short for the head's window.",
+             "and the subspace head (once with level-free windows, once with levels kept); mean VUS-PR (100-point "
+             "buffer); every candidate combines the same calibrated head scores (the default heads' votes as by "
+             "default; the default heads' scores checked equal in both fits). 'subspace head flat': the share of "
+             "series whose fit data was too short for the head's window.",
              bounded_rule_note(_label(CURRENT), _label(chosen), score, CURRENT, chosen,
                                f", the standing 2.2-cycle case under {SHORT_FIT_BOUND:g}")]
     tables = {"Mean VUS-PR by candidate and dev set": table.loc[labels],
               "The subspace head alone (mean VUS-PR) and the share of series where it was flat":
-                  table.loc[["subspace head alone", "subspace head flat"]],
+                  table.loc[[c for c in table.index if c.startswith("subspace head")]],
               "Decision": decision_table(CANDIDATES, _label, decided)}
-    return dev_report(SUITE, "The subspace head in the default heads, and its vote", args, frame, tables, timings,
-                      notes, model, {"subspace_vote": chosen})
+    return dev_report(SUITE, "The subspace head in the default heads, its windows and its vote", args, frame, tables,
+                      timings, notes, model,
+                      {"subspace": None if chosen is None else {"level_free": chosen[0], "vote": chosen[1]}})
 
 
 def build_parser():

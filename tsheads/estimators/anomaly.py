@@ -74,6 +74,9 @@ MAX_POWER = 64.0
 #: each head's vote in ``combine="auto"``'s mean over heads when ``votes`` is None (a head not named: 1): ``time``
 #: and ``fft`` read one reconstruction pass, so they share one vote (``evaluation.cycle_level_choice``)
 DEFAULT_VOTES: dict = {"time": 0.5, "fft": 0.5}
+#: whether the subspace head compares windows less their own mean (shapes, not levels), fixed at fit
+#: (``subspace_level_free_``); see :mod:`tsheads.scoring.subspace`
+SUBSPACE_LEVEL_FREE = False
 #: which network scores the history heads' rows (see ``history_network``)
 HISTORY_NETWORKS = ("window", "auto")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
@@ -460,9 +463,11 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             if self.cycle_period_ is not None:
                 self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
         self.subspace_mean_ = self.subspace_directions_ = None
+        self.subspace_level_free_ = bool(SUBSPACE_LEVEL_FREE)
         width = subspace_width(x, observed, self.season_length) if "subspace" in heads else None
         if width is not None:
-            self.subspace_mean_, self.subspace_directions_ = fit_subspace(x, observed, width)
+            self.subspace_mean_, self.subspace_directions_ = fit_subspace(x, observed, width,
+                                                                          self.subspace_level_free_)
         scored_cycles = []
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True, scored_cycles=scored_cycles)
         self.cycle_fit_cycles_ = scored_cycles[0] if scored_cycles else None
@@ -685,7 +690,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self._subspace_width() is None:
             return np.zeros(x.shape)
         return subspace_deviations(x, observed, self.subspace_mean_, self.subspace_directions_, origin,
-                                   self.fit_length_ if begins_with_fit else None)
+                                   self.fit_length_ if begins_with_fit else None, self.subspace_level_free_)
 
     def _network_heads(self) -> tuple:
         return tuple(h for h in self._heads() if h in SCORE_HEADS)
@@ -937,6 +942,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "votes": self.__dict__.get("votes_"),
             "coarse_factor": self.__dict__.get("coarse_factor_"),
             "subspace_width": self._subspace_width(),
+            "subspace_level_free": bool(self.__dict__.get("subspace_level_free_", False)),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -1076,7 +1082,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         est.cycle_fit_cycles_ = counts
         est.cycle_count_ranks_ = state.get("cycle_count_ranks", False)  # absent before: never scaled
         est.cycle_level_free_ = state.get("cycle_level_free", False)  # absent before: levels compared too
-        for key in ("cycle_count_ranks", "cycle_level_free"):
+        est.subspace_level_free_ = state.get("subspace_level_free", False)
+        for key in ("cycle_count_ranks", "cycle_level_free", "subspace_level_free"):
             if not isinstance(state.get(key, False), bool):
                 raise WeightsError(f"{path}: saved {key} must be true or false, got {state[key]!r}")
         if "embedding" in heads:

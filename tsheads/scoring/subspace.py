@@ -10,6 +10,8 @@ Per channel, the fit data's windows of ``width`` points (its dominant period, se
 a mean and the principal directions that keep :data:`SUBSPACE_VARIANCE` of their variance (scikit-learn's
 PCA). A window's deviation is the root mean square of what those directions leave unexplained; each point
 gets the mean over the windows that cover it. Windows holding an unobserved point are not scored (nor fitted).
+With ``level_free``, each window is compared less its own mean (its shape, as the cycle head compares cycles):
+a series that wanders to levels the fit data never held (a random walk) is then not a deviation by itself.
 The mean and directions are kept as float32, as a saved detector keeps them, so rescoring after a load agrees.
 """
 
@@ -46,11 +48,12 @@ def subspace_width(x: np.ndarray, observed: np.ndarray, season_length: Optional[
     return width if width >= MIN_WIDTH else None
 
 
-def _windows(row: np.ndarray, seen: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sliding windows ``(T - width + 1, width)`` of one channel and whether each is wholly observed."""
+def _windows(row: np.ndarray, seen: np.ndarray, width: int, level_free: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Sliding windows ``(T - width + 1, width)`` of one channel (each less its own mean when ``level_free``) and
+    whether each is wholly observed."""
     view = np.lib.stride_tricks.sliding_window_view(row, width)
     whole = np.lib.stride_tricks.sliding_window_view(seen, width).all(1)
-    return view, whole
+    return (view - view.mean(1, keepdims=True) if level_free else view), whole
 
 
 def _principal(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +67,8 @@ def _principal(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]
     return mean, PCA(n_components=SUBSPACE_VARIANCE, svd_solver="full").fit(windows).components_
 
 
-def fit_subspace(x: np.ndarray, observed: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def fit_subspace(x: np.ndarray, observed: np.ndarray, width: int, level_free: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Means ``(3, C, width)`` and principal directions ``(3, C, K, width)`` (zero rows pad the models that keep
     fewer), float32, of three models per channel: every wholly observed fit window (model 0, which scores later
     data), and those wholly in the first or the second half of the fit points (models 1 and 2).
@@ -77,7 +81,7 @@ def fit_subspace(x: np.ndarray, observed: np.ndarray, width: int) -> tuple[np.nd
     half = x.shape[1] // 2
     models = []
     for row, seen in zip(x, observed):
-        view, whole = _windows(row, seen, width)
+        view, whole = _windows(row, seen, width, level_free)
         first = np.arange(len(view)) + width <= half
         last = np.arange(len(view)) >= half
         models.append([_principal(view[whole & part], width) for part in (np.ones_like(whole), first, last)])
@@ -101,7 +105,7 @@ def _rms(windows: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray
 
 
 def subspace_deviations(x: np.ndarray, observed: np.ndarray, means: np.ndarray, directions: np.ndarray,
-                        origin: int = 0, fit_length: Optional[int] = None) -> np.ndarray:
+                        origin: int = 0, fit_length: Optional[int] = None, level_free: bool = False) -> np.ndarray:
     """Deviations ``(C, T)`` of each point: the mean RMS residual of the windows that cover it (NaN where none is
     wholly observed), from :func:`fit_subspace`'s models.
 
@@ -118,7 +122,7 @@ def subspace_deviations(x: np.ndarray, observed: np.ndarray, means: np.ndarray, 
     inside = starts + width <= fit_length if fit_length is not None else np.zeros(len(starts), dtype=bool)
     model = np.where(inside, np.where(starts + width / 2 < (fit_length or 0) // 2, 2, 1), 0)
     for c, (row, seen) in enumerate(zip(x, observed)):
-        view, whole = _windows(row, seen, width)
+        view, whole = _windows(row, seen, width, level_free)
         rms = np.zeros(len(view))
         for m in np.unique(model):
             at = model == m
