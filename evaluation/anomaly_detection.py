@@ -8,8 +8,9 @@ series, rows as published. KDD-TSAD 135 (aeon's data folder): fit on the archive
 
 Detectors, all in this process on the same arrays: ``TriangulationDetector`` zero-shot with its defaults;
 each head alone and the label-free rules ``probe``, ``auto``, ``fisher``, ``max`` and ``mean`` over the four network
-heads and over those plus the cycle head (one five-head fit gives them all); the defaults fine-tuned on the
-fit part; and
+heads, over those plus the cycle head, and over those plus the subspace head (the defaults; one six-head fit
+gives them all); the default over the five heads it had before the subspace head joined; the defaults fine-tuned
+on the fit part; and
 the peers Sub-PCA, IsolationForest on windows, matrix profile (stumpy) and STL/ETS residuals, all from
 :mod:`tsheads.estimators.anomaly_baselines`.
 
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tsheads.datasets import load_kdd_tsad_135, load_nab
-from tsheads.estimators.anomaly import DEFAULT_HEADS, TriangulationDetector
+from tsheads.estimators.anomaly import CYCLE_HEADS, DEFAULT_HEADS, TriangulationDetector
 from tsheads.estimators.anomaly_baselines import (
     MatrixProfileDetector,
     STLResidualDetector,
@@ -33,7 +34,7 @@ from tsheads.estimators.anomaly_baselines import (
     WindowIForestDetector,
 )
 from tsheads.metrics.anomaly import anomaly_metrics
-from tsheads.scoring.combine import combine
+from tsheads.scoring.combine import combine, reference_rank_mean
 from tsheads.scoring.heads import SCORE_HEADS
 
 from .common import base_parser, estimator_weights, model_from_args, model_info, parameters, suite_main
@@ -43,15 +44,18 @@ SUITE = "anomaly_detection"
 FIT_FRACTION = 0.15
 METRICS = ("VUS-PR", "AUC-PR", "VUS-ROC", "AUC-ROC", "R-based-F1")
 #: head sets and label-free rules reported beside the default (one five-head fit gives them all)
-HEAD_SETS = {"4 network heads": SCORE_HEADS, "network heads + cycle": DEFAULT_HEADS}
+HEAD_SETS = {"4 network heads": SCORE_HEADS, "network heads + cycle": CYCLE_HEADS,
+             "network heads + cycle + subspace": DEFAULT_HEADS}
 RULES = ("probe", "auto", "fisher", "max", "mean")
 HEAD_ROWS = (*(f"tsheads {h}" for h in DEFAULT_HEADS), *(f"tsheads {r}, {label}" for label in HEAD_SETS for r in RULES),
              "tsheads rank (within the scored series)")
 AUTO, TUNED = "tsheads default (zero-shot)", "tsheads default, fine-tuned"
+#: the default's rule over the heads that were the default before the subspace head joined (same fit, same votes)
+BEFORE = "tsheads default without the subspace head (the default before)"
 #: the default and the rebuild heads with absolute rebuild deviations (the default before rebuild_scale), same run
 ABSOLUTE = "tsheads default, rebuild_scale='absolute' (the default before)"
 ABSOLUTE_ROWS = (ABSOLUTE, "tsheads time, absolute", "tsheads fft, absolute",
-                 "tsheads mean, network heads + cycle, absolute")
+                 "tsheads mean over the default heads, absolute")
 PEERS = {
     "Sub-PCA": lambda seed: SubPCADetector(),
     "IForest (windows)": lambda seed: WindowIForestDetector(random_state=seed),
@@ -66,6 +70,7 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     with timings.time(AUTO):
         default = TriangulationDetector(weights=weights, batch_size=args.batch_size)
         out[AUTO] = default.fit(x[:n_fit]).decision_function(x)
+    out[BEFORE] = before_subspace(default, calibrated_heads(default, x))
     with timings.time(ABSOLUTE):
         absolute = TriangulationDetector(weights=weights, batch_size=args.batch_size, rebuild_scale="absolute")
         absolute.fit(x[:n_fit])
@@ -93,6 +98,15 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
         with timings.time(name):
             out[name] = make(args.seed).fit(x[:n_fit]).decision_function(x)
     return out
+
+
+def before_subspace(det: TriangulationDetector, calibrated: dict) -> np.ndarray:
+    """``combine="auto"`` of a fitted default detector over :data:`CYCLE_HEADS` only, with its votes and power (each
+    head's calibration and reference are its own, so these are the scores of the default before the subspace head)."""
+    rows = [list(det._heads()).index(h) for h in CYCLE_HEADS]
+    stacked = np.stack([calibrated[h] for h in CYCLE_HEADS])
+    return reference_rank_mean(stacked, det.head_reference_[rows], weights=det._auto_weights(list(CYCLE_HEADS)),
+                               power=det._power()).max(0)
 
 
 def restricted(det: TriangulationDetector, heads) -> TriangulationDetector:
@@ -126,7 +140,7 @@ def evaluate_series(series: list[tuple[str, np.ndarray, np.ndarray, int]], args,
 
 
 def summary(long: pd.DataFrame) -> pd.DataFrame:
-    order = [AUTO, *ABSOLUTE_ROWS, *HEAD_ROWS, TUNED, *PEERS]
+    order = [AUTO, BEFORE, *ABSOLUTE_ROWS, *HEAD_ROWS, TUNED, *PEERS]
     table = long.groupby("detector")[list(METRICS)].mean()
     table = table.loc[[d for d in order if d in table.index]]
     best_peer = table.loc[[p for p in PEERS if p in table.index], "VUS-PR"].max()

@@ -23,7 +23,7 @@ from unittest.mock import patch
 import numpy as np
 import pandas as pd
 
-from tsheads.estimators.anomaly import DEFAULT_HEADS, TriangulationDetector
+from tsheads.estimators.anomaly import CYCLE_HEADS, TriangulationDetector
 from tsheads.metrics.anomaly import vus_pr
 from tsheads.scoring import cycles as cycles_module
 
@@ -130,7 +130,7 @@ def _run(args, model, weights, timings) -> Report:
         for name, x, lab in series:
             n_fit = int(len(x) * FIT_FRACTION)
             with timings.time(set_name):
-                det = TriangulationDetector(heads=DEFAULT_HEADS, weights=weights,
+                det = TriangulationDetector(heads=CYCLE_HEADS, weights=weights,
                                             batch_size=args.batch_size).fit(x[:n_fit])
                 calibrated = calibrated_heads(det, x)
                 with fewest_cycles(2):  # the cycle head alone, also on fit data of two to three cycles
@@ -138,7 +138,7 @@ def _run(args, model, weights, timings) -> Report:
                     cycle2 = calibrated_heads(det2, x)["cycle"]
             row = {"set": set_name, "series": name, "period found": det.cycle_period_,
                    "period found (>= 2 cycles)": det2.cycle_period_}
-            for h in DEFAULT_HEADS:
+            for h in CYCLE_HEADS:
                 row[h] = vus_pr(lab, calibrated[h][0])
             row["cycle (>= 2 cycles)"] = vus_pr(lab, cycle2[0])
             for label, names in HEAD_SETS.items():
@@ -146,7 +146,7 @@ def _run(args, model, weights, timings) -> Report:
                 for rule in RULES:
                     row[f"{rule}, {label}"] = vus_pr(lab, sub._assemble({h: calibrated[h] for h in names},
                                                                         rule)["score"][0])
-            sub = restricted(det, DEFAULT_HEADS)
+            sub = restricted(det, CYCLE_HEADS)
             sub.head_reference_ = np.concatenate([det.head_reference_[:-1], det2.head_reference_], axis=0) \
                 if det.head_reference_.shape[2] == det2.head_reference_.shape[2] else None
             for rule in RULES:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tsheads.errors import WeightsError
-from tsheads.estimators.anomaly import HEAD_NAMES, TriangulationDetector, detect
+from tsheads.estimators.anomaly import DEFAULT_HEADS, HEAD_NAMES, SUBSPACE_LEVEL_FREE, TriangulationDetector, detect
 from tsheads.scoring.subspace import MIN_WIDTH, fit_subspace, subspace_deviations, subspace_width
 
 HEADS = ("time", "subspace")
@@ -47,10 +47,10 @@ def test_fit_windows_are_scored_by_the_half_model_that_did_not_see_them():
     assert np.quantile(crossed, 0.9) >= np.quantile(later, 0.5)
 
 
-def test_the_head_sees_a_flattened_cycle_and_scores_fit_data_as_fit_did():
-    assert "subspace" in HEAD_NAMES
+def test_the_head_is_a_default_sees_a_changed_cycle_and_scores_fit_data_as_fit_did():
+    assert "subspace" in HEAD_NAMES and "subspace" in DEFAULT_HEADS and SUBSPACE_LEVEL_FREE
     y = cyclic()
-    y[1200:1250] = 0.0  # one cycle does not happen
+    y[1200:1250] = np.sin(4 * np.pi * np.arange(50) / PERIOD)  # one cycle runs twice as fast
     det = TriangulationDetector(heads=HEADS, combine="subspace").fit(y[:600])
     assert det._subspace_width() == PERIOD
     scores = det.decision_function(y)

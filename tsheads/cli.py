@@ -148,7 +148,8 @@ def _detect_parser(sub) -> None:
                    help="tsheads: how the heads' scores combine: auto (default), probe, fisher, agreement, max, mean "
                         "or a head name")
     p.add_argument("--heads", nargs="+", default=None,
-                   help="tsheads: heads to use (time fft forecast embedding cycle coarse subspace; default: the first five)")
+                   help="tsheads: heads to use, of time fft forecast embedding cycle coarse subspace (default: "
+                        "TriangulationDetector's default heads)")
     p.add_argument("--score-col", default="anomaly_score", help="output score column (default anomaly_score)")
     p.add_argument("--flag-col", default="is_anomaly", help="output 0/1 column (default is_anomaly)")
     p.add_argument("--threshold-col", default=None, help="also write each series' flag threshold in this column")

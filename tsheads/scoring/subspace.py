@@ -11,7 +11,9 @@ a mean and the principal directions that keep :data:`SUBSPACE_VARIANCE` of their
 PCA). A window's deviation is the root mean square of what those directions leave unexplained; each point
 gets the mean over the windows that cover it. Windows holding an unobserved point are not scored (nor fitted).
 With ``level_free``, each window is compared less its own mean (its shape, as the cycle head compares cycles):
-a series that wanders to levels the fit data never held (a random walk) is then not a deviation by itself.
+a series that wanders to levels the fit data never held (a random walk) is then not a deviation by itself, and
+neither is a cycle that flattens out (a window of little but noise lies near every subspace): a cycle that
+does not happen is the cycle head's to see.
 The mean and directions are kept as float32, as a saved detector keeps them, so rescoring after a load agrees.
 """
 
@@ -98,9 +100,9 @@ def _rms(windows: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray
     """Root mean square of what ``basis`` leaves unexplained of each window, in chunks of :data:`CHUNK`."""
     out = np.empty(len(windows))
     for lo in range(0, len(windows), CHUNK):
-        centred = windows[lo:lo + CHUNK] - mean
+        centred = np.clip(windows[lo:lo + CHUNK] - mean, -1e100, 1e100)  # squares of absurd outliers stay finite
         residual = centred - (centred @ basis.T) @ basis
-        out[lo:lo + CHUNK] = np.sqrt(np.mean(np.minimum(residual ** 2, 1e200), axis=1))
+        out[lo:lo + CHUNK] = np.sqrt(np.mean(residual ** 2, axis=1))
     return out
 
 
