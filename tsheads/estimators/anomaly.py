@@ -116,8 +116,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     heads : str or sequence of str, default :data:`DEFAULT_HEADS`
         Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle", "coarse", "subspace")`` (see
         :mod:`tsheads.scoring.heads`, :mod:`tsheads.scoring.cycles`, :mod:`tsheads.scoring.coarse` and
-        :mod:`tsheads.scoring.subspace`); all but ``coarse`` by default. The cycle head joined the defaults on dev data (``python -m
-        evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315 without, over injected and
+        :mod:`tsheads.scoring.subspace`); all but ``coarse`` by default. The cycle head joined the defaults on
+        dev data (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315 without, over injected and
         generated whole-cycle anomalies). The ``coarse`` head (the time head's rebuild of the series averaged
         over blocks of :data:`~tsheads.scoring.coarse.COARSE_FACTOR` points, for changes slower than a window)
         is flat when the fit data hold fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` blocks (a
@@ -229,14 +229,16 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         of 0.351 against 0.347 at 1.3 times the series per second; with ``forecast_history=128`` it is 1.5 to 1.8
         times as fast again but flags more clean points (4.1 % at contamination 0.02, over the 4 % bound), so that is an
         option, not the default (the default before version 0.2 was ``"window"``).
-    power : float, default 2.0
+    power : float, default 3.0
         Exponent of the power mean over heads of ``combine="auto"`` and ``"probe"`` (and of ``"auto"`` among
         ``"supervised"``'s candidates), fixed at fit (``power_``), 1 to 64: 1 averages the
         heads' ranks; larger values move toward their maximum, so a point that one head alone places beyond
-        its fit data counts for more (``max`` itself flags unstably). Chosen on dev data with the embedding
-        head's denser bank (``evaluation.bank_stride_choice``: mean VUS-PR 0.452 against 0.417 for 1). Larger
-        powers flag more than ``contamination`` of clean data after short fits (``evaluation.power_choice``:
-        a cyclic series fit on 2.2 cycles, contamination 0.1: 11.7 % of the rest flagged with 4, 62 % with 8).
+        its fit data counts for more (``max`` itself flags unstably). Chosen on dev data with the subspace head
+        among the defaults (``evaluation.power_subspace_choice``: mean VUS-PR 0.492 against 0.468 for 2; 4 and 6
+        scored higher but moved flags by more than 0.05). Larger powers flag more than ``contamination`` of clean
+        data after short fits (a cyclic series fit on 2.2 cycles, contamination 0.1: 2.1 % of the rest flagged
+        with 3, 10.6 % with 4, 55 % with 6). The default was 2 before; saved detectors keep the power they were
+        fit with.
     votes : dict, optional
         Each head's weight in ``combine="auto"``'s mean over heads (and in ``"auto"`` among ``"supervised"``'s
         candidates), fixed at fit (``votes_``): a mapping of head names to non-negative numbers; a head not
@@ -254,7 +256,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                  weights=None, batch_size: int = 512, random_state: Optional[int] = None, device: str = "cpu",
                  precision: str = "float32", verbose: bool = False, season_length: Optional[int] = None,
                  forecast_history: Optional[int] = None, rebuild_scale: str = "window",
-                 history_network: str = "auto", power: float = 2.0, votes: Optional[dict] = None):
+                 history_network: str = "auto", power: float = 3.0, votes: Optional[dict] = None):
         self.heads = heads
         self.combine = combine
         self.window = window
