@@ -116,18 +116,18 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
     heads : str or sequence of str, default :data:`DEFAULT_HEADS`
         Heads to use, any of ``("time", "fft", "forecast", "embedding", "cycle", "coarse", "subspace")`` (see
         :mod:`tsheads.scoring.heads`, :mod:`tsheads.scoring.cycles`, :mod:`tsheads.scoring.coarse` and
-        :mod:`tsheads.scoring.subspace`); all but ``coarse`` by default. The cycle head joined the defaults on
-        dev data (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315 without, over injected and
-        generated whole-cycle anomalies). The ``coarse`` head (the time head's rebuild of the series averaged
-        over blocks of :data:`~tsheads.scoring.coarse.COARSE_FACTOR` points, for changes slower than a window)
-        is flat when the fit data hold fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` blocks (a
-        partial last block counts); its windows are cut and strided in blocks (``stride`` counts blocks there).
-        It is not a default head (``evaluation.coarse_head_choice``: the default's mean dev VUS-PR fell from 0.452 to
-        0.387 with it). The ``subspace`` head (:mod:`tsheads.scoring.subspace`) scores each sliding window of
-        the fit data's dominant period (``season_length`` if given), less its own mean, by how far it lies from
-        the principal subspace of the fit data's windows, as the Sub-PCA detector does; it is flat when the fit
-        data is too short for two windows in each half. It joined the defaults on dev data (``python -m
-        evaluation.subspace_head_choice``: mean VUS-PR 0.468 with it, 0.452 without, and flags that moved less).
+        :mod:`tsheads.scoring.subspace`); all but ``coarse`` by default. The cycle head joined the defaults on dev data
+        (``python -m evaluation.cycle_head_choice``: mean VUS-PR of ``auto`` 0.345 with it, 0.315 without, over injected
+        and generated whole-cycle anomalies). The ``coarse`` head (the time head's rebuild of the series averaged over
+        blocks of :data:`~tsheads.scoring.coarse.COARSE_FACTOR` points, for changes slower than a window) is flat when
+        the fit data hold fewer than :data:`~tsheads.scoring.coarse.MIN_COARSE_BLOCKS` blocks (a partial last block
+        counts); its windows are cut and strided in blocks (``stride`` counts blocks there). It is not a default head
+        (``evaluation.coarse_head_choice``: the default's mean dev VUS-PR fell from 0.452 to 0.387 with it). The
+        ``subspace`` head (:mod:`tsheads.scoring.subspace`) scores each sliding window of the fit data's dominant period
+        (``season_length`` if given), less its own mean, by how far it lies from the principal subspace of the fit
+        data's windows, as the Sub-PCA detector does; it is flat when the fit data is too short for two windows in each
+        half. It joined the defaults on dev data (``python -m evaluation.subspace_head_choice``: mean VUS-PR 0.468 with
+        it, 0.452 without, and flags that moved less).
     combine : str, default "auto"
         How head scores become one score, per channel:
 
