@@ -113,3 +113,20 @@ def test_the_subspace_head_streams_saves_and_batches_as_one_series_scores(tmp_pa
         alone = TriangulationDetector(heads=HEADS).fit(values[:int(len(values) * 0.4)]).decision_function(values)
         np.testing.assert_allclose(out.loc[out["unique_id"] == key, "anomaly_score"].to_numpy(), alone,
                                    rtol=1e-9, atol=1e-9)
+
+
+def test_the_subspace_is_scikit_learns_pca_with_a_share_of_variance():
+    """The head fits numpy's SVD directly (faster on short series); it must keep PCA(n_components=0.9)'s subspace."""
+    from sklearn.decomposition import PCA
+
+    from tsheads.scoring.subspace import SUBSPACE_VARIANCE, _principal
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n, width = int(rng.integers(20, 300)), int(rng.integers(4, 40))
+        windows = rng.standard_normal((n, width)) @ rng.standard_normal((width, width)) * rng.random(width)
+        mean, basis = _principal(windows, width)
+        pca = PCA(n_components=SUBSPACE_VARIANCE, svd_solver="full").fit(windows)
+        assert basis.shape == pca.components_.shape
+        np.testing.assert_allclose(mean, pca.mean_, atol=1e-10)
+        np.testing.assert_allclose(basis.T @ basis, pca.components_.T @ pca.components_, atol=1e-8)

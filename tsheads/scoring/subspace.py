@@ -1,20 +1,19 @@
 """The subspace head: how far each sliding window of the series lies from the fit data's principal subspace.
 
-Sub-PCA (TSB-AD's name for PCA on sliding windows) is the classical detector that beat every rule over the
-network's heads on the dev data and on NAB: a window whose shape no combination of the fit data's main window
-shapes can rebuild is anomalous, at the scale of the series' own cycle. The network's heads see other things
-(a point hidden from a 512-point window, a forecast, a 64-point shape), so this head adds Sub-PCA's view to
-the triangulation instead of leaving it to a peer.
+Sub-PCA (TSB-AD's name for PCA on sliding windows) is the classical detector that beat every rule over the network's
+heads on the dev data and on NAB: a window whose shape no combination of the fit data's main window shapes can
+rebuild is anomalous, at the scale of the series' own cycle. The network's heads see other things (a point hidden
+from a 512-point window, a forecast, a 64-point shape), so this head adds Sub-PCA's view to the triangulation
+instead of leaving it to a peer.
 
-Per channel, the fit data's windows of ``width`` points (its dominant period, see :func:`subspace_width`) give
-a mean and the principal directions that keep :data:`SUBSPACE_VARIANCE` of their variance (scikit-learn's
-PCA). A window's deviation is the root mean square of what those directions leave unexplained; each point
-gets the mean over the windows that cover it. Windows holding an unobserved point are not scored (nor fitted).
-With ``level_free``, each window is compared less its own mean (its shape, as the cycle head compares cycles):
-a series that wanders to levels the fit data never held (a random walk) is then not a deviation by itself, and
-neither is a cycle that flattens out (a window of little but noise lies near every subspace): a cycle that
-does not happen is the cycle head's to see.
-The mean and directions are kept as float32, as a saved detector keeps them, so rescoring after a load agrees.
+Per channel, the fit data's windows of ``width`` points (its dominant period, see :func:`subspace_width`) give a
+mean and the principal directions that keep :data:`SUBSPACE_VARIANCE` of their variance (PCA). A window's deviation
+is the root mean square of what those directions leave unexplained; each point gets the mean over the windows that
+cover it. Windows holding an unobserved point are not scored (nor fitted). With ``level_free``, each window is
+compared less its own mean (its shape, as the cycle head compares cycles): a series that wanders to levels the fit
+data never held (a random walk) is then not a deviation by itself, and neither is a cycle that flattens out (a
+window of little but noise lies near every subspace): a cycle that does not happen is the cycle head's to see. The
+mean and directions are kept as float32, as a saved detector keeps them, so rescoring after a load agrees.
 """
 
 from __future__ import annotations
@@ -59,14 +58,17 @@ def _windows(row: np.ndarray, seen: np.ndarray, width: int, level_free: bool) ->
 
 
 def _principal(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and principal directions ``(K, width)`` of some windows (none kept with fewer than two windows or
-    no spread among them)."""
-    from sklearn.decomposition import PCA
-
+    """Mean and principal directions ``(K, width)`` of some windows: the fewest leading right singular vectors of
+    the centred windows whose share of the variance exceeds :data:`SUBSPACE_VARIANCE` (scikit-learn's
+    ``PCA(n_components=share)`` rule, from numpy's SVD directly: a detector over many short series fits three of
+    these per series, and the estimator's checks cost more than the SVD). None kept with fewer than two windows
+    or no spread among them."""
     mean = windows.mean(0) if len(windows) else np.zeros(width)
     if len(windows) < 2 or not windows.std(0).any():
         return mean, np.zeros((0, width))
-    return mean, PCA(n_components=SUBSPACE_VARIANCE, svd_solver="full").fit(windows).components_
+    _, singular, rows = np.linalg.svd(windows - mean, full_matrices=False)
+    share = np.cumsum(singular ** 2) / np.sum(singular ** 2)
+    return mean, rows[:int(np.searchsorted(share, SUBSPACE_VARIANCE, side="right")) + 1]
 
 
 def fit_subspace(x: np.ndarray, observed: np.ndarray, width: int, level_free: bool = False
