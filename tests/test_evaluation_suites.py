@@ -652,3 +652,25 @@ def test_clean_cycles_are_periodic_draws_of_both_kinds():
     y, p = clean_cycles(1, "generated")
     assert 24 <= p <= 288 and len(y) == 12 * p
     np.testing.assert_array_equal(clean_cycles(1, "generated")[0], y)  # seeded
+
+
+def test_the_subspace_choices_name_valid_detector_settings():
+    """Every candidate of the choices made with the subspace head is a valid detector, labelled once."""
+    from evaluation import (
+        power_subspace_choice,
+        rebuild_scale_subspace_choice,
+        subspace_head_choice,
+        votes_subspace_choice,
+    )
+    from tsheads.estimators.anomaly import CYCLE_HEADS, DEFAULT_HEADS, DEFAULT_VOTES, TriangulationDetector
+
+    params = [subspace_head_choice._params(c, None, 64) for c in subspace_head_choice.CANDIDATES]
+    params += [{"power": p} for p in power_subspace_choice.POWERS]
+    params += [{"rebuild_scale": s} for s in rebuild_scale_subspace_choice.CANDIDATES]
+    params += [{"votes": v} for v in votes_subspace_choice.CANDIDATES.values()]
+    for p in params:
+        TriangulationDetector(**p)._min_length()  # raises on an invalid setting
+    labels = [subspace_head_choice._label(c) for c in subspace_head_choice.CANDIDATES]
+    assert len(set(labels)) == len(labels) and subspace_head_choice.CURRENT is None
+    assert params[0]["heads"] == CYCLE_HEADS and set(subspace_head_choice.WITH_SUBSPACE) == set(DEFAULT_HEADS)
+    assert votes_subspace_choice.CANDIDATES[votes_subspace_choice.CURRENT] == DEFAULT_VOTES
