@@ -673,4 +673,4 @@ def test_the_subspace_choices_name_valid_detector_settings():
     labels = [subspace_head_choice._label(c) for c in subspace_head_choice.CANDIDATES]
     assert len(set(labels)) == len(labels) and subspace_head_choice.CURRENT is None
     assert params[0]["heads"] == CYCLE_HEADS and set(subspace_head_choice.WITH_SUBSPACE) == set(DEFAULT_HEADS)
-    assert votes_subspace_choice.CANDIDATES[votes_subspace_choice.CURRENT] == DEFAULT_VOTES
+    assert votes_subspace_choice.CANDIDATES["embedding, cycle and subspace 2"] == DEFAULT_VOTES  # its choice
