@@ -51,7 +51,7 @@ HEAD_ROWS = (*(f"tsheads {h}" for h in DEFAULT_HEADS), *(f"tsheads {r}, {label}"
              "tsheads rank (within the scored series)")
 AUTO, TUNED = "tsheads default (zero-shot)", "tsheads default, fine-tuned"
 #: the default's rule over the heads that were the default before the subspace head joined (same fit, same votes)
-BEFORE = "tsheads default without the subspace head (the default before)"
+BEFORE = "tsheads default without the subspace head (same fit, votes and power)"
 #: the default and the rebuild heads with absolute rebuild deviations (the default before rebuild_scale), same run
 ABSOLUTE = "tsheads default, rebuild_scale='absolute' (the default before)"
 ABSOLUTE_ROWS = (ABSOLUTE, "tsheads time, absolute", "tsheads fft, absolute",
