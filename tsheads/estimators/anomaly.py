@@ -83,6 +83,10 @@ DEFAULT_VOTES: dict = {"time": 0.5, "fft": 0.5, "embedding": 2.0, "cycle": 2.0, 
 #: whether the subspace head compares windows less their own mean (shapes, not levels), fixed at fit
 #: (``subspace_level_free_``); see :mod:`tsheads.scoring.subspace`
 SUBSPACE_LEVEL_FREE = True
+#: whether the subspace head scores data after the fit data with the two half models that score the fit data
+#: (:func:`~tsheads.scoring.subspace.subspace_deviations`, ``halves``) instead of the model of every fit window;
+#: fixed at fit (``subspace_halves_``)
+SUBSPACE_HALVES = False
 #: which network scores the history heads' rows (see ``history_network``)
 HISTORY_NETWORKS = ("window", "auto")
 #: what ``combine="supervised"`` chooses among (each head alone plus these rules)
@@ -475,6 +479,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
                 self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
         self.subspace_mean_ = self.subspace_directions_ = None
         self.subspace_level_free_ = bool(SUBSPACE_LEVEL_FREE)
+        self.subspace_halves_ = bool(SUBSPACE_HALVES)
         width = subspace_width(x, observed, self.season_length) if "subspace" in heads else None
         if width is not None:
             self.subspace_mean_, self.subspace_directions_ = fit_subspace(x, observed, width,
@@ -701,7 +706,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         if self._subspace_width() is None:
             return np.zeros(x.shape)
         return subspace_deviations(x, observed, self.subspace_mean_, self.subspace_directions_, origin,
-                                   self.fit_length_ if begins_with_fit else None, self.subspace_level_free_)
+                                   self.fit_length_ if begins_with_fit else None, self.subspace_level_free_,
+                                   self.__dict__.get("subspace_halves_", False))
 
     def _network_heads(self) -> tuple:
         return tuple(h for h in self._heads() if h in SCORE_HEADS)
@@ -954,6 +960,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "coarse_factor": self.__dict__.get("coarse_factor_"),
             "subspace_width": self._subspace_width(),
             "subspace_level_free": bool(self.__dict__.get("subspace_level_free_", False)),
+            "subspace_halves": bool(self.__dict__.get("subspace_halves_", False)),
         }
         meta = {"estimator": type(self).__name__, "params": params, "state": state}
         if state["history_network"]:  # first, so a main file never names a history file that is not there
@@ -1094,7 +1101,8 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         est.cycle_count_ranks_ = state.get("cycle_count_ranks", False)  # absent before: never scaled
         est.cycle_level_free_ = state.get("cycle_level_free", False)  # absent before: levels compared too
         est.subspace_level_free_ = state.get("subspace_level_free", False)
-        for key in ("cycle_count_ranks", "cycle_level_free", "subspace_level_free"):
+        est.subspace_halves_ = state.get("subspace_halves", False)
+        for key in ("cycle_count_ranks", "cycle_level_free", "subspace_level_free", "subspace_halves"):
             if not isinstance(state.get(key, False), bool):
                 raise WeightsError(f"{path}: saved {key} must be true or false, got {state[key]!r}")
         if "embedding" in heads:

@@ -109,14 +109,17 @@ def _rms(windows: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray
 
 
 def subspace_deviations(x: np.ndarray, observed: np.ndarray, means: np.ndarray, directions: np.ndarray,
-                        origin: int = 0, fit_length: Optional[int] = None, level_free: bool = False) -> np.ndarray:
+                        origin: int = 0, fit_length: Optional[int] = None, level_free: bool = False,
+                        halves: bool = False) -> np.ndarray:
     """Deviations ``(C, T)`` of each point: the mean RMS residual of the windows that cover it (NaN where none is
     wholly observed), from :func:`fit_subspace`'s models.
 
     ``fit_length``: the series (from ``origin`` on) is part of one that begins with the fit data of that length,
     whose windows (wholly inside it) are scored as at fit: by the half model that did not see them (a window
     centred in the first half by model 2, else by model 1). ``origin > 0``: ``x`` is the tail of a longer series
-    from that point on, and its first ``width - 1`` points, which miss windows the whole series has, are NaN."""
+    from that point on, and its first ``width - 1`` points, which miss windows the whole series has, are NaN.
+    ``halves``: other windows get the mean of the two half models' residuals (models fitted on as many windows as
+    the ones that score the fit data), instead of model 0's."""
     width = means.shape[-1]
     out = np.full(x.shape, np.nan)
     if x.shape[1] < width:
@@ -124,13 +127,17 @@ def subspace_deviations(x: np.ndarray, observed: np.ndarray, means: np.ndarray, 
     means, directions = means.astype(np.float64), directions.astype(np.float64)
     starts = origin + np.arange(x.shape[1] - width + 1)
     inside = starts + width <= fit_length if fit_length is not None else np.zeros(len(starts), dtype=bool)
-    model = np.where(inside, np.where(starts + width / 2 < (fit_length or 0) // 2, 2, 1), 0)
+    model = np.where(inside, np.where(starts + width / 2 < (fit_length or 0) // 2, 2, 1), -1 if halves else 0)
     for c, (row, seen) in enumerate(zip(x, observed)):
         view, whole = _windows(row, seen, width, level_free)
         rms = np.zeros(len(view))
         for m in np.unique(model):
             at = model == m
-            rms[at] = _rms(view[at], means[m, c], directions[m, c])
+            if m < 0:  # both halves
+                rms[at] = (_rms(view[at], means[1, c], directions[1, c]) + _rms(view[at], means[2, c],
+                                                                                 directions[2, c])) / 2
+            else:
+                rms[at] = _rms(view[at], means[m, c], directions[m, c])
         scored = np.where(whole, rms, 0.0)
         covered = spread_to_points(whole.astype(np.float64), x.shape[1], width)
         with np.errstate(invalid="ignore", divide="ignore"):
