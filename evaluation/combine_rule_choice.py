@@ -112,13 +112,15 @@ def calibrated_dev_series(args, weights, timings, params: dict | None = None, se
             yield set_name, name, x, lab, det, calibrated
 
 
-def combined_dev_rows(args, weights, timings, sets: dict, combine, extra=None) -> pd.DataFrame:
+def combined_dev_rows(args, weights, timings, sets: dict, combine, extra=None, params: dict | None = None
+                      ) -> pd.DataFrame:
     """One row per dev series of ``sets`` (the default detector, :func:`calibrated_dev_series`): its set and name,
     ``extra(det)``'s columns, each head's VUS-PR alone, and the VUS-PR (channel maximum) of every score
     ``combine(det, heads, stacked)`` returns by column name, ``stacked`` being the heads' calibrated scores
-    ``(H, C, T)``: the rules a choice compares, all over the same scores."""
+    ``(H, C, T)``: the rules a choice compares, all over the same scores. ``params``: detector settings other than
+    the defaults (a choice made when those defaults differed pins them)."""
     rows = []
-    for set_name, name, _, lab, det, calibrated in calibrated_dev_series(args, weights, timings, None, sets):
+    for set_name, name, _, lab, det, calibrated in calibrated_dev_series(args, weights, timings, params, sets):
         heads = list(det._heads())
         stacked = np.stack([calibrated[h] for h in heads])
         row = {"set": set_name, "series": name, **(extra(det) if extra else {}),

@@ -31,6 +31,9 @@ from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "power_subspace_choice"
+#: the votes of when this choice was made, pinned so that a re-run compares the same settings
+#: (``votes_subspace_choice`` changed them after it)
+PINNED_VOTES = {"time": 0.5, "fft": 0.5}
 POWERS = (2.0, 3.0, 4.0, 6.0)
 CURRENT = 2.0
 
@@ -48,15 +51,16 @@ def _run(args, model, weights, timings):
         return {_label(p): reference_rank_mean(stacked, det.head_reference_, weights=det._auto_weights(heads), power=p)
                 for p in POWERS}
 
-    frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine)
+    frame = combined_dev_rows(args, weights, timings, four_dev_sets(args), combine, params={"votes": PINNED_VOTES})
     labels = [_label(p) for p in POWERS]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
     score, chosen, rows = standing_bounded_choice(
-        table, POWERS, _label, CURRENT, lambda p: {"power": p, "weights": weights, "batch_size": args.batch_size},
+        table, POWERS, _label, CURRENT,
+        lambda p: {"power": p, "votes": PINNED_VOTES, "weights": weights, "batch_size": args.batch_size},
         lambda p: nullcontext(), timings, args.quick)
     notes = [f"{len(frame)} dev series ({set_sizes(frame)}); fit on the first 15% of each with the default settings "
              "(six heads, the subspace head's windows level-free); mean VUS-PR (100-point buffer); every power "
-             "combines the same calibrated head scores with the default votes.",
+             "combines the same calibrated head scores with the votes of then (time and fft 0.5, the others 1).",
              bounded_rule_note(_label(CURRENT), _label(chosen), score, CURRENT, chosen,
                                f", the standing 2.2-cycle case under {SHORT_FIT_BOUND:g}")]
     tables = {"Mean VUS-PR by power and dev set": table.loc[labels],

@@ -35,6 +35,8 @@ from .cycle_head_choice import dev_report, run_on_dev, set_means, set_sizes
 from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "rebuild_scale_subspace_choice"
+#: the votes of when this choice was made, pinned so that a re-run compares the same settings
+PINNED_VOTES = {"time": 0.5, "fft": 0.5}
 CURRENT = "window"
 CANDIDATES = (CURRENT, *(s for s in REBUILD_SCALES if s != CURRENT))
 
@@ -52,7 +54,7 @@ def _run(args, model, weights, timings):
     rows = {}
     for scale in CANDIDATES:
         for set_name, name, x, lab, det, calibrated in calibrated_dev_series(
-                args, weights, timings, {"rebuild_scale": scale}, sets):
+                args, weights, timings, {"rebuild_scale": scale, "votes": PINNED_VOTES}, sets):
             row = rows.setdefault(name, {"set": set_name, "series": name})
             row[_label(scale)] = vus_pr(lab, det._assemble(calibrated)["score"].max(0))
             for head in ("time", "fft"):
@@ -62,7 +64,7 @@ def _run(args, model, weights, timings):
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)
     score, chosen, decided = standing_bounded_choice(
         table, CANDIDATES, _label, CURRENT,
-        lambda c: {"rebuild_scale": c, "weights": weights, "batch_size": args.batch_size},
+        lambda c: {"rebuild_scale": c, "votes": PINNED_VOTES, "weights": weights, "batch_size": args.batch_size},
         lambda c: nullcontext(), timings, args.quick)
     notes = [f"{len(frame)} dev series ({set_sizes(frame)}); fit on the first 15% of each with the default settings "
              "(six heads, power 3) and each rebuild_scale; mean VUS-PR (100-point buffer) of the default rule.",

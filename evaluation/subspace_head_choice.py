@@ -46,7 +46,7 @@ from unittest.mock import patch
 import pandas as pd
 
 import tsheads.estimators.anomaly as anomaly_module
-from tsheads.estimators.anomaly import CYCLE_HEADS, DEFAULT_VOTES
+from tsheads.estimators.anomaly import CYCLE_HEADS
 from tsheads.metrics.anomaly import vus_pr
 
 from .coarse_head_choice import _combined
@@ -59,6 +59,9 @@ from .rebuild_scale_choice import four_dev_sets
 
 SUITE = "subspace_head_choice"
 WITH_SUBSPACE = (*CYCLE_HEADS, "subspace")
+#: the defaults this choice was made with, pinned so that a re-run compares the same settings (power and votes
+#: changed after it: ``power_subspace_choice``, ``votes_subspace_choice``)
+PINNED = {"power": 2.0, "votes": {"time": 0.5, "fft": 0.5}}
 #: a candidate: (level-free windows, the subspace head's vote), None for the default heads without the head
 CANDIDATES = (None, (False, 1.0), (True, 1.0), (True, 2.0))
 CURRENT = None
@@ -78,9 +81,9 @@ def level_free(on: bool):
 
 def _params(candidate, weights, batch_size) -> dict:
     if candidate is None:
-        return {"heads": CYCLE_HEADS, "weights": weights, "batch_size": batch_size}
-    return {"heads": WITH_SUBSPACE, "votes": {**DEFAULT_VOTES, "subspace": candidate[1]}, "weights": weights,
-            "batch_size": batch_size}
+        return {**PINNED, "heads": CYCLE_HEADS, "weights": weights, "batch_size": batch_size}
+    return {**PINNED, "heads": WITH_SUBSPACE, "votes": {**PINNED["votes"], "subspace": candidate[1]},
+            "weights": weights, "batch_size": batch_size}
 
 
 def run(args):
@@ -93,7 +96,7 @@ def _run(args, model, weights, timings):
     for free in sorted({c[0] for c in CANDIDATES if c is not None}):
         with level_free(free):
             for set_name, name, x, lab, det, calibrated in calibrated_dev_series(
-                    args, weights, timings, {"heads": WITH_SUBSPACE}, sets):
+                    args, weights, timings, {**PINNED, "heads": WITH_SUBSPACE}, sets):
                 row = rows.setdefault(name, {"set": set_name, "series": name})
                 kind = "level-free" if free else "levels kept"
                 row[f"subspace head alone ({kind})"] = vus_pr(lab, calibrated["subspace"][0])

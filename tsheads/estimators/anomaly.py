@@ -478,13 +478,13 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             self.cycle_period_ = fit_period(x, observed, self.season_length)
             if self.cycle_period_ is not None:
                 self.cycle_bank_, self.cycle_bank_starts_ = cycle_bank(x, observed, self.cycle_period_)
-        self.subspace_mean_ = self.subspace_directions_ = None
+        self.subspace_mean_ = self.subspace_directions_ = self.subspace_fitted_ = None
         self.subspace_level_free_ = bool(SUBSPACE_LEVEL_FREE)
         self.subspace_halves_ = bool(SUBSPACE_HALVES)
         width = subspace_width(x, observed, self.season_length) if "subspace" in heads else None
         if width is not None:
-            self.subspace_mean_, self.subspace_directions_ = fit_subspace(x, observed, width,
-                                                                          self.subspace_level_free_)
+            self.subspace_mean_, self.subspace_directions_, self.subspace_fitted_ = fit_subspace(
+                x, observed, width, self.subspace_level_free_)
         scored_cycles = []
         smoothed = self._smoothed_deviations(x, observed, outputs, fit_data=True, scored_cycles=scored_cycles)
         self.cycle_fit_cycles_ = scored_cycles[0] if scored_cycles else None
@@ -703,12 +703,15 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
 
     def _subspace(self, x, observed, origin: int = 0, begins_with_fit: bool = False) -> np.ndarray:
         """The subspace head's raw deviations ``(C, T)`` (:mod:`tsheads.scoring.subspace`); flat (0) when the fit
-        data was too short for its window. ``begins_with_fit``: the fit data's windows are scored as at fit."""
+        data was too short for its window, and in a channel whose gaps left it under two whole fit windows.
+        ``begins_with_fit``: the fit data's windows are scored as at fit."""
         if self._subspace_width() is None:
             return np.zeros(x.shape)
-        return subspace_deviations(x, observed, self.subspace_mean_, self.subspace_directions_, origin,
-                                   self.fit_length_ if begins_with_fit else None, self.subspace_level_free_,
-                                   self.__dict__.get("subspace_halves_", False))
+        out = subspace_deviations(x, observed, self.subspace_mean_, self.subspace_directions_, origin,
+                                  self.fit_length_ if begins_with_fit else None, self.subspace_level_free_,
+                                  self.__dict__.get("subspace_halves_", False))
+        out[~self.subspace_fitted_] = 0.0
+        return out
 
     def _network_heads(self) -> tuple:
         return tuple(h for h in self._heads() if h in SCORE_HEADS)
@@ -960,6 +963,7 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             "votes": self.__dict__.get("votes_"),
             "coarse_factor": self.__dict__.get("coarse_factor_"),
             "subspace_width": self._subspace_width(),
+            "subspace_fitted": None if self._subspace_width() is None else self.subspace_fitted_.tolist(),
             "subspace_level_free": bool(self.__dict__.get("subspace_level_free_", False)),
             "subspace_halves": bool(self.__dict__.get("subspace_halves_", False)),
         }
@@ -1112,6 +1116,12 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
             est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(path, c, "cycle_bank", "cycle_starts", width=period,
                                                                  allow_nan=True)
         est.subspace_mean_, est.subspace_directions_ = _load_subspace(path, state, heads, c)
+        fitted = state.get("subspace_fitted")
+        if est.subspace_mean_ is not None and (not isinstance(fitted, list) or len(fitted) != c
+                                               or not all(isinstance(f, bool) for f in fitted)):
+            raise WeightsError(f"{path}: saved subspace_fitted must be one true/false per channel with the subspace "
+                               f"head, got {fitted!r}")
+        est.subspace_fitted_ = None if est.subspace_mean_ is None else np.array(fitted, dtype=bool)
         return est
 
 

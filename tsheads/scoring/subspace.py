@@ -42,19 +42,24 @@ def period_width(x: np.ndarray, observed: Optional[np.ndarray] = None, default: 
 
 def subspace_width(x: np.ndarray, observed: np.ndarray, season_length: Optional[int] = None) -> Optional[int]:
     """The head's window for fit data ``(C, T)``: ``season_length`` if given, else :func:`period_width`, at most
-    what leaves each half of the fit data two windows (see :func:`fit_subspace`); None (the head is flat) when
-    that is under ``MIN_WIDTH`` points."""
+    ``MAX_WIDTH`` (longer windows would cost far more and leave few of them to fit) and at most what leaves each
+    half of the fit data two windows (see :func:`fit_subspace`); None (the head is flat) when that is under
+    ``MIN_WIDTH`` points."""
     width = int(season_length) if season_length is not None else period_width(x, observed)
-    width = min(width, x.shape[1] // 2 - 1)
+    width = min(width, MAX_WIDTH, x.shape[1] // 2 - 1)
     return width if width >= MIN_WIDTH else None
 
 
-def _windows(row: np.ndarray, seen: np.ndarray, width: int, level_free: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Sliding windows ``(T - width + 1, width)`` of one channel (each less its own mean when ``level_free``) and
-    whether each is wholly observed."""
+def _windows(row: np.ndarray, seen: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sliding windows ``(T - width + 1, width)`` of one channel (a view, no copy) and whether each is wholly
+    observed."""
     view = np.lib.stride_tricks.sliding_window_view(row, width)
-    whole = np.lib.stride_tricks.sliding_window_view(seen, width).all(1)
-    return (view - view.mean(1, keepdims=True) if level_free else view), whole
+    return view, np.lib.stride_tricks.sliding_window_view(seen, width).all(1)
+
+
+def _shapes(windows: np.ndarray, level_free: bool) -> np.ndarray:
+    """Windows as the head compares them: less their own mean when ``level_free`` (a copy), else as they are."""
+    return windows - windows.mean(1, keepdims=True) if level_free else windows
 
 
 def _principal(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -72,10 +77,15 @@ def _principal(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def fit_subspace(x: np.ndarray, observed: np.ndarray, width: int, level_free: bool = False
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Means ``(3, C, width)`` and principal directions ``(3, C, K, width)`` (zero rows pad the models that keep
     fewer), float32, of three models per channel: every wholly observed fit window (model 0, which scores later
-    data), and those wholly in the first or the second half of the fit points (models 1 and 2).
+    data), and those wholly in the first or the second half of the fit points (models 1 and 2); and whether each
+    channel ``(C,)`` had at least two wholly observed windows in each half of the fit data. A channel that had not
+    (gaps) is left flat, as the cycle head leaves a channel with no fit cycle: with no whole fit window its fit
+    scores would have no spread and every later window would score beyond them; with one half empty its fit
+    windows would be scored in-sample or against nothing, and the threshold set from them would be wrong
+    (half of the later clean points flagged in a test, or a changed cycle missed).
 
     The fit data's own windows are scored by the half model that never saw them (see
     :func:`subspace_deviations`): scored by a model fitted on them, short fit data would look far more normal
@@ -83,26 +93,29 @@ def fit_subspace(x: np.ndarray, observed: np.ndarray, width: int, level_free: bo
     set for a tenth in an ad-hoc check), and the threshold, a quantile of the fit scores, would be too low.
     """
     half = x.shape[1] // 2
-    models = []
+    models, fitted = [], []
     for row, seen in zip(x, observed):
-        view, whole = _windows(row, seen, width, level_free)
-        first = np.arange(len(view)) + width <= half
-        last = np.arange(len(view)) >= half
-        models.append([_principal(view[whole & part], width) for part in (np.ones_like(whole), first, last)])
+        view, whole = _windows(row, seen, width)
+        starts = np.arange(len(view))
+        parts = [whole, whole & (starts + width <= half), whole & (starts >= half)]
+        models.append([_principal(_shapes(view[part], level_free), width) for part in parts])
+        fitted.append(all(part.sum() >= 2 for part in parts))
     k = max(len(d) for channel in models for _, d in channel)
     means = np.zeros((3, len(models), width))
     directions = np.zeros((3, len(models), k, width))
     for c, channel in enumerate(models):
         for m, (mean, basis) in enumerate(channel):
             means[m, c], directions[m, c, :len(basis)] = mean, basis
-    return means.astype(np.float32), directions.astype(np.float32)
+    return means.astype(np.float32), directions.astype(np.float32), np.array(fitted)
 
 
-def _rms(windows: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """Root mean square of what ``basis`` leaves unexplained of each window, in chunks of :data:`CHUNK`."""
-    out = np.empty(len(windows))
-    for lo in range(0, len(windows), CHUNK):
-        centred = np.clip(windows[lo:lo + CHUNK] - mean, -1e100, 1e100)  # squares of absurd outliers stay finite
+def _rms(view: np.ndarray, rows: np.ndarray, mean: np.ndarray, basis: np.ndarray, level_free: bool) -> np.ndarray:
+    """Root mean square of what ``basis`` leaves unexplained of the windows ``rows`` of a sliding ``view``, copied
+    :data:`CHUNK` windows at a time (a long series' windows are never all copied at once)."""
+    out = np.empty(len(rows))
+    for lo in range(0, len(rows), CHUNK):
+        windows = _shapes(view[rows[lo:lo + CHUNK]], level_free)
+        centred = np.clip(windows - mean, -1e100, 1e100)  # squares of absurd outliers stay finite
         residual = centred - (centred @ basis.T) @ basis
         out[lo:lo + CHUNK] = np.sqrt(np.mean(residual ** 2, axis=1))
     return out
@@ -129,15 +142,12 @@ def subspace_deviations(x: np.ndarray, observed: np.ndarray, means: np.ndarray, 
     inside = starts + width <= fit_length if fit_length is not None else np.zeros(len(starts), dtype=bool)
     model = np.where(inside, np.where(starts + width / 2 < (fit_length or 0) // 2, 2, 1), -1 if halves else 0)
     for c, (row, seen) in enumerate(zip(x, observed)):
-        view, whole = _windows(row, seen, width, level_free)
+        view, whole = _windows(row, seen, width)
         rms = np.zeros(len(view))
         for m in np.unique(model):
-            at = model == m
-            if m < 0:  # both halves
-                rms[at] = (_rms(view[at], means[1, c], directions[1, c]) + _rms(view[at], means[2, c],
-                                                                                 directions[2, c])) / 2
-            else:
-                rms[at] = _rms(view[at], means[m, c], directions[m, c])
+            rows = np.flatnonzero(model == m)
+            rms[rows] = np.mean([_rms(view, rows, means[k, c], directions[k, c], level_free)
+                                 for k in ((1, 2) if m < 0 else (m,))], axis=0)
         scored = np.where(whole, rms, 0.0)
         covered = spread_to_points(whole.astype(np.float64), x.shape[1], width)
         with np.errstate(invalid="ignore", divide="ignore"):
