@@ -1110,18 +1110,15 @@ class TriangulationDetector(PretrainedModelMixin, BaseDetector):
         for key in ("cycle_count_ranks", "cycle_level_free", "subspace_level_free", "subspace_halves"):
             if not isinstance(state.get(key, False), bool):
                 raise WeightsError(f"{path}: saved {key} must be true or false, got {state[key]!r}")
+        banked = "embedding" in heads or period is not None or state.get("subspace_width") is not None
+        tensors = _bank_tensors(path) if banked else {}  # the bank file, read once for every head that keeps one
         if "embedding" in heads:
-            est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(path, c, "embedding_bank", "starts")
+            est.embedding_bank_, est.embedding_bank_starts_ = _load_bank(tensors, path, c, "embedding_bank", "starts")
         if period is not None:
-            est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(path, c, "cycle_bank", "cycle_starts", width=period,
-                                                                 allow_nan=True)
-        est.subspace_mean_, est.subspace_directions_ = _load_subspace(path, state, heads, c)
-        fitted = state.get("subspace_fitted")
-        if est.subspace_mean_ is not None and (not isinstance(fitted, list) or len(fitted) != c
-                                               or not all(isinstance(f, bool) for f in fitted)):
-            raise WeightsError(f"{path}: saved subspace_fitted must be one true/false per channel with the subspace "
-                               f"head, got {fitted!r}")
-        est.subspace_fitted_ = None if est.subspace_mean_ is None else np.array(fitted, dtype=bool)
+            est.cycle_bank_, est.cycle_bank_starts_ = _load_bank(tensors, path, c, "cycle_bank", "cycle_starts",
+                                                                 width=period, allow_nan=True)
+        est.subspace_mean_, est.subspace_directions_, est.subspace_fitted_ = _load_subspace(tensors, path, state,
+                                                                                            heads, c)
         return est
 
 
@@ -1255,13 +1252,12 @@ def _bank_tensors(path) -> dict:
         raise WeightsError(f"{file} is not a valid bank file ({type(exc).__name__}: {exc})") from None
 
 
-def _load_bank(path, n_channels: int, name: str, starts_name: str, width: Optional[int] = None,
+def _load_bank(tensors: dict, path, n_channels: int, name: str, starts_name: str, width: Optional[int] = None,
                allow_nan: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """A head's normal bank (``name``) and its starts, saved next to the model.
+    """A head's normal bank (``name``) and its starts from the bank file's ``tensors`` (:func:`_bank_tensors`).
 
     ``width``: the entries' last dimension must be this (the cycle head's period); ``allow_nan``: NaN marks
     unobserved points (the cycle bank), infinities are still refused."""
-    tensors = _bank_tensors(path)
     if name not in tensors or starts_name not in tensors:
         raise WeightsError(f"{_bank_path(path)} is not a valid bank file (no {name} or {starts_name})")
     bank, starts = tensors[name], tensors[starts_name]
@@ -1273,25 +1269,28 @@ def _load_bank(path, n_channels: int, name: str, starts_name: str, width: Option
     return bank, starts.astype(np.int64)
 
 
-def _load_subspace(path, state: dict, heads: tuple, n_channels: int) -> tuple:
-    """The subspace head's saved means ``(3, C, width)`` and directions ``(3, C, K, width)``
-    (:func:`~tsheads.scoring.subspace.fit_subspace`); ``(None, None)`` when it is
-    flat or not used (and in files saved before it existed)."""
+def _load_subspace(tensors: dict, path, state: dict, heads: tuple, n_channels: int) -> tuple:
+    """The subspace head's saved means ``(3, C, width)``, directions ``(3, C, K, width)`` (from the bank file's
+    ``tensors``) and fitted channels ``(C,)`` (:func:`~tsheads.scoring.subspace.fit_subspace`); all None when it
+    is flat or not used (and in files saved before it existed)."""
     width = state.get("subspace_width")
     if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1
                               or "subspace" not in heads):
         raise WeightsError(f"{path}: saved subspace_width must be a positive integer with the subspace head, "
                            f"got {width!r}")
     if width is None:
-        return None, None
-    tensors = _bank_tensors(path)
+        return None, None, None
     mean, directions = tensors.get("subspace_mean"), tensors.get("subspace_directions")
     if mean is None or directions is None or mean.shape != (3, n_channels, width) or directions.ndim != 4 \
             or directions.shape[:2] + directions.shape[3:] != (3, n_channels, width) \
             or not (np.isfinite(mean).all() and np.isfinite(directions).all()):
         raise WeightsError(f"{_bank_path(path)}: the subspace head needs a finite subspace_mean (3, {n_channels}, "
                            f"{width}) and subspace_directions (3, {n_channels}, K, {width})")
-    return mean, directions
+    fitted = state.get("subspace_fitted")
+    if not isinstance(fitted, list) or len(fitted) != n_channels or not all(isinstance(f, bool) for f in fitted):
+        raise WeightsError(f"{path}: saved subspace_fitted must be one true/false per channel with the subspace "
+                           f"head, got {fitted!r}")
+    return mean, directions, np.array(fitted, dtype=bool)
 
 
 def detect(df, *, fit_fraction: Optional[float] = None, id_col: str = "unique_id", time_col: str = "ds",
