@@ -70,7 +70,7 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     with timings.time(AUTO):
         default = TriangulationDetector(weights=weights, batch_size=args.batch_size)
         out[AUTO] = default.fit(x[:n_fit]).decision_function(x)
-    out[BEFORE] = before_subspace(default, calibrated_heads(default, x))
+    out[BEFORE] = auto_over(default, calibrated_heads(default, x), CYCLE_HEADS).max(0)
     with timings.time(ABSOLUTE):
         absolute = TriangulationDetector(weights=weights, batch_size=args.batch_size, rebuild_scale="absolute")
         absolute.fit(x[:n_fit])
@@ -100,13 +100,14 @@ def score_all(x: np.ndarray, n_fit: int, args, weights, timings: Timings) -> dic
     return out
 
 
-def before_subspace(det: TriangulationDetector, calibrated: dict) -> np.ndarray:
-    """``combine="auto"`` of a fitted default detector over :data:`CYCLE_HEADS` only, with its votes and power (each
-    head's calibration and reference are its own, so these are the scores of the default before the subspace head)."""
-    rows = [list(det._heads()).index(h) for h in CYCLE_HEADS]
-    stacked = np.stack([calibrated[h] for h in CYCLE_HEADS])
-    return reference_rank_mean(stacked, det.head_reference_[rows], weights=det._auto_weights(list(CYCLE_HEADS)),
-                               power=det._power()).max(0)
+def auto_over(det: TriangulationDetector, calibrated: dict, heads) -> np.ndarray:
+    """``combine="auto"`` of a fitted detector over some of its ``heads`` only, with its votes and power, ``(C, T)``
+    (each head's calibration and reference are its own, so these are the scores of a detector with those heads)."""
+    heads = list(heads)
+    rows = [list(det._heads()).index(h) for h in heads]
+    stacked = np.stack([calibrated[h] for h in heads])
+    return reference_rank_mean(stacked, det.head_reference_[rows], weights=det._auto_weights(heads),
+                               power=det._power())
 
 
 def restricted(det: TriangulationDetector, heads) -> TriangulationDetector:

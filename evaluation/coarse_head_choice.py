@@ -29,14 +29,13 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
-import numpy as np
 import pandas as pd
 
 import tsheads.estimators.anomaly as anomaly_module
 from tsheads.estimators.anomaly import DEFAULT_HEADS
 from tsheads.metrics.anomaly import vus_pr
-from tsheads.scoring.combine import reference_rank_mean
 
+from .anomaly_detection import auto_over
 from .combine_rule_choice import calibrated_dev_series
 from .common import base_parser, suite_main
 from .cycle_count_bank_choice import standing_bounded_choice
@@ -71,14 +70,6 @@ def run(args):
     return run_on_dev(args, _run)
 
 
-def _combined(det, calibrated: dict, heads: list) -> np.ndarray:
-    """``combine="auto"`` over ``heads`` only (each head's calibration and reference are its own)."""
-    rows = [list(det._heads()).index(h) for h in heads]
-    stacked = np.stack([calibrated[h] for h in heads])
-    return reference_rank_mean(stacked, det.head_reference_[rows], weights=det._auto_weights(heads),
-                               power=det._power())
-
-
 def _run(args, model, weights, timings):
     sets = four_dev_sets(args)
     rows = {}
@@ -89,8 +80,8 @@ def _run(args, model, weights, timings):
                 row = rows.setdefault(name, {"set": set_name, "series": name})
                 row[f"coarse head alone (blocks of {factor})"] = vus_pr(lab, calibrated["coarse"][0])
                 row[f"coarse head flat (blocks of {factor})"] = float(det._coarse_window() is None)
-                row[_label(factor)] = vus_pr(lab, _combined(det, calibrated, list(WITH_COARSE)).max(0))
-                default = vus_pr(lab, _combined(det, calibrated, list(DEFAULT_HEADS)).max(0))
+                row[_label(factor)] = vus_pr(lab, auto_over(det, calibrated, WITH_COARSE).max(0))
+                default = vus_pr(lab, auto_over(det, calibrated, DEFAULT_HEADS).max(0))
                 if _label(None) in row and abs(row[_label(None)] - default) > 1e-9:
                     raise RuntimeError(f"{name}: the default heads scored differently with blocks of {factor}")
                 row[_label(None)] = default

@@ -49,7 +49,7 @@ import tsheads.estimators.anomaly as anomaly_module
 from tsheads.estimators.anomaly import CYCLE_HEADS
 from tsheads.metrics.anomaly import vus_pr
 
-from .coarse_head_choice import _combined
+from .anomaly_detection import auto_over
 from .combine_rule_choice import calibrated_dev_series
 from .common import base_parser, suite_main
 from .cycle_count_bank_choice import standing_bounded_choice
@@ -101,14 +101,14 @@ def _run(args, model, weights, timings):
                 kind = "level-free" if free else "levels kept"
                 row[f"subspace head alone ({kind})"] = vus_pr(lab, calibrated["subspace"][0])
                 row["subspace head flat"] = float(det._subspace_width() is None)
-                default = vus_pr(lab, _combined(det, calibrated, list(CYCLE_HEADS)).max(0))
+                default = vus_pr(lab, auto_over(det, calibrated, CYCLE_HEADS).max(0))
                 if _label(None) in row and abs(row[_label(None)] - default) > 1e-9:
                     raise RuntimeError(f"{name}: the default heads scored differently with other subspace windows")
                 row[_label(None)] = default
                 for candidate in CANDIDATES[1:]:
                     if candidate[0] == free:
                         det.votes_ = det.__dict__["votes_"] | {"subspace": candidate[1]}
-                        row[_label(candidate)] = vus_pr(lab, _combined(det, calibrated, list(WITH_SUBSPACE)).max(0))
+                        row[_label(candidate)] = vus_pr(lab, auto_over(det, calibrated, WITH_SUBSPACE).max(0))
     frame = pd.DataFrame(list(rows.values()))
     labels = [_label(c) for c in CANDIDATES]
     table = set_means(frame, [c for c in frame.columns if c not in ("set", "series")], mean_of_sets=True)

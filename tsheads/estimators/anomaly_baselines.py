@@ -8,7 +8,7 @@ They are the peers of the NAB benchmark and honest fallbacks for users; each wra
 - :class:`STLResidualDetector`: residual of a robust STL decomposition, or of simple exponential smoothing
   when the series has no cycle (statsmodels).
 
-Window lengths default to the series' dominant period (:func:`~tsheads.scoring.subspace.period_width`)
+Window lengths default to the series' dominant period (:func:`~tsheads.scoring.windows.period_width`)
 on the fit data, else ``default_window``.
 """
 
@@ -19,8 +19,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import TsheadsError
-from ..scoring.subspace import period_width
-from ..scoring.windows import dominant_period, spread_to_points, subsequences
+from ..scoring.windows import dominant_period, period_width, spread_to_points, subsequences
 from .base import check_positive_int
 from .detector_base import BaseDetector
 

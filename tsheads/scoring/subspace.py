@@ -22,22 +22,12 @@ from typing import Optional
 
 import numpy as np
 
-from .windows import dominant_period, spread_to_points
+from .windows import MAX_WIDTH, MIN_WIDTH, period_width, spread_to_points
 
 #: share of the fit windows' variance the kept principal directions explain (Sub-PCA's usual 0.9)
 SUBSPACE_VARIANCE = 0.9
-#: window without a cycle in the fit data, and the bounds of a found one (those of the Sub-PCA peer)
-DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH = 32, 4, 256
 #: windows projected at a time (bounds the memory of long series)
 CHUNK = 16384
-
-
-def period_width(x: np.ndarray, observed: Optional[np.ndarray] = None, default: int = DEFAULT_WIDTH) -> int:
-    """The longest dominant autocorrelation period over the channels of ``x`` ``(C, T)`` (observed points),
-    clipped to ``MIN_WIDTH..MAX_WIDTH``; ``default`` when no channel shows one."""
-    rows = x if observed is None else [ch[ob] for ch, ob in zip(x, observed)]
-    periods = [p for p in (dominant_period(ch) for ch in rows) if p]
-    return int(np.clip(max(periods) if periods else default, MIN_WIDTH, MAX_WIDTH))
 
 
 def subspace_width(x: np.ndarray, observed: np.ndarray, season_length: Optional[int] = None) -> Optional[int]:

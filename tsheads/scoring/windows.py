@@ -1,4 +1,4 @@
-"""Sliding subsequences and their scores, for the window-based baseline detectors (pure numpy/statsmodels)."""
+"""Sliding subsequences, their widths and scores, for the window-based detectors and heads (pure numpy/statsmodels)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,19 @@ def dominant_period(x: np.ndarray, low: int = 4, high: int = 512, min_acf: float
         return None
     best = max(peaks, key=lambda k: r[k])
     return int(best) if r[best] >= min_acf else None
+
+
+#: window without a cycle in the fit data, and the bounds of a found one (the window detectors' and the subspace
+#: head's)
+DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH = 32, 4, 256
+
+
+def period_width(x: np.ndarray, observed: Optional[np.ndarray] = None, default: int = DEFAULT_WIDTH) -> int:
+    """The longest dominant autocorrelation period over the channels of ``x`` ``(C, T)`` (observed points),
+    clipped to ``MIN_WIDTH..MAX_WIDTH``; ``default`` when no channel shows one."""
+    rows = x if observed is None else [ch[ob] for ch, ob in zip(x, observed)]
+    periods = [p for p in (dominant_period(ch) for ch in rows) if p]
+    return int(np.clip(max(periods) if periods else default, MIN_WIDTH, MAX_WIDTH))
 
 
 def subsequences(x: np.ndarray, width: int) -> np.ndarray:
